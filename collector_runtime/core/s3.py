@@ -1,0 +1,39 @@
+"""The one resource hint CSM carries: the bucket in an S3 virtual-hosted request's host name."""
+
+from __future__ import annotations
+
+import re
+
+_SUFFIXES = ("amazonaws.com", "amazonaws.com.cn")
+_ENDPOINT_LABEL = re.compile(r"^s3(?:-fips|-accelerate|-external-1|-[a-z]{2}(?:-gov)?-[a-z]+-\d)?$")
+_TRAILING_LABEL = re.compile(r"^(?:dualstack|[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def bucket_from_fqdn(fqdn: str | None) -> str | None:
+    """'my-bucket.s3.us-east-1.amazonaws.com' -> 'my-bucket'; None for path-style or non-bucket hosts."""
+    if not fqdn:
+        return None
+    host = fqdn.rsplit(":", 1)[0].lower().rstrip(".")
+    suffix = next((s for s in _SUFFIXES if host.endswith("." + s)), None)
+    if suffix is None:
+        return None
+    labels = host[: -len(suffix) - 1].split(".")
+    while labels and _TRAILING_LABEL.match(labels[-1]):
+        labels.pop()
+    if len(labels) < 2 or not _ENDPOINT_LABEL.match(labels[-1]):
+        return None
+    bucket = ".".join(labels[:-1])
+    return bucket if _BUCKET.match(bucket) else None
+
+
+def partition_of(region: str | None) -> str:
+    if region and region.startswith("cn-"):
+        return "aws-cn"
+    if region and region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def bucket_arn(bucket: str, region: str | None) -> str:
+    return f"arn:{partition_of(region)}:s3:::{bucket}"

@@ -1,0 +1,78 @@
+"""Snapshot and restore the aggregator's state as plain JSON data (used for restarts and `explain`).
+
+The snapshot holds call usage, not actions: restoring re-maps every call with the current mapping
+data, so an upgraded mapping improves policies learned before the upgrade.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .aggregate import DENIED_MESSAGE, ActionOrigin, Aggregator, ApiUsage, Workload
+
+STATE_FORMAT = 1
+
+
+def snapshot(aggregator: Aggregator) -> dict[str, Any]:
+    return {
+        "format": STATE_FORMAT,
+        "mapping_inputs": aggregator.action_map.inputs,
+        "workloads": {name: _workload_state(w) for name, w in sorted(aggregator.workloads.items())},
+    }
+
+
+def _workload_state(workload: Workload) -> dict[str, Any]:
+    return {
+        "calls": [
+            {
+                "service": service,
+                "api": api,
+                "calls": usage.calls,
+                "failed": usage.failed,
+                "denied": usage.denied,
+                "first_seen_ms": usage.first_seen_ms,
+                "last_seen_ms": usage.last_seen_ms,
+            }
+            for (service, api), usage in workload.usage.items()
+        ],
+        "denied_actions": [
+            {"action": action, "service": o.service, "api": o.api}
+            for action, o in workload.actions.items()
+            if o.kind == DENIED_MESSAGE
+        ],
+        "s3_buckets": {api: sorted(arns) for api, arns in sorted(workload.s3_buckets.items())},
+    }
+
+
+def restore(aggregator: Aggregator, state: dict[str, Any]) -> None:
+    """Merge a snapshot into `aggregator` (normally a fresh one); unknown fields are ignored."""
+    if state.get("format") != STATE_FORMAT:
+        raise ValueError(f"unsupported state format {state.get('format')!r}")
+    for name, saved in state.get("workloads", {}).items():
+        workload = aggregator.workloads.setdefault(name, Workload(name))
+        for api, arns in saved.get("s3_buckets", {}).items():
+            workload.s3_buckets.setdefault(api, set()).update(arns)
+        for call in saved.get("calls", []):
+            _restore_call(aggregator, workload, call)
+        for denied in saved.get("denied_actions", []):
+            origin = ActionOrigin(DENIED_MESSAGE, denied["service"], denied["api"])
+            workload.actions.setdefault(denied["action"], origin)
+        workload.version += 1
+
+
+def _restore_call(aggregator: Aggregator, workload: Workload, call: dict[str, Any]) -> None:
+    key = (call["service"], call["api"])
+    usage = workload.usage.get(key)
+    if usage is None:
+        usage = workload.usage[key] = ApiUsage(aggregator.action_map.lookup(*key))
+    was_included = workload.included(usage, aggregator.fails_only)
+    usage.calls += int(call["calls"])
+    usage.failed += int(call["failed"])
+    usage.denied += int(call["denied"])
+    for field, pick in (("first_seen_ms", min), ("last_seen_ms", max)):
+        saved = call.get(field)
+        if saved is not None:
+            current = getattr(usage, field)
+            setattr(usage, field, saved if current is None else pick(current, saved))
+    if not was_included and workload.included(usage, aggregator.fails_only):
+        aggregator.learn(workload, usage)
