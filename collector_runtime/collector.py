@@ -1,0 +1,154 @@
+"""The running collector: UDP datagrams into the aggregator, periodic and on-demand flushes, clean stop.
+
+Single-threaded event loop. Other threads and signal handlers only set flags and wake the loop
+(`request_flush`, `request_stop`), so intake never races with a flush. On stop, every datagram
+already queued in the socket is read before the final flush: nothing received before a clean
+shutdown is missing from the files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .core.aggregate import Aggregator
+from .core.mapping import ActionMap
+from .listener import UdpListener
+from .live import LiveView
+from .outputs import FlushReport, OutputWriter
+from .settings import Settings
+
+log = logging.getLogger("csm_collector")
+Clock = Callable[[], float]
+
+
+class CollectorService:
+    def __init__(
+        self,
+        settings: Settings,
+        action_map: ActionMap,
+        *,
+        listener: UdpListener,
+        view: LiveView | None = None,
+        clock: Clock = time.monotonic,
+        wall_clock: Clock = time.time,
+    ) -> None:
+        self.settings = settings
+        self.listener = listener
+        self.view = view
+        self.clock = clock
+        self.wall_clock = wall_clock
+        self.aggregator = Aggregator(action_map, fails_only=settings.policy.fails_only)
+        self.writer = OutputWriter(
+            settings.output_dir, action_map, settings.policy, max_policy_chars=settings.max_policy_chars
+        )
+        self._wake_reader, self._wake_writer = socket.socketpair()
+        self._wake_reader.setblocking(False)
+        self._wake_writer.setblocking(False)
+        self._stop_requested = False
+        self._flush_requested = False
+        self._started_wall = wall_clock()
+        self._failed_flushes = 0
+        self.last_flush: FlushReport | None = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.listener.address
+
+    def wake_fd(self) -> int:
+        """A descriptor for signal.set_wakeup_fd: a signal then wakes the loop at once."""
+        return self._wake_writer.fileno()
+
+    def request_flush(self) -> None:
+        self._flush_requested = True
+        self._wake()
+
+    def request_stop(self) -> None:
+        self._stop_requested = True
+        self._wake()
+
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):  # already awake (buffer full), or shutting down
+            self._wake_writer.send(b"\0")
+
+    def run(self) -> int:
+        """Serve until asked to stop; returns the exit status (0 unless the final write failed)."""
+        next_flush = self.clock() + self.settings.flush_interval
+        while not self._stop_requested:
+            datagrams_ready, woken = self.listener.wait(self._timeout(next_flush), self._wake_reader)
+            if datagrams_ready:
+                self.listener.drain(self._ingest)
+            if woken:
+                self._clear_wakeups()
+            now = self.clock()
+            if self._flush_requested or now >= next_flush:
+                self._flush_requested = False
+                self.flush()
+                next_flush = self.clock() + self.settings.flush_interval
+            if self.view:
+                self.view.update(now, self.aggregator, self.runtime_stats())
+        return self._shutdown()
+
+    def _timeout(self, next_flush: float) -> float:
+        until_flush = next_flush - self.clock()
+        return min(until_flush, self.view.refresh if self.view else until_flush, 1.0)
+
+    def _ingest(self, data: bytes, source: tuple[str, int]) -> None:
+        self.aggregator.ingest(data)
+
+    def _clear_wakeups(self) -> None:
+        try:
+            while self._wake_reader.recv(4096):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+
+    def _shutdown(self) -> int:
+        while self.listener.drain(self._ingest):
+            pass
+        ok = self.flush()
+        if self.view:
+            self.view.update(self.clock(), self.aggregator, self.runtime_stats(), force=True)
+            self.view.close()
+        self.listener.close()
+        self._wake_reader.close()
+        self._wake_writer.close()
+        return 0 if ok else 1
+
+    def flush(self) -> bool:
+        """Write every output file that changed. A failure is logged and retried at the next flush."""
+        try:
+            self.last_flush = self.writer.write(self.aggregator, self.runtime_stats())
+        except OSError as error:
+            self._failed_flushes += 1
+            if self._failed_flushes == 1:
+                log.error("cannot write to %s: %s (will retry at every flush)", self.settings.output_dir, error)
+            return False
+        if self._failed_flushes:
+            log.warning(
+                "writing to %s works again after %d failed flushes", self.settings.output_dir, self._failed_flushes
+            )
+            self._failed_flushes = 0
+        return True
+
+    def runtime_stats(self) -> dict[str, Any]:
+        host, port = self.listener.address
+        now = self.wall_clock()
+        return {
+            "listening_on": f"{host}:{port}",
+            "started_at": _iso(self._started_wall),
+            "written_at": _iso(now),
+            "uptime_seconds": round(now - self._started_wall, 3),
+            "receive_buffer_requested": self.settings.receive_buffer,
+            "receive_buffer_granted": self.listener.granted_buffer,
+            "kernel_receive_drops": self.listener.kernel_drops(),
+        }
+
+
+def _iso(timestamp: float) -> str:
+    return dt.datetime.fromtimestamp(timestamp, tz=dt.UTC).isoformat(timespec="seconds")

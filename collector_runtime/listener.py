@@ -1,0 +1,73 @@
+"""The UDP side of the collector: a bound, non-blocking socket with a large receive buffer."""
+
+from __future__ import annotations
+
+import select
+import socket
+from collections.abc import Callable
+
+from .procnet import kernel_drops
+
+MAX_DATAGRAM = 65_535
+Handler = Callable[[bytes, tuple[str, int]], None]
+
+
+class UdpListener:
+    def __init__(self, host: str, port: int, *, receive_buffer: int) -> None:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        self.requested_buffer = receive_buffer
+        self._size_buffer(receive_buffer)
+        try:
+            self.sock.bind((host, port))
+        except OSError:
+            self.sock.close()
+            raise
+        self.sock.setblocking(False)
+
+    def _size_buffer(self, size: int) -> None:
+        # SO_RCVBUFFORCE passes net.core.rmem_max when the process may (CAP_NET_ADMIN); else the kernel caps it.
+        force = getattr(socket, "SO_RCVBUFFORCE", None)
+        try:
+            if force is None:
+                raise PermissionError
+            self.sock.setsockopt(socket.SOL_SOCKET, force, size)
+        except OSError:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+
+    @property
+    def granted_buffer(self) -> int:
+        """The receive buffer the kernel granted (Linux reports twice the usable size, as documented)."""
+        return int(self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self.sock.getsockname()[:2]
+        return str(host), int(port)
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def drain(self, handle: Handler, limit: int = 10_000) -> int:
+        """Receive up to `limit` queued datagrams without blocking; returns how many."""
+        receive = self.sock.recvfrom
+        count = 0
+        while count < limit:
+            try:
+                data, source = receive(MAX_DATAGRAM)
+            except (BlockingIOError, InterruptedError):
+                break
+            handle(data, source)
+            count += 1
+        return count
+
+    def wait(self, timeout: float, wake: socket.socket) -> tuple[bool, bool]:
+        """Block until datagrams are queued or `wake` is readable; returns (datagrams ready, woken)."""
+        readable, _, _ = select.select([self.sock, wake], [], [], max(timeout, 0.0))
+        return self.sock in readable, wake in readable
+
+    def kernel_drops(self) -> int | None:
+        return kernel_drops(self.sock)
+
+    def close(self) -> None:
+        self.sock.close()
