@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from collector_runtime.core.aggregate import Aggregator
+from collector_runtime.core.mapping import ActionMap
+from collector_runtime.mapping_data import load_action_map
+
+SAMPLES = Path(__file__).parent / "fixtures" / "samples"
+# Fake credentials that tests feed in; no output may ever contain them.
+SECRET_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+SECRET_SESSION_TOKEN = "FQoGZXIvYXdzEXAMPLE-session-token-do-not-persist"
+
+
+@pytest.fixture(scope="session")
+def action_map() -> ActionMap:
+    return load_action_map()
+
+
+@pytest.fixture
+def aggregator(action_map: ActionMap) -> Aggregator:
+    return Aggregator(action_map)
+
+
+def call(service: str, api: str, client_id: str = "app", **fields: Any) -> dict[str, Any]:
+    """An ApiCall event as botocore sends it."""
+    event = {
+        "Version": 1,
+        "ClientId": client_id,
+        "Type": "ApiCall",
+        "Service": service,
+        "Api": api,
+        "Timestamp": 1795303566718,
+        "AttemptCount": 1,
+        "Region": "us-east-1",
+        "UserAgent": "Boto3/1.44.5 md/Botocore#1.44.5",
+        "FinalHttpStatusCode": 200,
+        "Latency": 12,
+        "MaxRetriesExceeded": 0,
+    }
+    event.update(fields)
+    return event
+
+
+def attempt(service: str, api: str, client_id: str = "app", **fields: Any) -> dict[str, Any]:
+    """An ApiCallAttempt event, secrets included, as botocore sends it."""
+    event = {
+        "Version": 1,
+        "ClientId": client_id,
+        "Type": "ApiCallAttempt",
+        "Service": service,
+        "Api": api,
+        "Timestamp": 1795303566720,
+        "AttemptLatency": 80,
+        "Fqdn": f"{service.lower()}.us-east-1.amazonaws.com",
+        "UserAgent": "Boto3/1.44.5 md/Botocore#1.44.5",
+        "AccessKey": SECRET_ACCESS_KEY_ID,
+        "SessionToken": SECRET_SESSION_TOKEN,
+        "Region": "us-east-1",
+        "HttpStatusCode": 200,
+        "XAmznRequestId": "M2lB2D1UdiLEy8awxxtMIYwwZVFmORKSNY2CIvJmL528Bp9vWCCt",
+    }
+    event.update(fields)
+    return event
+
+
+def datagram(*events: dict[str, Any]) -> bytes:
+    return b"\n".join(json.dumps(e, separators=(",", ":")).encode() for e in events)
+
+
+def assert_no_secrets(text: str) -> None:
+    assert SECRET_ACCESS_KEY_ID not in text
+    assert SECRET_SESSION_TOKEN not in text
+    assert "SessionToken" not in text
+    assert '"AccessKey"' not in text
+
+
+def read_all_outputs(directory: Path) -> str:
+    return "\n".join(p.read_text(errors="replace") for p in sorted(directory.rglob("*")) if p.is_file())

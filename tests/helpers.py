@@ -1,0 +1,56 @@
+"""Shared helpers for tests that run a real collector."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from collector_runtime.collector import CollectorService
+from collector_runtime.listener import UdpListener
+from collector_runtime.mapping_data import load_action_map
+from collector_runtime.settings import Settings
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0, interval: float = 0.02) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+@contextmanager
+def running_collector(output_dir: Path, **overrides: Any) -> Iterator[CollectorService]:
+    """A collector on 127.0.0.1 (free port) in a thread; stopped (and flushed) on exit."""
+    settings = replace(Settings(output_dir=output_dir, port=0, quiet=True), **overrides)
+    listener = UdpListener(settings.host, settings.port, receive_buffer=settings.receive_buffer)
+    service = CollectorService(settings, load_action_map(), listener=listener)
+    thread = threading.Thread(target=service.run, daemon=True)
+    thread.start()
+    try:
+        yield service
+    finally:
+        service.request_stop()
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+
+
+def send(port: int, *datagrams: bytes) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+        for data in datagrams:
+            sender.sendto(data, ("127.0.0.1", port))
