@@ -31,7 +31,7 @@ FORMAT_VERSION = 1
 
 # Operation auth schemes that never reach IAM: the caller presents a token, or nothing at all.
 NO_IAM_AUTH = {"none", "smithy.api#noAuth", "bearer", "smithy.api#httpBearerAuth"}
-ROLE_MEMBER = re.compile(r"^(?:[A-Za-z]*Role(?:Arn|ARN)|(?:[A-Z][a-z]+)*Role|role(?:Arn|ARN)?)$")
+ROLE_MEMBER = re.compile(r"(?i)^[a-z]*role(?:arn)?$")
 RELEASES_ROLE = ("Delete", "Disassociate", "Remove", "Deregister", "Detach", "Unregister")
 DOC_LINK_NAME = re.compile(r"API_([A-Za-z0-9_]+)\.html")
 VERSION_SUFFIX = re.compile(r"^(.+?)V\d+$")
@@ -181,7 +181,9 @@ def _from_override(override: dict[str, Any], reference: IamReference) -> dict[st
     actions = [_require_valid(a, reference) for a in override.get("actions", [])]
     extra = [_require_valid(a, reference) for a in override.get("dependent", [])]
     source = "permissionless" if not actions else "override"
-    return entry(actions, source, note=override["why"], dependent=sorted(extra), other_resource=override.get("other_resource"))
+    return entry(
+        actions, source, note=override["why"], dependent=sorted(extra), other_resource=override.get("other_resource")
+    )
 
 
 def _from_service_rule(rule: dict[str, Any], op: dict[str, Any], reference: IamReference) -> dict[str, Any]:
@@ -211,7 +213,9 @@ def _needs_no_iam(op: dict[str, Any], model: dict[str, Any]) -> bool:
     return schemes <= NO_IAM_AUTH
 
 
-def _from_doc_link(prefix: str, op_key: str, service_id: str, reference: IamReference, overrides: Overrides) -> list[str]:
+def _from_doc_link(
+    prefix: str, op_key: str, service_id: str, reference: IamReference, overrides: Overrides
+) -> list[str]:
     doc_prefix = overrides.prefixes.get(service_id, {}).get("doc_name_prefix", "")
     return sorted(reference.doc_links.get((prefix, doc_prefix + op_key), set()))
 
@@ -310,11 +314,16 @@ def pinned_versions() -> dict[str, str]:
 
 def render(data: dict[str, Any]) -> str:
     """One line per operation keeps the committed file reviewable in diffs."""
-    lines = ["{", f'"format": {data["format"]},', f'"inputs": {json.dumps(data["inputs"], sort_keys=True)},', '"services": {']
+    lines = [
+        "{",
+        f'"format": {data["format"]},',
+        f'"inputs": {json.dumps(data["inputs"], sort_keys=True)},',
+        '"services": {',
+    ]
     service_items = list(data["services"].items())
     for index, (service_id, record) in enumerate(service_items):
         head = {"prefix": record["prefix"], "aliases": record["aliases"]}
-        lines.append(f"{json.dumps(service_id)}: {json.dumps(head)[:-1]}, \"operations\": {{")
+        lines.append(f'{json.dumps(service_id)}: {json.dumps(head)[:-1]}, "operations": {{')
         ops = sorted(record["operations"].items())
         for op_index, (api, mapped) in enumerate(ops):
             comma = "," if op_index < len(ops) - 1 else ""
