@@ -54,6 +54,7 @@ class CollectorService:
         self._flush_requested = False
         self._started_wall = wall_clock()
         self._failed_flushes = 0
+        self._logged_warnings: set[str] = set()
         self.last_flush: FlushReport | None = None
 
     @property
@@ -129,6 +130,10 @@ class CollectorService:
             if self._failed_flushes == 1:
                 log.error("cannot write to %s: %s (will retry at every flush)", self.settings.output_dir, error)
             return False
+        for warning in self.last_flush.warnings:
+            if warning not in self._logged_warnings:
+                log.warning("%s", warning)
+                self._logged_warnings.add(warning)
         if self._failed_flushes:
             log.warning(
                 "writing to %s works again after %d failed flushes", self.settings.output_dir, self._failed_flushes

@@ -156,9 +156,10 @@ class Aggregator:
         usage.denied += denied
         stats.calls_failed += failed
         stats.calls_denied += denied
-        if event.timestamp_ms is not None:
-            usage.first_seen_ms = min(usage.first_seen_ms or event.timestamp_ms, event.timestamp_ms)
-            usage.last_seen_ms = max(usage.last_seen_ms or event.timestamp_ms, event.timestamp_ms)
+        seen = event.timestamp_ms
+        if seen is not None:
+            usage.first_seen_ms = seen if usage.first_seen_ms is None else min(usage.first_seen_ms, seen)
+            usage.last_seen_ms = seen if usage.last_seen_ms is None else max(usage.last_seen_ms, seen)
         mapping = usage.mapping
         if not mapping.mapped:
             stats.calls_unmapped += 1
