@@ -11,7 +11,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .events import API_CALL, CsmEvent, parse_datagram
+from .events import (
+    API_CALL,
+    API_CALL_ATTEMPT,
+    JSON_ERRORS,
+    MAX_DATAGRAM_BYTES,
+    Record,
+    call_outcome,
+    decode,
+    denial_actions,
+    invalid_reason,
+    loads,
+)
 from .mapping import ActionMap, OperationMapping
 from .s3 import bucket_arn, bucket_from_fqdn
 
@@ -103,7 +114,11 @@ class Stats:
 
 
 class Aggregator:
-    """Feeds datagrams or events; keeps per-workload usage, learned actions and counters."""
+    """Feeds datagrams; keeps per-workload usage, learned actions and counters.
+
+    The hot path (`ingest` -> `add_record`) caches each validated (ClientId, Service, Api) with its
+    workload and usage, so a repeated call costs a JSON decode and a few dictionary operations.
+    """
 
     def __init__(self, action_map: ActionMap, *, fails_only: bool = False) -> None:
         self.action_map = action_map
@@ -111,29 +126,85 @@ class Aggregator:
         self.workloads: dict[str, Workload] = {}
         self.stats = Stats()
         self.notices: list[Notice] = []
+        self._calls: dict[tuple[str, str, str], tuple[Workload, ApiUsage]] = {}
+        self._attempts: dict[tuple[str, str, str], Workload] = {}
+        self._fqdns_seen: set[tuple[str, str, str, Any]] = set()
 
-    def ingest(self, data: bytes, *, keep_records: bool = False) -> list[dict[str, Any]]:
-        """One datagram in; returns the validated raw records of its events when asked (for an archive)."""
+    def ingest(self, data: bytes, *, keep_records: bool = False) -> list[Record]:
+        """One datagram in; returns its accepted raw records when asked (for an archive)."""
         stats = self.stats
         stats.datagrams_received += 1
         stats.bytes_received += len(data)
-        result = parse_datagram(data, keep_records=keep_records)
-        if result.rejected:
-            stats.events_rejected += len(result.rejected)
-            stats.rejected_reasons.update(result.rejected)
-        for event in result.events:
-            self.add(event)
-        return result.records
-
-    def add(self, event: CsmEvent) -> None:
-        self.stats.events_parsed += 1
-        workload = self._workload(event.client_id)
-        if event.type == API_CALL:
-            self._add_call(workload, event)
+        if b"\n" not in data and 0 < len(data) <= MAX_DATAGRAM_BYTES:  # the common case: one event
+            try:
+                record = loads(data)
+            except JSON_ERRORS:
+                self._reject("not_json")
+                return []
+            if type(record) is not dict:
+                self._reject("not_an_object")
+                return []
+            records = [record]
         else:
-            self.stats.api_call_attempt_events += 1
-            if event.fqdn and self.action_map.resolve_service(event.service) == "S3":
-                self._note_bucket(workload, event)
+            records, rejected = decode(data)
+            for reason in rejected:
+                self._reject(reason)
+        accepted = [r for r in records if self.add_record(r)]
+        return accepted if keep_records else []
+
+    def _reject(self, reason: str) -> None:
+        self.stats.events_rejected += 1
+        self.stats.rejected_reasons[reason] += 1
+
+    def add_record(self, record: Record) -> bool:
+        """Count one decoded event; returns whether it was a valid CSM event."""
+        kind = record.get("Type")
+        if kind == API_CALL:
+            slot = self._call_slot(record)
+            if slot is None:
+                return False
+            self.stats.events_parsed += 1
+            self._add_call(slot[0], slot[1], record)
+            return True
+        if kind != API_CALL_ATTEMPT:
+            self._reject("invalid_fields")
+            return False
+        workload = self._attempt_slot(record)
+        if workload is None:
+            return False
+        self.stats.events_parsed += 1
+        self.stats.api_call_attempt_events += 1
+        self._add_attempt(workload, record)
+        return True
+
+    def _call_slot(self, record: Record) -> tuple[Workload, ApiUsage] | None:
+        key = _identity(record)
+        slot = self._calls.get(key) if key else None
+        if slot is None:
+            if self._rejected(record) or key is None:
+                return None
+            client_id, service, api = key
+            workload = self._workload(client_id)
+            usage = workload.usage.get((service, api))
+            if usage is None:
+                usage = workload.usage[(service, api)] = ApiUsage(self.action_map.lookup(service, api))
+            slot = self._calls[key] = (workload, usage)
+        return slot
+
+    def _attempt_slot(self, record: Record) -> Workload | None:
+        key = _identity(record)
+        workload = self._attempts.get(key) if key else None
+        if workload is None:
+            if self._rejected(record) or key is None:
+                return None
+            workload = self._attempts[key] = self._workload(key[0])
+        return workload
+
+    def _rejected(self, record: Record) -> bool:
+        reason = invalid_reason(record)
+        if reason:
+            self._reject(reason)
+        return reason is not None
 
     def _workload(self, client_id: str) -> Workload:
         name = client_id or DEFAULT_WORKLOAD
@@ -142,38 +213,56 @@ class Aggregator:
             workload = self.workloads[name] = Workload(name)
         return workload
 
-    def _add_call(self, workload: Workload, event: CsmEvent) -> None:
+    def _add_call(self, workload: Workload, usage: ApiUsage, record: Record) -> None:
         stats = self.stats
         stats.api_call_events += 1
-        key = (event.service, event.api)
-        usage = workload.usage.get(key)
-        if usage is None:
-            usage = workload.usage[key] = ApiUsage(self.action_map.lookup(event.service, event.api))
         was_included = workload.included(usage, self.fails_only)
-        failed, denied = event.failed, event.denied
+        failed, denied = call_outcome(record)
         usage.calls += 1
-        usage.failed += failed
-        usage.denied += denied
-        stats.calls_failed += failed
-        stats.calls_denied += denied
-        seen = event.timestamp_ms
-        if seen is not None:
-            usage.first_seen_ms = seen if usage.first_seen_ms is None else min(usage.first_seen_ms, seen)
-            usage.last_seen_ms = seen if usage.last_seen_ms is None else max(usage.last_seen_ms, seen)
+        if failed:
+            usage.failed += 1
+            stats.calls_failed += 1
+        if denied:
+            usage.denied += 1
+            stats.calls_denied += 1
+        seen = record.get("Timestamp")
+        if type(seen) is int:
+            if usage.first_seen_ms is None or seen < usage.first_seen_ms:
+                usage.first_seen_ms = seen
+            if usage.last_seen_ms is None or seen > usage.last_seen_ms:
+                usage.last_seen_ms = seen
         mapping = usage.mapping
-        if not mapping.mapped:
-            stats.calls_unmapped += 1
-            stats.unmapped[key] += 1
-        elif mapping.permissionless:
+        if mapping.actions:
+            stats.calls_mapped += 1
+        elif mapping.mapped:
             stats.calls_permissionless += 1
         else:
-            stats.calls_mapped += 1
-        if not workload.included(usage, self.fails_only):
-            return
-        if not was_included:
+            stats.calls_unmapped += 1
+            stats.unmapped[(mapping.service, mapping.api)] += 1
+        if not was_included and workload.included(usage, self.fails_only):
             self.learn(workload, usage)
-        if denied:
-            self._learn_from_denial(workload, event)
+        if denied:  # a denied call is a failed one: it always counts towards the policy
+            self._learn_from_denial(workload, mapping, record)
+
+    def _add_attempt(self, workload: Workload, record: Record) -> None:
+        service, api = record["Service"], record["Api"]
+        fqdn = record.get("Fqdn")
+        if not isinstance(fqdn, str) or self.action_map.resolve_service(service) != "S3":
+            return
+        seen_key = (workload.name, api, fqdn, record.get("Region"))
+        try:
+            if seen_key in self._fqdns_seen:
+                return
+        except TypeError:  # an unhashable Region
+            return
+        self._fqdns_seen.add(seen_key)
+        region = record.get("Region")
+        bucket = bucket_from_fqdn(fqdn[:300])
+        arn = bucket_arn(bucket, region if isinstance(region, str) else None) if bucket else ANY_BUCKET
+        buckets = workload.s3_buckets.setdefault(api, set())
+        if arn not in buckets:
+            buckets.add(arn)
+            workload.version += 1
 
     def learn(self, workload: Workload, usage: ApiUsage) -> None:
         """Add the actions of a call that now counts towards the policy."""
@@ -186,11 +275,11 @@ class Aggregator:
         for action in mapping.dependent:
             self._record_action(workload, action, ActionOrigin(DEPENDENT, mapping.service, mapping.api))
 
-    def _learn_from_denial(self, workload: Workload, event: CsmEvent) -> None:
-        for named in event.actions_named_in_denial():
+    def _learn_from_denial(self, workload: Workload, mapping: OperationMapping, record: Record) -> None:
+        for named in denial_actions(record):
             action = self.action_map.canonical_action(named)
             if action:
-                self._record_action(workload, action, ActionOrigin(DENIED_MESSAGE, event.service, event.api))
+                self._record_action(workload, action, ActionOrigin(DENIED_MESSAGE, mapping.service, mapping.api))
 
     def _record_action(self, workload: Workload, action: str, origin: ActionOrigin) -> None:
         known = workload.actions.get(action)
@@ -201,14 +290,6 @@ class Aggregator:
         if known is None:
             self._notify(Notice(workload.name, origin.service, origin.api, action, origin.kind))
 
-    def _note_bucket(self, workload: Workload, event: CsmEvent) -> None:
-        bucket = bucket_from_fqdn(event.fqdn)
-        arn = bucket_arn(bucket, event.region) if bucket else ANY_BUCKET
-        buckets = workload.s3_buckets.setdefault(event.api, set())
-        if arn not in buckets:
-            buckets.add(arn)
-            workload.version += 1
-
     def _notify(self, notice: Notice) -> None:
         if len(self.notices) < MAX_PENDING_NOTICES:
             self.notices.append(notice)
@@ -218,3 +299,13 @@ class Aggregator:
     def take_notices(self) -> list[Notice]:
         notices, self.notices = self.notices, []
         return notices
+
+
+def _identity(record: Record) -> tuple[str, str, str] | None:
+    """(ClientId, Service, Api) as sent, or None when a field cannot even be a dictionary key."""
+    key = (record.get("ClientId", ""), record.get("Service"), record.get("Api"))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key  # type: ignore[return-value]  # validated by invalid_reason before first use

@@ -1,27 +1,33 @@
-"""CSM datagrams in, validated and redacted events out.
+"""CSM datagrams in, validated records and their fields out.
 
 Pure: no sockets, no clock. A datagram is untrusted bytes from the network; anything that is not a
 well-formed CSM event is rejected with a reason code and counted by the caller, never raised.
-Secrets (`AccessKey`, `SessionToken`) never leave this module: events carry only the fields the
-collector uses, and `redacted_record` is the one way to get a storable copy of an event.
+
+The hot path works on the decoded JSON object ("record") directly: `decode` splits and decodes,
+`invalid_reason` validates, and small accessors read the fields the collector uses. Secrets
+(`AccessKey`, `SessionToken`) are never read from a record except by `redacted_record`, which is the
+one way to get a storable copy of an event.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any
 
-try:  # orjson is optional: about 3x faster on the hot path, same results.
+try:  # orjson is optional: several times faster on the hot path, same results.
     import orjson
 
-    _loads: Any = orjson.loads
-    _JSON_ERRORS: tuple[type[Exception], ...] = (orjson.JSONDecodeError, ValueError, TypeError)
+    loads: Any = orjson.loads
+    JSON_ERRORS: tuple[type[Exception], ...] = (orjson.JSONDecodeError, ValueError, TypeError)
 except ImportError:  # pragma: no cover - exercised where orjson is absent
-    _loads = json.loads
-    _JSON_ERRORS = (ValueError, TypeError, RecursionError)
+    loads = json.loads
+    JSON_ERRORS = (ValueError, TypeError, RecursionError)
 
+Record = dict[str, Any]
 API_CALL = "ApiCall"
 API_CALL_ATTEMPT = "ApiCallAttempt"
 SECRET_FIELDS = frozenset({"AccessKey", "SessionToken"})
@@ -30,7 +36,7 @@ MAX_CLIENT_ID = 255  # the SDKs truncate ClientId to 255 characters
 MAX_NAME = 128
 MAX_MESSAGE = 2_048
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
-_DENIED_CODES = frozenset(
+DENIED_CODES = frozenset(
     {
         "AccessDenied",
         "AccessDeniedException",
@@ -48,9 +54,74 @@ _DENIED_CODES = frozenset(
 _ACTION_IN_MESSAGE = re.compile(r"perform:? ([a-z0-9-]{2,64}:[A-Za-z0-9]{2,128})")
 
 
+def decode(data: bytes) -> tuple[list[Record], list[str]]:
+    """Split a datagram into JSON objects (one per line); returns them and the reasons for the rest."""
+    if len(data) > MAX_DATAGRAM_BYTES:
+        return [], ["oversized"]
+    lines = [line for line in data.split(b"\n") if line.strip()] if b"\n" in data else [data]
+    if not lines or not lines[0].strip():
+        return [], ["empty"]
+    records: list[Record] = []
+    rejected: list[str] = []
+    for line in lines:
+        try:
+            record = loads(line)
+        except JSON_ERRORS:
+            rejected.append("not_json")
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+        else:
+            rejected.append("not_an_object")
+    return records, rejected
+
+
+def invalid_reason(record: Record) -> str | None:
+    """None for a well-formed ApiCall/ApiCallAttempt record, else the reason to reject it."""
+    if record.get("Type") not in (API_CALL, API_CALL_ATTEMPT):
+        return "invalid_fields"
+    client_id = record.get("ClientId", "")
+    if not (is_name(record.get("Service")) and is_name(record.get("Api"))):
+        return "invalid_fields"
+    if not isinstance(client_id, str) or len(client_id) > MAX_CLIENT_ID:
+        return "invalid_fields"
+    return None
+
+
+def is_name(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_NAME and _NAME.match(value) is not None
+
+
+def integer(value: Any) -> int | None:
+    if type(value) is not int:  # bool is an int subclass: not a status or a timestamp
+        return None
+    return value if -(2**63) <= value < 2**63 else None
+
+
+def short_str(value: Any, limit: int) -> str | None:
+    if not isinstance(value, str) or not value:
+        return None
+    return value[:limit]
+
+
+def call_outcome(record: Record) -> tuple[bool, bool]:
+    """(failed, denied) of an ApiCall record, from its final status and exception."""
+    status = integer(record.get("FinalHttpStatusCode"))
+    exception = record.get("FinalAwsException")
+    failed = bool(exception or record.get("FinalSdkException") or (status is not None and status >= 400))
+    denied = status == 403 or (isinstance(exception, str) and exception in DENIED_CODES)
+    return failed, denied
+
+
+def denial_actions(record: Record) -> list[str]:
+    """The actions an AccessDenied message names: '... not authorized to perform: sqs:ListQueues ...'."""
+    message = short_str(record.get("FinalAwsExceptionMessage"), MAX_MESSAGE)
+    return _ACTION_IN_MESSAGE.findall(message) if message else []
+
+
 @dataclass(frozen=True, slots=True)
 class CsmEvent:
-    """The fields of one CSM event that the collector uses. Secrets are never stored here."""
+    """A validated event's fields, for callers that want a typed view. Never holds a secret."""
 
     type: str
     client_id: str
@@ -70,96 +141,56 @@ class CsmEvent:
 
     @property
     def denied(self) -> bool:
-        return self.exception in _DENIED_CODES or self.status == 403
+        return self.exception in DENIED_CODES or self.status == 403
 
     def actions_named_in_denial(self) -> list[str]:
-        """AccessDenied messages usually name the missing action: '... not authorized to perform: sqs:ListQueues'."""
         if not self.denied or not self.exception_message:
             return []
         return _ACTION_IN_MESSAGE.findall(self.exception_message)
+
+
+def event_from_record(record: Record) -> CsmEvent:
+    """The typed view of a record that `invalid_reason` accepted."""
+    final = record["Type"] == API_CALL
+    prefix = "Final" if final else ""
+    return CsmEvent(
+        type=record["Type"],
+        client_id=record.get("ClientId", ""),
+        service=record["Service"],
+        api=record["Api"],
+        timestamp_ms=integer(record.get("Timestamp")),
+        region=short_str(record.get("Region"), 32),
+        fqdn=None if final else short_str(record.get("Fqdn"), 300),
+        status=integer(record.get(f"{prefix}HttpStatusCode")),
+        exception=short_str(record.get(f"{prefix}AwsException"), MAX_NAME),
+        exception_message=short_str(record.get(f"{prefix}AwsExceptionMessage"), MAX_MESSAGE),
+        sdk_exception=short_str(record.get(f"{prefix}SdkException"), MAX_NAME),
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class ParseResult:
     events: list[CsmEvent]
     rejected: list[str]
-    records: list[dict[str, Any]]  # raw records of `events`, only when asked for (archive)
+    records: list[Record]  # raw records of `events`, only when asked for
 
 
 def parse_datagram(data: bytes, *, keep_records: bool = False) -> ParseResult:
-    """Split a datagram into events (one JSON object per line); reject what is not a CSM event."""
-    if len(data) > MAX_DATAGRAM_BYTES:
-        return ParseResult([], ["oversized"], [])
-    lines = [line for line in data.split(b"\n") if line.strip()] if b"\n" in data else [data]
-    if not lines or not lines[0].strip():
-        return ParseResult([], ["empty"], [])
-    result = ParseResult([], [], [])
-    for line in lines:
-        record, reason = _decode(line)
-        event = None if record is None else _to_event(record)
-        if event is None:
-            result.rejected.append(reason or "invalid_fields")
+    """Decode and validate a datagram: its events, and a reason for each part that is not one."""
+    records, rejected = decode(data)
+    result = ParseResult([], rejected, [])
+    for record in records:
+        reason = invalid_reason(record)
+        if reason:
+            rejected.append(reason)
             continue
-        result.events.append(event)
+        result.events.append(event_from_record(record))
         if keep_records:
-            result.records.append(record)  # type: ignore[arg-type]
+            result.records.append(record)
     return result
 
 
-def _decode(line: bytes) -> tuple[dict[str, Any] | None, str | None]:
-    try:
-        record = _loads(line)
-    except _JSON_ERRORS:
-        return None, "not_json"
-    if not isinstance(record, dict):
-        return None, "not_an_object"
-    return record, None
-
-
-def _to_event(record: dict[str, Any]) -> CsmEvent | None:
-    kind = record.get("Type")
-    if kind not in (API_CALL, API_CALL_ATTEMPT):
-        return None
-    service = record.get("Service")
-    api = record.get("Api")
-    client_id = record.get("ClientId", "")
-    if not (_is_name(service) and _is_name(api) and isinstance(client_id, str)) or len(client_id) > MAX_CLIENT_ID:
-        return None
-    final = kind == API_CALL
-    return CsmEvent(
-        type=kind,
-        client_id=client_id,
-        service=service,
-        api=api,
-        timestamp_ms=_int(record.get("Timestamp")),
-        region=_short_str(record.get("Region"), 32),
-        fqdn=None if final else _short_str(record.get("Fqdn"), 300),
-        status=_int(record.get("FinalHttpStatusCode" if final else "HttpStatusCode")),
-        exception=_short_str(record.get("FinalAwsException" if final else "AwsException"), MAX_NAME),
-        exception_message=_short_str(
-            record.get("FinalAwsExceptionMessage" if final else "AwsExceptionMessage"), MAX_MESSAGE
-        ),
-        sdk_exception=_short_str(record.get("FinalSdkException" if final else "SdkException"), MAX_NAME),
-    )
-
-
-def _is_name(value: Any) -> TypeGuard[str]:
-    return isinstance(value, str) and 0 < len(value) <= MAX_NAME and _NAME.match(value) is not None
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None
-    return value if -(2**63) <= value < 2**63 else None
-
-
-def _short_str(value: Any, limit: int) -> str | None:
-    if not isinstance(value, str) or not value:
-        return None
-    return value[:limit]
-
-
-def redacted_record(record: dict[str, Any]) -> dict[str, Any]:
+def redacted_record(record: Record) -> Record:
     """A storable copy of a raw event: secrets removed, the access key reduced to its account id."""
     clean = {k: v for k, v in record.items() if k not in SECRET_FIELDS}
     account = account_from_access_key(record.get("AccessKey"))
@@ -172,9 +203,6 @@ def account_from_access_key(access_key: Any) -> str | None:
     """The AWS account id encoded in an AKIA/ASIA access key id (public, documented encoding)."""
     if not isinstance(access_key, str) or len(access_key) != 20 or access_key[:4] not in ("AKIA", "ASIA"):
         return None
-    import base64
-    import binascii
-
     try:
         decoded = base64.b32decode(access_key[4:])
     except (binascii.Error, ValueError):

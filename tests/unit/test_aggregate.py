@@ -33,13 +33,14 @@ def test_workloads_are_keyed_by_client_id_and_empty_is_default(aggregator: Aggre
 
 def test_counters(aggregator: Aggregator) -> None:
     aggregator.ingest(b"garbage")
+    aggregator.ingest(datagram(call("S3", "GetObject", Type="Metric"), attempt("S3", "GetObject", Service={"a": 1})))
     aggregator.ingest(datagram(call("STS", "GetCallerIdentity")))
     aggregator.ingest(datagram(call("S3", "Teleport")))
     aggregator.ingest(datagram(call("S3", "Teleport")))
     aggregator.ingest(datagram(call("S3", "GetObject", FinalHttpStatusCode=403, FinalAwsException="AccessDenied")))
     stats = aggregator.stats.as_dict()
-    assert stats["datagrams_received"] == 5
-    assert stats["events_rejected"] == 1 and stats["rejected_reasons"] == {"not_json": 1}
+    assert stats["datagrams_received"] == 6
+    assert stats["events_rejected"] == 3 and stats["rejected_reasons"] == {"not_json": 1, "invalid_fields": 2}
     assert stats["calls_permissionless"] == 1
     assert stats["calls_unmapped"] == 2
     assert stats["unmapped_calls"] == [{"service": "S3", "api": "Teleport", "calls": 2}]
