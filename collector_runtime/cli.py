@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import signal
@@ -154,6 +155,7 @@ def cmd_listen(settings: Settings, out: TextIO) -> int:
         return 1
     view = None if settings.quiet else LiveView(out, is_tty=out.isatty(), explain=settings.explain)
     service = CollectorService(settings, load_action_map(), listener=listener, view=view)
+    gc.freeze()  # the mapping data is large and lives for the whole run: keep it out of every collection
     _install_signals(service)
     host, port = service.address
     log.info(

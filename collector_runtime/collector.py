@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import logging
 import socket
 import time
@@ -54,6 +55,8 @@ class CollectorService:
         self._flush_requested = False
         self._started_wall = wall_clock()
         self._failed_flushes = 0
+        self._flushes = 0
+        self._last_flush_ms: float | None = None
         self._logged_warnings: set[str] = set()
         self.last_flush: FlushReport | None = None
 
@@ -83,7 +86,7 @@ class CollectorService:
         while not self._stop_requested:
             datagrams_ready, woken = self.listener.wait(self._timeout(next_flush), self._wake_reader)
             if datagrams_ready:
-                self.listener.drain(self._ingest)
+                self.listener.drain(self.aggregator.ingest)
             if woken:
                 self._clear_wakeups()
             now = self.clock()
@@ -99,9 +102,6 @@ class CollectorService:
         until_flush = next_flush - self.clock()
         return min(until_flush, self.view.refresh if self.view else until_flush, 1.0)
 
-    def _ingest(self, data: bytes, source: tuple[str, int]) -> None:
-        self.aggregator.ingest(data)
-
     def _clear_wakeups(self) -> None:
         try:
             while self._wake_reader.recv(4096):
@@ -110,7 +110,7 @@ class CollectorService:
             pass
 
     def _shutdown(self) -> int:
-        while self.listener.drain(self._ingest):
+        while self.listener.drain(self.aggregator.ingest):
             pass
         ok = self.flush()
         if self.view:
@@ -123,8 +123,15 @@ class CollectorService:
 
     def flush(self) -> bool:
         """Write every output file that changed. A failure is logged and retried at the next flush."""
+        started = self.clock()
         try:
+            self._flushes += 1
             self.last_flush = self.writer.write(self.aggregator, self.runtime_stats())
+            self._last_flush_ms = round((self.clock() - started) * 1000, 3)
+            # What survived a flush is long-lived state (workloads, usages, caches), freed by reference
+            # counting when dropped: keep it out of future garbage collections, whose pauses would
+            # otherwise grow with the number of workloads.
+            gc.freeze()
         except OSError as error:
             self._failed_flushes += 1
             if self._failed_flushes == 1:
@@ -152,6 +159,8 @@ class CollectorService:
             "receive_buffer_requested": self.settings.receive_buffer,
             "receive_buffer_granted": self.listener.granted_buffer,
             "kernel_receive_drops": self.listener.kernel_drops(),
+            "flush_count": self._flushes,
+            "previous_flush_ms": self._last_flush_ms,
         }
 
 

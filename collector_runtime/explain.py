@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .core.mapping import ActionMap, OperationMapping
+from .core.state import CALL_FIELDS
 from .outputs import STATE
 
 
@@ -47,7 +48,8 @@ def explain_output(action_map: ActionMap, output_dir: Path, workload: str | None
         if workload is not None and name != workload:
             continue
         out.write(f"{name}\n")
-        for call in saved.get("calls", []):
+        for row in saved.get("calls", []):
+            call = dict(zip(state.get("call_fields", CALL_FIELDS), row, strict=True))
             mapping = action_map.lookup(call["service"], call["api"])
             counts = f"{call['calls']} calls, {call['failed']} failed, {call['denied']} denied"
             out.write(f"  {call['service']}.{call['api']:<36} {counts:<34} {describe(mapping)}\n")

@@ -3,27 +3,38 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
+_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
 
-def atomic_write(path: Path, text: str, *, durable: bool = True, mode: int | None = None) -> None:
+
+def atomic_write(path: Path | str, text: str, *, durable: bool = True, mode: int | None = None) -> None:
     """Write `text` to `path` via a temporary file in the same directory and a rename.
 
     `durable` also fsyncs the file before the rename, so the new content survives a power loss.
+    The temporary name is fixed (`.<name>.tmp`): callers must not write the same path concurrently.
+    Plain string paths on purpose: this runs for every policy file at every flush.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    target = os.fspath(path)
+    directory, name = os.path.split(target)
+    tmp = os.path.join(directory, f".{name}.tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
+        fd = os.open(tmp, _FLAGS, 0o644 if mode is None else mode)
+    except FileNotFoundError:
+        os.makedirs(directory or ".", exist_ok=True)
+        fd = os.open(tmp, _FLAGS, 0o644 if mode is None else mode)
+    try:
+        try:
+            view = memoryview(text.encode("utf-8"))
+            while view:
+                view = view[os.write(fd, view) :]
             if durable:
-                os.fsync(handle.fileno())
-        tmp = Path(tmp_name)
+                os.fsync(fd)
+        finally:
+            os.close(fd)
         if mode is not None:
-            tmp.chmod(mode)
-        tmp.replace(path)
+            os.chmod(tmp, mode)  # O_CREAT's mode is filtered by the umask; an explicit mode is meant as given
+        os.replace(tmp, target)
     except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
+        Path(tmp).unlink(missing_ok=True)
         raise

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import select
 import socket
+import sys
 from collections.abc import Callable
 
 from .procnet import kernel_drops
 
 MAX_DATAGRAM = 65_535
-Handler = Callable[[bytes, tuple[str, int]], None]
+Handler = Callable[[bytes], object]
 
 
 class UdpListener:
@@ -26,8 +27,9 @@ class UdpListener:
         self.sock.setblocking(False)
 
     def _size_buffer(self, size: int) -> None:
-        # SO_RCVBUFFORCE passes net.core.rmem_max when the process may (CAP_NET_ADMIN); else the kernel caps it.
-        force = getattr(socket, "SO_RCVBUFFORCE", None)
+        # SO_RCVBUFFORCE passes net.core.rmem_max when the process may (CAP_NET_ADMIN); else the kernel
+        # caps SO_RCVBUF at rmem_max. Python does not export the constant: it is 33 on Linux.
+        force = getattr(socket, "SO_RCVBUFFORCE", 33 if sys.platform.startswith("linux") else None)
         try:
             if force is None:
                 raise PermissionError
@@ -50,15 +52,14 @@ class UdpListener:
 
     def drain(self, handle: Handler, limit: int = 10_000) -> int:
         """Receive up to `limit` queued datagrams without blocking; returns how many."""
-        receive = self.sock.recvfrom
+        receive = self.sock.recv
         count = 0
-        while count < limit:
-            try:
-                data, source = receive(MAX_DATAGRAM)
-            except (BlockingIOError, InterruptedError):
-                break
-            handle(data, source)
-            count += 1
+        try:
+            while count < limit:
+                handle(receive(MAX_DATAGRAM))
+                count += 1
+        except (BlockingIOError, InterruptedError):
+            pass
         return count
 
     def wait(self, timeout: float, wake: socket.socket) -> tuple[bool, bool]:

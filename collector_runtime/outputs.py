@@ -11,6 +11,7 @@ Layout:
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,8 +29,22 @@ STATS = "stats.json"
 STATE = "state.json"
 
 
-def dumps(data: Any) -> str:
-    return json.dumps(data, indent=2, sort_keys=False) + "\n"
+try:  # orjson renders the same JSON an order of magnitude faster; flush time matters at fleet scale
+    import orjson
+
+    def dumps(data: Any) -> str:
+        return str(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE), "utf-8")
+
+    def dumps_compact(data: Any) -> str:
+        return str(orjson.dumps(data, option=orjson.OPT_APPEND_NEWLINE), "utf-8")
+
+except ImportError:  # pragma: no cover - exercised where orjson is absent
+
+    def dumps(data: Any) -> str:
+        return json.dumps(data, indent=2) + "\n"
+
+    def dumps_compact(data: Any) -> str:
+        return json.dumps(data, separators=(",", ":")) + "\n"
 
 
 @dataclass
@@ -54,6 +69,7 @@ class OutputWriter:
         self, output_dir: Path, action_map: ActionMap, options: PolicyOptions, *, max_policy_chars: int
     ) -> None:
         self.output_dir = output_dir
+        self._root = os.fspath(output_dir)
         self.action_map = action_map
         self.options = options
         self.max_policy_chars = max_policy_chars
@@ -69,8 +85,9 @@ class OutputWriter:
                 continue
             grants = workload_grants(workload, self.action_map, self.options)
             self._write_workload(name, grants, workload.version, report)
-        self._write_merged(report)
-        self._write(STATE, dumps(snapshot(aggregator)), report)
+        if report.workloads_written or self._merged_text is None:
+            self._write_merged(report)
+        self._write(STATE, dumps_compact(snapshot(aggregator)), report, durable=True)
         self._write(STATS, dumps(self._stats(aggregator, runtime)), report)
         report.warnings = sorted(self.warnings.values())
         return report
@@ -105,8 +122,9 @@ class OutputWriter:
             self._write(MERGED_POLICY, text, report)
             self._merged_text = text
 
-    def _write(self, relative: str, text: str, report: FlushReport) -> None:
-        atomic_write(self.output_dir / relative, text)
+    def _write(self, relative: str, text: str, report: FlushReport, *, durable: bool = False) -> None:
+        """Atomic always; fsync'd only for the state, from which every other file can be rebuilt."""
+        atomic_write(os.path.join(self._root, relative), text, durable=durable)
         report.files_written += 1
 
     def _stats(self, aggregator: Aggregator, runtime: dict[str, Any]) -> dict[str, Any]:

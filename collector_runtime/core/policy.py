@@ -18,6 +18,16 @@ from typing import Any
 from .aggregate import ANY_BUCKET, DENIED_MESSAGE, DEPENDENT, ApiUsage, Workload
 from .mapping import ActionMap
 
+try:  # policies are ASCII (action names, ARNs), so orjson's compact bytes count the same characters
+    import orjson
+
+    _compact: Any = orjson.dumps
+except ImportError:  # pragma: no cover - exercised where orjson is absent
+
+    def _compact(document: dict[str, Any]) -> str:
+        return json.dumps(document, separators=(",", ":"))
+
+
 POLICY_VERSION = "2012-10-17"
 MANAGED_POLICY_MAX_CHARS = 6_144  # IAM's managed-policy limit, counted without white space
 
@@ -115,7 +125,7 @@ def _statement(sid: str, actions: list[str], resource: str | list[str]) -> dict[
 
 def policy_size(document: dict[str, Any]) -> int:
     """Characters IAM counts against its limits: the document without white space."""
-    return len(json.dumps(document, separators=(",", ":")))
+    return len(_compact(document))
 
 
 def split_policy(document: dict[str, Any], max_chars: int = MANAGED_POLICY_MAX_CHARS) -> list[dict[str, Any]]:
