@@ -1,7 +1,8 @@
 """The running collector: UDP datagrams into the aggregator, periodic and on-demand flushes, clean stop.
 
 Single-threaded event loop. Other threads and signal handlers only set flags and wake the loop
-(`request_flush`, `request_stop`), so intake never races with a flush. On stop, every datagram
+(`request_flush`, `request_stop`), so intake never races with a flush. Publishing (S3, SSM) and
+archive compression run in their own threads and never make intake wait. On stop, every datagram
 already queued in the socket is read before the final flush: nothing received before a clean
 shutdown is missing from the files.
 """
@@ -17,11 +18,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .archive import ArchiveWriter
 from .core.aggregate import Aggregator
 from .core.mapping import ActionMap
 from .listener import UdpListener
 from .live import LiveView
-from .outputs import FlushReport, OutputWriter
+from .outputs import OutputWriter, Rendered
+from .publish import Publisher
 from .settings import Settings
 
 log = logging.getLogger("csm_collector")
@@ -36,12 +39,16 @@ class CollectorService:
         *,
         listener: UdpListener,
         view: LiveView | None = None,
+        publisher: Publisher | None = None,
+        archive: ArchiveWriter | None = None,
         clock: Clock = time.monotonic,
         wall_clock: Clock = time.time,
     ) -> None:
         self.settings = settings
         self.listener = listener
         self.view = view
+        self.publisher = publisher
+        self.archive = archive
         self.clock = clock
         self.wall_clock = wall_clock
         self.aggregator = Aggregator(action_map, fails_only=settings.policy.fails_only)
@@ -58,7 +65,7 @@ class CollectorService:
         self._flushes = 0
         self._last_flush_ms: float | None = None
         self._logged_warnings: set[str] = set()
-        self.last_flush: FlushReport | None = None
+        self.last_flush: Rendered | None = None
 
     @property
     def address(self) -> tuple[str, int]:
@@ -82,11 +89,14 @@ class CollectorService:
 
     def run(self) -> int:
         """Serve until asked to stop; returns the exit status (0 unless the final write failed)."""
+        if self.publisher:
+            self.publisher.start()
+        ingest = self._ingest_with_archive if self.archive else self.aggregator.ingest
         next_flush = self.clock() + self.settings.flush_interval
         while not self._stop_requested:
             datagrams_ready, woken = self.listener.wait(self._timeout(next_flush), self._wake_reader)
             if datagrams_ready:
-                self.listener.drain(self.aggregator.ingest)
+                self.listener.drain(ingest)
             if woken:
                 self._clear_wakeups()
             now = self.clock()
@@ -94,25 +104,38 @@ class CollectorService:
                 self._flush_requested = False
                 self.flush()
                 next_flush = self.clock() + self.settings.flush_interval
+            if self.archive:
+                self.archive.tick(self.wall_clock())
             if self.view:
                 self.view.update(now, self.aggregator, self.runtime_stats())
-        return self._shutdown()
+        return self._shutdown(ingest)
+
+    def _ingest_with_archive(self, data: bytes) -> None:
+        records = self.aggregator.ingest(data, keep_records=True)
+        if records:
+            self.archive.append(records)  # type: ignore[union-attr]
 
     def _timeout(self, next_flush: float) -> float:
         until_flush = next_flush - self.clock()
         return min(until_flush, self.view.refresh if self.view else until_flush, 1.0)
 
     def _clear_wakeups(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             while self._wake_reader.recv(4096):
                 pass
-        except (BlockingIOError, OSError):
-            pass
 
-    def _shutdown(self) -> int:
-        while self.listener.drain(self.aggregator.ingest):
+    def _shutdown(self, ingest: Callable[[bytes], object]) -> int:
+        while self.listener.drain(ingest):
             pass
         ok = self.flush()
+        if self.archive:
+            self.archive.close()
+        if self.publisher and not self.publisher.stop(self.settings.publish_timeout):
+            log.error(
+                "%d items not published before the %gs shutdown timeout; local files are complete",
+                self.publisher.pending(),
+                self.settings.publish_timeout,
+            )
         if self.view:
             self.view.update(self.clock(), self.aggregator, self.runtime_stats(), force=True)
             self.view.close()
@@ -122,36 +145,40 @@ class CollectorService:
         return 0 if ok else 1
 
     def flush(self) -> bool:
-        """Write every output file that changed. A failure is logged and retried at the next flush."""
+        """Render what changed, hand it to the publisher, write the files. A write failure is logged
+        once and the files stay pending for the next flush; publishing does not depend on the disk."""
         started = self.clock()
+        self._flushes += 1
+        self.last_flush = self.writer.render(self.aggregator, self.runtime_stats())
+        if self.publisher:
+            self.publisher.update(self.last_flush)
         try:
-            self._flushes += 1
-            self.last_flush = self.writer.write(self.aggregator, self.runtime_stats())
-            self._last_flush_ms = round((self.clock() - started) * 1000, 3)
-            # What survived a flush is long-lived state (workloads, usages, caches), freed by reference
-            # counting when dropped: keep it out of future garbage collections, whose pauses would
-            # otherwise grow with the number of workloads.
-            gc.freeze()
+            self.writer.write_files()
         except OSError as error:
             self._failed_flushes += 1
             if self._failed_flushes == 1:
-                log.error("cannot write to %s: %s (will retry at every flush)", self.settings.output_dir, error)
+                log.error("cannot write to %s: %s (retrying at every flush)", self.settings.output_dir, error)
             return False
-        for warning in self.last_flush.warnings:
-            if warning not in self._logged_warnings:
-                log.warning("%s", warning)
-                self._logged_warnings.add(warning)
+        finally:
+            self._last_flush_ms = round((self.clock() - started) * 1000, 3)
+            # What survived a flush is long-lived state (workloads, usages, caches), freed by reference
+            # counting when dropped: keep it out of future collections, whose pauses would grow with it.
+            gc.freeze()
         if self._failed_flushes:
             log.warning(
                 "writing to %s works again after %d failed flushes", self.settings.output_dir, self._failed_flushes
             )
             self._failed_flushes = 0
+        for warning in self.last_flush.warnings:
+            if warning not in self._logged_warnings:
+                log.warning("%s", warning)
+                self._logged_warnings.add(warning)
         return True
 
     def runtime_stats(self) -> dict[str, Any]:
         host, port = self.listener.address
         now = self.wall_clock()
-        return {
+        stats: dict[str, Any] = {
             "listening_on": f"{host}:{port}",
             "started_at": _iso(self._started_wall),
             "written_at": _iso(now),
@@ -161,7 +188,18 @@ class CollectorService:
             "kernel_receive_drops": self.listener.kernel_drops(),
             "flush_count": self._flushes,
             "previous_flush_ms": self._last_flush_ms,
+            "output_files_pending": self.writer.pending_files,
         }
+        if self.publisher:
+            stats["publishing"] = self.publisher.status()
+        if self.archive:
+            stats["archive"] = {
+                "events_archived": self.archive.events_archived,
+                "events_dropped": self.archive.events_dropped,
+                "files_rolled": self.archive.files_rolled,
+                "write_errors": self.archive.errors,
+            }
+        return stats
 
 
 def _iso(timestamp: float) -> str:

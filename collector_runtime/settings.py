@@ -8,6 +8,7 @@ Every command-line flag `--some-flag` can also be set with the environment varia
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,11 @@ DEFAULT_PORT = 31000
 DEFAULT_OUTPUT_DIR = Path("csm-output")
 DEFAULT_FLUSH_INTERVAL = 10.0
 DEFAULT_RECEIVE_BUFFER = 32 * 1024 * 1024
+DEFAULT_S3_PREFIX = "csm-collector/"
+DEFAULT_PUBLISH_TIMEOUT = 30.0
+DEFAULT_SSM_RATE = 2.0
+DEFAULT_ARCHIVE_MAX_BYTES = 64 * 1024 * 1024
+DEFAULT_ARCHIVE_MAX_SECONDS = 300.0
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -39,6 +45,21 @@ class Settings:
     explain: bool = False
     max_policy_chars: int = MANAGED_POLICY_MAX_CHARS
     policy: PolicyOptions = field(default_factory=PolicyOptions)
+    s3_bucket: str | None = None
+    s3_prefix: str = DEFAULT_S3_PREFIX
+    ssm_prefix: str | None = None
+    region: str | None = None
+    publish_timeout: float = DEFAULT_PUBLISH_TIMEOUT
+    ssm_rate: float = DEFAULT_SSM_RATE
+    archive: bool = False
+    archive_dir: Path | None = None  # default: <output-dir>/archive
+    archive_max_bytes: int = DEFAULT_ARCHIVE_MAX_BYTES
+    archive_max_seconds: float = DEFAULT_ARCHIVE_MAX_SECONDS
+    collector_id: str | None = None  # default: the host name
+
+    @property
+    def archive_directory(self) -> Path:
+        return self.archive_dir or self.output_dir / "archive"
 
 
 def env_name(dest: str) -> str:
@@ -84,6 +105,14 @@ def positive_float(text: str) -> float:
     return value
 
 
+def day(text: str) -> str:
+    """A UTC day, YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day (YYYY-MM-DD)") from error
+
+
 def positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
@@ -109,4 +138,15 @@ def settings_from(args: argparse.Namespace) -> Settings:
             include_dependent=values.get("dependent_actions", True),
             fails_only=values.get("fails_only", False),
         ),
+        s3_bucket=values.get("s3_bucket") or None,
+        s3_prefix=values.get("s3_prefix", DEFAULT_S3_PREFIX),
+        ssm_prefix=values.get("ssm_prefix") or None,
+        region=values.get("region") or None,
+        publish_timeout=values.get("publish_timeout", DEFAULT_PUBLISH_TIMEOUT),
+        ssm_rate=values.get("ssm_rate", DEFAULT_SSM_RATE),
+        archive=values.get("archive", False),
+        archive_dir=Path(values["archive_dir"]) if values.get("archive_dir") else None,
+        archive_max_bytes=values.get("archive_max_bytes", DEFAULT_ARCHIVE_MAX_BYTES),
+        archive_max_seconds=values.get("archive_max_seconds", DEFAULT_ARCHIVE_MAX_SECONDS),
+        collector_id=values.get("collector_id") or None,
     )

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collector_runtime.core.names import workload_file_stem
+from collector_runtime.core.names import ssm_leaf, workload_file_stem
 from collector_runtime.core.s3 import bucket_arn, bucket_from_fqdn
 
 
@@ -63,3 +65,25 @@ def test_a_sender_cannot_claim_the_file_of_a_hashed_client_id() -> None:
 def test_distinct_client_ids_never_share_a_file(a: str, b: str) -> None:
     if a != b:
         assert workload_file_stem(a) != workload_file_stem(b)
+
+
+@pytest.mark.parametrize("client_id", ["my-function", "ci.build_42"])
+def test_safe_client_ids_are_kept_as_ssm_names(client_id: str) -> None:
+    assert ssm_leaf(client_id) == client_id
+
+
+@pytest.mark.parametrize("client_id", ["team/app", "a b", "", "x" * 300, "hé", "~"])
+def test_unsafe_client_ids_become_valid_ssm_names(client_id: str) -> None:
+    leaf = ssm_leaf(client_id)
+    assert re.fullmatch(r"[A-Za-z0-9_.-]{1,130}", leaf)
+
+
+def test_a_sender_cannot_claim_the_ssm_name_of_a_hashed_client_id() -> None:
+    hashed = ssm_leaf("team/app")
+    assert ssm_leaf(hashed) != hashed
+
+
+@given(st.text(max_size=200), st.text(max_size=200))
+def test_distinct_client_ids_never_share_a_parameter(a: str, b: str) -> None:
+    if a != b:
+        assert ssm_leaf(a) != ssm_leaf(b)
