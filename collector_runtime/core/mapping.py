@@ -123,6 +123,9 @@ class ActionMap:
         canonical = self._valid.get(prefix, {}).get(name.lower())
         return f"{prefix}:{canonical}" if canonical else None
 
+    def all_actions(self) -> list[str]:
+        return [f"{prefix}:{name}" for prefix, names in self._valid.items() for name in names.values()]
+
     def actions_of(self, prefix: str) -> list[str]:
         return [f"{prefix}:{name}" for name in self._valid.get(prefix, {}).values()]
 

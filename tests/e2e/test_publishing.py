@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from collector_runtime.cli import build_archive, build_publisher
+from collector_runtime.commands.listen import build_archive, build_publisher
 from collector_runtime.settings import Settings
 from tests.conftest import assert_no_secrets, attempt, call, datagram, read_all_outputs
 from tests.helpers import running_collector, send, wait_for

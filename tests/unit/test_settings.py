@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from collector_runtime.cli import parse
+from collector_runtime.parser import parse
 from collector_runtime.settings import ConfigError, settings_from
 
 
