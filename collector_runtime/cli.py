@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
 from .aws import AwsUnavailable
+from .commands.attach import cmd_attach, cmd_detach
 from .commands.compare import cmd_compare
 from .commands.listen import cmd_listen
 from .commands.offline import cmd_explain, cmd_ini, cmd_replay, cmd_report
@@ -25,6 +26,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Mapping[str, str], TextIO], in
     "replay": lambda a, e, o: cmd_replay(settings_from(a), a.files, o),
     "report": lambda a, e, o: cmd_report(a, settings_from(a), o),
     "compare": lambda a, e, o: cmd_compare(a, o),
+    "attach": lambda a, e, o: cmd_attach(a, o),
+    "detach": lambda a, e, o: cmd_detach(a, o),
     "demo": lambda a, e, o: run_demo(settings_from(a), o),
     "explain": lambda a, e, o: cmd_explain(a, o),
     "set-ini": cmd_ini,

@@ -110,7 +110,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, list[argparse.ArgumentParse
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_listen, _replay, _report, _compare, _demo, _explain, _ini):
+    for add in (_listen, _replay, _report, _compare, _attach, _demo, _explain, _ini):
         add(commands)
     return parser, list(commands.choices.values())
 
@@ -237,3 +237,21 @@ def _ini(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             ini.add_argument("--csm-host", help="also set csm_host")
             ini.add_argument("--csm-port", type=port_number, help="also set csm_port")
             ini.add_argument("--csm-client-id", help="also set csm_client_id")
+
+
+def _attach(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    attach = commands.add_parser("attach", help="point Lambda functions at a collector (AWS_CSM_* variables)")
+    attach.add_argument("functions", nargs="+", metavar="FUNCTION", help="function names or ARNs")
+    where = attach.add_mutually_exclusive_group(required=True)
+    where.add_argument("--host", help="the collector's address (IP or DNS name)")
+    where.add_argument("--ssm-prefix", help="read the address from <prefix>/collector/address (the CDK stack's)")
+    attach.add_argument(
+        "--port", type=port_number, help=f"UDP port (default: from SSM with --ssm-prefix, else {DEFAULT_PORT})"
+    )
+    attach.add_argument("--client-id", help="AWS_CSM_CLIENT_ID for all of them (default: each function's name)")
+    attach.add_argument("--dry-run", action="store_true", help="show the changes without making them")
+    attach.add_argument("--region", help="AWS region (default: the SDK's usual lookup)")
+    detach = commands.add_parser("detach", help="restore the environment functions had before attach")
+    detach.add_argument("functions", nargs="+", metavar="FUNCTION")
+    detach.add_argument("--dry-run", action="store_true", help="show the changes without making them")
+    detach.add_argument("--region", help="AWS region (default: the SDK's usual lookup)")
