@@ -81,7 +81,10 @@ class _File:
         self.compressor = zlib.compressobj(level, zlib.DEFLATED, 31)  # wbits 31: gzip container
 
     def write(self, data: bytes) -> None:
-        self.handle.write(self.compressor.compress(data))
+        # A sync flush ends each chunk on a byte boundary: a file cut short by a crash stays readable
+        # up to its last chunk (see restart.salvage_archive_parts).
+        self.handle.write(self.compressor.compress(data) + self.compressor.flush(zlib.Z_SYNC_FLUSH))
+        self.handle.flush()
 
     def finish(self) -> Path:
         self.handle.write(self.compressor.flush())
@@ -113,6 +116,7 @@ class ArchiveWriter:
         self._opened_at: float | None = None
         self._day: str | None = None
         self._sequence = 0
+        self._run = os.urandom(3).hex()  # a restart within the same second never reuses a file name
         self._queue: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self._queued_bytes = 0  # approximate (two threads update it): only bounds the backlog
         self._thread = threading.Thread(target=self._work, name="csm-archive", daemon=True)
@@ -133,6 +137,10 @@ class ArchiveWriter:
             self._hand_over_chunk()
         if self._bytes >= self.options.max_bytes:
             self.roll()
+
+    def flush(self) -> None:
+        """Hand what is buffered to the writer thread (the collector calls this at every flush)."""
+        self._hand_over_chunk()
 
     def tick(self, now: float) -> None:
         """Roll by age or at UTC midnight; called from the collector's loop."""
@@ -157,7 +165,7 @@ class ArchiveWriter:
         self._sequence += 1
         self._day = _day(now)
         stamp = dt.datetime.fromtimestamp(now, tz=dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-        name = f"{self.options.collector_id}-{stamp}-{self._sequence:06d}{SUFFIX}"
+        name = f"{self.options.collector_id}-{stamp}-{self._run}-{self._sequence:06d}{SUFFIX}"
         self._queue.put(("open", self.options.directory / f"dt={self._day}" / name))
         self._opened_at = now
         self._bytes = 0

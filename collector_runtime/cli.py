@@ -15,6 +15,7 @@ from .commands.compare import cmd_compare
 from .commands.listen import cmd_listen
 from .commands.offline import cmd_explain, cmd_ini, cmd_replay, cmd_report
 from .demo import DemoUnavailable, run_demo
+from .logs import configure_logging
 from .parser import parse
 from .settings import ConfigError, settings_from
 
@@ -38,9 +39,10 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Mapping[str, str], TextIO], in
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None, out: TextIO | None = None) -> int:
     environ = os.environ if environ is None else environ
     out = sys.stdout if out is None else out
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    configure_logging(environ.get("CSM_COLLECTOR_LOG_FORMAT", "text"))
     try:
         args = parse(sys.argv[1:] if argv is None else argv, environ)
+        configure_logging(getattr(args, "log_format", "text"))
         return COMMANDS[args.command](args, environ, out)
     except ConfigError as error:
         log.error("%s", error)

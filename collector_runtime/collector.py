@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .access import SourceFilter
 from .archive import ArchiveWriter
 from .core.aggregate import Aggregator
 from .core.mapping import ActionMap
@@ -41,6 +42,7 @@ class CollectorService:
         view: LiveView | None = None,
         publisher: Publisher | None = None,
         archive: ArchiveWriter | None = None,
+        source_filter: SourceFilter | None = None,
         clock: Clock = time.monotonic,
         wall_clock: Clock = time.time,
     ) -> None:
@@ -49,9 +51,10 @@ class CollectorService:
         self.view = view
         self.publisher = publisher
         self.archive = archive
+        self.source_filter = source_filter
         self.clock = clock
         self.wall_clock = wall_clock
-        self.aggregator = Aggregator(action_map, fails_only=settings.policy.fails_only)
+        self.aggregator = Aggregator(action_map, fails_only=settings.policy.fails_only, limits=settings.limits)
         self.writer = OutputWriter(
             settings.output_dir, action_map, settings.policy, max_policy_chars=settings.max_policy_chars
         )
@@ -87,16 +90,23 @@ class CollectorService:
         with contextlib.suppress(OSError):  # already awake (buffer full), or shutting down
             self._wake_writer.send(b"\0")
 
+    def resume(self) -> None:
+        """After a restored state: render everything once and hand it to the publisher (without
+        history entries: nothing changed); the files are written at the first flush."""
+        rendered = self.writer.render(self.aggregator, self.runtime_stats())
+        if self.publisher:
+            self.publisher.update(rendered, record_history=False)
+
     def run(self) -> int:
         """Serve until asked to stop; returns the exit status (0 unless the final write failed)."""
         if self.publisher:
             self.publisher.start()
-        ingest = self._ingest_with_archive if self.archive else self.aggregator.ingest
+        drain = self._drainer()
         next_flush = self.clock() + self.settings.flush_interval
         while not self._stop_requested:
             datagrams_ready, woken = self.listener.wait(self._timeout(next_flush), self._wake_reader)
             if datagrams_ready:
-                self.listener.drain(ingest)
+                drain()
             if woken:
                 self._clear_wakeups()
             now = self.clock()
@@ -108,7 +118,20 @@ class CollectorService:
                 self.archive.tick(self.wall_clock())
             if self.view:
                 self.view.update(now, self.aggregator, self.runtime_stats())
-        return self._shutdown(ingest)
+        return self._shutdown(drain)
+
+    def _drainer(self) -> Callable[[], int]:
+        """The receive path: with access control the source address is read; without, it is not."""
+        ingest = self._ingest_with_archive if self.archive else self.aggregator.ingest
+        if self.source_filter is None:
+            return lambda: self.listener.drain(ingest)
+        accepts = self.source_filter.accepts
+
+        def receive(data: bytes, source: str) -> None:
+            if accepts(source):
+                ingest(data)
+
+        return lambda: self.listener.drain_from(receive)
 
     def _ingest_with_archive(self, data: bytes) -> None:
         records = self.aggregator.ingest(data, keep_records=True)
@@ -124,8 +147,8 @@ class CollectorService:
             while self._wake_reader.recv(4096):
                 pass
 
-    def _shutdown(self, ingest: Callable[[bytes], object]) -> int:
-        while self.listener.drain(ingest):
+    def _shutdown(self, drain: Callable[[], int]) -> int:
+        while drain():
             pass
         ok = self.flush()
         if self.archive:
@@ -149,6 +172,8 @@ class CollectorService:
         once and the files stay pending for the next flush; publishing does not depend on the disk."""
         started = self.clock()
         self._flushes += 1
+        if self.archive:
+            self.archive.flush()
         self.last_flush = self.writer.render(self.aggregator, self.runtime_stats())
         if self.publisher:
             self.publisher.update(self.last_flush)
@@ -175,6 +200,14 @@ class CollectorService:
                 self._logged_warnings.add(warning)
         return True
 
+    def metrics_snapshot(self) -> dict[str, Any]:
+        """Counters for the metrics endpoint (read from another thread; plain reads of counters)."""
+        return {
+            **self.runtime_stats(),
+            **self.aggregator.stats.as_dict(),
+            "workloads": dict.fromkeys(list(self.aggregator.workloads)),
+        }
+
     def runtime_stats(self) -> dict[str, Any]:
         host, port = self.listener.address
         now = self.wall_clock()
@@ -192,6 +225,11 @@ class CollectorService:
         }
         if self.publisher:
             stats["publishing"] = self.publisher.status()
+        if self.source_filter:
+            stats["access"] = {
+                "dropped_not_allowed": self.source_filter.counters.not_allowed,
+                "dropped_rate_limited": self.source_filter.counters.rate_limited,
+            }
         if self.archive:
             stats["archive"] = {
                 "events_archived": self.archive.events_archived,

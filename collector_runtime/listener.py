@@ -11,6 +11,7 @@ from .procnet import kernel_drops
 
 MAX_DATAGRAM = 65_535
 Handler = Callable[[bytes], object]
+SourceHandler = Callable[[bytes, str], object]
 
 
 class UdpListener:
@@ -57,6 +58,19 @@ class UdpListener:
         try:
             while count < limit:
                 handle(receive(MAX_DATAGRAM))
+                count += 1
+        except (BlockingIOError, InterruptedError):
+            pass
+        return count
+
+    def drain_from(self, handle: SourceHandler, limit: int = 10_000) -> int:
+        """Like `drain`, also giving each datagram's source address (for access control)."""
+        receive = self.sock.recvfrom
+        count = 0
+        try:
+            while count < limit:
+                data, source = receive(MAX_DATAGRAM)
+                handle(data, source[0])
                 count += 1
         except (BlockingIOError, InterruptedError):
             pass

@@ -13,6 +13,7 @@ from .settings import (
     DEFAULT_ARCHIVE_MAX_SECONDS,
     DEFAULT_FLUSH_INTERVAL,
     DEFAULT_HOST,
+    DEFAULT_LIMITS,
     DEFAULT_OUTPUT_DIR,
     DEFAULT_PORT,
     DEFAULT_PUBLISH_TIMEOUT,
@@ -141,6 +142,34 @@ def _listen(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help="socket receive buffer to request, bytes (default: %(default)s)",
     )
     listen.add_argument("--quiet", action="store_true", help="no live view")
+    guard = listen.add_argument_group("access, limits and observability")
+    guard.add_argument(
+        "--allow-from", metavar="CIDR,...", help="only accept datagrams from these networks (default: any)"
+    )
+    guard.add_argument(
+        "--rate-limit",
+        type=positive_float,
+        metavar="N",
+        help="at most N datagrams/s per source address, bursts of N (default: no limit)",
+    )
+    guard.add_argument(
+        "--max-workloads",
+        type=positive_int,
+        default=DEFAULT_LIMITS.max_workloads,
+        help="workloads (ClientIds) kept at most; events of further ones are dropped and counted "
+        "(default: %(default)s)",
+    )
+    guard.add_argument(
+        "--max-calls-per-workload",
+        type=positive_int,
+        default=DEFAULT_LIMITS.max_calls_per_workload,
+        help="distinct Service/Api pairs per workload at most (default: %(default)s)",
+    )
+    guard.add_argument(
+        "--metrics-port", type=port_number, help="serve Prometheus /metrics and /health on this TCP port (default: off)"
+    )
+    guard.add_argument("--metrics-host", default="127.0.0.1", help="address for --metrics-port (default: %(default)s)")
+    guard.add_argument("--log-format", choices=("text", "json"), default="text", help="(default: %(default)s)")
     _add_policy_options(listen)
     _add_publishing_options(listen)
 

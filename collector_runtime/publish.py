@@ -147,7 +147,7 @@ class Publisher:
     def start(self) -> None:
         self._thread.start()
 
-    def update(self, rendered: Rendered) -> None:
+    def update(self, rendered: Rendered, *, record_history: bool = True) -> None:
         """Take the latest texts of a flush (only what changed is in `rendered`)."""
         prefix = self.targets.prefix
         now = _stamp(self.wall_clock())
@@ -157,7 +157,7 @@ class Publisher:
                 key = f"{prefix}{POLICIES_DIR}/{policy.stem}.json"
                 if self.targets.bucket:
                     desired.objects[key] = policy.text.encode()
-                    if policy.added or policy.removed:
+                    if record_history and (policy.added or policy.removed):
                         desired.history.append(self._history_entry(policy, now))
                 if self.targets.ssm_prefix:
                     name = f"{self.targets.ssm_prefix}/policies/{ssm_leaf(policy.workload)}"

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .core.aggregate import Limits
 from .core.policy import MANAGED_POLICY_MAX_CHARS, PolicyOptions
 
 ENV_PREFIX = "CSM_COLLECTOR_"
@@ -26,6 +27,7 @@ DEFAULT_PUBLISH_TIMEOUT = 30.0
 DEFAULT_SSM_RATE = 2.0
 DEFAULT_ARCHIVE_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_ARCHIVE_MAX_SECONDS = 300.0
+DEFAULT_LIMITS = Limits()
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -56,6 +58,12 @@ class Settings:
     archive_max_bytes: int = DEFAULT_ARCHIVE_MAX_BYTES
     archive_max_seconds: float = DEFAULT_ARCHIVE_MAX_SECONDS
     collector_id: str | None = None  # default: the host name
+    allow_from: str | None = None  # comma-separated networks; None: any source
+    rate_limit: float | None = None  # datagrams per second per source; None: unlimited
+    limits: Limits = field(default_factory=Limits)
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
+    log_format: str = "text"
 
     @property
     def archive_directory(self) -> Path:
@@ -149,4 +157,13 @@ def settings_from(args: argparse.Namespace) -> Settings:
         archive_max_bytes=values.get("archive_max_bytes", DEFAULT_ARCHIVE_MAX_BYTES),
         archive_max_seconds=values.get("archive_max_seconds", DEFAULT_ARCHIVE_MAX_SECONDS),
         collector_id=values.get("collector_id") or None,
+        allow_from=values.get("allow_from") or None,
+        rate_limit=values.get("rate_limit"),
+        limits=Limits(
+            max_workloads=values.get("max_workloads", DEFAULT_LIMITS.max_workloads),
+            max_calls_per_workload=values.get("max_calls_per_workload", DEFAULT_LIMITS.max_calls_per_workload),
+        ),
+        metrics_port=values.get("metrics_port"),
+        metrics_host=values.get("metrics_host", "127.0.0.1"),
+        log_format=values.get("log_format", "text"),
     )

@@ -36,12 +36,19 @@ def read_json(path: Path) -> Any:
 
 @contextmanager
 def running_collector(
-    output_dir: Path, *, publisher: Any = None, archive: Any = None, **overrides: Any
+    output_dir: Path, *, publisher: Any = None, archive: Any = None, source_filter: Any = None, **overrides: Any
 ) -> Iterator[CollectorService]:
     """A collector on 127.0.0.1 (free port) in a thread; stopped (and flushed) on exit."""
     settings = replace(Settings(output_dir=output_dir, port=0, quiet=True), **overrides)
     listener = UdpListener(settings.host, settings.port, receive_buffer=settings.receive_buffer)
-    service = CollectorService(settings, load_action_map(), listener=listener, publisher=publisher, archive=archive)
+    service = CollectorService(
+        settings,
+        load_action_map(),
+        listener=listener,
+        publisher=publisher,
+        archive=archive,
+        source_filter=source_filter,
+    )
     thread = threading.Thread(target=service.run, daemon=True)
     thread.start()
     try:

@@ -10,13 +10,16 @@ import socket
 from pathlib import Path
 from typing import TextIO
 
+from ..access import SourceFilter, parse_networks
 from ..archive import ArchiveOptions, ArchiveWriter, pending_files
 from ..aws import aws_clients
 from ..collector import CollectorService
 from ..listener import UdpListener
 from ..live import LiveView
 from ..mapping_data import load_action_map
+from ..metrics import serve_metrics
 from ..publish import Publisher, PublishTargets, normalise_s3_prefix, normalise_ssm_prefix
+from ..restart import restore_state, salvage_archive_parts
 from ..settings import Settings
 
 log = logging.getLogger("csm_collector")
@@ -29,12 +32,29 @@ def cmd_listen(settings: Settings, out: TextIO) -> int:
         log.error("cannot listen on %s:%s/udp: %s", settings.host, settings.port, error.strerror or error)
         return 1
     view = None if settings.quiet else LiveView(out, is_tty=out.isatty(), explain=settings.explain)
+    source_filter = build_source_filter(settings)
     publisher = build_publisher(settings)
     archive = build_archive(settings, publisher)
     service = CollectorService(
-        settings, load_action_map(), listener=listener, view=view, publisher=publisher, archive=archive
+        settings,
+        load_action_map(),
+        listener=listener,
+        view=view,
+        publisher=publisher,
+        archive=archive,
+        source_filter=source_filter,
     )
-    gc.freeze()  # the mapping data is large and lives for the whole run: keep it out of every collection
+    if restore_state(
+        service.aggregator,
+        settings.output_dir,
+        s3=publisher.s3 if publisher else None,
+        bucket=settings.s3_bucket,
+        prefix=normalise_s3_prefix(settings.s3_prefix),
+    ):
+        service.resume()
+    if settings.metrics_port is not None:
+        serve_metrics(settings.metrics_host, settings.metrics_port, service.metrics_snapshot)
+    gc.freeze()  # the mapping data and restored state live for the whole run: keep them out of every collection
     _install_signals(service)
     host, port = service.address
     log.info(
@@ -46,6 +66,13 @@ def cmd_listen(settings: Settings, out: TextIO) -> int:
         settings.flush_interval,
     )
     return service.run()
+
+
+def build_source_filter(settings: Settings) -> SourceFilter | None:
+    if settings.allow_from is None and settings.rate_limit is None:
+        return None
+    allow = parse_networks(settings.allow_from) if settings.allow_from else None
+    return SourceFilter(allow=allow, rate=settings.rate_limit)
 
 
 def build_publisher(settings: Settings) -> Publisher | None:
@@ -71,6 +98,7 @@ def build_archive(settings: Settings, publisher: Publisher | None) -> ArchiveWri
         if publisher is not None:
             publisher.add_archive(path, path.relative_to(directory).as_posix())
 
+    salvage_archive_parts(directory)  # a file a crash cut short keeps its complete lines
     for leftover in pending_files(directory):  # rolled before a restart, not uploaded yet
         rolled(leftover)
     options = ArchiveOptions(directory, collector_id, settings.archive_max_bytes, settings.archive_max_seconds)

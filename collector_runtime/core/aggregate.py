@@ -112,6 +112,38 @@ class Stats:
             "unmapped_calls": [{"service": s, "api": a, "calls": n} for (s, a), n in sorted(self.unmapped.items())],
         }
 
+    def add(self, saved: dict[str, Any]) -> None:
+        """Add counters saved by `as_dict` (a restart continues the totals)."""
+        for name in _COUNTERS:
+            setattr(self, name, getattr(self, name) + int(saved.get(name, 0)))
+        self.rejected_reasons.update({str(k): int(v) for k, v in saved.get("rejected_reasons", {}).items()})
+        for item in saved.get("unmapped_calls", []):
+            self.unmapped[(str(item["service"]), str(item["api"]))] += int(item["calls"])
+
+
+_COUNTERS = (
+    "datagrams_received",
+    "bytes_received",
+    "events_parsed",
+    "events_rejected",
+    "api_call_events",
+    "api_call_attempt_events",
+    "calls_mapped",
+    "calls_permissionless",
+    "calls_unmapped",
+    "calls_failed",
+    "calls_denied",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on what senders can make the collector remember; what is over them is dropped and counted."""
+
+    max_workloads: int = 10_000
+    max_calls_per_workload: int = 5_000
+    max_cached_identities: int = 200_000  # caches only: cleared when full, never dropping data
+
 
 class Aggregator:
     """Feeds datagrams; keeps per-workload usage, learned actions and counters.
@@ -120,9 +152,10 @@ class Aggregator:
     workload and usage, so a repeated call costs a JSON decode and a few dictionary operations.
     """
 
-    def __init__(self, action_map: ActionMap, *, fails_only: bool = False) -> None:
+    def __init__(self, action_map: ActionMap, *, fails_only: bool = False, limits: Limits = Limits()) -> None:
         self.action_map = action_map
         self.fails_only = fails_only
+        self.limits = limits
         self.workloads: dict[str, Workload] = {}
         self.stats = Stats()
         self.notices: list[Notice] = []
@@ -185,8 +218,13 @@ class Aggregator:
                 return None
             client_id, service, api = key
             workload = self._workload(client_id)
+            if workload is None:
+                return None
             usage = workload.usage.get((service, api))
             if usage is None:
+                if len(workload.usage) >= self.limits.max_calls_per_workload:
+                    self._reject("call_limit")
+                    return None
                 usage = workload.usage[(service, api)] = ApiUsage(self.action_map.lookup(service, api))
             slot = self._calls[key] = (workload, usage)
         return slot
@@ -197,7 +235,12 @@ class Aggregator:
         if workload is None:
             if self._rejected(record) or key is None:
                 return None
-            workload = self._attempts[key] = self._workload(key[0])
+            workload = self._workload(key[0])
+            if workload is None:
+                return None
+            if len(self._attempts) >= self.limits.max_cached_identities:
+                self._attempts.clear()  # a cache: senders inventing operation names cannot grow it without bound
+            self._attempts[key] = workload
         return workload
 
     def _rejected(self, record: Record) -> bool:
@@ -206,10 +249,13 @@ class Aggregator:
             self._reject(reason)
         return reason is not None
 
-    def _workload(self, client_id: str) -> Workload:
+    def _workload(self, client_id: str) -> Workload | None:
         name = client_id or DEFAULT_WORKLOAD
         workload = self.workloads.get(name)
         if workload is None:
+            if len(self.workloads) >= self.limits.max_workloads:
+                self._reject("workload_limit")
+                return None
             workload = self.workloads[name] = Workload(name)
         return workload
 
@@ -255,6 +301,8 @@ class Aggregator:
                 return
         except TypeError:  # an unhashable Region
             return
+        if len(self._fqdns_seen) >= self.limits.max_cached_identities:
+            self._fqdns_seen.clear()  # only a dedupe cache
         self._fqdns_seen.add(seen_key)
         region = record.get("Region")
         bucket = bucket_from_fqdn(fqdn[:300])

@@ -19,6 +19,7 @@ def snapshot(aggregator: Aggregator) -> dict[str, Any]:
         "format": STATE_FORMAT,
         "mapping_inputs": aggregator.action_map.inputs,
         "call_fields": CALL_FIELDS,
+        "stats": aggregator.stats.as_dict(),
         "workloads": {name: _workload_state(w) for name, w in sorted(aggregator.workloads.items())},
     }
 
@@ -42,8 +43,9 @@ def restore(aggregator: Aggregator, state: dict[str, Any]) -> None:
     """Merge a snapshot into `aggregator` (normally a fresh one); unknown fields are ignored."""
     if state.get("format") != STATE_FORMAT:
         raise ValueError(f"unsupported state format {state.get('format')!r}")
+    aggregator.stats.add(state.get("stats", {}))
     for name, saved in state.get("workloads", {}).items():
-        workload = aggregator.workloads.setdefault(name, Workload(name))
+        workload = aggregator.workloads.setdefault(name, Workload(name))  # a snapshot is trusted: no limits
         for api, arns in saved.get("s3_buckets", {}).items():
             workload.s3_buckets.setdefault(api, set()).update(arns)
         for row in saved.get("calls", []):

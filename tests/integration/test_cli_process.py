@@ -38,10 +38,13 @@ def start(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], int]:
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert process.stderr is not None
-    line = process.stderr.readline()
-    match = re.search(r"listening on 127\.0\.0\.1:(\d+)/udp", line)
-    assert match, line
-    return process, int(match.group(1))
+    seen = []
+    for line in process.stderr:  # other lines (a restored state, metrics) may come first
+        seen.append(line)
+        match = re.search(r"listening on 127\.0\.0\.1:(\d+)/udp", line)
+        if match:
+            return process, int(match.group(1))
+    raise AssertionError("".join(seen))
 
 
 def test_sighup_writes_and_keeps_running_sigterm_exits_zero_with_everything(tmp_path: Path) -> None:
