@@ -9,6 +9,21 @@ from .config import CollectorKind, Egress
 from .instances import al2023_arm64_image, standard_cpu_credits
 
 SUBNET_CIDR_MASK = 24
+# CDK's default NAT user data fails now and then on AL2023: its single `yum install` can lose a race with
+# dnf's own cache cleanup (aws/aws-cdk#36717, open). Same steps, with a bounded retry, `ip route` for the
+# interface and `iptables-save` (AL2023 has no `service` command without initscripts).
+NAT_INSTANCE_COMMANDS = (
+    "set -euo pipefail",
+    "for attempt in $(seq 1 30); do dnf install -y iptables-services && break; "
+    'echo "dnf install failed (attempt $attempt), retrying in 10 s"; sleep 10; done',
+    "rpm -q iptables-services",
+    "systemctl enable --now iptables",
+    'echo "net.ipv4.ip_forward=1" > /etc/sysctl.d/90-nat-instance.conf',
+    "sysctl -p /etc/sysctl.d/90-nat-instance.conf",
+    "iptables -t nat -A POSTROUTING -o \"$(ip route show default | awk '{print $5; exit}')\" -j MASQUERADE",
+    "iptables -F FORWARD",
+    "iptables-save > /etc/sysconfig/iptables",
+)
 
 
 def workload_subnet_type(egress: Egress) -> ec2.SubnetType:
@@ -31,11 +46,18 @@ def nat_gateway_count(egress: Egress) -> int:
     return 0 if egress is Egress.ENDPOINTS else 1
 
 
+def nat_instance_user_data() -> ec2.UserData:
+    user_data = ec2.UserData.for_linux()
+    user_data.add_commands(*NAT_INSTANCE_COMMANDS)
+    return user_data
+
+
 def nat_provider(egress: Egress, nat_instance_type: str) -> ec2.NatProvider | None:
     if egress is Egress.NAT_INSTANCE:
         return ec2.NatProvider.instance_v2(
             instance_type=ec2.InstanceType(nat_instance_type),
             machine_image=al2023_arm64_image(),
+            user_data=nat_instance_user_data(),
             default_allowed_traffic=ec2.NatTrafficDirection.OUTBOUND_ONLY,
             credit_specification=standard_cpu_credits(nat_instance_type),
         )

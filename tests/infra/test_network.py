@@ -11,7 +11,7 @@ from aws_cdk.assertions import Match
 from stacks.app_builder import NETWORK_STACK
 from stacks.config import CollectorKind
 from stacks.egress import interface_endpoint_services
-from tests.infra.synth import SynthesizedApp
+from tests.infra.synth import SynthesizedApp, render_text
 
 pytestmark = pytest.mark.slow
 
@@ -86,6 +86,15 @@ def test_the_nat_instance_accepts_only_https_from_the_vpc(ec2: SynthesizedApp) -
             ],
         },
     )
+
+
+def test_the_nat_instance_sets_up_masquerading_and_retries_the_package_install(ec2: SynthesizedApp) -> None:
+    _, nat = ec2.only_resource(NETWORK_STACK, "AWS::EC2::Instance")
+    script = render_text(nat["Properties"]["UserData"])
+    assert "dnf install -y iptables-services && break" in script
+    assert "sysctl -p /etc/sysctl.d/90-nat-instance.conf" in script
+    assert "-j MASQUERADE" in script
+    assert script.endswith("iptables-save > /etc/sysconfig/iptables")
 
 
 def test_both_private_subnets_route_through_the_one_nat(ec2: SynthesizedApp) -> None:
