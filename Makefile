@@ -39,7 +39,7 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint $(NPM_STAMP)
+test: $(NPM_STAMP) lint
 	$(BIN)/python -m pytest
 
 clean:

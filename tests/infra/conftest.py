@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.infra.synth import VARIANTS, SynthesizedApp, synthesize
-
-
-class Variants:
-    def __init__(self, root: Path) -> None:
-        self._root = root
-        self._synthesized: dict[str, SynthesizedApp] = {}
-
-    def get(self, name: str) -> SynthesizedApp:
-        if name not in self._synthesized:
-            self._synthesized[name] = synthesize(VARIANTS[name], self._root / name)
-        return self._synthesized[name]
+from tests.infra.synth import SynthesizedApp, Variants
 
 
 @pytest.fixture(scope="session")

@@ -99,6 +99,19 @@ class SynthesizedApp:
         return value
 
 
+class Variants:
+    """Synthesizes each variant of VARIANTS at most once, on first use."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._synthesized: dict[str, SynthesizedApp] = {}
+
+    def get(self, name: str) -> SynthesizedApp:
+        if name not in self._synthesized:
+            self._synthesized[name] = synthesize(VARIANTS[name], self._root / name)
+        return self._synthesized[name]
+
+
 def synthesize(context: Mapping[str, object], outdir: Path) -> SynthesizedApp:
     app = new_app(context, outdir)
     config = config_from_context(app.node)

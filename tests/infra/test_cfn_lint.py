@@ -7,8 +7,7 @@ import json
 import pytest
 from cfnlint.api import lint
 
-from tests.infra.conftest import Variants
-from tests.infra.synth import VARIANTS
+from tests.infra.synth import VARIANTS, Variants
 
 pytestmark = pytest.mark.slow
 

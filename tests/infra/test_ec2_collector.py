@@ -142,6 +142,12 @@ def test_the_address_parameter_holds_the_instance_private_ip(ec2: SynthesizedApp
     template.has_resource_properties("AWS::SSM::Parameter", {"Name": "/csm-collector/collector/port", "Value": "31000"})
 
 
+def test_the_address_parameters_follow_the_prefix_and_port(ec2_custom: SynthesizedApp) -> None:
+    template = ec2_custom.template(COLLECTOR_STACK)
+    template.has_resource_properties("AWS::SSM::Parameter", {"Name": "/team/csm/collector/address"})
+    template.has_resource_properties("AWS::SSM::Parameter", {"Name": "/team/csm/collector/port", "Value": "31001"})
+
+
 def test_outputs_say_how_to_connect(ec2: SynthesizedApp) -> None:
     instance_id, _ = instance(ec2)
     outputs = ec2.templates[COLLECTOR_STACK]["Outputs"]

@@ -7,8 +7,7 @@ import pytest
 from cdk_nag import AwsSolutionsChecks
 
 from stacks.app_builder import COLLECTOR_STACK, DEMO_STACK, NETWORK_STACK, STORAGE_STACK
-from tests.infra.conftest import Variants
-from tests.infra.synth import VARIANTS, SynthesizedApp, acknowledgments, without_logical_id_hashes
+from tests.infra.synth import VARIANTS, SynthesizedApp, Variants, acknowledgments, without_logical_id_hashes
 
 pytestmark = pytest.mark.slow
 

@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 
 from stacks.app_builder import COLLECTOR_STACK
-from tests.infra.conftest import Variants
-from tests.infra.synth import VARIANTS, SynthesizedApp
+from tests.infra.synth import VARIANTS, SynthesizedApp, Variants
 
 pytestmark = pytest.mark.slow
 
