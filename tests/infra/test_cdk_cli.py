@@ -21,12 +21,14 @@ STACKS = {"CsmCollectorNetwork", "CsmCollectorStorage", "CsmCollector", "CsmColl
 
 
 def offline_environment(tmp_path: Path) -> dict[str, str]:
-    """No telemetry, no Node banner, and a pip that cannot reach any index (the bundler falls back)."""
+    """No telemetry, no version check, no Node banner, and a pip that cannot reach any index (the bundler falls
+    back to an unvendored package)."""
     empty_wheelhouse = tmp_path / "no-wheels"
     empty_wheelhouse.mkdir(exist_ok=True)
     return {
         **os.environ,
         "CDK_DISABLE_CLI_TELEMETRY": "true",
+        "CDK_DISABLE_VERSION_CHECK": "1",
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
         "PIP_NO_INDEX": "1",
         "PIP_FIND_LINKS": str(empty_wheelhouse),
