@@ -107,8 +107,8 @@ class DemoFunction(Construct):
         acknowledge(
             self.function,
             "AwsSolutions-L1",
-            "Pinned on purpose to python3.12 (a supported runtime) so a CDK upgrade never changes the demo's "
-            "runtime unnoticed; its bundled boto3 still emits CSM",
+            "Pinned on purpose to python3.12, a supported runtime, so a CDK upgrade never changes the demo's "
+            "runtime unnoticed",
         )
 
 

@@ -101,7 +101,8 @@ class Ec2Collector(Construct):
         acknowledge(
             self.instance,
             "AwsSolutions-EC29",
-            "The collector publishes its results to S3/SSM; `cdk destroy` must be able to terminate it",
+            "The collector is torn down with `cdk destroy`, which termination protection would block; results "
+            "meant to outlive it belong in the retained S3 bucket",
         )
 
 
