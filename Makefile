@@ -1,9 +1,14 @@
-# Two entry points, each doing its own set-up on a fresh machine (Python 3.11+):
+# Two entry points, each doing its own set-up on a fresh machine (Python 3.11+; `make test` also Node 20+):
 #   make demo   - install the collector and run the no-AWS-account demo
-#   make test   - install everything and run lint, type checks and the whole test suite
+#   make test   - install everything (Python venv, pinned CDK CLI) and run lint, type checks and all tests
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+NPM_STAMP := node_modules/.npm-ci-done
+
+# jsii (the CDK's Python-to-Node bridge) warns about Node 20 on every start; the CDK CLI sends no telemetry.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := true
 
 .PHONY: demo test lint setup clean
 
@@ -19,7 +24,12 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.demo-installed
 
-setup: $(VENV)/.dev-installed
+# The CDK CLI, exactly as pinned in package-lock.json (the infra tests run `cdk synth` with it).
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+setup: $(VENV)/.dev-installed $(NPM_STAMP)
 
 demo: $(VENV)/.demo-installed
 	$(BIN)/csm-collector demo
@@ -29,8 +39,8 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: $(NPM_STAMP) lint
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) csm-output csm-demo-output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules cdk.out csm-output csm-demo-output .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,13 @@ SAMPLES = Path(__file__).parent / "fixtures" / "samples"
 # Fake credentials that tests feed in; no output may ever contain them.
 SECRET_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 SECRET_SESSION_TOKEN = "FQoGZXIvYXdzEXAMPLE-session-token-do-not-persist"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Before any test module imports aws_cdk (jsii starts Node then): no Node 20 end-of-life banner, and the
+    # CDK CLI the infra tests run sends no telemetry.
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    os.environ.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
 
 
 @pytest.fixture(scope="session")

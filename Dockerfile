@@ -1,0 +1,25 @@
+# The Fargate collector's image (`npx cdk deploy -c collector=fargate` builds it for linux/arm64 on the
+# deploying machine). Build context: the repository root, narrowed by .dockerignore.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+COPY pyproject.toml /tmp/csm-collector/
+COPY collector_runtime /tmp/csm-collector/collector_runtime
+# pyproject.toml names README.md as the long description; an empty one keeps docs out of the image hash.
+RUN touch /tmp/csm-collector/README.md \
+    && pip install '/tmp/csm-collector[fast,aws]' \
+    && rm -rf /tmp/csm-collector \
+    && useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin csm-collector \
+    && install -d -o csm-collector -g csm-collector -m 0750 /var/lib/csm-collector
+
+USER 10001:10001
+WORKDIR /var/lib/csm-collector
+EXPOSE 31000/udp
+
+# The port comes from CSM_COLLECTOR_PORT (set by the task definition); flags here would override it.
+ENTRYPOINT ["csm-collector"]
+CMD ["listen", "--host", "0.0.0.0", "--output-dir", "/var/lib/csm-collector", "--quiet"]

@@ -1,0 +1,27 @@
+"""CDK entry point (`npx cdk synth`, `npx cdk deploy --all`). Settings come from CDK context (`-c key=value`);
+see "Deploying to AWS" in the README. cdk-nag's AwsSolutions checks run on every synth."""
+
+from __future__ import annotations
+
+import sys
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+
+from stacks.app_builder import build_stacks
+from stacks.config import ConfigError, config_from_context
+
+
+def main() -> None:
+    app = cdk.App()
+    try:
+        config = config_from_context(app.node)
+    except ConfigError as error:
+        sys.exit(f"csm-collector CDK app: bad context setting: {error}")
+    build_stacks(app, config)
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

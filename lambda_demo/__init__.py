@@ -1,0 +1,1 @@
+"""The demo workload the CDK app deploys as a Lambda function (`handler.handler`)."""

@@ -1,0 +1,37 @@
+"""The collector's security group: CSM datagrams in from the workload security group only (and from the
+whole VPC only when asked), HTTPS out to AWS APIs."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_ec2 as ec2
+from constructs import Construct
+
+HTTPS = ec2.Port.tcp(443)
+
+
+class CollectorSecurityGroup(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        port: int,
+        workload_security_group: ec2.ISecurityGroup,
+        allowed_vpc_cidr: str | None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description=f"csm-collector: CSM datagrams (UDP {port}) from workloads; HTTPS out to AWS APIs",
+            allow_all_outbound=False,
+        )
+        self.security_group.add_egress_rule(ec2.Peer.any_ipv4(), HTTPS, "HTTPS to AWS APIs (NAT or VPC endpoints)")
+        csm = ec2.Port.udp(port)
+        self.security_group.add_ingress_rule(workload_security_group, csm, "CSM datagrams from workloads")
+        if allowed_vpc_cidr:
+            self.security_group.add_ingress_rule(
+                ec2.Peer.ipv4(allowed_vpc_cidr), csm, "CSM datagrams from anywhere in the VPC (allowVpcCidr)"
+            )

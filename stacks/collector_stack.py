@@ -1,0 +1,114 @@
+"""Collector: the EC2 or Fargate collector, its security group, and the SSM parameters with its address."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from .collector_boot import STATE_DIR
+from .collector_security_group import CollectorSecurityGroup
+from .config import CollectorConfig, CollectorKind
+from .ec2_collector import Ec2Collector
+from .fargate_collector import CONTAINER_NAME, FargateCollector
+from .parameters import ParameterDirectory
+
+MERGED_POLICY = f"{STATE_DIR}/policy.json"
+
+
+class CollectorStack(cdk.Stack):
+    """`address` (private IP or DNS name) and `port` are where workloads send CSM datagrams."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: CollectorConfig,
+        vpc: ec2.IVpc,
+        workload_subnets: ec2.SubnetSelection,
+        workload_security_group: ec2.ISecurityGroup,
+        bucket: s3.IBucket,
+        publishing_policy: iam.IManagedPolicy,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            scope, construct_id, description=f"csm-collector: the {config.collector.value} collector", **kwargs
+        )
+        self.port = config.port
+        security_group = CollectorSecurityGroup(
+            self,
+            "Access",
+            vpc=vpc,
+            port=config.port,
+            workload_security_group=workload_security_group,
+            allowed_vpc_cidr=config.vpc_cidr if config.allow_vpc_cidr else None,
+        ).security_group
+        if config.collector is CollectorKind.EC2:
+            instance = Ec2Collector(
+                self,
+                "Ec2",
+                vpc=vpc,
+                subnets=workload_subnets,
+                security_group=security_group,
+                instance_type=config.instance_type,
+                port=config.port,
+                bucket=bucket,
+                s3_prefix=config.s3_prefix,
+                ssm_prefix=config.ssm_prefix,
+                publishing_policy=publishing_policy,
+            )
+            self.address: str = instance.address
+            self._ec2_outputs(instance)
+        else:
+            service = FargateCollector(
+                self,
+                "Fargate",
+                vpc=vpc,
+                subnets=workload_subnets,
+                security_group=security_group,
+                port=config.port,
+                bucket=bucket,
+                s3_prefix=config.s3_prefix,
+                ssm_prefix=config.ssm_prefix,
+                publishing_policy=publishing_policy,
+            )
+            self.address = service.address
+            self._fargate_outputs(service)
+        ParameterDirectory(
+            self,
+            "Parameters",
+            values={config.address_parameter_name: self.address, config.port_parameter_name: str(config.port)},
+            description="csm-collector: where workloads send CSM datagrams (AWS_CSM_HOST / AWS_CSM_PORT)",
+        )
+        cdk.CfnOutput(self, "CollectorAddress", value=self.address)
+        cdk.CfnOutput(self, "CollectorPort", value=str(config.port))
+
+    def _ec2_outputs(self, collector: Ec2Collector) -> None:
+        instance_id = collector.instance.instance_id
+        cdk.CfnOutput(self, "InstanceId", value=instance_id)
+        cdk.CfnOutput(self, "ConnectCommand", value=f"aws ssm start-session --target {instance_id}")
+        cdk.CfnOutput(
+            self,
+            "ShowPolicyCommand",
+            value=f"aws ssm start-session --target {instance_id} --document-name AWS-StartInteractiveCommand "
+            f'--parameters command="sudo cat {MERGED_POLICY}"',
+        )
+        cdk.CfnOutput(self, "LogGroupName", value=collector.log_group.log_group_name)
+
+    def _fargate_outputs(self, collector: FargateCollector) -> None:
+        cluster = collector.cluster.cluster_name
+        service = collector.service.service_name
+        exec_prefix = (
+            f"aws ecs execute-command --cluster {cluster} --task "
+            f"$(aws ecs list-tasks --cluster {cluster} --service-name {service} --query 'taskArns[0]' --output text) "
+            f"--container {CONTAINER_NAME} --interactive"
+        )
+        cdk.CfnOutput(self, "ClusterName", value=cluster)
+        cdk.CfnOutput(self, "ServiceName", value=service)
+        cdk.CfnOutput(self, "ConnectCommand", value=f"{exec_prefix} --command /bin/sh")
+        cdk.CfnOutput(self, "ShowPolicyCommand", value=f'{exec_prefix} --command "cat {MERGED_POLICY}"')

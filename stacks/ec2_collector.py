@@ -1,0 +1,162 @@
+"""The EC2 collector: a small Graviton instance in a private subnet running `csm-collector listen` under
+systemd, reachable only through Session Manager (no SSH port, no key pair), IMDSv2 only, encrypted volume,
+logs shipped to CloudWatch by the CloudWatch agent, and a role allowing exactly what it does."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
+from constructs import Construct
+
+from . import collector_boot
+from .collector_package import CollectorPackage
+from .instances import al2023_arm64_image, encrypted_root_volume, standard_cpu_credits
+from .nag import accept_image_resolved_at_launch, acknowledge
+from .publishing import publishing_environment
+
+SESSION_MANAGER_ACTIONS = (
+    "ssm:UpdateInstanceInformation",
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+)
+
+
+class Ec2Collector(Construct):
+    """`instance` runs the collector; `address` is its private IP (stable: updates restart, never replace)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        security_group: ec2.ISecurityGroup,
+        instance_type: str,
+        port: int,
+        bucket: s3.IBucket,
+        s3_prefix: str,
+        ssm_prefix: str,
+        publishing_policy: iam.IManagedPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.DESTROY
+        )
+        package = CollectorPackage(self, "Package")
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+            description="csm-collector EC2 instance: Session Manager, its package, its logs, its results",
+            managed_policies=[publishing_policy],
+            inline_policies={
+                "SessionManager": session_manager_policy(),
+                "ReadPackage": read_package_policy(package.asset),
+                "WriteLogs": write_logs_policy(self.log_group),
+            },
+        )
+        environment = {
+            **publishing_environment(bucket_name=bucket.bucket_name, s3_prefix=s3_prefix, ssm_prefix=ssm_prefix),
+            "AWS_REGION": cdk.Aws.REGION,
+        }
+        self.instance = ec2.Instance(
+            self,
+            "Instance",
+            vpc=vpc,
+            vpc_subnets=subnets,
+            instance_type=ec2.InstanceType(instance_type),
+            machine_image=al2023_arm64_image(),
+            role=role,
+            security_group=security_group,
+            require_imdsv2=True,
+            associate_public_ip_address=False,
+            credit_specification=standard_cpu_credits(instance_type),
+            block_devices=[encrypted_root_volume()],
+            user_data=boot_user_data(package.asset, port=port, environment=environment, log_group=self.log_group),
+            user_data_causes_replacement=False,
+        )
+        self.address = self.instance.instance_private_ip
+        self._acknowledge(role)
+
+    def _acknowledge(self, role: iam.Role) -> None:
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Session Manager's ssm:UpdateInstanceInformation and ssmmessages channel actions support no "
+            "resource-level permissions",
+        )
+        accept_image_resolved_at_launch(self.instance)
+        acknowledge(
+            self.instance,
+            "AwsSolutions-EC28",
+            "One collector: basic 5-minute metrics are enough; detailed monitoring would add about $2/month",
+        )
+        acknowledge(
+            self.instance,
+            "AwsSolutions-EC29",
+            "The collector is torn down with `cdk destroy`, which termination protection would block; results "
+            "meant to outlive it belong in the retained S3 bucket",
+        )
+
+
+def session_manager_policy() -> iam.PolicyDocument:
+    """The minimum for `aws ssm start-session` (no Run Command, no S3/KMS session logging)."""
+    return iam.PolicyDocument(
+        statements=[iam.PolicyStatement(sid="SessionManager", actions=list(SESSION_MANAGER_ACTIONS), resources=["*"])]
+    )
+
+
+def read_package_policy(asset: s3_assets.Asset) -> iam.PolicyDocument:
+    """The one object the user data downloads, nothing else in the CDK assets bucket."""
+    return iam.PolicyDocument(
+        statements=[
+            iam.PolicyStatement(
+                sid="ReadCollectorPackage",
+                actions=["s3:GetObject"],
+                resources=[asset.bucket.arn_for_objects(asset.s3_object_key)],
+            )
+        ]
+    )
+
+
+def write_logs_policy(log_group: logs.ILogGroup) -> iam.PolicyDocument:
+    return iam.PolicyDocument(
+        statements=[
+            iam.PolicyStatement(
+                sid="ShipCollectorLog",
+                actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                resources=[log_group.log_group_arn],
+            )
+        ]
+    )
+
+
+def boot_user_data(
+    asset: s3_assets.Asset, *, port: int, environment: dict[str, str], log_group: logs.ILogGroup
+) -> ec2.UserData:
+    """A multipart user data: a cloud-config part (run scripts at every boot) and the boot script."""
+    script = ec2.UserData.for_linux()
+    script.add_commands(collector_boot.STRICT_MODE)
+    package_zip = script.add_s3_download_command(
+        bucket=asset.bucket, bucket_key=asset.s3_object_key, region=cdk.Aws.REGION
+    )
+    script.add_commands(
+        *collector_boot.boot_commands(
+            package_zip=package_zip, port=port, environment=environment, log_group_name=log_group.log_group_name
+        )
+    )
+    user_data = ec2.MultipartUserData()
+    user_data.add_part(
+        ec2.MultipartBody.from_raw_body(
+            content_type='text/cloud-config; charset="us-ascii"', body=collector_boot.RUN_SCRIPTS_AT_EVERY_BOOT
+        )
+    )
+    user_data.add_user_data_part(script, ec2.MultipartBody.SHELL_SCRIPT, True)
+    return user_data

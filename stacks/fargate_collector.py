@@ -1,0 +1,136 @@
+"""The Fargate collector: one ARM64 task built from the repo's Dockerfile (at deploy time, on the deploying
+machine), logs in CloudWatch, ECS Exec for access, and a stable DNS name from a Cloud Map private namespace
+that follows the task when it is replaced."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_servicediscovery as servicediscovery
+from constructs import Construct
+
+from .collector_package import REPO_ROOT
+from .nag import acknowledge
+from .publishing import publishing_environment
+
+NAMESPACE = "csm.internal"
+SERVICE_HOST = "collector"
+CONTAINER_NAME = "collector"
+TASK_CPU = 256
+TASK_MEMORY_MIB = 512
+
+
+class FargateCollector(Construct):
+    """`service` runs the collector task; `address` is its DNS name, `collector.csm.internal`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        security_group: ec2.ISecurityGroup,
+        port: int,
+        bucket: s3.IBucket,
+        s3_prefix: str,
+        ssm_prefix: str,
+        publishing_policy: iam.IManagedPolicy,
+        repo_root: Path = REPO_ROOT,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.cluster = ecs.Cluster(self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.DISABLED)
+        task_role = iam.Role(
+            self,
+            "TaskRole",
+            assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+            description="csm-collector task: its results (ECS Exec adds its own channel permissions)",
+            managed_policies=[publishing_policy],
+        )
+        self.task_definition = ecs.FargateTaskDefinition(
+            self,
+            "TaskDefinition",
+            cpu=TASK_CPU,
+            memory_limit_mib=TASK_MEMORY_MIB,
+            runtime_platform=ecs.RuntimePlatform(
+                cpu_architecture=ecs.CpuArchitecture.ARM64,
+                operating_system_family=ecs.OperatingSystemFamily.LINUX,
+            ),
+            task_role=task_role,
+        )
+        self.container = self._add_container(
+            repo_root,
+            port=port,
+            environment=publishing_environment(
+                bucket_name=bucket.bucket_name, s3_prefix=s3_prefix, ssm_prefix=ssm_prefix
+            ),
+        )
+        self.namespace = servicediscovery.PrivateDnsNamespace(
+            self, "Namespace", name=NAMESPACE, vpc=vpc, description="csm-collector: stable name of the collector"
+        )
+        self.service = ecs.FargateService(
+            self,
+            "Service",
+            cluster=self.cluster,
+            task_definition=self.task_definition,
+            desired_count=1,
+            min_healthy_percent=100,
+            max_healthy_percent=200,
+            circuit_breaker=ecs.DeploymentCircuitBreaker(rollback=True),
+            vpc_subnets=subnets,
+            security_groups=[security_group],
+            assign_public_ip=False,
+            enable_execute_command=True,
+            cloud_map_options=ecs.CloudMapOptions(
+                cloud_map_namespace=self.namespace,
+                name=SERVICE_HOST,
+                dns_record_type=servicediscovery.DnsRecordType.A,
+                dns_ttl=cdk.Duration.seconds(10),
+            ),
+        )
+        self.address = f"{SERVICE_HOST}.{NAMESPACE}"
+        self._acknowledge(task_role)
+
+    def _add_container(self, repo_root: Path, *, port: int, environment: dict[str, str]) -> ecs.ContainerDefinition:
+        log_group = logs.LogGroup(
+            self, "Logs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.DESTROY
+        )
+        return self.task_definition.add_container(
+            CONTAINER_NAME,
+            image=ecs.ContainerImage.from_asset(str(repo_root), platform=ecr_assets.Platform.LINUX_ARM64),
+            environment={"CSM_COLLECTOR_PORT": str(port), "AWS_REGION": cdk.Aws.REGION, **environment},
+            port_mappings=[ecs.PortMapping(container_port=port, protocol=ecs.Protocol.UDP)],
+            logging=ecs.LogDrivers.aws_logs(stream_prefix="collector", log_group=log_group),
+            linux_parameters=ecs.LinuxParameters(self, "LinuxParameters", init_process_enabled=True),
+            essential=True,
+        )
+
+    def _acknowledge(self, task_role: iam.Role) -> None:
+        acknowledge(
+            task_role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "ECS Exec: the ssmmessages channel actions CDK adds support no resource-level permissions",
+        )
+        execution_role = self.task_definition.obtain_execution_role()
+        acknowledge(
+            execution_role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Image pull: ecr:GetAuthorizationToken supports no resource-level permissions",
+        )
+        acknowledge(
+            self.task_definition,
+            "AwsSolutions-ECS2",
+            "The environment holds non-secret settings only: port, bucket name, S3 and SSM prefixes, region",
+        )
+        acknowledge(
+            self.cluster,
+            "AwsSolutions-ECS4",
+            "One task: Container Insights would cost more than the task; CPU/memory metrics and logs remain",
+        )

@@ -1,0 +1,50 @@
+"""What every EC2 instance here shares: the Amazon Linux 2023 arm64 image resolved at launch, an encrypted
+gp3 root volume, and standard (not unlimited) CPU credits on burstable types so a busy instance is
+throttled instead of billed extra."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_ec2 as ec2
+
+AL2023_ARM64_IMAGE_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
+ROOT_DEVICE = "/dev/xvda"
+ROOT_VOLUME_GIB = 8
+BURSTABLE_FAMILY_PREFIX = "t"
+
+
+def al2023_arm64_image() -> ec2.IMachineImage:
+    """The newest Amazon Linux 2023 arm64 AMI, read from AWS's public SSM parameter when an instance launches.
+
+    No lookup at synth (stacks stay environment-agnostic) and no instance replacement when AWS publishes a
+    newer AMI: the template only holds the parameter name.
+    """
+    return ec2.MachineImage.resolve_ssm_parameter_at_launch(
+        AL2023_ARM64_IMAGE_PARAMETER, os=ec2.OperatingSystemType.LINUX
+    )
+
+
+def standard_cpu_credits(instance_type: str) -> ec2.CpuCredits | None:
+    """Standard credits for burstable types (t4g...); other families have no credit setting."""
+    return ec2.CpuCredits.STANDARD if instance_type.startswith(BURSTABLE_FAMILY_PREFIX) else None
+
+
+def encrypted_root_volume() -> ec2.BlockDevice:
+    return ec2.BlockDevice(
+        device_name=ROOT_DEVICE,
+        volume=ec2.BlockDeviceVolume.ebs(
+            ROOT_VOLUME_GIB, encrypted=True, volume_type=ec2.EbsDeviceVolumeType.GP3, delete_on_termination=True
+        ),
+    )
+
+
+def encrypt_root_volume(instance: ec2.Instance) -> None:
+    """For instances created by other constructs (the VPC's NAT instance), which take no block-device settings."""
+    cfn_instance = instance.node.default_child
+    if not isinstance(cfn_instance, ec2.CfnInstance):
+        raise TypeError(f"{instance.node.path} has no CfnInstance to encrypt")
+    cfn_instance.block_device_mappings = [
+        ec2.CfnInstance.BlockDeviceMappingProperty(
+            device_name=ROOT_DEVICE,
+            ebs=ec2.CfnInstance.EbsProperty(encrypted=True, volume_type="gp3", delete_on_termination=True),
+        )
+    ]

@@ -1,0 +1,67 @@
+"""Where the collector publishes its results, and a managed policy allowing exactly that: objects under its
+S3 prefix and parameters under its SSM path. The storage stack owns both namespaces, so it owns the policy;
+whichever collector runs attaches it.
+
+The publishing flags arrive with a later change to the collector; they are wired through the environment
+already (the collector ignores `CSM_COLLECTOR_*` variables it does not know).
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from .nag import acknowledge, nag_ref
+
+PARAMETER_ARN_IN_NAG = "arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter"
+
+
+def publishing_environment(*, bucket_name: str, s3_prefix: str, ssm_prefix: str) -> dict[str, str]:
+    return {
+        "CSM_COLLECTOR_S3_BUCKET": bucket_name,
+        "CSM_COLLECTOR_S3_PREFIX": s3_prefix,
+        "CSM_COLLECTOR_SSM_PREFIX": ssm_prefix,
+        "CSM_COLLECTOR_ARCHIVE": "true",
+    }
+
+
+class PublishingPolicy(Construct):
+    """`policy`: s3:PutObject under `s3://<bucket>/<s3_prefix>`, ssm:PutParameter under `<policies path>/`."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, bucket: s3.IBucket, s3_prefix: str, policies_parameter_path: str
+    ) -> None:
+        super().__init__(scope, construct_id)
+        path = policies_parameter_path.strip("/")
+        self.policy = iam.ManagedPolicy(
+            self,
+            "Policy",
+            description="csm-collector: publish results under the collector's S3 prefix and SSM path",
+            statements=[
+                iam.PolicyStatement(
+                    sid="WriteResultsUnderPrefix",
+                    actions=["s3:PutObject"],
+                    resources=[bucket.arn_for_objects(f"{s3_prefix}*")],
+                ),
+                iam.PolicyStatement(
+                    sid="WritePolicyParameters",
+                    actions=["ssm:PutParameter"],
+                    resources=[
+                        cdk.Stack.of(self).format_arn(service="ssm", resource="parameter", resource_name=f"{path}/*")
+                    ],
+                ),
+            ],
+        )
+        acknowledge(
+            self.policy,
+            f"AwsSolutions-IAM5[Resource::{nag_ref(bucket, 'Arn')}/{s3_prefix}*]",
+            f"The collector writes one object per workload, all under s3://<results bucket>/{s3_prefix}; "
+            "the wildcard is that prefix",
+        )
+        acknowledge(
+            self.policy,
+            f"AwsSolutions-IAM5[Resource::{PARAMETER_ARN_IN_NAG}/{path}/*]",
+            f"The collector writes one parameter per workload, all under /{path}/; the wildcard is that path",
+        )

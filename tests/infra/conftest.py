@@ -1,0 +1,32 @@
+"""Each app variant is synthesized at most once per test session and shared by every test that uses it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.infra.synth import SynthesizedApp, Variants
+
+
+@pytest.fixture(scope="session")
+def variants(tmp_path_factory: pytest.TempPathFactory) -> Variants:
+    return Variants(tmp_path_factory.mktemp("cdk-out"))
+
+
+@pytest.fixture(scope="session")
+def ec2(variants: Variants) -> SynthesizedApp:
+    return variants.get("ec2")
+
+
+@pytest.fixture(scope="session")
+def fargate(variants: Variants) -> SynthesizedApp:
+    return variants.get("fargate")
+
+
+@pytest.fixture(scope="session")
+def ec2_custom(variants: Variants) -> SynthesizedApp:
+    return variants.get("ec2-custom")
+
+
+@pytest.fixture(scope="session")
+def fargate_endpoints(variants: Variants) -> SynthesizedApp:
+    return variants.get("fargate-endpoints")

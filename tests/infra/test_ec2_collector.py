@@ -1,0 +1,167 @@
+"""The EC2 collector: a Graviton instance in a private subnet, IMDSv2 only, encrypted volume, no key pair,
+Session Manager access, the collector under systemd, and a role scoped to exactly what it does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from stacks.app_builder import COLLECTOR_STACK, NETWORK_STACK, STORAGE_STACK
+from tests.infra.synth import SynthesizedApp, render_text, value_after
+
+pytestmark = pytest.mark.slow
+
+
+def instance(app: SynthesizedApp) -> tuple[str, dict[str, Any]]:
+    return app.only_resource(COLLECTOR_STACK, "AWS::EC2::Instance")
+
+
+def user_data(app: SynthesizedApp) -> str:
+    return render_text(instance(app)[1]["Properties"]["UserData"])
+
+
+def role_policies(app: SynthesizedApp) -> dict[str, list[dict[str, Any]]]:
+    _, role = app.only_resource(COLLECTOR_STACK, "AWS::IAM::Role")
+    return {policy["PolicyName"]: policy["PolicyDocument"]["Statement"] for policy in role["Properties"]["Policies"]}
+
+
+def test_a_small_graviton_instance_with_the_al2023_image(ec2: SynthesizedApp, ec2_custom: SynthesizedApp) -> None:
+    properties = instance(ec2)[1]["Properties"]
+    assert properties["InstanceType"] == "t4g.micro"
+    assert properties["ImageId"] == "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
+    assert properties["CreditSpecification"] == {"CPUCredits": "standard"}
+    custom = instance(ec2_custom)[1]["Properties"]
+    assert custom["InstanceType"] == "m7g.medium"
+    assert "CreditSpecification" not in custom
+
+
+def test_imdsv2_is_required(ec2: SynthesizedApp) -> None:
+    template = ec2.template(COLLECTOR_STACK)
+    template.has_resource_properties(
+        "AWS::EC2::LaunchTemplate", {"LaunchTemplateData": {"MetadataOptions": {"HttpTokens": "required"}}}
+    )
+    launch_template = instance(ec2)[1]["Properties"]["LaunchTemplate"]
+    (template_id, _) = ec2.only_resource(COLLECTOR_STACK, "AWS::EC2::LaunchTemplate")
+    assert launch_template["Version"] == {"Fn::GetAtt": [template_id, "LatestVersionNumber"]}
+
+
+def test_the_root_volume_is_encrypted(ec2: SynthesizedApp) -> None:
+    assert instance(ec2)[1]["Properties"]["BlockDeviceMappings"] == [
+        {
+            "DeviceName": "/dev/xvda",
+            "Ebs": {"DeleteOnTermination": True, "Encrypted": True, "VolumeSize": 8, "VolumeType": "gp3"},
+        }
+    ]
+
+
+def test_no_key_pair_and_no_public_address(ec2: SynthesizedApp) -> None:
+    properties = instance(ec2)[1]["Properties"]
+    assert "KeyName" not in properties
+    (interface,) = properties["NetworkInterfaces"]
+    assert interface["AssociatePublicIpAddress"] is False
+    ec2.template(COLLECTOR_STACK).resource_count_is("AWS::EC2::KeyPair", 0)
+
+
+def test_it_sits_in_a_private_subnet(ec2: SynthesizedApp) -> None:
+    (interface,) = instance(ec2)[1]["Properties"]["NetworkInterfaces"]
+    subnet = ec2.resolve(interface["SubnetId"])
+    subnet_properties = ec2.templates[NETWORK_STACK]["Resources"][subnet["Ref"]]["Properties"]
+    assert subnet_properties["MapPublicIpOnLaunch"] is False
+    assert {"Key": "aws-cdk:subnet-type", "Value": "Private"} in subnet_properties["Tags"]
+
+
+def test_the_user_data_runs_the_collector_under_systemd_at_every_boot(ec2: SynthesizedApp) -> None:
+    text = user_data(ec2)
+    assert "cloud_final_modules:\n- [scripts-user, always]" in text
+    assert "dnf install -y python3.11 amazon-cloudwatch-agent" in text
+    assert (
+        "ExecStart=/usr/bin/python3.11 -m collector_runtime listen --host 0.0.0.0 --port 31000 "
+        "--output-dir /var/lib/csm-collector --quiet"
+    ) in text
+    assert "Restart=on-failure" in text
+    assert "systemctl restart csm-collector" in text
+    assert "aws s3 cp 's3://" in text
+
+
+def test_the_user_data_hands_the_collector_its_publishing_settings(ec2: SynthesizedApp) -> None:
+    raw = instance(ec2)[1]["Properties"]["UserData"]
+    assert ec2.resolve(value_after(raw, 'Environment="CSM_COLLECTOR_S3_BUCKET=')) == {"Ref": ec2.results_bucket_id()}
+    text = user_data(ec2)
+    assert 'Environment="CSM_COLLECTOR_S3_PREFIX=collector/"' in text
+    assert 'Environment="CSM_COLLECTOR_SSM_PREFIX=/csm-collector"' in text
+    assert 'Environment="CSM_COLLECTOR_ARCHIVE=true"' in text
+    assert ec2.resolve(value_after(raw, 'Environment="AWS_REGION=')) == {"Ref": "AWS::Region"}
+
+
+def test_the_port_follows_the_context(ec2_custom: SynthesizedApp) -> None:
+    assert "--port 31001 " in user_data(ec2_custom)
+
+
+def test_code_updates_restart_the_instance_instead_of_replacing_it(ec2: SynthesizedApp) -> None:
+    """With user-data replacement on, CDK would rename the instance after a hash of its user data."""
+    cfn_instance = ec2.stacks.collector.node.find_child("Ec2").node.find_child("Instance").node.default_child
+    instance_id, _ = instance(ec2)
+    assert instance_id == ec2.stacks.collector.get_logical_id(cfn_instance)
+
+
+def test_the_role_allows_session_manager_its_package_its_logs_and_its_results(ec2: SynthesizedApp) -> None:
+    policies = role_policies(ec2)
+    assert set(policies) == {"SessionManager", "ReadPackage", "WriteLogs"}
+    (session,) = policies["SessionManager"]
+    assert sorted(session["Action"]) == [
+        "ssm:UpdateInstanceInformation",
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+    ]
+    (package,) = policies["ReadPackage"]
+    assert package["Action"] == "s3:GetObject"
+    assert render_text(package["Resource"]).endswith(".zip")
+    (logs,) = policies["WriteLogs"]
+    (log_group_id, _) = ec2.only_resource(COLLECTOR_STACK, "AWS::Logs::LogGroup")
+    assert logs["Resource"] == {"Fn::GetAtt": [log_group_id, "Arn"]}
+
+
+def test_results_are_published_through_the_storage_stacks_policy(ec2: SynthesizedApp) -> None:
+    _, role = ec2.only_resource(COLLECTOR_STACK, "AWS::IAM::Role")
+    (managed,) = role["Properties"]["ManagedPolicyArns"]
+    policy_id, _ = ec2.only_resource(STORAGE_STACK, "AWS::IAM::ManagedPolicy")
+    assert ec2.resolve(managed) == {"Ref": policy_id}
+    ec2.template(COLLECTOR_STACK).resource_count_is("AWS::IAM::Policy", 0)
+
+
+def test_the_address_parameter_holds_the_instance_private_ip(ec2: SynthesizedApp) -> None:
+    instance_id, _ = instance(ec2)
+    template = ec2.template(COLLECTOR_STACK)
+    template.has_resource_properties(
+        "AWS::SSM::Parameter",
+        {"Name": "/csm-collector/collector/address", "Value": {"Fn::GetAtt": [instance_id, "PrivateIp"]}},
+    )
+    template.has_resource_properties("AWS::SSM::Parameter", {"Name": "/csm-collector/collector/port", "Value": "31000"})
+
+
+def test_the_address_parameters_follow_the_prefix_and_port(ec2_custom: SynthesizedApp) -> None:
+    template = ec2_custom.template(COLLECTOR_STACK)
+    template.has_resource_properties("AWS::SSM::Parameter", {"Name": "/team/csm/collector/address"})
+    template.has_resource_properties("AWS::SSM::Parameter", {"Name": "/team/csm/collector/port", "Value": "31001"})
+
+
+def test_outputs_say_how_to_connect(ec2: SynthesizedApp) -> None:
+    instance_id, _ = instance(ec2)
+    outputs = ec2.templates[COLLECTOR_STACK]["Outputs"]
+    assert outputs["InstanceId"]["Value"] == {"Ref": instance_id}
+    assert outputs["CollectorAddress"]["Value"] == {"Fn::GetAtt": [instance_id, "PrivateIp"]}
+    assert outputs["ConnectCommand"]["Value"] == {
+        "Fn::Join": ["", ["aws ssm start-session --target ", {"Ref": instance_id}]]
+    }
+    assert render_text(outputs["ShowPolicyCommand"]["Value"]).endswith(
+        '--document-name AWS-StartInteractiveCommand --parameters command="sudo cat /var/lib/csm-collector/policy.json"'
+    )
+
+
+def test_logs_are_kept_a_month_and_deleted_with_the_stack(ec2: SynthesizedApp) -> None:
+    ec2.template(COLLECTOR_STACK).has_resource(
+        "AWS::Logs::LogGroup", {"Properties": {"RetentionInDays": 30}, "DeletionPolicy": "Delete"}
+    )

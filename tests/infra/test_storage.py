@@ -1,0 +1,142 @@
+"""The results bucket (encrypted, private, TLS-only, versioned, archives expiring, access-logged) and the
+SSM parameters that say where results go."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match
+
+from stacks.app_builder import STORAGE_STACK
+from tests.infra.synth import SynthesizedApp, render_text
+
+pytestmark = pytest.mark.slow
+
+
+def results_bucket(app: SynthesizedApp) -> dict[str, Any]:
+    """The versioned bucket (the access-log bucket is not versioned)."""
+    buckets = [
+        body["Properties"]
+        for body in app.resources(STORAGE_STACK, "AWS::S3::Bucket").values()
+        if body["Properties"].get("VersioningConfiguration") == {"Status": "Enabled"}
+    ]
+    assert len(buckets) == 1
+    return buckets[0]
+
+
+def test_two_buckets_both_encrypted_private_and_retained(ec2: SynthesizedApp) -> None:
+    template = ec2.template(STORAGE_STACK)
+    template.resource_count_is("AWS::S3::Bucket", 2)
+    template.all_resources_properties(
+        "AWS::S3::Bucket",
+        {
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+        },
+    )
+    template.all_resources("AWS::S3::Bucket", {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})
+
+
+def test_every_bucket_policy_denies_plain_http_and_old_tls(ec2: SynthesizedApp) -> None:
+    template = ec2.template(STORAGE_STACK)
+    template.resource_count_is("AWS::S3::BucketPolicy", 2)
+    template.all_resources_properties(
+        "AWS::S3::BucketPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Deny",
+                                "Action": "s3:*",
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        ),
+                        Match.object_like(
+                            {
+                                "Effect": "Deny",
+                                "Action": "s3:*",
+                                "Condition": {"NumericLessThan": {"s3:TlsVersion": 1.2}},
+                            }
+                        ),
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_results_are_versioned_and_access_logged(ec2: SynthesizedApp) -> None:
+    bucket = results_bucket(ec2)
+    assert bucket["LoggingConfiguration"]["LogFilePrefix"] == "results-bucket/"
+    assert "DestinationBucketName" in bucket["LoggingConfiguration"]
+
+
+def test_raw_archives_expire_and_old_versions_do_too(ec2: SynthesizedApp) -> None:
+    rules = {rule["Id"]: rule for rule in results_bucket(ec2)["LifecycleConfiguration"]["Rules"]}
+    assert rules["expire-raw-archives"] == {
+        "Id": "expire-raw-archives",
+        "Prefix": "collector/archive/",
+        "ExpirationInDays": 90,
+        "Status": "Enabled",
+    }
+    assert rules["expire-noncurrent-versions"]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
+    assert rules["expire-noncurrent-versions"]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
+
+
+def test_archive_retention_and_prefix_follow_the_context(ec2_custom: SynthesizedApp) -> None:
+    rules = {rule["Id"]: rule for rule in results_bucket(ec2_custom)["LifecycleConfiguration"]["Rules"]}
+    assert (rules["expire-raw-archives"]["Prefix"], rules["expire-raw-archives"]["ExpirationInDays"]) == (
+        "team/csm/archive/",
+        30,
+    )
+
+
+def test_parameters_say_where_results_go(ec2: SynthesizedApp, ec2_custom: SynthesizedApp) -> None:
+    template = ec2.template(STORAGE_STACK)
+    template.has_resource_properties(
+        "AWS::SSM::Parameter",
+        {"Name": "/csm-collector/results/bucket", "Type": "String", "Value": {"Ref": Match.any_value()}},
+    )
+    template.has_resource_properties(
+        "AWS::SSM::Parameter", {"Name": "/csm-collector/results/prefix", "Value": "collector/"}
+    )
+    ec2_custom.template(STORAGE_STACK).has_resource_properties(
+        "AWS::SSM::Parameter", {"Name": "/team/csm/results/prefix", "Value": "team/csm/"}
+    )
+
+
+def test_outputs_name_the_bucket_and_how_to_read_results(ec2: SynthesizedApp) -> None:
+    outputs = ec2.templates[STORAGE_STACK]["Outputs"]
+    assert outputs["SsmPrefix"]["Value"] == "/csm-collector"
+    assert outputs["ReadPoliciesCommand"]["Value"] == (
+        "aws ssm get-parameters-by-path --path /csm-collector/policies --recursive"
+    )
+    list_command = outputs["ListResultsCommand"]["Value"]["Fn::Join"][1]
+    assert list_command[0] == "aws s3 ls s3://"
+    assert list_command[-1] == "/collector/ --recursive"
+    assert "ResultsBucketName" in outputs
+
+
+def test_the_publishing_policy_allows_only_the_prefix_and_the_parameter_path(
+    ec2: SynthesizedApp, ec2_custom: SynthesizedApp
+) -> None:
+    for app, s3_prefix, ssm_path in ((ec2, "collector/", "csm-collector"), (ec2_custom, "team/csm/", "team/csm")):
+        _, policy = app.only_resource(STORAGE_STACK, "AWS::IAM::ManagedPolicy")
+        objects, parameters = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert objects["Action"] == "s3:PutObject"
+        assert objects["Resource"] == {
+            "Fn::Join": ["", [{"Fn::GetAtt": [app.results_bucket_id(), "Arn"]}, f"/{s3_prefix}*"]]
+        }
+        assert parameters["Action"] == "ssm:PutParameter"
+        assert render_text(parameters["Resource"]).endswith(f":parameter/{ssm_path}/policies/*")
