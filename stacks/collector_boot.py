@@ -22,6 +22,8 @@ LOGROTATE_PATH = f"/etc/logrotate.d/{SERVICE_NAME}"
 CLOUDWATCH_AGENT_CONFIG = "/opt/aws/amazon-cloudwatch-agent/etc/csm-collector.json"
 CLOUDWATCH_AGENT_CTL = "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl"
 STRICT_MODE = "set -euo pipefail"
+SYSCTL_PATH = "/etc/sysctl.d/90-csm-collector.conf"
+RECEIVE_BUFFER_MAX = 32 * 1024 * 1024  # the collector's default --receive-buffer
 PACKAGES = ("python3.11", "amazon-cloudwatch-agent")
 # cloud-init runs user-data scripts once per instance by default; this makes it run them at every boot.
 RUN_SCRIPTS_AT_EVERY_BOOT = "#cloud-config\ncloud_final_modules:\n- [scripts-user, always]\n"
@@ -96,6 +98,9 @@ def boot_commands(*, package_zip: str, port: int, environment: Mapping[str, str]
     """Idempotent: safe at every boot. `package_zip` is where the user data downloaded the asset."""
     staging = f"{INSTALL_DIR}.new"
     return [
+        # Let the unprivileged collector have the receive buffer it asks for (bursts without loss).
+        write_file(SYSCTL_PATH, f"net.core.rmem_max = {RECEIVE_BUFFER_MAX}\n"),
+        f"sysctl -p {SYSCTL_PATH}",
         f"dnf install -y {' '.join(PACKAGES)}",
         f"id -u {SERVICE_USER} >/dev/null 2>&1 || "
         f"useradd --system --no-create-home --home-dir /nonexistent --shell /sbin/nologin {SERVICE_USER}",

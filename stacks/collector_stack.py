@@ -82,7 +82,11 @@ class CollectorStack(cdk.Stack):
         ParameterDirectory(
             self,
             "Parameters",
-            values={config.address_parameter_name: self.address, config.port_parameter_name: str(config.port)},
+            values={
+                config.address_parameter_name: self.address,
+                config.port_parameter_name: str(config.port),
+                config.workload_security_group_parameter_name: workload_security_group.security_group_id,
+            },
             description="csm-collector: where workloads send CSM datagrams (AWS_CSM_HOST / AWS_CSM_PORT)",
         )
         cdk.CfnOutput(self, "CollectorAddress", value=self.address)

@@ -81,6 +81,11 @@ class CollectorConfig:
     def port_parameter_name(self) -> str:
         return f"{self.ssm_prefix}/collector/port"
 
+    @property
+    def workload_security_group_parameter_name(self) -> str:
+        """The group a workload needs to reach the collector (`csm-collector attach` checks for it)."""
+        return f"{self.ssm_prefix}/collector/workload-security-group"
+
 
 def _problems(config: CollectorConfig) -> list[str]:
     checks: list[tuple[bool, str]] = [

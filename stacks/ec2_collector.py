@@ -63,7 +63,9 @@ class Ec2Collector(Construct):
             },
         )
         environment = {
-            **publishing_environment(bucket_name=bucket.bucket_name, s3_prefix=s3_prefix, ssm_prefix=ssm_prefix),
+            **publishing_environment(
+                bucket_name=bucket.bucket_name, s3_prefix=s3_prefix, ssm_prefix=ssm_prefix, region=cdk.Aws.REGION
+            ),
             "AWS_REGION": cdk.Aws.REGION,
         }
         self.instance = ec2.Instance(

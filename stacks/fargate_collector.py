@@ -69,7 +69,7 @@ class FargateCollector(Construct):
             repo_root,
             port=port,
             environment=publishing_environment(
-                bucket_name=bucket.bucket_name, s3_prefix=s3_prefix, ssm_prefix=ssm_prefix
+                bucket_name=bucket.bucket_name, s3_prefix=s3_prefix, ssm_prefix=ssm_prefix, region=cdk.Aws.REGION
             ),
         )
         self.namespace = servicediscovery.PrivateDnsNamespace(

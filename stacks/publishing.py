@@ -2,8 +2,8 @@
 S3 prefix and parameters under its SSM path. The storage stack owns both namespaces, so it owns the policy;
 whichever collector runs attaches it.
 
-The publishing flags arrive with a later change to the collector; they are wired through the environment
-already (the collector ignores `CSM_COLLECTOR_*` variables it does not know).
+The collector reads its publishing settings from `CSM_COLLECTOR_*` environment variables (its flags'
+environment equivalents), which both collector variants set from `publishing_environment`.
 """
 
 from __future__ import annotations
@@ -18,17 +18,19 @@ from .nag import acknowledge, nag_ref
 PARAMETER_ARN_IN_NAG = "arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter"
 
 
-def publishing_environment(*, bucket_name: str, s3_prefix: str, ssm_prefix: str) -> dict[str, str]:
+def publishing_environment(*, bucket_name: str, s3_prefix: str, ssm_prefix: str, region: str) -> dict[str, str]:
     return {
         "CSM_COLLECTOR_S3_BUCKET": bucket_name,
         "CSM_COLLECTOR_S3_PREFIX": s3_prefix,
         "CSM_COLLECTOR_SSM_PREFIX": ssm_prefix,
         "CSM_COLLECTOR_ARCHIVE": "true",
+        "CSM_COLLECTOR_REGION": region,  # boto3 reads AWS_DEFAULT_REGION, not AWS_REGION: say it explicitly
     }
 
 
 class PublishingPolicy(Construct):
-    """`policy`: s3:PutObject under `s3://<bucket>/<s3_prefix>`, ssm:PutParameter under `<policies path>/`."""
+    """`policy`: s3:PutObject under `s3://<bucket>/<s3_prefix>` (and reading back its own state.json),
+    ssm:PutParameter under `<policies path>/`."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, bucket: s3.IBucket, s3_prefix: str, policies_parameter_path: str
@@ -42,8 +44,13 @@ class PublishingPolicy(Construct):
             statements=[
                 iam.PolicyStatement(
                     sid="WriteResultsUnderPrefix",
-                    actions=["s3:PutObject"],
+                    actions=["s3:PutObject", "s3:AbortMultipartUpload"],
                     resources=[bucket.arn_for_objects(f"{s3_prefix}*")],
+                ),
+                iam.PolicyStatement(
+                    sid="ReadOwnStateAtStart",  # a new Fargate task continues from the published state
+                    actions=["s3:GetObject"],
+                    resources=[bucket.arn_for_objects(f"{s3_prefix}state.json")],
                 ),
                 iam.PolicyStatement(
                     sid="WritePolicyParameters",

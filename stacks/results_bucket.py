@@ -10,6 +10,7 @@ from constructs import Construct
 from .nag import acknowledge
 
 NONCURRENT_VERSION_DAYS = 30
+ATHENA_RESULT_DAYS = 30
 ACCESS_LOG_DAYS = 90
 INCOMPLETE_UPLOAD_DAYS = 7
 ACCESS_LOG_PREFIX = "results-bucket/"
@@ -22,7 +23,13 @@ class ResultsBucket(Construct):
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, archive_prefix: str, archive_retention_days: int
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        archive_prefix: str,
+        archive_retention_days: int,
+        athena_results_prefix: str,
     ) -> None:
         super().__init__(scope, construct_id)
         self.access_logs = self._access_log_bucket()
@@ -37,7 +44,7 @@ class ResultsBucket(Construct):
             versioned=True,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix=ACCESS_LOG_PREFIX,
-            lifecycle_rules=results_lifecycle(archive_prefix, archive_retention_days),
+            lifecycle_rules=results_lifecycle(archive_prefix, archive_retention_days, athena_results_prefix),
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
 
@@ -61,8 +68,15 @@ class ResultsBucket(Construct):
         return bucket
 
 
-def results_lifecycle(archive_prefix: str, archive_retention_days: int) -> list[s3.LifecycleRule]:
+def results_lifecycle(
+    archive_prefix: str, archive_retention_days: int, athena_results_prefix: str
+) -> list[s3.LifecycleRule]:
     return [
+        s3.LifecycleRule(
+            id="expire-athena-results",
+            prefix=athena_results_prefix,
+            expiration=cdk.Duration.days(ATHENA_RESULT_DAYS),
+        ),
         s3.LifecycleRule(
             id="expire-raw-archives",
             prefix=archive_prefix,

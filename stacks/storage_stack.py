@@ -10,9 +10,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from .archive_analytics import ArchiveAnalytics
 from .parameters import ParameterDirectory
 from .publishing import PublishingPolicy
 from .results_bucket import ResultsBucket
+
+ATHENA_RESULTS_PREFIX = "athena-results/"
 
 
 class StorageStack(cdk.Stack):
@@ -30,9 +33,16 @@ class StorageStack(cdk.Stack):
     ) -> None:
         super().__init__(scope, construct_id, description="csm-collector: results bucket and SSM parameters", **kwargs)
         results = ResultsBucket(
-            self, "Results", archive_prefix=archive_prefix, archive_retention_days=archive_retention_days
+            self,
+            "Results",
+            archive_prefix=archive_prefix,
+            archive_retention_days=archive_retention_days,
+            athena_results_prefix=ATHENA_RESULTS_PREFIX,
         )
         self.bucket: s3.IBucket = results.bucket
+        ArchiveAnalytics(
+            self, "Analytics", bucket=self.bucket, archive_prefix=archive_prefix, results_prefix=ATHENA_RESULTS_PREFIX
+        )
         self.publishing_policy: iam.IManagedPolicy = PublishingPolicy(
             self,
             "Publishing",

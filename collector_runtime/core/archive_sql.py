@@ -83,3 +83,29 @@ def report_queries(source: str, since: str | None = None, until: str | None = No
         "ORDER BY 1, 2, 3, 4"
     )
     return ReportQueries(calls, buckets, denials)
+
+
+def saved_queries(source: str) -> dict[str, tuple[str, str]]:
+    """Athena saved queries over the archive: name -> (description, SQL). Engine-neutral SQL (a test
+    runs each of them with DuckDB over real archive files)."""
+    workload = "coalesce(\"clientid\", '') AS workload"
+    return {
+        "csm-top-api-calls-per-workload": (
+            "The most frequent API calls of each workload (ApiCall events)",
+            f'SELECT {workload}, "service", "api", count(*) AS calls FROM {source} '
+            "WHERE \"type\" = 'ApiCall' GROUP BY 1, 2, 3 ORDER BY calls DESC, 1, 2, 3 LIMIT 500",
+        ),
+        "csm-denied-calls": (
+            "Calls that were denied: what each workload is missing",
+            f'SELECT {workload}, "service", "api", "finalawsexception" AS exception, '
+            f'"finalawsexceptionmessage" AS message, count(*) AS calls, min("{PARTITION_COLUMN}") AS first_day, '
+            f'max("{PARTITION_COLUMN}") AS last_day FROM {source} WHERE "type" = \'ApiCall\' AND {DENIED} '
+            "GROUP BY 1, 2, 3, 4, 5 ORDER BY calls DESC",
+        ),
+        "csm-distinct-service-api-per-workload": (
+            "Every Service/Api each ClientId called: the raw material of its policy",
+            f'SELECT {workload}, "service", "api", count(*) AS calls, min("{PARTITION_COLUMN}") AS first_day, '
+            f'max("{PARTITION_COLUMN}") AS last_day FROM {source} WHERE "type" = \'ApiCall\' '
+            "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        ),
+    }

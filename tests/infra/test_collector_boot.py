@@ -9,7 +9,9 @@ from stacks import collector_boot
 from stacks.collector_boot import boot_commands, cloudwatch_agent_config, systemd_unit
 from stacks.publishing import publishing_environment
 
-ENVIRONMENT = publishing_environment(bucket_name="results-bucket", s3_prefix="collector/", ssm_prefix="/csm-collector")
+ENVIRONMENT = publishing_environment(
+    bucket_name="results-bucket", s3_prefix="collector/", ssm_prefix="/csm-collector", region="eu-west-1"
+)
 
 
 def parsed_unit(port: int = 31000) -> configparser.ConfigParser:
@@ -72,7 +74,7 @@ def test_output_goes_to_the_log_file_the_cloudwatch_agent_ships() -> None:
 def test_the_boot_script_installs_unpacks_writes_the_unit_and_restarts() -> None:
     commands = boot_commands(package_zip="/tmp/package.zip", port=31000, environment=ENVIRONMENT, log_group_name="lg")
     script = "\n".join(commands)
-    assert commands[0] == "dnf install -y python3.11 amazon-cloudwatch-agent"
+    assert commands[2] == "dnf install -y python3.11 amazon-cloudwatch-agent"
     assert "useradd --system" in script
     assert "/usr/bin/python3.11 -m zipfile -e /tmp/package.zip /opt/csm-collector.new" in script
     assert "cat > /etc/systemd/system/csm-collector.service <<'CSM_COLLECTOR_EOF'" in script
@@ -81,6 +83,18 @@ def test_the_boot_script_installs_unpacks_writes_the_unit_and_restarts() -> None
         "systemctl enable csm-collector",
         "systemctl restart csm-collector",
     ]
+
+
+def test_the_receive_buffer_limit_is_raised_for_the_unprivileged_collector() -> None:
+    commands = boot_commands(package_zip="/tmp/p.zip", port=31000, environment=ENVIRONMENT, log_group_name="lg")
+    assert "net.core.rmem_max = 33554432" in commands[0]
+    assert commands[1] == "sysctl -p /etc/sysctl.d/90-csm-collector.conf"
+
+
+def test_the_publishing_settings_reach_the_collector_with_its_region() -> None:
+    lines = unit_lines()
+    assert 'Environment="CSM_COLLECTOR_REGION=eu-west-1"' in lines
+    assert 'Environment="CSM_COLLECTOR_S3_BUCKET=results-bucket"' in lines
 
 
 def test_the_boot_script_is_safe_to_run_at_every_boot() -> None:

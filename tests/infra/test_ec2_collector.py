@@ -142,6 +142,16 @@ def test_the_address_parameter_holds_the_instance_private_ip(ec2: SynthesizedApp
     template.has_resource_properties("AWS::SSM::Parameter", {"Name": "/csm-collector/collector/port", "Value": "31000"})
 
 
+def test_the_workload_security_group_is_published_for_attach(ec2: SynthesizedApp) -> None:
+    (parameter,) = [
+        body
+        for body in ec2.resources(COLLECTOR_STACK, "AWS::SSM::Parameter").values()
+        if body["Properties"]["Name"] == "/csm-collector/collector/workload-security-group"
+    ]
+    value = ec2.resolve(parameter["Properties"]["Value"])
+    assert "GroupId" in str(value) and "Workload" in str(value)
+
+
 def test_the_address_parameters_follow_the_prefix_and_port(ec2_custom: SynthesizedApp) -> None:
     template = ec2_custom.template(COLLECTOR_STACK)
     template.has_resource_properties("AWS::SSM::Parameter", {"Name": "/team/csm/collector/address"})

@@ -133,10 +133,50 @@ def test_the_publishing_policy_allows_only_the_prefix_and_the_parameter_path(
 ) -> None:
     for app, s3_prefix, ssm_path in ((ec2, "collector/", "csm-collector"), (ec2_custom, "team/csm/", "team/csm")):
         _, policy = app.only_resource(STORAGE_STACK, "AWS::IAM::ManagedPolicy")
-        objects, parameters = policy["Properties"]["PolicyDocument"]["Statement"]
-        assert objects["Action"] == "s3:PutObject"
+        objects, state, parameters = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert sorted(objects["Action"]) == ["s3:AbortMultipartUpload", "s3:PutObject"]
         assert objects["Resource"] == {
             "Fn::Join": ["", [{"Fn::GetAtt": [app.results_bucket_id(), "Arn"]}, f"/{s3_prefix}*"]]
         }
+        assert state["Action"] == "s3:GetObject"
+        assert state["Resource"] == {
+            "Fn::Join": ["", [{"Fn::GetAtt": [app.results_bucket_id(), "Arn"]}, f"/{s3_prefix}state.json"]]
+        }
         assert parameters["Action"] == "ssm:PutParameter"
         assert render_text(parameters["Resource"]).endswith(f":parameter/{ssm_path}/policies/*")
+
+
+def test_athena_reads_the_archive_through_a_projected_glue_table(
+    ec2: SynthesizedApp, ec2_custom: SynthesizedApp
+) -> None:
+    from collector_runtime.core.archive_sql import ARCHIVE_COLUMNS
+
+    for app, prefix in ((ec2, "collector/"), (ec2_custom, "team/csm/")):
+        _, table = app.only_resource(STORAGE_STACK, "AWS::Glue::Table")
+        table_input = table["Properties"]["TableInput"]
+        assert table_input["Name"] == "events" and table["Properties"]["DatabaseName"] == "csm_collector"
+        assert [c["Name"] for c in table_input["StorageDescriptor"]["Columns"]] == [
+            n.lower() for n, _ in ARCHIVE_COLUMNS
+        ]
+        assert table_input["PartitionKeys"] == [{"Name": "dt", "Type": "string"}]
+        parameters = table_input["Parameters"]
+        assert parameters["projection.enabled"] == "true" and parameters["projection.dt.type"] == "date"
+        assert render_text(parameters["storage.location.template"]).endswith(f"/{prefix}archive/dt=${{dt}}/")
+        assert (
+            table_input["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"]
+            == "org.openx.data.jsonserde.JsonSerDe"
+        )
+
+
+def test_the_athena_workgroup_encrypts_results_and_has_the_saved_queries(ec2: SynthesizedApp) -> None:
+    _, workgroup = ec2.only_resource(STORAGE_STACK, "AWS::Athena::WorkGroup")
+    configuration = workgroup["Properties"]["WorkGroupConfiguration"]
+    assert configuration["EnforceWorkGroupConfiguration"] is True
+    assert configuration["ResultConfiguration"]["EncryptionConfiguration"] == {"EncryptionOption": "SSE_S3"}
+    assert render_text(configuration["ResultConfiguration"]["OutputLocation"]).endswith("/athena-results/")
+    queries = {q["Properties"]["Name"] for q in ec2.resources(STORAGE_STACK, "AWS::Athena::NamedQuery").values()}
+    assert queries == {"csm-top-api-calls-per-workload", "csm-denied-calls", "csm-distinct-service-api-per-workload"}
+    bucket = ec2.resources(STORAGE_STACK, "AWS::S3::Bucket")[ec2.results_bucket_id()]
+    rules = {rule["Id"]: rule for rule in bucket["Properties"]["LifecycleConfiguration"]["Rules"]}
+    assert rules["expire-athena-results"]["Prefix"] == "athena-results/"
+    assert rules["expire-athena-results"]["ExpirationInDays"] == 30

@@ -223,3 +223,16 @@ def test_a_failed_athena_query_is_reported(action_map: ActionMap, monkeypatch: p
         run = athena_runner(client, AthenaSource("d", "t", "w"), sleep=lambda _: None)
         with pytest.raises(ReportError, match="TABLE_NOT_FOUND"):
             run("SELECT 1")
+
+
+def test_the_athena_saved_queries_run_on_real_archive_files(tmp_path: Path, action_map: ActionMap) -> None:
+    from collector_runtime.core.archive_sql import saved_queries
+
+    archive(tmp_path / "arch", traffic(), action_map, 1795303566.0)
+    run = duckdb_runner()
+    results = {name: run(sql) for name, (_, sql) in saved_queries(duckdb_source([tmp_path / "arch"])).items()}
+    assert ("ci", "S3", "PutObject", 1) in results["csm-top-api-calls-per-workload"]
+    [denied] = results["csm-denied-calls"]
+    assert denied[:4] == ("ci", "S3", "GetObject", "AccessDenied") and denied[5:] == (1, "2026-11-21", "2026-11-21")
+    distinct = {(w, s, a) for w, s, a, *_ in results["csm-distinct-service-api-per-workload"]}
+    assert ("", "Lambda", "CreateFunction") in distinct and ("ci", "S3", "PutObject") in distinct

@@ -1,0 +1,96 @@
+"""Athena over the raw-event archive: a Glue table with partition projection (no crawler), a workgroup
+that encrypts its results, and saved queries. The table's columns and the queries come from the
+collector's own archive definition (collector_runtime/core/archive_sql.py), so they cannot drift apart."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_athena as athena
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from collector_runtime.core.archive_sql import ARCHIVE_COLUMNS, PARTITION_COLUMN, saved_queries
+
+DATABASE = "csm_collector"
+TABLE = "events"
+WORKGROUP = "csm-collector"
+FIRST_DAY = "2024-01-01"
+
+
+class ArchiveAnalytics(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, bucket: s3.IBucket, archive_prefix: str, results_prefix: str
+    ) -> None:
+        super().__init__(scope, construct_id)
+        account = cdk.Stack.of(self).account
+        location = f"s3://{bucket.bucket_name}/{archive_prefix}"
+        database = glue.CfnDatabase(
+            self,
+            "Database",
+            catalog_id=account,
+            database_input=glue.CfnDatabase.DatabaseInputProperty(
+                name=DATABASE, description="csm-collector: the raw-event archive (redacted CSM events)"
+            ),
+        )
+        table = glue.CfnTable(self, "Events", catalog_id=account, database_name=DATABASE, table_input=_table(location))
+        table.add_dependency(database)
+        self.workgroup = athena.CfnWorkGroup(
+            self,
+            "WorkGroup",
+            name=WORKGROUP,
+            description="csm-collector: queries over the raw-event archive",
+            recursive_delete_option=True,
+            work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
+                enforce_work_group_configuration=True,
+                publish_cloud_watch_metrics_enabled=True,
+                result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
+                    output_location=f"s3://{bucket.bucket_name}/{results_prefix}",
+                    encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
+                        encryption_option="SSE_S3"
+                    ),
+                ),
+            ),
+        )
+        for name, (description, sql) in saved_queries(f'"{DATABASE}"."{TABLE}"').items():
+            query = athena.CfnNamedQuery(
+                self,
+                name,
+                name=name,
+                description=description,
+                database=DATABASE,
+                work_group=WORKGROUP,
+                query_string=sql,
+            )
+            query.add_dependency(self.workgroup)
+            query.add_dependency(table)
+
+
+def _table(location: str) -> glue.CfnTable.TableInputProperty:
+    return glue.CfnTable.TableInputProperty(
+        name=TABLE,
+        description="Redacted CSM events (ApiCall and ApiCallAttempt), one JSON object per line, gzip",
+        table_type="EXTERNAL_TABLE",
+        parameters={
+            "classification": "json",
+            "compressionType": "gzip",
+            "projection.enabled": "true",
+            f"projection.{PARTITION_COLUMN}.type": "date",
+            f"projection.{PARTITION_COLUMN}.format": "yyyy-MM-dd",
+            f"projection.{PARTITION_COLUMN}.range": f"{FIRST_DAY},NOW",
+            f"projection.{PARTITION_COLUMN}.interval": "1",
+            f"projection.{PARTITION_COLUMN}.interval.unit": "DAYS",
+            "storage.location.template": f"{location}{PARTITION_COLUMN}=${{{PARTITION_COLUMN}}}/",
+        },
+        partition_keys=[glue.CfnTable.ColumnProperty(name=PARTITION_COLUMN, type="string")],
+        storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
+            location=location,
+            columns=[glue.CfnTable.ColumnProperty(name=name.lower(), type=kind) for name, kind in ARCHIVE_COLUMNS],
+            input_format="org.apache.hadoop.mapred.TextInputFormat",
+            output_format="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+            serde_info=glue.CfnTable.SerdeInfoProperty(
+                serialization_library="org.openx.data.jsonserde.JsonSerDe",
+                parameters={"ignore.malformed.json": "true", "case.insensitive": "true"},
+            ),
+        ),
+    )
