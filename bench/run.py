@@ -40,7 +40,10 @@ TICK = os.sysconf("SC_CLK_TCK")
 BASELINE = """
 import signal, socket, sys
 sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, int(sys.argv[2]))
+try:  # the same buffer the collector gets (SO_RCVBUFFORCE is 33 on Linux)
+    sock.setsockopt(socket.SOL_SOCKET, 33, int(sys.argv[2]))
+except OSError:
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, int(sys.argv[2]))
 sock.bind(("127.0.0.1", 0))
 count = 0
 def report(*_):
@@ -233,11 +236,11 @@ def rate_sweep(
 ) -> list[RateResult]:
     results = []
     for rate in [*rates, 0]:
-        receiver = (
-            start_baseline(tmp / f"base-{rate}", buffer)
-            if kind == "baseline"
-            else start_collector(tmp / f"coll-{rate}", buffer)
-        )
+        if kind == "baseline":
+            receiver = start_baseline(tmp / f"base-{rate}", buffer)
+        else:  # "collector" or "archive" (the collector with the raw-event archive on)
+            extra = ("--archive",) if kind == "archive" else ()
+            receiver = start_collector(tmp / f"{kind}-{rate}", buffer, extra=extra)
         try:
             results.append(run_rate(receiver, pool, rate, seconds))
         finally:
@@ -331,7 +334,13 @@ def best_zero_loss(results: list[RateResult]) -> int:
     return max((r.target_rate for r in results if r.zero_loss and r.target_rate), default=0)
 
 
-def table(baseline: list[RateResult], collector: list[RateResult], scale: ScaleResult, delays: list[float]) -> str:
+def table(
+    baseline: list[RateResult],
+    collector: list[RateResult],
+    scale: ScaleResult,
+    delays: list[float],
+    archived: list[RateResult],
+) -> str:
     widths = (20, 15, 9, 16, 9, 9, 7)
     header = ("rate (datagrams/s)", "baseline recv/s", "lost", "collector recv/s", "lost", "drops", "CPU")
     lines = [" ".join(f"{h:>{w}}" for h, w in zip(header, widths, strict=True))]
@@ -355,6 +364,12 @@ def table(baseline: list[RateResult], collector: list[RateResult], scale: ScaleR
         f"highest zero-loss rate tested: collector {c_zero:,}/s, baseline {b_zero:,}/s"
         + (f" ({c_zero / b_zero:.0%} of the ceiling)" if b_zero else ""),
         f"flat out: collector {c_flat:,.0f}/s, baseline {b_flat:,.0f}/s ({c_flat / b_flat:.0%} of the ceiling)",
+        "with the raw-event archive on: "
+        + ", ".join(
+            f"{r.target_rate or 'flat out'}: {r.received / r.seconds:,.0f}/s received, {r.lost:,} lost, "
+            f"CPU {r.cpu_percent}%"
+            for r in archived
+        ),
         f"flush, 1M events from {scale.workloads} workloads, SIGHUP -> all files written:",
         f"  first flush (all {scale.files_in_first_flush} files new): {scale.first_flush_ms} ms"
         f" (collector's own timing {scale.first_flush_self_reported_ms} ms)",
@@ -383,12 +398,13 @@ def main() -> int:
         tmp = Path(tmp_name)
         baseline = rate_sweep("baseline", pool, rates, seconds, args.receive_buffer, tmp)
         collector = rate_sweep("collector", pool, rates, seconds, args.receive_buffer, tmp)
+        archived = rate_sweep("archive", pool, [r for r in rates if r <= 100_000], seconds, args.receive_buffer, tmp)
         print("  scale run (1,000 workloads)...", flush=True)
         scale = scale_run(checkpoints, args.receive_buffer, tmp)
         delays = delay_run(5, tmp)
-    report = table(baseline, collector, scale, delays)
+    report = table(baseline, collector, scale, delays, archived)
     print("\n" + report)
-    save(args, baseline, collector, scale, delays, report)
+    save(args, baseline, collector, archived, scale, delays, report)
     return 0
 
 
@@ -396,6 +412,7 @@ def save(
     args: argparse.Namespace,
     baseline: list[RateResult],
     collector: list[RateResult],
+    archived: list[RateResult],
     scale: ScaleResult,
     delays: list[float],
     report: str,
@@ -415,6 +432,7 @@ def save(
         "arguments": vars(args),
         "baseline": [r.row() for r in baseline],
         "collector": [r.row() for r in collector],
+        "collector_with_archive": [r.row() for r in archived],
         "scale": asdict(scale),
         "arrival_to_file_ms": delays,
         "report": report,

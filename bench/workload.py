@@ -84,6 +84,10 @@ def _token(rng: random.Random, length: int) -> str:
     return base64.b64encode(rng.randbytes(length)).decode()[:length]
 
 
+def _access_key(client_id: str) -> str:
+    return "ASIA" + base64.b32encode(client_id.encode().ljust(10, b"_")[:10]).decode()
+
+
 def operations(rng: random.Random, per_service: int = 7) -> list[tuple[str, str]]:
     services = json.loads(MAPPING.read_text())["services"]
     chosen = []
@@ -120,7 +124,7 @@ def call_pair(rng: random.Random, service: str, api: str, client_id: str, now_ms
                 "Timestamp": now_ms,
                 "AttemptLatency": rng.randrange(3, 200),
                 "Fqdn": fqdn,
-                "AccessKey": "ASIA" + base64.b32encode(rng.randbytes(10)).decode(),
+                "AccessKey": _access_key(client_id),  # one role session per workload, as in a real fleet
                 "SessionToken": "IQoJb3JpZ2luX2VjE" + _token(rng, 780),
                 "HttpStatusCode": status,
                 "XAmznRequestId": _token(rng, 52),

@@ -32,9 +32,18 @@ MAX_PENDING_NOTICES = 1_000
 OBSERVED, DEPENDENT, DENIED_MESSAGE = "observed", "dependent", "access-denied-message"
 
 
+MAPPED, PERMISSIONLESS, UNMAPPED = 0, 1, 2
+
+
+def usage_of(mapping: OperationMapping) -> ApiUsage:
+    kind = MAPPED if mapping.actions else (PERMISSIONLESS if mapping.mapped else UNMAPPED)
+    return ApiUsage(mapping, kind)
+
+
 @dataclass(slots=True)
 class ApiUsage:
     mapping: OperationMapping
+    kind: int = 0  # MAPPED, PERMISSIONLESS or UNMAPPED, decided once from the mapping
     calls: int = 0
     failed: int = 0
     denied: int = 0
@@ -160,7 +169,7 @@ class Aggregator:
         self.stats = Stats()
         self.notices: list[Notice] = []
         self._calls: dict[tuple[str, str, str], tuple[Workload, ApiUsage]] = {}
-        self._attempts: dict[tuple[str, str, str], Workload] = {}
+        self._attempts: dict[tuple[str, str, str], tuple[Workload, bool]] = {}  # (workload, is S3)
         self._fqdns_seen: set[tuple[str, str, str, Any]] = set()
 
     def ingest(self, data: bytes, *, keep_records: bool = False) -> list[Record]:
@@ -177,11 +186,10 @@ class Aggregator:
             if type(record) is not dict:
                 self._reject("not_an_object")
                 return []
-            records = [record]
-        else:
-            records, rejected = decode(data)
-            for reason in rejected:
-                self._reject(reason)
+            return [record] if self.add_record(record) and keep_records else []
+        records, rejected = decode(data)
+        for reason in rejected:
+            self._reject(reason)
         accepted = [r for r in records if self.add_record(r)]
         return accepted if keep_records else []
 
@@ -190,58 +198,66 @@ class Aggregator:
         self.stats.rejected_reasons[reason] += 1
 
     def add_record(self, record: Record) -> bool:
-        """Count one decoded event; returns whether it was a valid CSM event."""
+        """Count one decoded event; returns whether it was a valid CSM event.
+
+        Hot path: an identity seen before is one dictionary lookup; anything unusual (a new identity,
+        a missing or unhashable field) takes the slow path, which validates.
+        """
         kind = record.get("Type")
-        if kind == API_CALL:
-            slot = self._call_slot(record)
-            if slot is None:
+        try:
+            key = (record.get("ClientId", ""), record["Service"], record["Api"])
+            if kind == API_CALL:
+                self._add_call(self._calls[key], record)
+            elif kind == API_CALL_ATTEMPT:
+                self._add_attempt(self._attempts[key], record)
+            else:
+                self._reject("invalid_fields")
                 return False
-            self.stats.events_parsed += 1
-            self._add_call(slot[0], slot[1], record)
-            return True
-        if kind != API_CALL_ATTEMPT:
-            self._reject("invalid_fields")
-            return False
-        workload = self._attempt_slot(record)
-        if workload is None:
-            return False
+        except (KeyError, TypeError):
+            return self._add_new(kind, record)
         self.stats.events_parsed += 1
-        self.stats.api_call_attempt_events += 1
-        self._add_attempt(workload, record)
         return True
 
-    def _call_slot(self, record: Record) -> tuple[Workload, ApiUsage] | None:
-        key = _identity(record)
-        slot = self._calls.get(key) if key else None
-        if slot is None:
-            if self._rejected(record) or key is None:
+    def _add_new(self, kind: Any, record: Record) -> bool:
+        """The slow path: validate, then remember the identity and count the event."""
+        if self._rejected(record):
+            return False
+        key = (record.get("ClientId", ""), record["Service"], record["Api"])
+        if kind == API_CALL:
+            slot = self._call_slot(key)
+            if slot is None:
+                return False
+            self._add_call(slot, record)
+        else:
+            attempt = self._attempt_slot(key)
+            if attempt is None:
+                return False
+            self._add_attempt(attempt, record)
+        self.stats.events_parsed += 1
+        return True
+
+    def _call_slot(self, key: tuple[str, str, str]) -> tuple[Workload, ApiUsage] | None:
+        client_id, service, api = key
+        workload = self._workload(client_id)
+        if workload is None:
+            return None
+        usage = workload.usage.get((service, api))
+        if usage is None:
+            if len(workload.usage) >= self.limits.max_calls_per_workload:
+                self._reject("call_limit")
                 return None
-            client_id, service, api = key
-            workload = self._workload(client_id)
-            if workload is None:
-                return None
-            usage = workload.usage.get((service, api))
-            if usage is None:
-                if len(workload.usage) >= self.limits.max_calls_per_workload:
-                    self._reject("call_limit")
-                    return None
-                usage = workload.usage[(service, api)] = ApiUsage(self.action_map.lookup(service, api))
-            slot = self._calls[key] = (workload, usage)
+            usage = workload.usage[(service, api)] = usage_of(self.action_map.lookup(service, api))
+        slot = self._calls[key] = (workload, usage)
         return slot
 
-    def _attempt_slot(self, record: Record) -> Workload | None:
-        key = _identity(record)
-        workload = self._attempts.get(key) if key else None
+    def _attempt_slot(self, key: tuple[str, str, str]) -> tuple[Workload, bool] | None:
+        workload = self._workload(key[0])
         if workload is None:
-            if self._rejected(record) or key is None:
-                return None
-            workload = self._workload(key[0])
-            if workload is None:
-                return None
-            if len(self._attempts) >= self.limits.max_cached_identities:
-                self._attempts.clear()  # a cache: senders inventing operation names cannot grow it without bound
-            self._attempts[key] = workload
-        return workload
+            return None
+        if len(self._attempts) >= self.limits.max_cached_identities:
+            self._attempts.clear()  # a cache: senders inventing operation names cannot grow it without bound
+        slot = self._attempts[key] = (workload, self.action_map.resolve_service(key[1]) == "S3")
+        return slot
 
     def _rejected(self, record: Record) -> bool:
         reason = invalid_reason(record)
@@ -259,11 +275,21 @@ class Aggregator:
             workload = self.workloads[name] = Workload(name)
         return workload
 
-    def _add_call(self, workload: Workload, usage: ApiUsage, record: Record) -> None:
+    def _add_call(self, slot: tuple[Workload, ApiUsage], record: Record) -> None:
+        workload, usage = slot
         stats = self.stats
         stats.api_call_events += 1
-        was_included = workload.included(usage, self.fails_only)
-        failed, denied = call_outcome(record)
+        get = record.get
+        status = get("FinalHttpStatusCode")
+        if (
+            get("FinalAwsException") is None
+            and get("FinalSdkException") is None
+            and not (type(status) is int and status >= 400)
+        ):
+            failed = denied = False  # the common case, decided without call_outcome's full checks
+        else:
+            failed, denied = call_outcome(record)
+        first_call = usage.calls == 0
         usage.calls += 1
         if failed:
             usage.failed += 1
@@ -271,29 +297,33 @@ class Aggregator:
         if denied:
             usage.denied += 1
             stats.calls_denied += 1
-        seen = record.get("Timestamp")
+        seen = get("Timestamp")
         if type(seen) is int:
             if usage.first_seen_ms is None or seen < usage.first_seen_ms:
                 usage.first_seen_ms = seen
             if usage.last_seen_ms is None or seen > usage.last_seen_ms:
                 usage.last_seen_ms = seen
-        mapping = usage.mapping
-        if mapping.actions:
+        kind = usage.kind
+        if kind == MAPPED:
             stats.calls_mapped += 1
-        elif mapping.mapped:
+        elif kind == PERMISSIONLESS:
             stats.calls_permissionless += 1
         else:
             stats.calls_unmapped += 1
-            stats.unmapped[(mapping.service, mapping.api)] += 1
-        if not was_included and workload.included(usage, self.fails_only):
+            stats.unmapped[(usage.mapping.service, usage.mapping.api)] += 1
+        # A call counts towards the policy from its first call, or with --fails-only its first failure.
+        if (first_call and not self.fails_only) or (failed and usage.failed == 1 and self.fails_only):
             self.learn(workload, usage)
         if denied:  # a denied call is a failed one: it always counts towards the policy
-            self._learn_from_denial(workload, mapping, record)
+            self._learn_from_denial(workload, usage.mapping, record)
 
-    def _add_attempt(self, workload: Workload, record: Record) -> None:
-        service, api = record["Service"], record["Api"]
-        fqdn = record.get("Fqdn")
-        if not isinstance(fqdn, str) or self.action_map.resolve_service(service) != "S3":
+    def _add_attempt(self, slot: tuple[Workload, bool], record: Record) -> None:
+        self.stats.api_call_attempt_events += 1
+        workload, is_s3 = slot
+        if not is_s3:
+            return
+        api, fqdn = record["Api"], record.get("Fqdn")
+        if not isinstance(fqdn, str):
             return
         seen_key = (workload.name, api, fqdn, record.get("Region"))
         try:
@@ -347,13 +377,3 @@ class Aggregator:
     def take_notices(self) -> list[Notice]:
         notices, self.notices = self.notices, []
         return notices
-
-
-def _identity(record: Record) -> tuple[str, str, str] | None:
-    """(ClientId, Service, Api) as sent, or None when a field cannot even be a dictionary key."""
-    key = (record.get("ClientId", ""), record.get("Service"), record.get("Api"))
-    try:
-        hash(key)
-    except TypeError:
-        return None
-    return key  # type: ignore[return-value]  # validated by invalid_reason before first use

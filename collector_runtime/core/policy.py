@@ -40,24 +40,32 @@ class PolicyOptions:
     fails_only: bool = False
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Grant:
-    resources: set[str] | None  # None: any resource ("*")
+    resources: frozenset[str] | None  # None: any resource ("*")
     dependent: bool
 
 
 Grants = dict[str, Grant]
+ANY_RESOURCE = Grant(None, dependent=False)  # shared: most grants are one of these two
+DEPENDENT_ANY_RESOURCE = Grant(None, dependent=True)
 
 
 def workload_grants(workload: Workload, action_map: ActionMap, options: PolicyOptions) -> Grants:
     """Action -> resources for one workload, in first-seen order."""
-    scoped = {} if options.force_wildcard_resource else _s3_resources(workload, action_map, options)
+    if options.force_wildcard_resource or not workload.s3_buckets:
+        scoped: dict[str, set[str] | None] = {}  # no bucket hint: every action on "*"
+    else:
+        scoped = _s3_resources(workload, action_map, options)
     grants: Grants = {}
     for action, origin in workload.actions.items():
         if origin.kind == DEPENDENT and not options.include_dependent:
             continue
-        resources = None if origin.kind in (DEPENDENT, DENIED_MESSAGE) else scoped.get(action)
-        grants[action] = Grant(resources=resources, dependent=origin.kind == DEPENDENT)
+        if origin.kind == DEPENDENT:
+            grants[action] = DEPENDENT_ANY_RESOURCE
+            continue
+        resources = None if origin.kind == DENIED_MESSAGE else scoped.get(action)
+        grants[action] = ANY_RESOURCE if resources is None else Grant(frozenset(resources), dependent=False)
     return grants
 
 
@@ -66,11 +74,13 @@ def merge_grants(all_grants: Iterable[Grants]) -> Grants:
     for grants in all_grants:
         for action, grant in grants.items():
             known = merged.get(action)
-            if known is None:
-                merged[action] = Grant(None if grant.resources is None else set(grant.resources), grant.dependent)
-                continue
-            known.dependent = known.dependent and grant.dependent
-            known.resources = _union(known.resources, grant.resources)
+            if known is None or known is grant:
+                merged[action] = grant
+            else:
+                resources = (
+                    None if known.resources is None or grant.resources is None else known.resources | grant.resources
+                )
+                merged[action] = Grant(resources, known.dependent and grant.dependent)
     return merged
 
 

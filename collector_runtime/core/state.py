@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .aggregate import DENIED_MESSAGE, ActionOrigin, Aggregator, ApiUsage, Workload
+from .aggregate import DENIED_MESSAGE, ActionOrigin, Aggregator, Workload, usage_of
 
 STATE_FORMAT = 2
 CALL_FIELDS = ("service", "api", "calls", "failed", "denied", "first_seen_ms", "last_seen_ms")
@@ -60,7 +60,7 @@ def _restore_call(aggregator: Aggregator, workload: Workload, call: dict[str, An
     key = (call["service"], call["api"])
     usage = workload.usage.get(key)
     if usage is None:
-        usage = workload.usage[key] = ApiUsage(aggregator.action_map.lookup(*key))
+        usage = workload.usage[key] = usage_of(aggregator.action_map.lookup(*key))
     was_included = workload.included(usage, aggregator.fails_only)
     usage.calls += int(call["calls"])
     usage.failed += int(call["failed"])
