@@ -81,6 +81,7 @@ class Workload:
     usage: dict[tuple[str, str], ApiUsage] = field(default_factory=dict)
     actions: dict[str, ActionOrigin] = field(default_factory=dict)
     s3_buckets: dict[str, set[str]] = field(default_factory=dict)  # api -> bucket ARNs (or ANY_BUCKET)
+    has_denials: bool = False  # an action came from an AccessDenied message (saves scanning at snapshots)
     version: int = 0  # bumped whenever the rendered policy may change
 
     def included(self, usage: ApiUsage, fails_only: bool) -> bool:
@@ -365,6 +366,7 @@ class Aggregator:
             return
         workload.actions[action] = origin
         workload.version += 1
+        workload.has_denials = workload.has_denials or origin.kind == DENIED_MESSAGE
         if known is None:
             self._notify(Notice(workload.name, origin.service, origin.api, action, origin.kind))
 

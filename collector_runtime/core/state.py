@@ -34,7 +34,9 @@ def _workload_state(workload: Workload) -> dict[str, Any]:
             {"action": action, "service": o.service, "api": o.api}
             for action, o in workload.actions.items()
             if o.kind == DENIED_MESSAGE
-        ],
+        ]
+        if workload.has_denials
+        else [],
         "s3_buckets": {api: sorted(arns) for api, arns in sorted(workload.s3_buckets.items())},
     }
 
@@ -53,6 +55,7 @@ def restore(aggregator: Aggregator, state: dict[str, Any]) -> None:
         for denied in saved.get("denied_actions", []):
             origin = ActionOrigin(DENIED_MESSAGE, denied["service"], denied["api"])
             workload.actions.setdefault(denied["action"], origin)
+            workload.has_denials = True
         workload.version += 1
 
 
