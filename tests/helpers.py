@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -63,3 +67,26 @@ def send(port: int, *datagrams: bytes) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
         for data in datagrams:
             sender.sendto(data, ("127.0.0.1", port))
+
+
+STARTED: list[subprocess.Popen[str]] = []  # killed after each test (see conftest): a failed test leaks none
+
+
+def start_listen(out: Path, *flags: str) -> tuple[subprocess.Popen[str], int]:
+    """`csm-collector listen` as a real process on a free port; returns it and its port."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "collector_runtime", "listen", "--port", "0", "--output-dir", str(out), *flags],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    STARTED.append(process)
+    assert process.stderr is not None
+    seen = []
+    for line in process.stderr:  # other lines (a restored state, metrics) may come first
+        seen.append(line)
+        match = re.search(r"listening on 127\.0\.0\.1:(\d+)/udp", line)
+        if match:
+            return process, int(match.group(1))
+    raise AssertionError("the collector did not start:\n" + "".join(seen))

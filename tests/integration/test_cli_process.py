@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import re
 import signal
 import subprocess
 import sys
@@ -12,39 +10,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import assert_no_secrets, attempt, call, datagram, read_all_outputs
-from tests.helpers import read_json, send, wait_for
+from tests.helpers import read_json, send, start_listen, wait_for
 
 pytestmark = pytest.mark.slow
 
 
 def start(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], int]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "collector_runtime",
-            "listen",
-            "--port",
-            "0",
-            "--output-dir",
-            str(tmp_path / "out"),
-            "--flush-interval",
-            "3600",
-            *extra,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stderr is not None
-    seen = []
-    for line in process.stderr:  # other lines (a restored state, metrics) may come first
-        seen.append(line)
-        match = re.search(r"listening on 127\.0\.0\.1:(\d+)/udp", line)
-        if match:
-            return process, int(match.group(1))
-    raise AssertionError("".join(seen))
+    return start_listen(tmp_path / "out", "--flush-interval", "3600", *extra)
 
 
 def test_sighup_writes_and_keeps_running_sigterm_exits_zero_with_everything(tmp_path: Path) -> None:

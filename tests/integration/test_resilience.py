@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import json
 import logging
-import os
 import re
 import shutil
 import signal
@@ -23,38 +22,13 @@ from collector_runtime.access import SourceFilter, parse_networks
 from collector_runtime.core.aggregate import Limits
 from collector_runtime.metrics import serve_metrics
 from tests.conftest import assert_no_secrets, attempt, call, datagram, read_all_outputs
-from tests.helpers import read_json, running_collector, send, wait_for
+from tests.helpers import STARTED, read_json, running_collector, send, start_listen, wait_for
 
 APIS = ["GetItem", "PutItem", "Query", "Scan", "DeleteItem", "UpdateItem", "DescribeTable", "ListTables"]
 
 
 def start(out: Path, *extra: str) -> tuple[subprocess.Popen[str], int]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "collector_runtime",
-            "listen",
-            "--port",
-            "0",
-            "--quiet",
-            "--output-dir",
-            str(out),
-            "--flush-interval",
-            "0.3",
-            "--archive",
-            *extra,
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stderr is not None
-    for line in process.stderr:
-        match = re.search(r"listening on 127\.0\.0\.1:(\d+)/udp", line)
-        if match:
-            return process, int(match.group(1))
-    raise AssertionError("collector did not start")
+    return start_listen(out, "--quiet", "--flush-interval", "0.3", "--archive", *extra)
 
 
 def flushed_calls(out: Path) -> int:
@@ -251,6 +225,7 @@ def test_json_logs_and_metrics_of_a_real_process_hold_no_secret(tmp_path: Path) 
         stderr=subprocess.PIPE,
         text=True,
     )
+    STARTED.append(process)
     assert process.stderr is not None
     lines = []
     port = None
