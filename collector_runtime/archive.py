@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .core.events import SECRET_FIELDS, account_from_access_key
+from .core.events import account_from_access_key, redact
 
 log = logging.getLogger("csm_collector")
 
@@ -54,20 +54,19 @@ class ArchiveOptions:
     level: int = 1  # zlib: fast; CSM JSON still compresses ~5x
 
 
-def redact_in_place(record: dict[str, Any], accounts: dict[str, str | None]) -> dict[str, Any]:
-    """Drop the secrets from a decoded event we own; keep the account id its access key encodes."""
-    access_key = record.get("AccessKey")
-    for name in SECRET_FIELDS:
-        record.pop(name, None)
-    if isinstance(access_key, str):
-        if access_key not in accounts:
-            if len(accounts) > 10_000:
-                accounts.clear()
-            accounts[access_key] = account_from_access_key(access_key)
-        account = accounts[access_key]
-        if account:
-            record["AccessKeyAccount"] = account
-    return record
+class _AccountCache:
+    """account_from_access_key, remembered per key (a fleet has few role sessions); bounded."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self.limit = limit
+        self.accounts: dict[str, str | None] = {}
+
+    def __call__(self, access_key: str) -> str | None:
+        if access_key not in self.accounts:
+            if len(self.accounts) >= self.limit:
+                self.accounts.clear()
+            self.accounts[access_key] = account_from_access_key(access_key)
+        return self.accounts[access_key]
 
 
 class _File:
@@ -110,7 +109,7 @@ class ArchiveWriter:
         self.files_rolled = 0
         self.errors = 0
         self.events_dropped = 0
-        self._accounts: dict[str, str | None] = {}
+        self._accounts = _AccountCache()
         self._lines: list[bytes] = []
         self._bytes = 0
         self._opened_at: float | None = None
@@ -129,7 +128,7 @@ class ArchiveWriter:
             self._open(self.clock())
         lines, accounts = self._lines, self._accounts
         for record in records:
-            line = _dumps(redact_in_place(record, accounts))
+            line = _dumps(redact(record, accounts))
             lines.append(line)
             self._bytes += len(line) + 1
         self.events_archived += len(records)

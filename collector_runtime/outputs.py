@@ -72,10 +72,6 @@ class Rendered:
     stats_text: str = ""
     warnings: list[str] = field(default_factory=list)
 
-    @property
-    def workloads_written(self) -> list[str]:
-        return [p.workload for p in self.policies]
-
 
 @dataclass
 class _KnownWorkload:

@@ -5,8 +5,8 @@ well-formed CSM event is rejected with a reason code and counted by the caller, 
 
 The hot path works on the decoded JSON object ("record") directly: `decode` splits and decodes,
 `invalid_reason` validates, and small accessors read the fields the collector uses. Secrets
-(`AccessKey`, `SessionToken`) are never read from a record except by `redacted_record`, which is the
-one way to get a storable copy of an event.
+(`AccessKey`, `SessionToken`) are never read from a record except by `redact`, which is the one way
+to make an event storable.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -190,13 +191,17 @@ def parse_datagram(data: bytes, *, keep_records: bool = False) -> ParseResult:
     return result
 
 
-def redacted_record(record: Record) -> Record:
-    """A storable copy of a raw event: secrets removed, the access key reduced to its account id."""
-    clean = {k: v for k, v in record.items() if k not in SECRET_FIELDS}
-    account = account_from_access_key(record.get("AccessKey"))
-    if account:
-        clean["AccessKeyAccount"] = account
-    return clean
+def redact(record: Record, account_of: Callable[[str], str | None] | None = None) -> Record:
+    """Make a decoded event storable, in place: the secrets removed, the access key reduced to the
+    account id it encodes (`account_of` may be a cached version of `account_from_access_key`)."""
+    access_key = record.get("AccessKey")
+    for name in SECRET_FIELDS:
+        record.pop(name, None)
+    if isinstance(access_key, str):
+        account = (account_of or account_from_access_key)(access_key)
+        if account:
+            record["AccessKeyAccount"] = account
+    return record
 
 
 def account_from_access_key(access_key: Any) -> str | None:

@@ -66,10 +66,6 @@ class ActionMap:
         self._s3_scopes: dict[str, str] = data.get("s3_scopes", {})
         self._cache: dict[tuple[str, str], OperationMapping] = {}
 
-    @property
-    def operation_count(self) -> int:
-        return sum(len(r["operations"]) for r in self._services.values())
-
     def lookup(self, service: str, api: str) -> OperationMapping:
         cached = self._cache.get((service, api))
         if cached is not None:
@@ -128,10 +124,6 @@ class ActionMap:
 
     def actions_of(self, prefix: str) -> list[str]:
         return [f"{prefix}:{name}" for name in self._valid.get(prefix, {}).values()]
-
-    @property
-    def prefixes(self) -> list[str]:
-        return sorted(self._valid)
 
     def s3_scope(self, action: str) -> str | None:
         """'bucket' or 'object' for S3 actions that act on one; None for account-level ones."""

@@ -5,7 +5,8 @@ import json
 import time
 from pathlib import Path
 
-from collector_runtime.archive import ArchiveOptions, ArchiveWriter, pending_files, redact_in_place
+from collector_runtime.archive import ArchiveOptions, ArchiveWriter, pending_files
+from collector_runtime.core.events import redact
 from tests.conftest import SECRET_ACCESS_KEY_ID, assert_no_secrets, attempt, call
 from tests.helpers import wait_for
 
@@ -78,7 +79,7 @@ def test_a_file_being_written_is_hidden(tmp_path: Path) -> None:
 def test_redaction_keeps_everything_but_the_secrets() -> None:
     record = attempt("S3", "GetObject")
     before = dict(record)
-    redact_in_place(record, {})
+    redact(record)
     assert set(before) - set(record) == {"AccessKey", "SessionToken"}
     assert record["AccessKeyAccount"] == "581039954779"
     assert SECRET_ACCESS_KEY_ID not in json.dumps(record)

@@ -10,7 +10,7 @@ from collector_runtime.core.events import (
     MAX_DATAGRAM_BYTES,
     account_from_access_key,
     parse_datagram,
-    redacted_record,
+    redact,
 )
 from tests.conftest import SAMPLES, SECRET_SESSION_TOKEN, attempt, call, datagram
 
@@ -112,9 +112,9 @@ def test_denial_message_names_the_missing_action() -> None:
     assert event.actions_named_in_denial() == ["sqs:ListQueues"]
 
 
-def test_redacted_record_drops_secrets_and_keeps_the_account() -> None:
+def test_redact_drops_secrets_and_keeps_the_account() -> None:
     record = attempt("S3", "GetObject", AccessKey="ASIAY34FZKBOKMUTVV7A")
-    clean = redacted_record(record)
+    clean = redact(dict(record))
     assert "AccessKey" not in clean and "SessionToken" not in clean
     assert clean["AccessKeyAccount"] == "609629065308"
     assert clean["Api"] == "GetObject"
