@@ -1,4 +1,4 @@
-"""The running collector: UDP datagrams into the aggregator, periodic and on-demand flushes, clean stop.
+"""The running collector: sources -> pipeline -> core -> outputs, periodic and on-demand flushes, clean stop.
 
 Single-threaded event loop. Other threads and signal handlers only set flags and wake the loop
 (`request_flush`, `request_stop`), so intake never races with a flush. Publishing (S3, SSM) and
@@ -18,15 +18,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .access import SourceFilter
-from .archive import ArchiveWriter
 from .core.aggregate import Aggregator
 from .core.mapping import ActionMap
-from .listener import UdpListener
-from .live import LiveView
-from .outputs import OutputWriter, Rendered
-from .publish import Publisher
-from .settings import Settings
+from .core.rendering import FlushRenderer, Rendered
+from .outputs.archive import ArchiveWriter
+from .outputs.live_view import LiveView
+from .outputs.output_dir import OutputDirectory
+from .outputs.publisher import Publisher
+from .pipeline import Pipeline
+from .settings import ListenOptions
+from .sources.source_filter import SourceFilter
+from .sources.udp import UdpListener
 
 log = logging.getLogger("csm_collector")
 Clock = Callable[[], float]
@@ -35,7 +37,7 @@ Clock = Callable[[], float]
 class CollectorService:
     def __init__(
         self,
-        settings: Settings,
+        settings: ListenOptions,
         action_map: ActionMap,
         *,
         listener: UdpListener,
@@ -54,10 +56,11 @@ class CollectorService:
         self.source_filter = source_filter
         self.clock = clock
         self.wall_clock = wall_clock
-        self.aggregator = Aggregator(action_map, fails_only=settings.policy.fails_only, limits=settings.limits)
-        self.writer = OutputWriter(
-            settings.output_dir, action_map, settings.policy, max_policy_chars=settings.max_policy_chars
-        )
+        output = settings.output
+        self.aggregator = Aggregator(action_map, fails_only=output.policy.fails_only, limits=settings.limits)
+        self.pipeline = Pipeline(self.aggregator, archive=archive.append if archive else None)
+        self.renderer = FlushRenderer(action_map, output.policy, max_policy_chars=output.max_policy_chars)
+        self.directory = OutputDirectory(output.output_dir)
         self._wake_reader, self._wake_writer = socket.socketpair()
         self._wake_reader.setblocking(False)
         self._wake_writer.setblocking(False)
@@ -93,7 +96,7 @@ class CollectorService:
     def resume(self) -> None:
         """After a restored state: render everything once and hand it to the publisher (without
         history entries: nothing changed); the files are written at the first flush."""
-        rendered = self.writer.render(self.aggregator, self.runtime_stats())
+        rendered = self.render()
         if self.publisher:
             self.publisher.update(rendered, record_history=False)
 
@@ -117,26 +120,21 @@ class CollectorService:
             if self.archive:
                 self.archive.tick(self.wall_clock())
             if self.view:
-                self.view.update(now, self.aggregator, self.runtime_stats())
+                self.view.update(now, self.aggregator, {**self.pipeline.counters(), **self.runtime_stats()})
         return self._shutdown(drain)
 
     def _drainer(self) -> Callable[[], int]:
         """The receive path: with access control the source address is read; without, it is not."""
-        ingest = self._ingest_with_archive if self.archive else self.aggregator.ingest
+        receive = self.pipeline.receive_datagram
         if self.source_filter is None:
-            return lambda: self.listener.drain(ingest)
+            return lambda: self.listener.drain(receive)
         accepts = self.source_filter.accepts
 
-        def receive(data: bytes, source: str) -> None:
+        def receive_from(data: bytes, source: str) -> None:
             if accepts(source):
-                ingest(data)
+                receive(data)
 
-        return lambda: self.listener.drain_from(receive)
-
-    def _ingest_with_archive(self, data: bytes) -> None:
-        records = self.aggregator.ingest(data, keep_records=True)
-        if records:
-            self.archive.append(records)  # type: ignore[union-attr]
+        return lambda: self.listener.drain_from(receive_from)
 
     def _timeout(self, next_flush: float) -> float:
         until_flush = next_flush - self.clock()
@@ -160,7 +158,9 @@ class CollectorService:
                 self.settings.publish_timeout,
             )
         if self.view:
-            self.view.update(self.clock(), self.aggregator, self.runtime_stats(), force=True)
+            self.view.update(
+                self.clock(), self.aggregator, {**self.pipeline.counters(), **self.runtime_stats()}, force=True
+            )
             self.view.close()
         self.listener.close()
         self._wake_reader.close()
@@ -174,15 +174,16 @@ class CollectorService:
         self._flushes += 1
         if self.archive:
             self.archive.flush()
-        self.last_flush = self.writer.render(self.aggregator, self.runtime_stats())
+        self.last_flush = self.render()
         if self.publisher:
             self.publisher.update(self.last_flush)
+        self.directory.update(self.last_flush.files)
         try:
-            self.writer.write_files()
+            self.directory.write()
         except OSError as error:
             self._failed_flushes += 1
             if self._failed_flushes == 1:
-                log.error("cannot write to %s: %s (retrying at every flush)", self.settings.output_dir, error)
+                log.error("cannot write to %s: %s (retrying at every flush)", self.directory.root, error)
             return False
         finally:
             self._last_flush_ms = round((self.clock() - started) * 1000, 3)
@@ -190,9 +191,7 @@ class CollectorService:
             # counting when dropped: keep it out of future collections, whose pauses would grow with it.
             gc.freeze()
         if self._failed_flushes:
-            log.warning(
-                "writing to %s works again after %d failed flushes", self.settings.output_dir, self._failed_flushes
-            )
+            log.warning("writing to %s works again after %d failed flushes", self.directory.root, self._failed_flushes)
             self._failed_flushes = 0
         for warning in self.last_flush.warnings:
             if warning not in self._logged_warnings:
@@ -200,11 +199,14 @@ class CollectorService:
                 self._logged_warnings.add(warning)
         return True
 
+    def render(self) -> Rendered:
+        return self.renderer.render(self.aggregator, self.pipeline.counters(), self.runtime_stats())
+
     def metrics_snapshot(self) -> dict[str, Any]:
         """Counters for the metrics endpoint (read from another thread; plain reads of counters)."""
         return {
             **self.runtime_stats(),
-            **self.aggregator.stats.as_dict(),
+            **self.pipeline.counters(),
             "workloads": dict.fromkeys(list(self.aggregator.workloads)),
         }
 
@@ -221,7 +223,7 @@ class CollectorService:
             "kernel_receive_drops": self.listener.kernel_drops(),
             "flush_count": self._flushes,
             "previous_flush_ms": self._last_flush_ms,
-            "output_files_pending": self.writer.pending_files,
+            "output_files_pending": self.directory.pending_files,
         }
         if self.publisher:
             stats["publishing"] = self.publisher.status()

@@ -1,6 +1,6 @@
 """Athena over the raw-event archive: a Glue table with partition projection (no crawler), a workgroup
 that encrypts its results, and saved queries. The table's columns and the queries come from the
-collector's own archive definition (collector_runtime/core/archive_sql.py), so they cannot drift apart."""
+contract the collector writes its archive by (collector_runtime/contract.py), so they cannot drift apart."""
 
 from __future__ import annotations
 
@@ -10,11 +10,17 @@ from aws_cdk import aws_glue as glue
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from collector_runtime.core.archive_sql import ARCHIVE_COLUMNS, PARTITION_COLUMN, saved_queries
+from collector_runtime.contract import (
+    ARCHIVE_COLUMNS,
+    ATHENA_DATABASE,
+    ATHENA_TABLE,
+    ATHENA_WORKGROUP,
+    LEGACY_ARCHIVE_COLUMNS,
+    PARTITION_COLUMN,
+    saved_queries,
+)
 
-DATABASE = "csm_collector"
-TABLE = "events"
-WORKGROUP = "csm-collector"
+DATABASE, TABLE, WORKGROUP = ATHENA_DATABASE, ATHENA_TABLE, ATHENA_WORKGROUP
 FIRST_DAY = "2024-01-01"
 
 
@@ -30,7 +36,7 @@ class ArchiveAnalytics(Construct):
             "Database",
             catalog_id=account,
             database_input=glue.CfnDatabase.DatabaseInputProperty(
-                name=DATABASE, description="csm-collector: the raw-event archive (redacted CSM events)"
+                name=DATABASE, description="csm-collector: the raw-event archive (observed calls)"
             ),
         )
         table = glue.CfnTable(self, "Events", catalog_id=account, database_name=DATABASE, table_input=_table(location))
@@ -85,7 +91,10 @@ def _table(location: str) -> glue.CfnTable.TableInputProperty:
         partition_keys=[glue.CfnTable.ColumnProperty(name=PARTITION_COLUMN, type="string")],
         storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
             location=location,
-            columns=[glue.CfnTable.ColumnProperty(name=name.lower(), type=kind) for name, kind in ARCHIVE_COLUMNS],
+            columns=[
+                glue.CfnTable.ColumnProperty(name=name.lower(), type=kind)
+                for name, kind in ARCHIVE_COLUMNS + LEGACY_ARCHIVE_COLUMNS  # older archives' lines are read too
+            ],
             input_format="org.apache.hadoop.mapred.TextInputFormat",
             output_format="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
             serde_info=glue.CfnTable.SerdeInfoProperty(

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from collector_runtime.contract import DEFAULT_RECEIVE_BUFFER
+
 INSTALL_DIR = "/opt/csm-collector"
 STATE_DIR = "/var/lib/csm-collector"
 LOG_DIR = "/var/log/csm-collector"
@@ -23,7 +25,7 @@ CLOUDWATCH_AGENT_CONFIG = "/opt/aws/amazon-cloudwatch-agent/etc/csm-collector.js
 CLOUDWATCH_AGENT_CTL = "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl"
 STRICT_MODE = "set -euo pipefail"
 SYSCTL_PATH = "/etc/sysctl.d/90-csm-collector.conf"
-RECEIVE_BUFFER_MAX = 32 * 1024 * 1024  # the collector's default --receive-buffer
+RECEIVE_BUFFER_MAX = DEFAULT_RECEIVE_BUFFER  # the collector's default --receive-buffer
 PACKAGES = ("python3.11", "amazon-cloudwatch-agent")
 # cloud-init runs user-data scripts once per instance by default; this makes it run them at every boot.
 RUN_SCRIPTS_AT_EVERY_BOOT = "#cloud-config\ncloud_final_modules:\n- [scripts-user, always]\n"

@@ -10,6 +10,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from collector_runtime.contract import MERGED_POLICY as MERGED_POLICY_FILE
+
 from .collector_boot import STATE_DIR
 from .collector_security_group import CollectorSecurityGroup
 from .config import CollectorConfig, CollectorKind
@@ -17,7 +19,7 @@ from .ec2_collector import Ec2Collector
 from .fargate_collector import CONTAINER_NAME, FargateCollector
 from .parameters import ParameterDirectory
 
-MERGED_POLICY = f"{STATE_DIR}/policy.json"
+MERGED_POLICY = f"{STATE_DIR}/{MERGED_POLICY_FILE}"
 
 
 class CollectorStack(cdk.Stack):

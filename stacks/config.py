@@ -16,6 +16,15 @@ from typing import Any
 
 import constructs
 
+from collector_runtime.contract import (
+    COLLECTOR_ADDRESS,
+    COLLECTOR_PORT,
+    COLLECTOR_WORKLOAD_SECURITY_GROUP,
+    DEFAULT_PORT,
+    collector_parameter,
+    policies_parameter_path,
+)
+
 
 class ConfigError(ValueError):
     """A context value the app cannot use; the message says which key, what was given and what is allowed."""
@@ -50,7 +59,7 @@ class CollectorConfig:
     egress: Egress = Egress.NAT_INSTANCE
     instance_type: str = "t4g.micro"
     nat_instance_type: str = "t4g.nano"
-    port: int = 31000
+    port: int = DEFAULT_PORT
     ssm_prefix: str = "/csm-collector"
     s3_prefix: str = "collector/"
     archive_retention_days: int = 90
@@ -71,20 +80,20 @@ class CollectorConfig:
     @property
     def policies_parameter_path(self) -> str:
         """The SSM path under which the collector publishes one parameter per workload policy."""
-        return f"{self.ssm_prefix}/policies"
+        return policies_parameter_path(self.ssm_prefix)
 
     @property
     def address_parameter_name(self) -> str:
-        return f"{self.ssm_prefix}/collector/address"
+        return collector_parameter(self.ssm_prefix, COLLECTOR_ADDRESS)
 
     @property
     def port_parameter_name(self) -> str:
-        return f"{self.ssm_prefix}/collector/port"
+        return collector_parameter(self.ssm_prefix, COLLECTOR_PORT)
 
     @property
     def workload_security_group_parameter_name(self) -> str:
         """The group a workload needs to reach the collector (`csm-collector attach` checks for it)."""
-        return f"{self.ssm_prefix}/collector/workload-security-group"
+        return collector_parameter(self.ssm_prefix, COLLECTOR_WORKLOAD_SECURITY_GROUP)
 
 
 def _problems(config: CollectorConfig) -> list[str]:

@@ -22,6 +22,16 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ssm as ssm
 from constructs import IConstruct
 
+from collector_runtime.contract import (
+    COLLECTOR_ADDRESS,
+    COLLECTOR_PORT,
+    CSM_CLIENT_ID,
+    CSM_ENABLED,
+    CSM_HOST,
+    CSM_PORT,
+    collector_parameter,
+)
+
 Selector = Callable[[lambda_.Function], bool]
 WORKLOAD_GROUP_ID = "CsmWorkloads"
 
@@ -51,10 +61,10 @@ class CsmMonitoring:
         if not node.is_bound_to_vpc:
             self._warn(node, "vpc", "not in a VPC: it cannot reach the collector's private address; not pointed at it")
             return
-        node.add_environment("AWS_CSM_ENABLED", "true")
-        node.add_environment("AWS_CSM_HOST", self._parameter(node, "address"))
-        node.add_environment("AWS_CSM_PORT", str(self.port) if self.port else self._parameter(node, "port"))
-        node.add_environment("AWS_CSM_CLIENT_ID", client_id(node))
+        node.add_environment(CSM_ENABLED, "true")
+        node.add_environment(CSM_HOST, self._parameter(node, COLLECTOR_ADDRESS))
+        node.add_environment(CSM_PORT, str(self.port) if self.port else self._parameter(node, COLLECTOR_PORT))
+        node.add_environment(CSM_CLIENT_ID, client_id(node))
         self._add_workload_group(node, self._parameter(node, "workload-security-group"))
 
     @staticmethod
@@ -68,7 +78,7 @@ class CsmMonitoring:
             resource.add_property_override("VpcConfig.SecurityGroupIds", groups)
 
     def _parameter(self, node: lambda_.Function, name: str) -> str:
-        return ssm.StringParameter.value_for_string_parameter(node, f"{self.prefix}/collector/{name}")
+        return ssm.StringParameter.value_for_string_parameter(node, collector_parameter(self.prefix, name))
 
     @staticmethod
     def _warn(node: lambda_.Function, topic: str, message: str) -> None:

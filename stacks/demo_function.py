@@ -11,6 +11,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from collector_runtime.contract import CSM_CLIENT_ID, CSM_ENABLED, CSM_HOST, CSM_PORT
+
 from .collector_package import REPO_ROOT
 from .nag import acknowledge, ignore_in_cfn_lint
 
@@ -115,10 +117,10 @@ class DemoFunction(Construct):
 def csm_environment(host: str, port: int, *, client_id: str) -> dict[str, str]:
     """What any SDK needs to report its calls to the collector (the same four variables work for your code)."""
     return {
-        "AWS_CSM_ENABLED": "true",
-        "AWS_CSM_HOST": host,
-        "AWS_CSM_PORT": str(port),
-        "AWS_CSM_CLIENT_ID": client_id,
+        CSM_ENABLED: "true",
+        CSM_HOST: host,
+        CSM_PORT: str(port),
+        CSM_CLIENT_ID: client_id,
     }
 
 

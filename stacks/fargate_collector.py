@@ -16,6 +16,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct
 
+from collector_runtime.contract import setting_variable
+
 from .collector_package import REPO_ROOT
 from .nag import acknowledge
 from .publishing import publishing_environment
@@ -105,7 +107,7 @@ class FargateCollector(Construct):
         return self.task_definition.add_container(
             CONTAINER_NAME,
             image=ecs.ContainerImage.from_asset(str(repo_root), platform=ecr_assets.Platform.LINUX_ARM64),
-            environment={"CSM_COLLECTOR_PORT": str(port), "AWS_REGION": cdk.Aws.REGION, **environment},
+            environment={setting_variable("--port"): str(port), "AWS_REGION": cdk.Aws.REGION, **environment},
             port_mappings=[ecs.PortMapping(container_port=port, protocol=ecs.Protocol.UDP)],
             logging=ecs.LogDrivers.aws_logs(stream_prefix="collector", log_group=log_group),
             linux_parameters=ecs.LinuxParameters(self, "LinuxParameters", init_process_enabled=True),

@@ -13,6 +13,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from collector_runtime.contract import STATE_FILE, setting_variable
+
 from .nag import acknowledge, nag_ref
 
 PARAMETER_ARN_IN_NAG = "arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter"
@@ -20,11 +22,11 @@ PARAMETER_ARN_IN_NAG = "arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:
 
 def publishing_environment(*, bucket_name: str, s3_prefix: str, ssm_prefix: str, region: str) -> dict[str, str]:
     return {
-        "CSM_COLLECTOR_S3_BUCKET": bucket_name,
-        "CSM_COLLECTOR_S3_PREFIX": s3_prefix,
-        "CSM_COLLECTOR_SSM_PREFIX": ssm_prefix,
-        "CSM_COLLECTOR_ARCHIVE": "true",
-        "CSM_COLLECTOR_REGION": region,  # boto3 reads AWS_DEFAULT_REGION, not AWS_REGION: say it explicitly
+        setting_variable("--s3-bucket"): bucket_name,
+        setting_variable("--s3-prefix"): s3_prefix,
+        setting_variable("--ssm-prefix"): ssm_prefix,
+        setting_variable("--archive"): "true",
+        setting_variable("--region"): region,  # boto3 reads AWS_DEFAULT_REGION, not AWS_REGION: say it explicitly
     }
 
 
@@ -50,7 +52,7 @@ class PublishingPolicy(Construct):
                 iam.PolicyStatement(
                     sid="ReadOwnStateAtStart",  # a new Fargate task continues from the published state
                     actions=["s3:GetObject"],
-                    resources=[bucket.arn_for_objects(f"{s3_prefix}state.json")],
+                    resources=[bucket.arn_for_objects(f"{s3_prefix}{STATE_FILE}")],
                 ),
                 iam.PolicyStatement(
                     sid="WritePolicyParameters",

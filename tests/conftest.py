@@ -10,7 +10,9 @@ import pytest
 
 from collector_runtime.core.aggregate import Aggregator
 from collector_runtime.core.mapping import ActionMap
-from collector_runtime.mapping_data import load_action_map
+from collector_runtime.core.records import CSM, ObservedCall
+from collector_runtime.data import load_action_map
+from collector_runtime.pipeline import Pipeline
 
 SAMPLES = Path(__file__).parent / "fixtures" / "samples"
 # Fake credentials that tests feed in; no output may ever contain them.
@@ -45,6 +47,17 @@ def action_map() -> ActionMap:
 @pytest.fixture
 def aggregator(action_map: ActionMap) -> Aggregator:
     return Aggregator(action_map)
+
+
+@pytest.fixture
+def pipeline(aggregator: Aggregator) -> Pipeline:
+    """CSM datagrams into `aggregator` (`pipeline.receive_datagram(datagram(...))`)."""
+    return Pipeline(aggregator)
+
+
+def observed(service: str, operation: str, workload: str = "app", **fields: Any) -> ObservedCall:
+    """A record as a source would emit it (any source: the core does not care which)."""
+    return ObservedCall(workload, fields.pop("source", CSM), service, operation, **fields)
 
 
 def call(service: str, api: str, client_id: str = "app", **fields: Any) -> dict[str, Any]:

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from collector_runtime.collector import CollectorService
-from collector_runtime.listener import UdpListener
-from collector_runtime.mapping_data import load_action_map
-from collector_runtime.settings import Settings
+from collector_runtime.data import load_action_map
+from collector_runtime.settings import ListenOptions, OutputOptions
+from collector_runtime.sources.udp import UdpListener
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 10.0, interval: float = 0.02) -> bool:
@@ -42,8 +42,11 @@ def read_json(path: Path) -> Any:
 def running_collector(
     output_dir: Path, *, publisher: Any = None, archive: Any = None, source_filter: Any = None, **overrides: Any
 ) -> Iterator[CollectorService]:
-    """A collector on 127.0.0.1 (free port) in a thread; stopped (and flushed) on exit."""
-    settings = replace(Settings(output_dir=output_dir, port=0, quiet=True), **overrides)
+    """A collector on 127.0.0.1 (free port) in a thread; stopped (and flushed) on exit. `overrides` are
+    ListenOptions fields, or OutputOptions fields (output_dir, policy, max_policy_chars, explain)."""
+    output_fields = {k: overrides.pop(k) for k in list(overrides) if k in OutputOptions.__dataclass_fields__}
+    output = OutputOptions(output_dir=output_dir, **output_fields)
+    settings = replace(ListenOptions(port=0, quiet=True, output=output), **overrides)
     listener = UdpListener(settings.host, settings.port, receive_buffer=settings.receive_buffer)
     service = CollectorService(
         settings,

@@ -7,17 +7,20 @@ import logging
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from ..aws import aws_clients
-from ..core.attach import AttachError, address_in, attach, changes, detach, egress_allows, runtime_warning
-from ..settings import DEFAULT_PORT
+from ..aws import AWS_ERRORS, aws_clients
+from ..contract import (
+    COLLECTOR_ADDRESS,
+    COLLECTOR_PORT,
+    COLLECTOR_WORKLOAD_SECURITY_GROUP,
+    DEFAULT_PORT,
+    collector_parameter,
+)
+from ..core.lambda_env import AttachError, address_in, attach, changes, detach, egress_allows, runtime_warning
+from ..settings import AttachOptions, DetachOptions
+from ..settings.values import port_number
+from .grammar import Subcommands, add_region
 
 log = logging.getLogger("csm_collector")
-try:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    AWS_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError)
-except ImportError:  # pragma: no cover - without boto3 no AWS call is made
-    AWS_ERRORS = ()
 FUNCTION_ERRORS: tuple[type[Exception], ...] = (AttachError, *AWS_ERRORS)
 
 
@@ -28,17 +31,41 @@ class Collector:
     workload_security_group: str | None = None
 
 
+def register(commands: Subcommands) -> None:
+    attach_cmd = commands.add_parser("attach", help="point Lambda functions at a collector (AWS_CSM_* variables)")
+    attach_cmd.add_argument("functions", nargs="+", metavar="FUNCTION", help="function names or ARNs")
+    where = attach_cmd.add_mutually_exclusive_group(required=True)
+    where.add_argument("--host", help="the collector's address (IP or DNS name)")
+    where.add_argument("--ssm-prefix", help="read the address from <prefix>/collector/address (the CDK stack's)")
+    attach_cmd.add_argument(
+        "--port", type=port_number, help=f"UDP port (default: from SSM with --ssm-prefix, else {DEFAULT_PORT})"
+    )
+    attach_cmd.add_argument("--client-id", help="AWS_CSM_CLIENT_ID for all of them (default: each function's name)")
+    _add_common(attach_cmd)
+    detach_cmd = commands.add_parser("detach", help="restore the environment functions had before attach")
+    detach_cmd.add_argument("functions", nargs="+", metavar="FUNCTION")
+    _add_common(detach_cmd)
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true", help="show the changes without making them")
+    add_region(parser)
+
+
 def collector_from_ssm(ssm: Any, prefix: str) -> Collector:
     """The collector's address as the CDK stack publishes it under <prefix>/collector/."""
-    base = "/" + prefix.strip("/") + "/collector"
     values = {}
-    for name in ("address", "port", "workload-security-group"):
+    for name in (COLLECTOR_ADDRESS, COLLECTOR_PORT, COLLECTOR_WORKLOAD_SECURITY_GROUP):
         try:
-            values[name] = ssm.get_parameter(Name=f"{base}/{name}")["Parameter"]["Value"]
+            values[name] = ssm.get_parameter(Name=collector_parameter(prefix, name))["Parameter"]["Value"]
         except AWS_ERRORS as error:
-            if name == "address":
-                raise AttachError(f"cannot read {base}/address: {error}") from error
-    return Collector(values["address"], int(values.get("port", DEFAULT_PORT)), values.get("workload-security-group"))
+            if name == COLLECTOR_ADDRESS:
+                raise AttachError(f"cannot read {collector_parameter(prefix, name)}: {error}") from error
+    return Collector(
+        values[COLLECTOR_ADDRESS],
+        int(values.get(COLLECTOR_PORT, DEFAULT_PORT)),
+        values.get(COLLECTOR_WORKLOAD_SECURITY_GROUP),
+    )
 
 
 def warnings_for(config: dict[str, Any], collector: Collector, ec2: Any) -> list[str]:
@@ -77,13 +104,13 @@ def _network_warnings(vpc: dict[str, Any], collector: Collector, ec2: Any) -> li
     return found
 
 
-def cmd_attach(args: argparse.Namespace, out: TextIO) -> int:
-    clients = aws_clients(args.region, ["lambda", "ec2", "ssm"])
+def run_attach(args: AttachOptions, out: TextIO) -> int:
+    clients = aws_clients(args.region, ["lambda", "ec2", "ssm"], purpose="attach")
     try:
         if args.host:
             collector = Collector(args.host, args.port or DEFAULT_PORT)
         else:
-            found = collector_from_ssm(clients["ssm"], args.ssm_prefix)
+            found = collector_from_ssm(clients["ssm"], args.ssm_prefix or "")
             collector = Collector(found.host, args.port or found.port, found.workload_security_group)
     except AttachError as error:
         log.error("%s", error)
@@ -98,9 +125,7 @@ def cmd_attach(args: argparse.Namespace, out: TextIO) -> int:
     return 1 if failures else 0
 
 
-def _attach_one(
-    clients: dict[str, Any], function: str, collector: Collector, args: argparse.Namespace, out: TextIO
-) -> None:
+def _attach_one(clients: dict[str, Any], function: str, collector: Collector, args: AttachOptions, out: TextIO) -> None:
     config = clients["lambda"].get_function_configuration(FunctionName=function)
     env = _environment(config)
     updated = attach(env, host=collector.host, port=collector.port, client_id=args.client_id or config["FunctionName"])
@@ -109,8 +134,8 @@ def _attach_one(
     _apply(clients["lambda"], config, env, updated, dry_run=args.dry_run, out=out)
 
 
-def cmd_detach(args: argparse.Namespace, out: TextIO) -> int:
-    client = aws_clients(args.region, ["lambda"])["lambda"]
+def run_detach(args: DetachOptions, out: TextIO) -> int:
+    client = aws_clients(args.region, ["lambda"], purpose="detach")["lambda"]
     failures = 0
     for function in args.functions:
         try:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
+from pathlib import Path
 from typing import Any, TextIO
 
-from ..aws import aws_clients
-from ..compare_sources import (
+from ..aws import AWS_ERRORS, aws_clients
+from ..core.compare import ActionUniverse, GrantedPolicy, Observed
+from ..core.compare import compare as compare_policies
+from ..core.compare import markdown as compare_markdown
+from ..core.jsonio import dumps_pretty
+from ..data import load_action_map
+from ..settings import CompareOptions
+from .compare_inputs import (
     SourceError,
     granted_by_role,
     load_json_file,
@@ -17,31 +22,51 @@ from ..compare_sources import (
     read_s3_json,
     role_name_of_function,
 )
-from ..core.compare import ActionUniverse, GrantedPolicy, Observed
-from ..core.compare import compare as compare_policies
-from ..core.compare import markdown as compare_markdown
-from ..mapping_data import load_action_map
+from .grammar import Subcommands, add_region
 
 log = logging.getLogger("csm_collector")
-try:  # AWS errors are reported, not raised, when boto3 is there
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    CLIENT_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError)
-except ImportError:  # pragma: no cover - without boto3 no AWS call is made
-    CLIENT_ERRORS = ()
-INPUT_ERRORS: tuple[type[Exception], ...] = (SourceError, *CLIENT_ERRORS)
+INPUT_ERRORS: tuple[type[Exception], ...] = (SourceError, *AWS_ERRORS)
 
 
-def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
+def register(commands: Subcommands) -> None:
+    compare = commands.add_parser(
+        "compare", help="what a role grants but the workload never used (excessive), and what it used but lacks"
+    )
+    observed = compare.add_mutually_exclusive_group(required=True)
+    observed.add_argument("--workload", help="the workload (ClientId) whose policy in --output-dir is compared")
+    observed.add_argument("--observed", type=Path, help="an observed policy file")
+    observed.add_argument("--observed-s3", metavar="S3_URI", help="an observed policy in S3 (s3://bucket/key)")
+    observed.add_argument("--observed-ssm", metavar="NAME", help="an observed policy in an SSM parameter")
+    compare.add_argument(
+        "--output-dir", type=Path, default=CompareOptions.output_dir, help="with --workload (default: %(default)s)"
+    )
+    granted = compare.add_mutually_exclusive_group(required=True)
+    granted.add_argument("--role", help="an IAM role: its inline and attached managed policies")
+    granted.add_argument("--function", help="a Lambda function: its execution role")
+    granted.add_argument("--policy-file", type=Path, action="append", help="granted policy file (repeatable; offline)")
+    compare.add_argument(
+        "--format", choices=("json", "markdown"), default=CompareOptions.format, help="(default: %(default)s)"
+    )
+    compare.add_argument("--report-file", type=Path, help="write the report here instead of standard output")
+    compare.add_argument(
+        "--fail-on",
+        action="append",
+        choices=("excessive", "missing"),
+        default=[],
+        help="exit 1 if there are findings of this kind (repeatable), e.g. in CI",
+    )
+    add_region(compare)
+
+
+def run(args: CompareOptions, out: TextIO) -> int:
     needs = {
         "iam": bool(args.role or args.function),
         "lambda": bool(args.function),
         "ssm": bool(args.observed_ssm),
         "s3": bool(args.observed_s3 or args.observed_ssm),
     }
-    clients = (
-        aws_clients(args.region, [name for name, needed in needs.items() if needed]) if any(needs.values()) else {}
-    )
+    services = [name for name, needed in needs.items() if needed]
+    clients = aws_clients(args.region, services, purpose="compare with AWS") if services else {}
     try:
         observed, title = _observed_policy(args, clients)
         granted, notes = _granted_policies(args, clients)
@@ -50,7 +75,7 @@ def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
         return 2
     universe = ActionUniverse(load_action_map().all_actions())
     result = compare_policies(Observed.from_policy(observed), granted, universe, extra_notes=notes)
-    text = json.dumps(result, indent=2) + "\n" if args.format == "json" else compare_markdown(result, title)
+    text = dumps_pretty(result) if args.format == "json" else compare_markdown(result, title)
     if args.report_file:
         args.report_file.write_text(text)
     else:
@@ -61,20 +86,21 @@ def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
     return 1 if failing else 0
 
 
-def _observed_policy(args: argparse.Namespace, clients: dict[str, Any]) -> tuple[dict[str, Any], str]:
+def _observed_policy(args: CompareOptions, clients: dict[str, Any]) -> tuple[dict[str, Any], str]:
     if args.workload is not None:
         return observed_from_output(args.output_dir, args.workload), f"workload {args.workload}"
     if args.observed is not None:
         return load_json_file(args.observed), str(args.observed)
     if args.observed_s3:
         return read_s3_json(clients["s3"], args.observed_s3), args.observed_s3
-    return observed_from_ssm(clients["ssm"], clients["s3"], args.observed_ssm), args.observed_ssm
+    name = args.observed_ssm or ""  # the grammar requires one of the four
+    return observed_from_ssm(clients["ssm"], clients["s3"], name), name
 
 
-def _granted_policies(args: argparse.Namespace, clients: dict[str, Any]) -> tuple[list[GrantedPolicy], list[str]]:
+def _granted_policies(args: CompareOptions, clients: dict[str, Any]) -> tuple[list[GrantedPolicy], list[str]]:
     if args.policy_file:
         return [GrantedPolicy(f"file:{p}", load_json_file(p)) for p in args.policy_file], [
             "only the given policy files are evaluated (no permissions boundary, SCPs or resource policies)"
         ]
-    role = args.role or role_name_of_function(clients["lambda"], args.function)
+    role = args.role or role_name_of_function(clients["lambda"], args.function or "")
     return granted_by_role(clients["iam"], role)

@@ -2,58 +2,119 @@
 
 from __future__ import annotations
 
+import argparse
 import gc
 import logging
-import re
 import signal
-import socket
 from pathlib import Path
 from typing import TextIO
 
-from ..access import SourceFilter, parse_networks
-from ..archive import ArchiveOptions, ArchiveWriter, pending_files
 from ..aws import aws_clients
 from ..collector import CollectorService
-from ..listener import UdpListener
-from ..live import LiveView
-from ..mapping_data import load_action_map
-from ..metrics import serve_metrics
-from ..publish import Publisher, PublishTargets, normalise_s3_prefix, normalise_ssm_prefix
-from ..restart import restore_state, salvage_archive_parts
-from ..settings import Settings
+from ..data import load_action_map
+from ..outputs.archive import ArchiveOptions, ArchiveWriter, pending_files, salvage_archive_parts
+from ..outputs.live_view import LiveView
+from ..outputs.metrics import serve_metrics
+from ..outputs.publisher import Publisher
+from ..outputs.state_file import restore_state
+from ..settings import ListenOptions
+from ..settings.options import LISTEN
+from ..settings.values import ip_address, port_number, positive_float, positive_int
+from ..sources.source_filter import SourceFilter
+from ..sources.udp import UdpListener
+from .grammar import Subcommands, add_output_options, add_publishing_options
 
 log = logging.getLogger("csm_collector")
 
 
-def cmd_listen(settings: Settings, out: TextIO) -> int:
+def register(commands: Subcommands) -> None:
+    listen = commands.add_parser("listen", help="listen for CSM datagrams and keep policies up to date")
+    listen.add_argument(
+        "--host",
+        type=ip_address,
+        default=LISTEN.host,
+        help="address to listen on; 0.0.0.0 for other machines (default: %(default)s)",
+    )
+    listen.add_argument("--port", type=port_number, default=LISTEN.port, help="UDP port (default: %(default)s)")
+    listen.add_argument(
+        "--flush-interval",
+        type=positive_float,
+        default=LISTEN.flush_interval,
+        help="seconds between writes (default: %(default)s)",
+    )
+    listen.add_argument(
+        "--receive-buffer",
+        type=positive_int,
+        default=LISTEN.receive_buffer,
+        help="socket receive buffer to request, bytes (default: %(default)s)",
+    )
+    listen.add_argument("--quiet", action="store_true", help="no live view")
+    _add_guard_options(listen)
+    add_output_options(listen, LISTEN.output)
+    add_publishing_options(listen)
+
+
+def _add_guard_options(listen: argparse.ArgumentParser) -> None:
+    guard = listen.add_argument_group("access, limits and observability")
+    guard.add_argument(
+        "--allow-from", metavar="CIDR,...", help="only accept datagrams from these networks (default: any)"
+    )
+    guard.add_argument(
+        "--rate-limit",
+        type=positive_float,
+        metavar="N",
+        help="at most N datagrams/s per source address, bursts of N (default: no limit)",
+    )
+    limits = LISTEN.limits
+    for flag, default, what in (
+        ("--max-workloads", limits.max_workloads, "workloads (ClientIds) kept at most"),
+        ("--max-calls-per-workload", limits.max_calls_per_workload, "distinct Service/Api pairs per workload"),
+        ("--max-scopes-per-call", limits.max_scopes_per_call, "distinct region/account/resources per call"),
+    ):
+        guard.add_argument(
+            flag,
+            type=positive_int,
+            default=default,
+            help=f"{what} at most; further ones are dropped and counted (default: %(default)s)",
+        )
+    guard.add_argument(
+        "--metrics-port", type=port_number, help="serve Prometheus /metrics and /health on this TCP port (default: off)"
+    )
+    guard.add_argument(
+        "--metrics-host", default=LISTEN.metrics_host, help="address for --metrics-port (default: %(default)s)"
+    )
+    guard.add_argument(
+        "--log-format", choices=("text", "json"), default=LISTEN.log_format, help="(default: %(default)s)"
+    )
+
+
+def run(options: ListenOptions, out: TextIO) -> int:
     try:
-        listener = UdpListener(settings.host, settings.port, receive_buffer=settings.receive_buffer)
+        listener = UdpListener(options.host, options.port, receive_buffer=options.receive_buffer)
     except OSError as error:
-        log.error("cannot listen on %s:%s/udp: %s", settings.host, settings.port, error.strerror or error)
+        log.error("cannot listen on %s:%s/udp: %s", options.host, options.port, error.strerror or error)
         return 1
-    view = None if settings.quiet else LiveView(out, is_tty=out.isatty(), explain=settings.explain)
-    source_filter = build_source_filter(settings)
-    publisher = build_publisher(settings)
-    archive = build_archive(settings, publisher)
+    publisher = build_publisher(options)
     service = CollectorService(
-        settings,
+        options,
         load_action_map(),
         listener=listener,
-        view=view,
+        view=None if options.quiet else LiveView(out, is_tty=out.isatty(), explain=options.output.explain),
         publisher=publisher,
-        archive=archive,
-        source_filter=source_filter,
+        archive=build_archive(options, publisher),
+        source_filter=build_source_filter(options),
     )
+    targets = options.publish_targets
+    s3 = publisher.s3 if publisher else None
     if restore_state(
-        service.aggregator,
-        settings.output_dir,
-        s3=publisher.s3 if publisher else None,
-        bucket=settings.s3_bucket,
-        prefix=normalise_s3_prefix(settings.s3_prefix),
+        service.pipeline.restore, options.output.output_dir, s3=s3, bucket=targets.bucket, key=targets.state_key
     ):
+        log.info(
+            "state: restored %d workloads (%d calls)", len(service.aggregator.workloads), service.aggregator.stats.calls
+        )
         service.resume()
-    if settings.metrics_port is not None:
-        serve_metrics(settings.metrics_host, settings.metrics_port, service.metrics_snapshot)
+    if options.metrics_port is not None:
+        serve_metrics(options.metrics_host, options.metrics_port, service.metrics_snapshot)
     gc.freeze()  # the mapping data and restored state live for the whole run: keep them out of every collection
     _install_signals(service)
     host, port = service.address
@@ -62,37 +123,31 @@ def cmd_listen(settings: Settings, out: TextIO) -> int:
         host,
         port,
         listener.granted_buffer,
-        settings.output_dir,
-        settings.flush_interval,
+        options.output.output_dir,
+        options.flush_interval,
     )
     return service.run()
 
 
-def build_source_filter(settings: Settings) -> SourceFilter | None:
-    if settings.allow_from is None and settings.rate_limit is None:
+def build_source_filter(options: ListenOptions) -> SourceFilter | None:
+    if options.allow_from is None and options.rate_limit is None:
         return None
-    allow = parse_networks(settings.allow_from) if settings.allow_from else None
-    return SourceFilter(allow=allow, rate=settings.rate_limit)
+    return SourceFilter(allow=options.allow_from, rate=options.rate_limit)
 
 
-def build_publisher(settings: Settings) -> Publisher | None:
-    targets = PublishTargets(
-        bucket=settings.s3_bucket,
-        prefix=normalise_s3_prefix(settings.s3_prefix),
-        ssm_prefix=normalise_ssm_prefix(settings.ssm_prefix) if settings.ssm_prefix else None,
-    )
+def build_publisher(options: ListenOptions) -> Publisher | None:
+    targets = options.publish_targets
     if not targets.enabled:
         return None
     services = [name for name, on in (("s3", targets.bucket), ("ssm", targets.ssm_prefix)) if on]
-    clients = aws_clients(settings.region, services)
-    return Publisher(targets, s3_client=clients.get("s3"), ssm_client=clients.get("ssm"), ssm_rate=settings.ssm_rate)
+    clients = aws_clients(options.region, services)
+    return Publisher(targets, s3_client=clients.get("s3"), ssm_client=clients.get("ssm"), ssm_rate=options.ssm_rate)
 
 
-def build_archive(settings: Settings, publisher: Publisher | None) -> ArchiveWriter | None:
-    if not settings.archive:
+def build_archive(options: ListenOptions, publisher: Publisher | None) -> ArchiveWriter | None:
+    if not options.archive:
         return None
-    directory = settings.archive_directory
-    collector_id = re.sub(r"[^A-Za-z0-9_.-]", "_", settings.collector_id or socket.gethostname()) or "collector"
+    directory = options.archive_directory
 
     def rolled(path: Path) -> None:
         if publisher is not None:
@@ -101,8 +156,10 @@ def build_archive(settings: Settings, publisher: Publisher | None) -> ArchiveWri
     salvage_archive_parts(directory)  # a file a crash cut short keeps its complete lines
     for leftover in pending_files(directory):  # rolled before a restart, not uploaded yet
         rolled(leftover)
-    options = ArchiveOptions(directory, collector_id, settings.archive_max_bytes, settings.archive_max_seconds)
-    return ArchiveWriter(options, on_rolled=rolled)
+    archive_options = ArchiveOptions(
+        directory, options.collector_id or "collector", options.archive_max_bytes, options.archive_max_seconds
+    )
+    return ArchiveWriter(archive_options, on_rolled=rolled)
 
 
 def _install_signals(service: CollectorService) -> None:

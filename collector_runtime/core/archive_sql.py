@@ -1,111 +1,69 @@
-"""The archive's schema and the SQL that turns archived events back into per-workload call usage.
+"""The SQL that turns the raw-event archive back into observed calls, for DuckDB and Athena alike.
 
-One definition for both engines: DuckDB over local archive files (`report`), Athena over the S3
-archive (`report --athena`, and the Glue table the CDK stack creates from ARCHIVE_COLUMNS).
-Identifiers are double-quoted lower case, which both engines read the same way.
+One query, grouped by every field of a record: each row is one distinct observed call and how many
+times (and when first and last) it happened. Archives from before the record format (one CSM event
+per line) are read too: their ApiCall lines become records without account or resources.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from .events import DENIED_CODES
-
-# (name as written in the archive's JSON, Glue/Athena type). DuckDB types are derived below.
-ARCHIVE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("Version", "int"),
-    ("ClientId", "string"),
-    ("Type", "string"),
-    ("Service", "string"),
-    ("Api", "string"),
-    ("Timestamp", "bigint"),
-    ("Region", "string"),
-    ("UserAgent", "string"),
-    ("Fqdn", "string"),
-    ("AttemptLatency", "int"),
-    ("AttemptCount", "int"),
-    ("Latency", "int"),
-    ("MaxRetriesExceeded", "int"),
-    ("HttpStatusCode", "int"),
-    ("FinalHttpStatusCode", "int"),
-    ("AwsException", "string"),
-    ("AwsExceptionMessage", "string"),
-    ("FinalAwsException", "string"),
-    ("FinalAwsExceptionMessage", "string"),
-    ("SdkException", "string"),
-    ("SdkExceptionMessage", "string"),
-    ("FinalSdkException", "string"),
-    ("FinalSdkExceptionMessage", "string"),
-    ("XAmznRequestId", "string"),
-    ("XAmzRequestId", "string"),
-    ("XAmzId2", "string"),
-    ("AccessKeyAccount", "string"),
+from ..contract import (
+    ARCHIVE_DENIED,
+    ARCHIVE_IS_CALL,
+    ARCHIVE_OPERATION,
+    ARCHIVE_TIME,
+    ARCHIVE_WORKLOAD,
+    PARTITION_COLUMN,
 )
-PARTITION_COLUMN = "dt"  # Hive-style partition: dt=YYYY-MM-DD, the UTC day the collector received the event
-DUCKDB_TYPES = {"int": "INTEGER", "bigint": "BIGINT", "string": "VARCHAR"}
 
-_DENIED = ", ".join(f"'{code}'" for code in sorted(DENIED_CODES))
-FAILED = (
-    '("finalawsexception" IS NOT NULL OR "finalsdkexception" IS NOT NULL OR coalesce("finalhttpstatuscode", 0) >= 400)'
+DUCKDB_TYPES = {"int": "INTEGER", "bigint": "BIGINT", "string": "VARCHAR", "array<string>": "VARCHAR[]"}
+_LEGACY_OUTCOME = (
+    f"CASE WHEN {ARCHIVE_DENIED} THEN 'denied' WHEN \"finalawsexception\" IS NOT NULL "
+    "OR \"finalsdkexception\" IS NOT NULL OR coalesce(\"finalhttpstatuscode\", 0) >= 400 THEN 'failed' ELSE 'ok' END"
 )
-DENIED = f'(coalesce("finalhttpstatuscode", 0) = 403 OR "finalawsexception" IN ({_DENIED}))'
+# The columns of each result row, in order.
+ROW_FIELDS = (
+    "workload",
+    "source",
+    "service",
+    "operation",
+    "region",
+    "account",
+    "outcome",
+    "error_code",
+    "denied_actions",
+    "resources",
+    "request_members",
+    "message",
+    "calls",
+    "first_ms",
+    "last_ms",
+)
 
 
-@dataclass(frozen=True)
-class ReportQueries:
-    calls: str
-    buckets: str
-    denials: str
-
-
-def report_queries(source: str, since: str | None = None, until: str | None = None) -> ReportQueries:
-    """The three queries of a report over `source` (a table name or a DuckDB table function).
+def calls_query(source: str, since: str | None = None, until: str | None = None) -> str:
+    """Distinct observed calls in `source` (a table name or a DuckDB table function) with their counts.
 
     `since`/`until` are inclusive UTC days (YYYY-MM-DD), applied to the partition column so engines
-    read only those partitions.
-    """
+    read only those partitions. `message` is only set for legacy lines (their denial messages)."""
     window = "".join(f" AND \"{PARTITION_COLUMN}\" {op} '{day}'" for op, day in ((">=", since), ("<=", until)) if day)
-    client = "coalesce(\"clientid\", '') AS client_id"
-    calls = (
-        f'SELECT {client}, "service", "api", count(*) AS calls, '
-        f"sum(CASE WHEN {FAILED} THEN 1 ELSE 0 END) AS failed, "
-        f"sum(CASE WHEN {DENIED} THEN 1 ELSE 0 END) AS denied, "
-        f'min("timestamp") AS first_seen_ms, max("timestamp") AS last_seen_ms '
-        f"FROM {source} WHERE \"type\" = 'ApiCall'{window} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+    selected = (
+        f"{ARCHIVE_WORKLOAD}",
+        '"source"',
+        '"service"',
+        ARCHIVE_OPERATION,
+        '"region"',
+        '"account"',
+        f'coalesce("outcome", {_LEGACY_OUTCOME})',
+        'coalesce("error_code", "finalawsexception")',
+        '"denied_actions"',
+        '"resources"',
+        '"request_members"',
+        'CASE WHEN "outcome" IS NULL THEN "finalawsexceptionmessage" END',
     )
-    buckets = (
-        f'SELECT DISTINCT {client}, "api", "fqdn", "region" FROM {source} '
-        f'WHERE "type" = \'ApiCallAttempt\' AND "service" = \'S3\' AND "fqdn" IS NOT NULL{window} ORDER BY 1, 2, 3, 4'
+    columns = ", ".join(f"{expression} AS {name}" for expression, name in zip(selected, ROW_FIELDS, strict=False))
+    groups = ", ".join(str(index) for index in range(1, len(selected) + 1))
+    return (
+        f"SELECT {columns}, count(*) AS calls, min({ARCHIVE_TIME}) AS first_ms, max({ARCHIVE_TIME}) AS last_ms "
+        f"FROM {source} WHERE {ARCHIVE_IS_CALL}{window} GROUP BY {groups} ORDER BY {groups}"
     )
-    denials = (
-        f'SELECT DISTINCT {client}, "service", "api", "finalawsexceptionmessage" AS message FROM {source} '
-        f'WHERE "type" = \'ApiCall\' AND {DENIED} AND "finalawsexceptionmessage" IS NOT NULL{window} '
-        "ORDER BY 1, 2, 3, 4"
-    )
-    return ReportQueries(calls, buckets, denials)
-
-
-def saved_queries(source: str) -> dict[str, tuple[str, str]]:
-    """Athena saved queries over the archive: name -> (description, SQL). Engine-neutral SQL (a test
-    runs each of them with DuckDB over real archive files)."""
-    workload = "coalesce(\"clientid\", '') AS workload"
-    return {
-        "csm-top-api-calls-per-workload": (
-            "The most frequent API calls of each workload (ApiCall events)",
-            f'SELECT {workload}, "service", "api", count(*) AS calls FROM {source} '
-            "WHERE \"type\" = 'ApiCall' GROUP BY 1, 2, 3 ORDER BY calls DESC, 1, 2, 3 LIMIT 500",
-        ),
-        "csm-denied-calls": (
-            "Calls that were denied: what each workload is missing",
-            f'SELECT {workload}, "service", "api", "finalawsexception" AS exception, '
-            f'"finalawsexceptionmessage" AS message, count(*) AS calls, min("{PARTITION_COLUMN}") AS first_day, '
-            f'max("{PARTITION_COLUMN}") AS last_day FROM {source} WHERE "type" = \'ApiCall\' AND {DENIED} '
-            "GROUP BY 1, 2, 3, 4, 5 ORDER BY calls DESC",
-        ),
-        "csm-distinct-service-api-per-workload": (
-            "Every Service/Api each ClientId called: the raw material of its policy",
-            f'SELECT {workload}, "service", "api", count(*) AS calls, min("{PARTITION_COLUMN}") AS first_day, '
-            f'max("{PARTITION_COLUMN}") AS last_day FROM {source} WHERE "type" = \'ApiCall\' '
-            "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-        ),
-    }

@@ -25,6 +25,7 @@ class OperationMapping:
     source: str = UNMAPPED
     note: str | None = None
     other_resource: frozenset[str] = frozenset()  # actions on a resource other than the request's target
+    service_id: str | None = None  # the botocore serviceId `service` resolved to (None: unknown service)
 
     @property
     def mapped(self) -> bool:
@@ -75,8 +76,10 @@ class ActionMap:
             return OperationMapping(service, api, (), note=f"unknown service {service!r}")
         wire_name = self._resolve_api(service_id, api)
         if wire_name is None:
-            return OperationMapping(service, api, (), note=f"unknown operation {api!r} of {service_id}")
-        mapping = self._build(service, api, self._services[service_id]["operations"][wire_name])
+            return OperationMapping(
+                service, api, (), note=f"unknown operation {api!r} of {service_id}", service_id=service_id
+            )
+        mapping = self._build(service, service_id, api, self._services[service_id]["operations"][wire_name])
         self._cache[(service, api)] = mapping  # only known operations are cached: the cache stays bounded
         return mapping
 
@@ -99,9 +102,10 @@ class ActionMap:
         return index.get(api.lower()) or index.get(_DATE_SUFFIX.sub("", api).lower())
 
     @staticmethod
-    def _build(service: str, api: str, record: dict[str, Any]) -> OperationMapping:
+    def _build(service: str, service_id: str, api: str, record: dict[str, Any]) -> OperationMapping:
         return OperationMapping(
             service=service,
+            service_id=service_id,
             api=api,
             actions=tuple(record["actions"]),
             dependent=tuple(record.get("dependent", ())),

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from ..contract import DENIED_CODES
+
 # Source kinds
 CSM, REPLAY, ARCHIVE, PROXY, OTLP = "csm", "replay", "archive", "proxy", "otlp"
 SOURCE_KINDS = (CSM, REPLAY, ARCHIVE, PROXY, OTLP)
@@ -25,22 +27,6 @@ OUTCOMES = (OK, FAILED, DENIED)
 DEFAULT_WORKLOAD = "default"  # the workload of calls that name none (an empty CSM ClientId)
 MAX_MESSAGE = 2_048  # how much of an error message is read for the actions it names
 
-# Error codes that mean "the caller lacks a permission", whatever the service's protocol.
-DENIED_CODES = frozenset(
-    {
-        "AccessDenied",
-        "AccessDeniedException",
-        "UnauthorizedOperation",
-        "UnauthorizedAccess",
-        "UnauthorizedException",
-        "AuthorizationError",
-        "AuthorizationErrorException",
-        "AuthorizationFailure",
-        "Forbidden",
-        "ForbiddenException",
-        "AllAccessDisabled",
-    }
-)
 _ACTION_IN_MESSAGE = re.compile(r"perform:? ([a-z0-9-]{2,64}:[A-Za-z0-9]{2,128})")
 
 
@@ -83,3 +69,13 @@ def actions_named_in(message: str | None) -> tuple[str, ...]:
     if not message:
         return ()
     return tuple(_ACTION_IN_MESSAGE.findall(message[:MAX_MESSAGE]))
+
+
+def call_as_dict(call: ObservedCall) -> dict[str, object]:
+    """The record as a JSON object without its empty fields (an archive line)."""
+    fields: dict[str, object] = {}
+    for name, value in zip(ObservedCall._fields, call, strict=True):
+        if value is None or (isinstance(value, tuple | frozenset) and not value):
+            continue
+        fields[name] = sorted(value) if isinstance(value, frozenset) else value
+    return fields

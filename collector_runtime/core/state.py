@@ -1,35 +1,27 @@
-"""Snapshot and restore the aggregator's state as plain JSON data (used for restarts and `explain`).
+"""Snapshot and restore the aggregator's state as JSON (restarts, `explain --output-dir`, `compare`).
 
 The snapshot holds call usage, not actions: restoring re-maps every call with the current mapping
-data, so an upgraded mapping improves policies learned before the upgrade.
+data, so an upgraded mapping improves policies learned before the upgrade. `StateSnapshots` keeps
+each workload's serialised fragment and reuses it while the workload is unchanged, so a flush costs
+in the number of workloads that changed since the last one.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .aggregate import DENIED_MESSAGE, ActionOrigin, Aggregator, Workload, usage_of
+from .aggregate import Aggregator
+from .jsonio import dumps_bytes
+from .records import DEFAULT_WORKLOAD
+from .usage import CALL_FIELDS, DENIED_MESSAGE, ActionOrigin, Workload, usage_of
 
-STATE_FORMAT = 2
-CALL_FIELDS = ("service", "api", "calls", "failed", "denied", "first_seen_ms", "last_seen_ms")
+STATE_FORMAT = 3
+READABLE_FORMATS = (2, 3)  # format 2: before scopes (S3 buckets per operation instead)
 
 
-def snapshot(aggregator: Aggregator) -> dict[str, Any]:
+def workload_state(workload: Workload) -> dict[str, Any]:
     return {
-        "format": STATE_FORMAT,
-        "mapping_inputs": aggregator.action_map.inputs,
-        "call_fields": CALL_FIELDS,
-        "stats": aggregator.stats.as_dict(),
-        "workloads": {name: _workload_state(w) for name, w in sorted(aggregator.workloads.items())},
-    }
-
-
-def _workload_state(workload: Workload) -> dict[str, Any]:
-    return {
-        "calls": [  # rows in CALL_FIELDS order: a compact file, fast to write at every flush
-            (service, api, u.calls, u.failed, u.denied, u.first_seen_ms, u.last_seen_ms)
-            for (service, api), u in workload.usage.items()
-        ],
+        "calls": [usage.row for usage in workload.usage.values()],  # live rows, already in CALL_FIELDS order
         "denied_actions": [
             {"action": action, "service": o.service, "api": o.api}
             for action, o in workload.actions.items()
@@ -37,41 +29,81 @@ def _workload_state(workload: Workload) -> dict[str, Any]:
         ]
         if workload.has_denials
         else [],
-        "s3_buckets": {api: sorted(arns) for api, arns in sorted(workload.s3_buckets.items())},
     }
 
 
-def restore(aggregator: Aggregator, state: dict[str, Any]) -> None:
-    """Merge a snapshot into `aggregator` (normally a fresh one); unknown fields are ignored."""
-    if state.get("format") != STATE_FORMAT:
+class StateSnapshots:
+    """Renders state.json; a workload's fragment is reused while its revision is unchanged."""
+
+    def __init__(self) -> None:
+        self._fragments: dict[str, tuple[int, bytes]] = {}
+
+    def render(self, aggregator: Aggregator, counters: dict[str, Any]) -> bytes:
+        header = {
+            "format": STATE_FORMAT,
+            "mapping_inputs": aggregator.action_map.inputs,
+            "call_fields": CALL_FIELDS,
+            "stats": counters,
+        }
+        parts = [self._fragment(name, workload) for name, workload in sorted(aggregator.workloads.items())]
+        return dumps_bytes(header)[:-1] + b',"workloads":{' + b",".join(parts) + b"}}\n"
+
+    def _fragment(self, name: str, workload: Workload) -> bytes:
+        cached = self._fragments.get(name)
+        if cached is not None and cached[0] == workload.revision:
+            return cached[1]
+        fragment = dumps_bytes(name) + b":" + dumps_bytes(workload_state(workload))
+        self._fragments[name] = (workload.revision, fragment)
+        return fragment
+
+
+def restore(aggregator: Aggregator, state: dict[str, Any]) -> dict[str, Any]:
+    """Merge a snapshot into `aggregator` (normally a fresh one); returns the saved counters (the
+    sources' totals continue from them). Unknown fields are ignored."""
+    if state.get("format") not in READABLE_FORMATS:
         raise ValueError(f"unsupported state format {state.get('format')!r}")
-    aggregator.stats.add(state.get("stats", {}))
+    counters: dict[str, Any] = dict(state.get("stats", {}))
+    counters.setdefault("calls", counters.get("api_call_events", 0))  # format 2 counted calls as ApiCall events
+    aggregator.stats.add(counters)
+    fields = state.get("call_fields", CALL_FIELDS)
     for name, saved in state.get("workloads", {}).items():
-        workload = aggregator.workloads.setdefault(name, Workload(name))  # a snapshot is trusted: no limits
-        for api, arns in saved.get("s3_buckets", {}).items():
-            workload.s3_buckets.setdefault(api, set()).update(arns)
+        workload = aggregator.workloads.setdefault(name or DEFAULT_WORKLOAD, Workload(name or DEFAULT_WORKLOAD))
+        legacy_buckets = saved.get("s3_buckets", {})  # format 2
         for row in saved.get("calls", []):
-            _restore_call(aggregator, workload, dict(zip(CALL_FIELDS, row, strict=True)))
+            call = dict(zip(fields, row, strict=True))
+            if "scopes" not in call:
+                call["scopes"] = _legacy_scopes(call, legacy_buckets)
+            _restore_call(aggregator, workload, call)
         for denied in saved.get("denied_actions", []):
             origin = ActionOrigin(DENIED_MESSAGE, denied["service"], denied["api"])
-            workload.actions.setdefault(denied["action"], origin)
-            workload.has_denials = True
+            aggregator.learn_denied_action(workload, denied["action"], origin)
         workload.version += 1
+        workload.revision += 1
+    return counters
+
+
+def _legacy_scopes(call: dict[str, Any], buckets: dict[str, list[str]]) -> list[Any]:
+    """Format 2 kept the S3 buckets per operation name; "*" stood for a call that named none."""
+    if call["service"] != "S3" or call["api"] not in buckets:
+        return [[None, None, []]]
+    return [[None, None, [] if arn == "*" else [arn]] for arn in buckets[call["api"]]]
 
 
 def _restore_call(aggregator: Aggregator, workload: Workload, call: dict[str, Any]) -> None:
     key = (call["service"], call["api"])
     usage = workload.usage.get(key)
     if usage is None:
-        usage = workload.usage[key] = usage_of(aggregator.action_map.lookup(*key))
-    was_included = workload.included(usage, aggregator.fails_only)
-    usage.calls += int(call["calls"])
-    usage.failed += int(call["failed"])
-    usage.denied += int(call["denied"])
-    for field, pick in (("first_seen_ms", min), ("last_seen_ms", max)):
-        saved = call.get(field)
-        if saved is not None:
-            current = getattr(usage, field)
-            setattr(usage, field, saved if current is None else pick(current, saved))
-    if not was_included and workload.included(usage, aggregator.fails_only):
+        usage = workload.usage[key] = usage_of(aggregator.action_map.lookup(*key), *key)
+    was_counted = usage.counted(aggregator.fails_only)
+    usage.add_counts(int(call["calls"]), int(call["failed"]), int(call["denied"]))
+    workload.calls += int(call["calls"])
+    for seen in (call.get("first_seen_ms"), call.get("last_seen_ms")):
+        if seen is not None:
+            usage.seen_at(int(seen))
+    for region, account, resources in call.get("scopes") or []:
+        if (region, account, tuple(resources)) not in usage.scope_set:
+            usage.add_scope((region, account, tuple(resources)))
+    if call.get("members"):
+        usage.add_members({str(member) for member in call["members"]})
+    if not was_counted and usage.counted(aggregator.fails_only):
         aggregator.learn(workload, usage)

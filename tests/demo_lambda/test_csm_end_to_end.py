@@ -37,6 +37,6 @@ def test_after_one_invocation_the_collector_has_the_demos_policy(
         monkeypatch.setenv("AWS_CSM_PORT", str(collector.address[1]))
         monkeypatch.setenv("AWS_CSM_CLIENT_ID", CLIENT_ID)
         handler({}, SimpleNamespace(aws_request_id="request-1"))
-        assert wait_for(lambda: collector.aggregator.stats.api_call_events >= DEMO_CALLS)
+        assert wait_for(lambda: collector.pipeline.csm.counters.api_call_events >= DEMO_CALLS)
     policy = read_json(tmp_path / "policies" / f"{CLIENT_ID}.json")
     assert observed_actions(policy) == GRANTED_TO_THE_DEMO

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from collector_runtime.demo import csm_session
+from collector_runtime.commands.demo import csm_session
 from tests.conftest import SECRET_ACCESS_KEY_ID, SECRET_SESSION_TOKEN, assert_no_secrets, read_all_outputs
 from tests.helpers import read_json, running_collector, wait_for
 
@@ -84,7 +84,7 @@ def test_policies_hold_exactly_what_each_client_called(tmp_path: Path, aws_env: 
         port = service.address[1]
         reader(session_with_secrets(port, "reader"))
         writer(session_with_secrets(port, "writer"))
-        assert wait_for(lambda: service.aggregator.stats.api_call_events >= 13)
+        assert wait_for(lambda: service.pipeline.csm.counters.api_call_events >= 13)
 
     read = read_json(tmp_path / "policies" / "reader.json")
     assert actions(read) == {

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from collector_runtime.cli import main
+from collector_runtime.commands.cli import main
 from tests.conftest import SAMPLES, assert_no_secrets, read_all_outputs
 from tests.helpers import read_json
 
@@ -68,7 +68,7 @@ def test_replay_and_listen_produce_the_same_files_for_the_same_datagrams(tmp_pat
     lines = [line for p in sorted(SAMPLES.glob("*.jsonl")) for line in p.read_bytes().splitlines()]
     with running_collector(tmp_path / "live", flush_interval=3600) as service:
         send(service.address[1], *lines)
-        assert wait_for(lambda: service.aggregator.stats.datagrams_received == len(lines))
+        assert wait_for(lambda: service.pipeline.csm.counters.datagrams_received == len(lines))
     capture = tmp_path / "capture.jsonl"
     capture.write_bytes(b"\n".join(lines) + b"\n")
     assert run(["replay", str(capture), "--output-dir", str(tmp_path / "replayed")])[0] == 0

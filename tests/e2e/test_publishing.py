@@ -13,7 +13,7 @@ import pytest
 from moto import mock_aws
 
 from collector_runtime.commands.listen import build_archive, build_publisher
-from collector_runtime.settings import Settings
+from collector_runtime.settings import ListenOptions, OutputOptions
 from tests.conftest import assert_no_secrets, attempt, call, datagram, read_all_outputs
 from tests.helpers import running_collector, send, wait_for
 
@@ -38,10 +38,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def test_listen_publishes_policies_and_the_archive(tmp_path: Path, aws: Any) -> None:
     s3, ssm = aws
-    settings = Settings(
-        output_dir=tmp_path,
+    settings = ListenOptions(
+        output=OutputOptions(output_dir=tmp_path),
         s3_bucket=BUCKET,
-        s3_prefix="collector",
+        s3_prefix="collector/",
         ssm_prefix="/csm",
         archive=True,
         collector_id="test-collector",
@@ -57,7 +57,7 @@ def test_listen_publishes_policies_and_the_archive(tmp_path: Path, aws: Any) -> 
     ]
     with running_collector(tmp_path, publisher=publisher, archive=archive, flush_interval=3600) as service:
         send(service.address[1], *traffic)
-        assert wait_for(lambda: service.aggregator.stats.events_parsed == 4)
+        assert wait_for(lambda: service.pipeline.csm.counters.events_parsed == 4)
 
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
     assert {
@@ -70,7 +70,7 @@ def test_listen_publishes_policies_and_the_archive(tmp_path: Path, aws: Any) -> 
     archived = [k for k in keys if k.startswith("collector/archive/dt=")]
     assert len(archived) == 1 and archived[0].endswith(".jsonl.gz") and "test-collector-" in archived[0]
     lines = gzip.decompress(s3.get_object(Bucket=BUCKET, Key=archived[0])["Body"].read()).decode()
-    assert len(lines.splitlines()) == 4
+    assert len(lines.splitlines()) == 2  # one record per call: attempts are folded into their calls
     reader = json.loads(ssm.get_parameter(Name="/csm/policies/reader")["Parameter"]["Value"])
     assert reader["Statement"][0]["Resource"] == ["arn:aws:s3:::data-bucket/*"]
     assert not list((tmp_path / "archive").rglob("*.jsonl.gz"))  # uploaded, then removed locally
@@ -81,14 +81,14 @@ def test_listen_publishes_policies_and_the_archive(tmp_path: Path, aws: Any) -> 
     )
     assert_no_secrets(everything + read_all_outputs(tmp_path))
     stats = json.loads((tmp_path / "stats.json").read_text())
-    assert stats["archive"]["events_archived"] == 4
+    assert stats["archive"]["events_archived"] == 2
 
 
 def test_without_a_bucket_the_archive_stays_local(tmp_path: Path) -> None:
-    settings = Settings(output_dir=tmp_path, archive=True, collector_id="local")
+    settings = ListenOptions(output=OutputOptions(output_dir=tmp_path), archive=True, collector_id="local")
     archive = build_archive(settings, None)
     with running_collector(tmp_path, archive=archive, flush_interval=3600) as service:
         send(service.address[1], datagram(call("KMS", "Decrypt")))
-        assert wait_for(lambda: service.aggregator.stats.events_parsed == 1)
+        assert wait_for(lambda: service.pipeline.csm.counters.events_parsed == 1)
     files = list((tmp_path / "archive").rglob("*.jsonl.gz"))
     assert len(files) == 1 and files[0].parent.name.startswith("dt=")

@@ -63,7 +63,7 @@ def test_without_a_package_index_the_bundle_ships_the_collector_without_vendor(
 def test_a_missing_python_is_the_same_fallback_not_a_crash(tmp_path: Path) -> None:
     vendored = bundle_collector_package(REPO_ROOT, tmp_path, pip=(str(tmp_path / "no-such-python"), "-m", "pip"))
     assert vendored is False
-    assert (tmp_path / PACKAGE_DIR / "cli.py").is_file()
+    assert (tmp_path / PACKAGE_DIR / "commands" / "cli.py").is_file()
 
 
 RUN_FROM_BUNDLE = (

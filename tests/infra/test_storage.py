@@ -149,14 +149,14 @@ def test_the_publishing_policy_allows_only_the_prefix_and_the_parameter_path(
 def test_athena_reads_the_archive_through_a_projected_glue_table(
     ec2: SynthesizedApp, ec2_custom: SynthesizedApp
 ) -> None:
-    from collector_runtime.core.archive_sql import ARCHIVE_COLUMNS
+    from collector_runtime.contract import ARCHIVE_COLUMNS, LEGACY_ARCHIVE_COLUMNS
 
     for app, prefix in ((ec2, "collector/"), (ec2_custom, "team/csm/")):
         _, table = app.only_resource(STORAGE_STACK, "AWS::Glue::Table")
         table_input = table["Properties"]["TableInput"]
         assert table_input["Name"] == "events" and table["Properties"]["DatabaseName"] == "csm_collector"
         assert [c["Name"] for c in table_input["StorageDescriptor"]["Columns"]] == [
-            n.lower() for n, _ in ARCHIVE_COLUMNS
+            n.lower() for n, _ in ARCHIVE_COLUMNS + LEGACY_ARCHIVE_COLUMNS
         ]
         assert table_input["PartitionKeys"] == [{"Name": "dt", "Type": "string"}]
         parameters = table_input["Parameters"]

@@ -1,0 +1,80 @@
+"""`csm-collector explain`: why an action is (or is not) in a policy.
+
+Two views: one operation (`explain S3 ListBuckets`: its actions, dependent actions, and the source of
+the mapping), or a whole output directory (every call each workload made and what it mapped to).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..contract import STATE_FILE
+from ..core.mapping import ActionMap, OperationMapping
+from ..core.usage import CALL_FIELDS
+from ..data import load_action_map
+from ..settings import ExplainOptions
+from .grammar import Subcommands
+
+
+def register(commands: Subcommands) -> None:
+    parser = commands.add_parser(
+        "explain", help="show how a call maps to IAM actions, or what an output directory learned"
+    )
+    parser.add_argument("service", nargs="?", help="CSM Service (botocore serviceId), e.g. S3 or 'CloudWatch Logs'")
+    parser.add_argument("api", nargs="?", help="CSM Api (operation name), e.g. ListBuckets")
+    parser.add_argument("--output-dir", type=Path, help="explain the calls recorded in this output directory")
+    parser.add_argument("--workload", help="only this workload (ClientId)")
+
+
+def run(options: ExplainOptions, out: TextIO) -> int:
+    action_map = load_action_map()
+    if options.output_dir is not None:
+        return explain_output(action_map, options.output_dir, options.workload, out)
+    return explain_operation(action_map, options.service or "", options.api or "", out)  # both: see settings
+
+
+def describe(mapping: OperationMapping) -> str:
+    if not mapping.mapped:
+        return f"not mapped: {mapping.note}"
+    if mapping.permissionless:
+        return f"no IAM permission needed ({mapping.source}: {mapping.note})"
+    text = ", ".join(mapping.actions) + f"  [{mapping.source}]"
+    if mapping.dependent:
+        text += f"; may also need {', '.join(mapping.dependent)}"
+    return text
+
+
+def explain_operation(action_map: ActionMap, service: str, api: str, out: TextIO) -> int:
+    mapping = action_map.lookup(service, api)
+    details = mapping.as_dict() | {"resolved_service": action_map.resolve_service(service)}
+    out.write(json.dumps(details, indent=2) + "\n")
+    return 0 if mapping.mapped else 1
+
+
+def explain_output(action_map: ActionMap, output_dir: Path, workload: str | None, out: TextIO) -> int:
+    state_file = output_dir / STATE_FILE
+    try:
+        state: dict[str, Any] = json.loads(state_file.read_text())
+    except (OSError, ValueError) as error:
+        out.write(f"cannot read {state_file}: {error}\n")
+        return 2
+    workloads = state.get("workloads", {})
+    if workload is not None and workload not in workloads:
+        out.write(f"no workload {workload!r} in {state_file} (known: {', '.join(sorted(workloads)) or 'none'})\n")
+        return 2
+    for name, saved in sorted(workloads.items()):
+        if workload is not None and name != workload:
+            continue
+        out.write(f"{name}\n")
+        for row in saved.get("calls", []):
+            call = dict(zip(state.get("call_fields", CALL_FIELDS), row, strict=True))
+            mapping = action_map.lookup(call["service"], call["api"])
+            counts = f"{call['calls']} calls, {call['failed']} failed, {call['denied']} denied"
+            out.write(f"  {call['service']}.{call['api']:<36} {counts:<34} {describe(mapping)}\n")
+        for denied in saved.get("denied_actions", []):
+            out.write(
+                f"  {denied['service']}.{denied['api']:<36} {'':<34} {denied['action']}  [named in AccessDenied]\n"
+            )
+    return 0

@@ -1,0 +1,124 @@
+"""The command line's grammar: the parser, and the flag groups several commands share. Each command's
+own flags are declared in its module (`register`); every default comes from `settings.options`.
+Every flag can also be set with the environment variable CSM_COLLECTOR_<FLAG> (see `settings`)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .. import __version__
+from ..settings.options import LISTEN, OutputOptions
+from ..settings.values import positive_float, positive_int
+
+if TYPE_CHECKING:  # argparse's action is generic only for type checkers
+    Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
+else:
+    Subcommands = argparse._SubParsersAction
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, list[argparse.ArgumentParser]]:
+    """The parser and its subcommand parsers."""
+    from . import attach, compare, demo, explain, ini, listen, replay, report
+
+    parser = argparse.ArgumentParser(
+        prog="csm-collector",
+        description="Collect observed AWS API calls (SDK Client-Side Monitoring) and build least-privilege "
+        "IAM policies.",
+        epilog="Every flag can also be set as CSM_COLLECTOR_<FLAG> (e.g. CSM_COLLECTOR_PORT=31001).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in (listen, replay, report, compare, attach, demo, explain, ini):
+        module.register(commands)
+    return parser, list(commands.choices.values())
+
+
+def add_output_options(parser: argparse.ArgumentParser, defaults: OutputOptions) -> None:
+    group = parser.add_argument_group("policy")
+    group.add_argument(
+        "--output-dir",
+        type=Path,
+        default=defaults.output_dir,
+        help="where results are written (default: %(default)s)",
+    )
+    group.add_argument(
+        "--fails-only",
+        action="store_true",
+        default=defaults.policy.fails_only,
+        help="only learn from calls that failed, e.g. AccessDenied loops",
+    )
+    group.add_argument(
+        "--sort-alphabetical",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.policy.sort_alphabetical,
+        help="sort actions alphabetically instead of first-seen order (default: on)",
+    )
+    group.add_argument(
+        "--force-wildcard-resource",
+        action="store_true",
+        default=defaults.policy.force_wildcard_resource,
+        help='always use "Resource": "*" (no resource scoping)',
+    )
+    group.add_argument(
+        "--dependent-actions",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.policy.include_dependent,
+        help="add documented dependent actions and iam:PassRole in a separate statement (default: on)",
+    )
+    group.add_argument(
+        "--max-policy-chars",
+        type=positive_int,
+        default=defaults.max_policy_chars,
+        help="split a policy into parts above this size (default: %(default)s, IAM's managed-policy limit)",
+    )
+    group.add_argument(
+        "--explain", action="store_true", default=defaults.explain, help="show where each mapping comes from"
+    )
+
+
+def add_region(parser: argparse.ArgumentParser, what: str = "AWS region") -> None:
+    parser.add_argument("--region", help=f"{what} (default: the SDK's usual lookup)")
+
+
+def add_publishing_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("publishing and archive (need boto3 for S3/SSM)")
+    group.add_argument("--s3-bucket", help="publish policies, stats, history and the archive to this bucket")
+    group.add_argument("--s3-prefix", default=LISTEN.s3_prefix, help="key prefix in the bucket (default: %(default)s)")
+    group.add_argument("--ssm-prefix", help="publish each policy to the SSM parameter <prefix>/policies/<workload>")
+    add_region(group, "AWS region for S3/SSM")  # type: ignore[arg-type]
+    group.add_argument(
+        "--ssm-rate",
+        type=positive_float,
+        default=LISTEN.ssm_rate,
+        help="SSM PutParameter calls per second at most (default: %(default)s)",
+    )
+    group.add_argument(
+        "--publish-timeout",
+        type=positive_float,
+        default=LISTEN.publish_timeout,
+        help="seconds to finish publishing at shutdown (default: %(default)s)",
+    )
+    group.add_argument(
+        "--archive",
+        action=argparse.BooleanOptionalAction,
+        default=LISTEN.archive,
+        help="keep every observed call in gzip JSON-lines files, uploaded when --s3-bucket is set",
+    )
+    group.add_argument(
+        "--archive-dir", type=Path, help="where archive files are written (default: <output-dir>/archive)"
+    )
+    group.add_argument(
+        "--archive-max-bytes",
+        type=positive_int,
+        default=LISTEN.archive_max_bytes,
+        help="roll an archive file after this many uncompressed bytes (default: %(default)s)",
+    )
+    group.add_argument(
+        "--archive-max-seconds",
+        type=positive_float,
+        default=LISTEN.archive_max_seconds,
+        help="roll an archive file after this many seconds (default: %(default)s)",
+    )
+    group.add_argument("--collector-id", help="names this collector's archive files (default: the host name)")

@@ -1,0 +1,82 @@
+"""`csm-collector report`: the policies rebuilt from the raw-event archive (DuckDB locally, or Athena)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TextIO
+
+from ..aws import aws_clients
+from ..core.aggregate import Aggregator
+from ..data import load_action_map
+from ..settings import ReportOptions
+from ..settings.options import REPORT as DEFAULTS
+from ..settings.values import day
+from ..sources.archive_query import (
+    AthenaSource,
+    ReportError,
+    Runner,
+    athena_runner,
+    athena_table,
+    duckdb_runner,
+    duckdb_source,
+    observed_calls,
+)
+from . import explain
+from .grammar import Subcommands, add_output_options, add_region
+from .results import write_results
+
+log = logging.getLogger("csm_collector")
+
+
+def register(commands: Subcommands) -> None:
+    report = commands.add_parser(
+        "report", help="build the policies from the raw-event archive: DuckDB locally, or Athena over S3"
+    )
+    report.add_argument(
+        "--archive-dir",
+        dest="archive_dirs",
+        type=Path,
+        action="append",
+        help=f"an archive directory (repeatable, e.g. one per collector; default: {DEFAULTS.archive_dirs[0]})",
+    )
+    report.add_argument("--athena", action="store_true", help="query the S3 archive with Athena instead")
+    report.add_argument("--database", default=DEFAULTS.database, help="Athena/Glue database (default: %(default)s)")
+    report.add_argument("--table", default=DEFAULTS.table, help="Athena/Glue table (default: %(default)s)")
+    report.add_argument("--workgroup", default=DEFAULTS.workgroup, help="Athena workgroup (default: %(default)s)")
+    add_region(report, "AWS region for Athena")
+    report.add_argument("--since", type=day, help="first UTC day to include, YYYY-MM-DD")
+    report.add_argument("--until", type=day, help="last UTC day to include, YYYY-MM-DD")
+    add_output_options(report, DEFAULTS.output)
+
+
+def run(options: ReportOptions, out: TextIO) -> int:
+    action_map = load_action_map()
+    aggregator = Aggregator(action_map, fails_only=options.output.policy.fails_only)
+    try:
+        run_query, table = _engine(options)
+        for call, count, last_ms in observed_calls(run_query, table, options.since, options.until):
+            aggregator.add(call, count, last_ms)
+    except ReportError as error:
+        log.error("%s", error)
+        return 2
+    write_results(aggregator, aggregator.stats.as_dict(), {"report_source": _engine_name(options)}, options.output)
+    out.write(
+        f"report: {aggregator.stats.calls} calls from {len(aggregator.workloads)} workloads "
+        f"-> {options.output.output_dir}/\n"
+    )
+    if options.output.explain:
+        explain.explain_output(action_map, options.output.output_dir, None, out)
+    return 0
+
+
+def _engine(options: ReportOptions) -> tuple[Runner, str]:
+    if options.athena:
+        source = AthenaSource(options.database, options.table, options.workgroup)
+        client = aws_clients(options.region, ["athena"], purpose="report --athena")["athena"]
+        return athena_runner(client, source), athena_table(source)
+    return duckdb_runner(), duckdb_source(options.archive_dirs)
+
+
+def _engine_name(options: ReportOptions) -> str:
+    return "athena" if options.athena else "duckdb"

@@ -1,0 +1,142 @@
+"""The names the collector runtime and the CDK app (`stacks/`) must agree on; both import this module.
+
+The CDK app imports nothing else from the runtime. Everything here is a plain constant or a pure
+function of one: the SDKs' CSM variables, the collector's own `CSM_COLLECTOR_*` variables, ports and
+buffers, the output files, the S3 and SSM layout, and the raw-event archive's columns and queries.
+"""
+
+from __future__ import annotations
+
+# --- what the AWS SDKs read (Client-Side Monitoring) -----------------------------------------------
+CSM_ENABLED = "AWS_CSM_ENABLED"
+CSM_HOST = "AWS_CSM_HOST"
+CSM_PORT = "AWS_CSM_PORT"
+CSM_CLIENT_ID = "AWS_CSM_CLIENT_ID"
+CSM_VARIABLES = (CSM_ENABLED, CSM_HOST, CSM_PORT, CSM_CLIENT_ID)
+
+# --- what the collector reads -----------------------------------------------------------------------
+SETTINGS_PREFIX = "CSM_COLLECTOR_"  # CSM_COLLECTOR_<FLAG>: every flag's environment variable
+SAVED_ENV = "CSM_COLLECTOR_SAVED_ENV"  # on an attached Lambda function: what `attach` replaced
+NOT_SETTINGS = frozenset({SAVED_ENV})  # CSM_COLLECTOR_* variables that are not collector settings
+
+
+def setting_variable(flag: str) -> str:
+    """The environment variable of a flag: `--s3-bucket` -> CSM_COLLECTOR_S3_BUCKET."""
+    return SETTINGS_PREFIX + flag.lstrip("-").replace("-", "_").upper()
+
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 31000  # the SDKs' default CSM port
+DEFAULT_RECEIVE_BUFFER = 32 * 1024 * 1024  # bytes requested; the EC2 boot script raises rmem_max to it
+DEFAULT_METRICS_HOST = "127.0.0.1"
+
+# --- the output directory (and the same names under the S3 prefix) --------------------------------
+POLICIES_DIR = "policies"
+MERGED_POLICY = "policy.json"
+STATS_FILE = "stats.json"
+STATE_FILE = "state.json"
+ARCHIVE_DIR = "archive"
+HISTORY_DIR = "history"
+
+# --- SSM layout under the prefix ---------------------------------------------------------------------
+POLICIES_PATH = "policies"  # <prefix>/policies/<workload>: each workload's policy (or its S3 URI)
+COLLECTOR_PATH = "collector"  # <prefix>/collector/<name>: where the collector is (the CDK app writes these)
+COLLECTOR_ADDRESS, COLLECTOR_PORT, COLLECTOR_WORKLOAD_SECURITY_GROUP = "address", "port", "workload-security-group"
+
+
+def policies_parameter_path(ssm_prefix: str) -> str:
+    return f"{ssm_prefix.rstrip('/')}/{POLICIES_PATH}"
+
+
+def collector_parameter(ssm_prefix: str, name: str) -> str:
+    return f"{ssm_prefix.rstrip('/')}/{COLLECTOR_PATH}/{name}"
+
+
+# Error codes that mean "the caller lacks a permission", whatever the service's protocol: the
+# denied outcome of a call (core.records) and of legacy archive lines (the SQL below).
+DENIED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "UnauthorizedAccess",
+        "UnauthorizedException",
+        "AuthorizationError",
+        "AuthorizationErrorException",
+        "AuthorizationFailure",
+        "Forbidden",
+        "ForbiddenException",
+        "AllAccessDisabled",
+    }
+)
+# --- Athena over the archive (the storage stack creates these; `report --athena` reads them) ---------
+ATHENA_DATABASE = "csm_collector"
+ATHENA_TABLE = "events"
+ATHENA_WORKGROUP = "csm-collector"
+
+# --- the raw-event archive: gzip JSON lines of observed calls, Hive partitions dt=YYYY-MM-DD --------
+PARTITION_COLUMN = "dt"  # the UTC day the collector received the call
+# (key in the JSON lines, Glue/Athena type). One line per observed call (core.records.ObservedCall).
+ARCHIVE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("workload", "string"),
+    ("source", "string"),
+    ("service", "string"),
+    ("operation", "string"),
+    ("region", "string"),
+    ("account", "string"),
+    ("outcome", "string"),
+    ("error_code", "string"),
+    ("denied_actions", "array<string>"),
+    ("resources", "array<string>"),
+    ("request_members", "array<string>"),
+    ("time_ms", "bigint"),
+)
+# Archives written before the records above (one CSM event per line) are still read by `report`.
+LEGACY_ARCHIVE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("ClientId", "string"),
+    ("Type", "string"),
+    ("Api", "string"),
+    ("Timestamp", "bigint"),
+    ("FinalHttpStatusCode", "int"),
+    ("FinalAwsException", "string"),
+    ("FinalAwsExceptionMessage", "string"),
+    ("FinalSdkException", "string"),
+)
+
+# SQL over the archive, shared by DuckDB (local `report`) and Athena (the saved queries the CDK app
+# creates). Identifiers are double-quoted lower case, which both engines read the same way; the
+# expressions also read legacy lines (CSM events), where `type` tells calls from attempts.
+ARCHIVE_WORKLOAD = 'coalesce("workload", "clientid", \'\')'
+ARCHIVE_OPERATION = 'coalesce("operation", "api")'
+ARCHIVE_TIME = 'coalesce("time_ms", "timestamp")'
+ARCHIVE_IS_CALL = "coalesce(\"type\", 'ApiCall') = 'ApiCall'"
+ARCHIVE_DENIED = (
+    '("outcome" = \'denied\' OR ("outcome" IS NULL AND (coalesce("finalhttpstatuscode", 0) = 403 '
+    f'OR "finalawsexception" IN ({", ".join(repr(code) for code in sorted(DENIED_CODES))}))))'
+)
+
+
+def saved_queries(source: str) -> dict[str, tuple[str, str]]:
+    """Athena saved queries over the archive: name -> (description, SQL). Engine-neutral SQL (a test
+    runs each of them with DuckDB over real archive files)."""
+    calls = f"FROM {source} WHERE {ARCHIVE_IS_CALL}"
+    workload, operation = f"{ARCHIVE_WORKLOAD} AS workload", f"{ARCHIVE_OPERATION} AS operation"
+    days = f'min("{PARTITION_COLUMN}") AS first_day, max("{PARTITION_COLUMN}") AS last_day'
+    return {
+        "csm-top-api-calls-per-workload": (
+            "The most frequent API calls of each workload",
+            f'SELECT {workload}, "service", {operation}, count(*) AS calls {calls} '
+            "GROUP BY 1, 2, 3 ORDER BY calls DESC, 1, 2, 3 LIMIT 500",
+        ),
+        "csm-denied-calls": (
+            "Calls that were denied: what each workload is missing",
+            f'SELECT {workload}, "service", {operation}, coalesce("error_code", "finalawsexception") AS error_code, '
+            f'"denied_actions", count(*) AS calls, {days} {calls} AND {ARCHIVE_DENIED} GROUP BY 1, 2, 3, 4, 5 '
+            "ORDER BY calls DESC",
+        ),
+        "csm-distinct-service-api-per-workload": (
+            "Every operation each workload called: the raw material of its policy",
+            f'SELECT {workload}, "service", {operation}, count(*) AS calls, {days} {calls} '
+            "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        ),
+    }

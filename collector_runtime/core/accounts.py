@@ -1,0 +1,29 @@
+"""The AWS account an access key id belongs to (a public, documented encoding). Pure."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+_ENCODING_PREFIXES = ("AKIA", "ASIA")  # long-term and temporary keys
+# Current-format ids set the top bit of the encoded 48 bits, so their fifth character is in the upper half
+# of the base32 alphabet; older ids (AKIAI..., AKIAJ...) do not, and carry no account.
+_CURRENT_FORMAT_FIRST = frozenset("QRSTUVWXYZ234567")
+
+
+def account_from_access_key(access_key: Any) -> str | None:
+    """The 12-digit account id encoded in a current-format AKIA/ASIA access key id, else None.
+
+    Base32 of the 16 characters after the prefix; the account is bits 46..7 of the first 6 bytes. Older
+    key ids (those starting AKIAI or AKIAJ, like AWS's documentation example) encode no account."""
+    if not isinstance(access_key, str) or len(access_key) != 20 or access_key[:4] not in _ENCODING_PREFIXES:
+        return None
+    if access_key[4] not in _CURRENT_FORMAT_FIRST:
+        return None
+    try:
+        decoded = base64.b32decode(access_key[4:])
+    except (binascii.Error, ValueError):
+        return None
+    account = (int.from_bytes(decoded[:6], "big") & 0x7FFFFFFFFF80) >> 7
+    return f"{account:012d}"

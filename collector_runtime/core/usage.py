@@ -1,0 +1,182 @@
+"""What the aggregator remembers per workload: the calls it made and the actions they need. Pure data."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from .mapping import OperationMapping
+
+OBSERVED, DEPENDENT, DENIED_MESSAGE = "observed", "dependent", "access-denied-message"
+MAPPED, PERMISSIONLESS, UNMAPPED = 0, 1, 2
+
+# Where a call was sent and what it touched: (region, account, resource ARNs); None where unknown.
+Scope = tuple[str | None, str | None, tuple[str, ...]]
+
+
+# Positions in CallUsage.row. The row is kept in the form state.json stores it (CALL_FIELDS order), so a
+# snapshot serialises the live rows as they are instead of building one per call at every flush.
+SERVICE, API, CALLS, FAILED, DENIED, FIRST_SEEN, LAST_SEEN, SCOPES, MEMBERS = range(9)
+CALL_FIELDS = ("service", "api", "calls", "failed", "denied", "first_seen_ms", "last_seen_ms", "scopes", "members")
+
+
+@dataclass(slots=True)
+class CallUsage:
+    """One operation of one workload: how often it was called and the scopes it was called in."""
+
+    mapping: OperationMapping
+    kind: int  # MAPPED, PERMISSIONLESS or UNMAPPED, decided once from the mapping
+    row: list[Any]  # [service, api, calls, failed, denied, first_seen_ms, last_seen_ms, scopes, members]
+    scope_set: set[Scope] = field(default_factory=set)  # the scopes of row[SCOPES], for membership tests
+    member_set: set[str] = field(default_factory=set)  # request members seen (names only)
+
+    @property
+    def calls(self) -> int:
+        return int(self.row[CALLS])
+
+    @property
+    def failed(self) -> int:
+        return int(self.row[FAILED])
+
+    @property
+    def denied(self) -> int:
+        return int(self.row[DENIED])
+
+    @property
+    def first_seen_ms(self) -> int | None:
+        return self.row[FIRST_SEEN]  # type: ignore[no-any-return]
+
+    @property
+    def last_seen_ms(self) -> int | None:
+        return self.row[LAST_SEEN]  # type: ignore[no-any-return]
+
+    @property
+    def scopes(self) -> list[Scope]:
+        """Where it was called, in first-seen order."""
+        return self.row[SCOPES]  # type: ignore[no-any-return]
+
+    @property
+    def members(self) -> set[str]:
+        return self.member_set
+
+    def counted(self, fails_only: bool) -> bool:
+        """Whether this operation counts towards the policy."""
+        return self.row[CALLS] > 0 and (self.row[FAILED] > 0 or not fails_only)
+
+    def add_counts(self, calls: int, failed: int, denied: int) -> None:
+        row = self.row
+        row[CALLS] += calls
+        row[FAILED] += failed
+        row[DENIED] += denied
+
+    def seen_at(self, time_ms: int, last_ms: int | None = None) -> None:
+        row, last = self.row, time_ms if last_ms is None else last_ms
+        if row[FIRST_SEEN] is None or time_ms < row[FIRST_SEEN]:
+            row[FIRST_SEEN] = time_ms
+        if row[LAST_SEEN] is None or last > row[LAST_SEEN]:
+            row[LAST_SEEN] = last
+
+    def add_scope(self, scope: Scope) -> None:
+        self.scope_set.add(scope)
+        self.row[SCOPES].append(scope)
+
+    def add_members(self, members: frozenset[str] | set[str]) -> None:
+        self.member_set |= members
+        self.row[MEMBERS] = sorted(self.member_set)
+
+
+def usage_of(mapping: OperationMapping, service: str, api: str) -> CallUsage:
+    """A new usage of the operation `service`/`api` as the source named it."""
+    kind = MAPPED if mapping.actions else (PERMISSIONLESS if mapping.mapped else UNMAPPED)
+    return CallUsage(mapping, kind, [service, api, 0, 0, 0, None, None, [], []])
+
+
+@dataclass(frozen=True, slots=True)
+class ActionOrigin:
+    """Why an action is in a workload's policy: the kind of evidence and the call that first needed it."""
+
+    kind: str  # OBSERVED, DEPENDENT or DENIED_MESSAGE
+    service: str
+    api: str
+
+    @property
+    def via(self) -> str:
+        return f"{self.service}.{self.api}"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the live view shows: a newly learned action or a call that could not be mapped."""
+
+    workload: str
+    service: str
+    api: str
+    action: str | None
+    kind: str
+
+
+@dataclass(slots=True)
+class Workload:
+    name: str
+    usage: dict[tuple[str, str], CallUsage] = field(default_factory=dict)  # (service, operation) -> usage
+    actions: dict[str, ActionOrigin] = field(default_factory=dict)
+    has_denials: bool = False  # an action came from an AccessDenied message (saves scanning at snapshots)
+    calls: int = 0  # every call of every operation
+    version: int = 0  # bumped whenever the rendered policy may change
+    revision: int = 0  # bumped at every change (counts included): the state snapshot reuses unchanged ones
+
+
+@dataclass(slots=True)
+class CallStats:
+    """The aggregator's counters (what sources count themselves, such as datagrams, is theirs)."""
+
+    calls: int = 0
+    calls_mapped: int = 0
+    calls_permissionless: int = 0
+    calls_unmapped: int = 0
+    calls_failed: int = 0
+    calls_denied: int = 0
+    unmapped: Counter[tuple[str, str]] = field(default_factory=Counter)
+    dropped: Counter[str] = field(default_factory=Counter)  # workload_limit, call_limit, resource_limit
+    notices_dropped: int = 0
+
+    def count(self, usage: CallUsage, calls: int, failed: bool, denied: bool) -> None:
+        self.calls += calls
+        if usage.kind == MAPPED and not failed:  # the common case first
+            self.calls_mapped += calls
+            return
+        if failed:
+            self.calls_failed += calls
+        if denied:
+            self.calls_denied += calls
+        if usage.kind == MAPPED:
+            self.calls_mapped += calls
+        elif usage.kind == PERMISSIONLESS:
+            self.calls_permissionless += calls
+        else:
+            self.calls_unmapped += calls
+            self.unmapped[(usage.mapping.service, usage.mapping.api)] += calls
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "calls": self.calls,
+            "calls_mapped": self.calls_mapped,
+            "calls_permissionless": self.calls_permissionless,
+            "calls_unmapped": self.calls_unmapped,
+            "calls_failed": self.calls_failed,
+            "calls_denied": self.calls_denied,
+            "calls_dropped": dict(sorted(self.dropped.items())),
+            "unmapped_calls": [{"service": s, "api": a, "calls": n} for (s, a), n in sorted(self.unmapped.items())],
+        }
+
+    def add(self, saved: dict[str, Any]) -> None:
+        """Add counters saved by `as_dict` (a restart continues the totals)."""
+        for name in _COUNTERS:
+            setattr(self, name, getattr(self, name) + int(saved.get(name, 0)))
+        self.dropped.update({str(k): int(v) for k, v in (saved.get("calls_dropped") or {}).items()})
+        for item in saved.get("unmapped_calls", []):
+            self.unmapped[(str(item["service"]), str(item["api"]))] += int(item["calls"])
+
+
+_COUNTERS = ("calls", "calls_mapped", "calls_permissionless", "calls_unmapped", "calls_failed", "calls_denied")

@@ -1,0 +1,1 @@
+"""Outputs: write what the core rendered (files, state, archive, S3/SSM, live view, metrics)."""

@@ -1,0 +1,109 @@
+"""The terminal view of what the collector is learning.
+
+New actions and unmapped calls print as lines when they first appear (batched at the refresh rate,
+never per event); a status line with the counters follows them. On a terminal the status line is
+rewritten in place; elsewhere (logs, CI) it is printed at most every `status_interval` seconds and
+only when a counter changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TextIO
+
+from ..core.aggregate import Aggregator
+from ..core.usage import DENIED_MESSAGE, DEPENDENT, Notice
+
+_CLEAR_LINE = "\r\x1b[K"
+
+
+def format_notice(notice: Notice, *, explain: bool = False, source: str | None = None) -> str:
+    via = f"{notice.service}.{notice.api}"
+    if notice.action is None:
+        return f"? {notice.workload:<24} {via:<40} not mapped to an IAM action (see stats.json)"
+    marker, note = "+", via
+    if notice.kind == DEPENDENT:
+        marker, note = "~", f"needed with {via}"
+    elif notice.kind == DENIED_MESSAGE:
+        marker, note = "!", f"named in an AccessDenied for {via}"
+    if explain and source and notice.kind not in (DEPENDENT, DENIED_MESSAGE):
+        note = f"{note} [{source}]"
+    return f"{marker} {notice.workload:<24} {notice.action:<40} {note}"
+
+
+def status_line(aggregator: Aggregator, counters: dict[str, Any], rate: float) -> str:
+    """`counters`: the pipeline's counters and the runtime figures (kernel drops, ...)."""
+    actions = sum(len(w.actions) for w in aggregator.workloads.values())
+    drops = counters.get("kernel_receive_drops")
+    return (
+        f"[csm-collector] workloads {len(aggregator.workloads)} | actions {actions} | "
+        f"datagrams {counters.get('datagrams_received', 0):,} ({rate:,.0f}/s) | calls {counters.get('calls', 0):,} | "
+        f"unmapped {len(aggregator.stats.unmapped)} | denied {counters.get('calls_denied', 0):,} | "
+        f"rejected {counters.get('events_rejected', 0):,}" + (f" | kernel drops {drops:,}" if drops is not None else "")
+    )
+
+
+class LiveView:
+    def __init__(
+        self,
+        out: TextIO,
+        *,
+        is_tty: bool,
+        explain: bool = False,
+        refresh: float = 0.5,
+        status_interval: float = 10.0,
+    ) -> None:
+        self.out = out
+        self.is_tty = is_tty
+        self.explain = explain
+        self.refresh = refresh
+        self.status_interval = status_interval
+        self._next_refresh = 0.0
+        self._next_status = 0.0
+        self._last_status = ""
+        self._last_count = 0
+        self._last_time: float | None = None
+        self._rate = 0.0
+
+    def update(self, now: float, aggregator: Aggregator, counters: dict[str, Any], *, force: bool = False) -> None:
+        if now < self._next_refresh and not force:
+            return
+        self._next_refresh = now + self.refresh
+        self._measure_rate(now, int(counters.get("datagrams_received", 0)))
+        lines = [self._format(n, aggregator) for n in aggregator.take_notices()]
+        status = status_line(aggregator, counters, self._rate)
+        if self.is_tty:
+            self._write_tty(lines, status)
+        else:
+            self._write_plain(lines, status, now, force)
+
+    def _measure_rate(self, now: float, count: int) -> None:
+        if self._last_time is not None and now > self._last_time:
+            self._rate = (count - self._last_count) / (now - self._last_time)
+        self._last_time, self._last_count = now, count
+
+    def _format(self, notice: Notice, aggregator: Aggregator) -> str:
+        source = None
+        if self.explain:
+            source = aggregator.action_map.lookup(notice.service, notice.api).source
+        return format_notice(notice, explain=self.explain, source=source)
+
+    def _write_tty(self, lines: list[str], status: str) -> None:
+        if lines:
+            self.out.write(_CLEAR_LINE + "\n".join(lines) + "\n")
+        self.out.write(_CLEAR_LINE + status)
+        self.out.flush()
+
+    def _write_plain(self, lines: list[str], status: str, now: float, force: bool) -> None:
+        for line in lines:
+            self.out.write(line + "\n")
+        due = now >= self._next_status or force
+        if due and status != self._last_status:
+            self.out.write(status + "\n")
+            self._last_status = status
+            self._next_status = now + self.status_interval
+        self.out.flush()
+
+    def close(self) -> None:
+        if self.is_tty:
+            self.out.write("\n")
+            self.out.flush()

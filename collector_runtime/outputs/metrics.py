@@ -1,0 +1,111 @@
+"""Health and metrics over HTTP on a local port: Prometheus text at /metrics, JSON at /health.
+
+Off by default (`--metrics-port`); binds 127.0.0.1 unless told otherwise. Served from a daemon
+thread that only reads counters, so it never slows intake.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+log = logging.getLogger("csm_collector")
+StatsSource = Callable[[], dict[str, Any]]
+
+_GAUGES = {
+    "datagrams_received": ("csm_collector_datagrams_received_total", "counter", "Datagrams read from the socket"),
+    "events_parsed": ("csm_collector_events_parsed_total", "counter", "Valid CSM events"),
+    "events_rejected": ("csm_collector_events_rejected_total", "counter", "Invalid or dropped events"),
+    "api_call_events": ("csm_collector_api_calls_total", "counter", "ApiCall events"),
+    "calls": ("csm_collector_calls_total", "counter", "Observed calls, from every source"),
+    "internal_errors": ("csm_collector_internal_errors_total", "counter", "Events an internal error dropped"),
+    "calls_unmapped": ("csm_collector_calls_unmapped_total", "counter", "Calls no IAM action could be found for"),
+    "calls_denied": ("csm_collector_calls_denied_total", "counter", "Calls that were denied"),
+    "kernel_receive_drops": (
+        "csm_collector_kernel_receive_drops_total",
+        "counter",
+        "Datagrams the kernel dropped: the receive buffer was full (loss)",
+    ),
+    "receive_buffer_granted": ("csm_collector_receive_buffer_bytes", "gauge", "Socket receive buffer granted"),
+    "output_files_pending": ("csm_collector_output_files_pending", "gauge", "Files not yet written (disk problems)"),
+    "previous_flush_ms": ("csm_collector_flush_milliseconds", "gauge", "Duration of the previous flush"),
+    "uptime_seconds": ("csm_collector_uptime_seconds", "gauge", "Seconds since start"),
+}
+
+
+def prometheus_text(stats: dict[str, Any]) -> str:
+    lines = []
+    for key, (name, kind, help_text) in _GAUGES.items():
+        value = stats.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", f"{name} {value}"]
+    lines += [
+        "# HELP csm_collector_workloads Workloads with a policy",
+        "# TYPE csm_collector_workloads gauge",
+        f"csm_collector_workloads {len(stats.get('workloads', {}))}",
+    ]
+    reasons = stats.get("rejected_reasons", {})
+    if reasons:
+        lines += [
+            "# HELP csm_collector_rejected_total Rejected events by reason",
+            "# TYPE csm_collector_rejected_total counter",
+        ]
+        lines += [
+            f'csm_collector_rejected_total{{reason="{reason}"}} {count}' for reason, count in sorted(reasons.items())
+        ]
+    dropped = stats.get("calls_dropped", {})
+    if dropped:
+        lines += [
+            "# HELP csm_collector_calls_dropped_total Calls dropped by the memory limits, by limit",
+            "# TYPE csm_collector_calls_dropped_total counter",
+        ]
+        lines += [f'csm_collector_calls_dropped_total{{reason="{r}"}} {n}' for r, n in sorted(dropped.items())]
+    for target, status in sorted(stats.get("publishing", {}).items()):
+        lines.append(f'csm_collector_publish_pending{{target="{target}"}} {status["pending"]}')
+        lines.append(f'csm_collector_publish_failures_total{{target="{target}"}} {status["failures"]}')
+    for key, value in sorted(stats.get("access", {}).items()):
+        lines.append(f'csm_collector_access_dropped_total{{reason="{key.removeprefix("dropped_")}"}} {value}')
+    return "\n".join(lines) + "\n"
+
+
+def health(stats: dict[str, Any]) -> dict[str, Any]:
+    publishing = stats.get("publishing", {})
+    problems = [f"{target} publishing failing" for target, status in publishing.items() if status.get("in_outage")]
+    if stats.get("output_files_pending"):
+        problems.append(f"{stats['output_files_pending']} output files not written")
+    return {
+        "status": "degraded" if problems else "ok",
+        "problems": problems,
+        "kernel_receive_drops": stats.get("kernel_receive_drops"),
+        "uptime_seconds": stats.get("uptime_seconds"),
+    }
+
+
+def serve_metrics(host: str, port: int, source: StatsSource) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/metrics":
+                body, kind = prometheus_text(source()).encode(), "text/plain; version=0.0.4"
+            elif self.path == "/health":
+                body, kind = json.dumps(health(source())).encode(), "application/json"
+            else:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return  # scrapes are not worth a log line each
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="csm-metrics", daemon=True).start()
+    log.info("metrics on http://%s:%d/metrics (health: /health)", host, server.server_address[1])
+    return server

@@ -1,0 +1,159 @@
+"""Every command's options: typed, frozen, and the one place each default is written."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..contract import (
+    ATHENA_DATABASE,
+    ATHENA_TABLE,
+    ATHENA_WORKGROUP,
+    DEFAULT_HOST,
+    DEFAULT_METRICS_HOST,
+    DEFAULT_PORT,
+    DEFAULT_RECEIVE_BUFFER,
+)
+from ..core.aggregate import Limits
+from ..core.policy import PolicyOptions
+from ..core.policy_size import MANAGED_POLICY_MAX_CHARS
+from ..core.publish_plan import PublishTargets
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """Where and how policies are written (listen, replay, report, demo)."""
+
+    output_dir: Path = Path("csm-output")
+    policy: PolicyOptions = field(default_factory=PolicyOptions)
+    max_policy_chars: int = MANAGED_POLICY_MAX_CHARS
+    explain: bool = False
+
+
+@dataclass(frozen=True)
+class ListenOptions:
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    flush_interval: float = 10.0
+    receive_buffer: int = DEFAULT_RECEIVE_BUFFER
+    quiet: bool = False
+    output: OutputOptions = field(default_factory=OutputOptions)
+    s3_bucket: str | None = None
+    s3_prefix: str = "csm-collector/"  # normalised: "" or ending in "/"
+    ssm_prefix: str | None = None  # normalised: starts with "/", no trailing "/"
+    region: str | None = None
+    publish_timeout: float = 30.0
+    ssm_rate: float = 2.0
+    archive: bool = False
+    archive_dir: Path | None = None  # None: <output-dir>/archive
+    archive_max_bytes: int = 64 * 1024 * 1024
+    archive_max_seconds: float = 300.0
+    collector_id: str | None = None  # None: the host name
+    allow_from: tuple[Network, ...] | None = None  # None: any source
+    rate_limit: float | None = None  # datagrams per second per source; None: unlimited
+    limits: Limits = field(default_factory=Limits)
+    metrics_port: int | None = None
+    metrics_host: str = DEFAULT_METRICS_HOST
+    log_format: str = "text"
+
+    @property
+    def archive_directory(self) -> Path:
+        return self.archive_dir or self.output.output_dir / "archive"
+
+    @property
+    def publish_targets(self) -> PublishTargets:
+        return PublishTargets(bucket=self.s3_bucket, prefix=self.s3_prefix, ssm_prefix=self.ssm_prefix)
+
+
+@dataclass(frozen=True)
+class ReplayOptions:
+    files: tuple[str, ...] = ()
+    quiet: bool = False
+    output: OutputOptions = field(default_factory=OutputOptions)
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    archive_dirs: tuple[Path, ...] = (Path("csm-output/archive"),)
+    athena: bool = False
+    database: str = ATHENA_DATABASE
+    table: str = ATHENA_TABLE
+    workgroup: str = ATHENA_WORKGROUP
+    region: str | None = None
+    since: str | None = None
+    until: str | None = None
+    output: OutputOptions = field(default_factory=lambda: OutputOptions(output_dir=Path("csm-report")))
+
+
+@dataclass(frozen=True)
+class CompareOptions:
+    workload: str | None = None
+    observed: Path | None = None
+    observed_s3: str | None = None
+    observed_ssm: str | None = None
+    output_dir: Path = Path("csm-output")
+    role: str | None = None
+    function: str | None = None
+    policy_file: tuple[Path, ...] = ()
+    format: str = "markdown"
+    report_file: Path | None = None
+    fail_on: tuple[str, ...] = ()
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class AttachOptions:
+    functions: tuple[str, ...] = ()
+    host: str | None = None
+    ssm_prefix: str | None = None
+    port: int | None = None  # None: from SSM with --ssm-prefix, else DEFAULT_PORT
+    client_id: str | None = None
+    dry_run: bool = False
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class DetachOptions:
+    functions: tuple[str, ...] = ()
+    dry_run: bool = False
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class ExplainOptions:
+    service: str | None = None
+    api: str | None = None
+    output_dir: Path | None = None
+    workload: str | None = None
+
+
+@dataclass(frozen=True)
+class IniOptions:
+    enable: bool = True  # set-ini; False: unset-ini
+    profile: str = "default"
+    csm_host: str | None = None
+    csm_port: int | None = None
+    csm_client_id: str | None = None
+    config_file: Path = Path("~/.aws/config")  # $AWS_CONFIG_FILE when set
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    output: OutputOptions = field(default_factory=lambda: OutputOptions(output_dir=Path("csm-demo-output")))
+
+
+Options = (
+    ListenOptions
+    | ReplayOptions
+    | ReportOptions
+    | CompareOptions
+    | AttachOptions
+    | DetachOptions
+    | ExplainOptions
+    | IniOptions
+    | DemoOptions
+)
+LISTEN, REPLAY, REPORT, DEMO = ListenOptions(), ReplayOptions(), ReportOptions(), DemoOptions()

@@ -1,0 +1,100 @@
+"""Checks and conversions of single setting values (argparse types, prefixes, networks, directories)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import ipaddress
+import os
+import re
+import socket
+from collections.abc import Mapping
+from pathlib import Path
+
+from .errors import ConfigError, StartupError
+from .options import Network
+
+
+def port_number(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is not between 0 and 65535")
+    return port
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
+    return value
+
+
+def day(text: str) -> str:
+    """A UTC day, YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day (YYYY-MM-DD)") from error
+
+
+def ip_address(text: str) -> str:
+    """An address to listen on: an IPv4 or IPv6 address (the SDKs send to IPv4)."""
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an IP address (e.g. 127.0.0.1 or 0.0.0.0)") from error
+
+
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """'10.0.0.0/16,192.168.1.5' -> networks; ConfigError names the bad entry."""
+    networks = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as error:
+            raise ConfigError(f"--allow-from: {item!r} is not an IP network: {error}") from error
+    if not networks:
+        raise ConfigError("--allow-from: no network given")
+    return tuple(networks)
+
+
+def normalise_s3_prefix(prefix: str) -> str:
+    prefix = prefix.strip("/")
+    return f"{prefix}/" if prefix else ""
+
+
+def normalise_ssm_prefix(prefix: str) -> str:
+    cleaned = "/" + prefix.strip("/")
+    if cleaned.lower().startswith(("/aws", "/ssm")) or not all(c.isalnum() or c in "/_.-" for c in cleaned):
+        raise ConfigError(f"SSM prefix {prefix!r}: use letters, digits, '/_.-', not starting with aws or ssm")
+    return cleaned
+
+
+def collector_id(given: str | None) -> str:
+    """Names this collector's archive files: the given id or the host name, as a safe file name part."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", given or socket.gethostname()) or "collector"
+
+
+def aws_config_file(environ: Mapping[str, str]) -> Path:
+    configured = environ.get("AWS_CONFIG_FILE")
+    return Path(configured).expanduser() if configured else Path("~/.aws/config").expanduser()
+
+
+def writable_directory(path: Path) -> Path:
+    """The output directory, created if needed; StartupError if it cannot be created or written."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StartupError(f"cannot create the output directory {path}: {error.strerror or error}") from error
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise StartupError(f"cannot write to the output directory {path}: permission denied")
+    return path

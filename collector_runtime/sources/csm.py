@@ -1,0 +1,317 @@
+"""CSM datagrams in, observed calls out: the Client-Side Monitoring source. Pure (no socket, no clock).
+
+A datagram is untrusted bytes from the network: anything that is not a well-formed CSM event is
+counted with a reason and dropped, never raised. Each `ApiCall` event becomes one `ObservedCall`;
+`ApiCallAttempt` events (one per HTTP attempt) carry what the call lacks — the access key (hence
+the caller's account) and the host (hence an S3 bucket) — and are paired with the call that follows
+them. Secrets never leave this module: a record is built from an allow-list of fields, and the
+access key id is reduced to its account at once (`AccessKey` and `SessionToken` are never stored).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..core.accounts import account_from_access_key
+from ..core.jsonio import DECODE_ERRORS, loads
+from ..core.records import CSM, DEFAULT_WORKLOAD, OK, ObservedCall, actions_named_in, outcome_of
+from ..core.s3 import bucket_arn, bucket_from_fqdn
+
+Record = dict[str, Any]
+API_CALL, API_CALL_ATTEMPT = "ApiCall", "ApiCallAttempt"
+MAX_DATAGRAM_BYTES = 65_535
+MAX_CLIENT_ID = 255  # the SDKs truncate ClientId to 255 characters
+MAX_NAME = 128
+MAX_PENDING_ATTEMPTS = 64  # per identity: attempts waiting for their ApiCall
+MAX_CACHED = 50_000  # access keys and host names remembered (caches: cleared when full, nothing lost)
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
+Identity = tuple[str, str, str]  # (ClientId, Service, Api) as sent
+AttemptFacts = tuple[str | None, tuple[str, ...]]  # (account, resources)
+NO_DENIALS: tuple[str, ...] = ()
+NO_MEMBERS: frozenset[str] = frozenset()
+NO_RESOURCES: tuple[str, ...] = ()
+NO_FACTS: AttemptFacts = (None, ())
+# ObservedCall(...) runs NamedTuple's Python-level __new__; building the tuple directly gives the same
+# record in half the time, which matters at one record per call on the intake path.
+_new_record = tuple.__new__
+
+
+@dataclass(slots=True)
+class CsmCounters:
+    """What the CSM source counts; kept in stats.json and state.json under these names."""
+
+    datagrams_received: int = 0
+    bytes_received: int = 0
+    events_parsed: int = 0
+    events_rejected: int = 0
+    rejected_reasons: Counter[str] = field(default_factory=Counter)
+    api_call_events: int = 0
+    api_call_attempt_events: int = 0
+
+    def reject(self, reason: str) -> None:
+        self.events_rejected += 1
+        self.rejected_reasons[reason] += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "datagrams_received": self.datagrams_received,
+            "bytes_received": self.bytes_received,
+            "events_parsed": self.events_parsed,
+            "events_rejected": self.events_rejected,
+            "rejected_reasons": dict(sorted(self.rejected_reasons.items())),
+            "api_call_events": self.api_call_events,
+            "api_call_attempt_events": self.api_call_attempt_events,
+        }
+
+    def add(self, saved: dict[str, Any]) -> None:
+        """Continue from totals saved by `as_dict` (a restart)."""
+        for name in _COUNTERS:
+            setattr(self, name, getattr(self, name) + int(saved.get(name, 0)))
+        self.rejected_reasons.update({str(k): int(v) for k, v in (saved.get("rejected_reasons") or {}).items()})
+
+
+_COUNTERS = (
+    "datagrams_received",
+    "bytes_received",
+    "events_parsed",
+    "events_rejected",
+    "api_call_events",
+    "api_call_attempt_events",
+)
+
+
+def invalid_reason(record: Record) -> str | None:
+    """None for a well-formed ApiCall/ApiCallAttempt event, else the reason to reject it."""
+    if record.get("Type") not in (API_CALL, API_CALL_ATTEMPT):
+        return "invalid_fields"
+    client_id = record.get("ClientId", "")
+    if not (is_name(record.get("Service")) and is_name(record.get("Api"))):
+        return "invalid_fields"
+    if not isinstance(client_id, str) or len(client_id) > MAX_CLIENT_ID:
+        return "invalid_fields"
+    return None
+
+
+def is_name(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_NAME and _NAME.match(value) is not None
+
+
+def integer(value: Any) -> int | None:
+    if type(value) is not int:  # bool is an int subclass: not a status or a timestamp
+        return None
+    return value if -(2**63) <= value < 2**63 else None
+
+
+def short_str(value: Any, limit: int) -> str | None:
+    if not isinstance(value, str) or not value:
+        return None
+    return value[:limit]
+
+
+class CsmDecoder:
+    """Turns CSM datagrams into observed calls, counting what it drops.
+
+    The hot path caches each validated identity (ClientId, Service, Api), so a repeated one costs a
+    JSON decode and a few dictionary operations; anything unusual takes the slow path, which validates.
+    """
+
+    def __init__(self, *, source: str = CSM, max_cached_identities: int = 200_000) -> None:
+        self.source = source
+        self.counters = CsmCounters()
+        self.max_cached_identities = max_cached_identities
+        self._identities: dict[Identity, str] = {}  # identity -> workload name
+        self._pending: dict[Identity, _Pending] = {}
+        self._accounts: dict[str, str | None] = {}  # access key id -> account
+        self._buckets: dict[tuple[str, str | None], tuple[str, ...]] = {}  # (Fqdn, Region) -> bucket ARN
+
+    def feed(self, data: bytes) -> list[ObservedCall]:
+        """One datagram in; its calls out (an attempt alone yields none)."""
+        counters = self.counters
+        counters.datagrams_received += 1
+        counters.bytes_received += len(data)
+        if b"\n" in data or not 0 < len(data) <= MAX_DATAGRAM_BYTES:
+            return self._feed_lines(data)
+        try:
+            record = loads(data)
+        except DECODE_ERRORS:
+            counters.reject("not_json")
+            return []
+        try:  # the hot path: a known identity (anything else goes to `event`, which validates)
+            identity = (record.get("ClientId", ""), record["Service"], record["Api"])
+            workload = self._identities[identity]
+        except (KeyError, TypeError, AttributeError):
+            call = self.event(record)
+            return [call] if call is not None else []
+        kind = record.get("Type")
+        if kind == API_CALL_ATTEMPT:
+            counters.events_parsed += 1
+            counters.api_call_attempt_events += 1
+            self._attempt(identity, record)
+            return []
+        if kind != API_CALL:
+            counters.reject("invalid_fields")
+            return []
+        counters.events_parsed += 1
+        counters.api_call_events += 1
+        return [self._call(identity, workload, record)]
+
+    def _feed_lines(self, data: bytes) -> list[ObservedCall]:
+        if len(data) > MAX_DATAGRAM_BYTES:
+            self.counters.reject("oversized")
+            return []
+        lines = [line for line in data.split(b"\n") if line.strip()]
+        if not lines:
+            self.counters.reject("empty")
+            return []
+        calls = []
+        for line in lines:
+            try:
+                record = loads(line)
+            except DECODE_ERRORS:
+                self.counters.reject("not_json")
+                continue
+            call = self.event(record)
+            if call is not None:
+                calls.append(call)
+        return calls
+
+    def event(self, record: Any) -> ObservedCall | None:
+        """One decoded JSON value: an ApiCall's record, or None (an attempt, or rejected and counted)."""
+        if type(record) is not dict:
+            self.counters.reject("not_an_object")
+            return None
+        try:
+            identity = (record.get("ClientId", ""), record["Service"], record["Api"])
+            workload = self._identities[identity]
+        except (KeyError, TypeError):  # a new identity, a missing or unhashable field: validate
+            reason = invalid_reason(record)
+            if reason:
+                self.counters.reject(reason)
+                return None
+            identity = (record.get("ClientId", ""), record["Service"], record["Api"])
+            workload = self._remember(identity)
+        kind = record.get("Type")
+        self.counters.events_parsed += 1
+        if kind == API_CALL:
+            self.counters.api_call_events += 1
+            return self._call(identity, workload, record)
+        if kind == API_CALL_ATTEMPT:
+            self.counters.api_call_attempt_events += 1
+            self._attempt(identity, record)
+            return None
+        self.counters.events_parsed -= 1
+        self.counters.reject("invalid_fields")
+        return None
+
+    def _remember(self, identity: Identity) -> str:
+        if len(self._identities) >= self.max_cached_identities:
+            self._identities.clear()  # caches: senders inventing names cannot grow them without bound
+            self._pending.clear()
+        workload = self._identities[identity] = identity[0] or DEFAULT_WORKLOAD
+        return workload
+
+    def _call(self, identity: Identity, workload: str, record: Record) -> ObservedCall:
+        get = record.get
+        pending = self._pending.get(identity)
+        if pending is not None and pending.buckets is None:  # the common case: not S3
+            account, resources = pending.account, NO_RESOURCES
+        else:
+            account, resources = self._paired_facts(pending, get("AttemptCount"))
+        status = get("FinalHttpStatusCode")
+        if (
+            get("FinalAwsException") is None
+            and get("FinalSdkException") is None
+            and not (type(status) is int and status >= 400)
+        ):
+            outcome, error_code, denied = OK, None, NO_DENIALS  # the common case, decided without the full checks
+        else:
+            outcome, error_code, denied = self._failure(record)
+        region = get("Region")
+        time_ms = get("Timestamp")
+        fields = (
+            workload,
+            self.source,
+            identity[1],
+            identity[2],
+            region[:32] if type(region) is str and region else None,
+            account,
+            outcome,
+            error_code,
+            denied,
+            resources,
+            NO_MEMBERS,
+            time_ms if type(time_ms) is int else None,
+        )
+        return _new_record(ObservedCall, fields)
+
+    @staticmethod
+    def _failure(record: Record) -> tuple[str, str | None, tuple[str, ...]]:
+        error_code = short_str(record.get("FinalAwsException"), MAX_NAME)
+        failed = bool(error_code or record.get("FinalSdkException"))
+        outcome = outcome_of(failed=failed, error_code=error_code, status=integer(record.get("FinalHttpStatusCode")))
+        denied = actions_named_in(short_str(record.get("FinalAwsExceptionMessage"), 2048))
+        return outcome, error_code, denied if outcome == "denied" else ()
+
+    @staticmethod
+    def _paired_facts(pending: _Pending | None, attempt_count: Any) -> AttemptFacts:
+        """What this call's attempts told: the account of the latest attempt of its identity, and for S3
+        the bucket of its own attempts (attempts come before their call, in order: botocore, the CLIs)."""
+        if pending is None:
+            return NO_FACTS
+        buckets = pending.buckets
+        if not buckets:
+            return pending.account, ()
+        resources = buckets.popleft()
+        if attempt_count is not None and attempt_count != 1:  # retries: this call's other attempts
+            for _ in range(min(integer(attempt_count) or 1, len(buckets) + 1) - 1):
+                resources = buckets.popleft()
+        return pending.account, resources
+
+    def _attempt(self, identity: Identity, record: Record) -> None:
+        get = record.get
+        pending = self._pending.get(identity)
+        if pending is None:
+            pending = self._pending[identity] = _Pending()
+        pending.account = self._account(get("AccessKey"))
+        if identity[1] == "S3":
+            if pending.buckets is None:
+                pending.buckets = deque(maxlen=MAX_PENDING_ATTEMPTS)
+            pending.buckets.append(self._bucket(get("Fqdn"), get("Region")))
+
+    def _account(self, access_key: Any) -> str | None:
+        """The account an access key id encodes (remembered per key id, in memory only, never written)."""
+        try:
+            return self._accounts[access_key]
+        except (KeyError, TypeError):
+            if type(access_key) is not str:
+                return None
+        if len(self._accounts) >= MAX_CACHED:
+            self._accounts.clear()
+        account = self._accounts[access_key] = account_from_access_key(access_key)
+        return account
+
+    def _bucket(self, fqdn: Any, region: Any) -> tuple[str, ...]:
+        """The bucket of an S3 virtual-hosted request, from the attempt's host name."""
+        key = (fqdn, region)
+        try:
+            return self._buckets[key]
+        except (KeyError, TypeError):
+            if type(fqdn) is not str:
+                return ()
+        region = region if type(region) is str else None
+        bucket = bucket_from_fqdn(fqdn[:300])
+        if len(self._buckets) >= MAX_CACHED:
+            self._buckets.clear()
+        known = self._buckets[(fqdn, region)] = (bucket_arn(bucket, region),) if bucket else ()
+        return known
+
+
+@dataclass(slots=True)
+class _Pending:
+    """Per identity: the account of its latest attempt, and (S3) the buckets of attempts not yet paired."""
+
+    account: str | None = None
+    buckets: deque[tuple[str, ...]] | None = None

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from collector_runtime.core.aggregate import Aggregator
+from collector_runtime.core.mapping import ActionMap
+from collector_runtime.core.policy import PolicyOptions, render_policy, workload_grants
+from collector_runtime.core.records import DENIED
+from collector_runtime.core.state import StateSnapshots, restore
+from tests.conftest import observed
+
+
+def snapshot(aggregator: Aggregator, counters: dict[str, object] | None = None) -> dict[str, object]:
+    return dict(json.loads(StateSnapshots().render(aggregator, counters or aggregator.stats.as_dict())))
+
+
+def test_snapshot_restores_the_same_policies(aggregator: Aggregator, action_map: ActionMap) -> None:
+    aggregator.add(observed("S3", "GetObject", region="eu-west-1", resources=("arn:aws:s3:::reports",)))
+    aggregator.add(observed("Lambda", "CreateFunction", workload="deployer", account="123456789012"))
+    aggregator.add(observed("S3", "PutObject", outcome=DENIED, denied_actions=("kms:Decrypt",)))
+    aggregator.add(observed("S3", "PutObject", request_members=frozenset({"Tagging"})))
+    saved = snapshot(aggregator)
+
+    restored = Aggregator(action_map)
+    restore(restored, saved)
+    options = PolicyOptions()
+    for name, workload in aggregator.workloads.items():
+        expected = render_policy(workload_grants(workload, action_map, options), options)
+        assert render_policy(workload_grants(restored.workloads[name], action_map, options), options) == expected
+        for key, usage in workload.usage.items():
+            again = restored.workloads[name].usage[key]
+            assert (list(again.scopes), again.members) == (list(usage.scopes), usage.members)
+    assert snapshot(restored) == saved
+
+
+def test_restore_adds_to_what_is_there_and_returns_the_counters(aggregator: Aggregator) -> None:
+    aggregator.add(observed("S3", "GetObject"))
+    counters = restore(aggregator, snapshot(aggregator, {"calls": 1, "datagrams_received": 7}))
+    assert aggregator.workloads["app"].usage[("S3", "GetObject")].calls == 2
+    assert counters["datagrams_received"] == 7 and aggregator.stats.calls == 2
+
+
+def test_unchanged_workloads_reuse_their_fragment(aggregator: Aggregator) -> None:
+    snapshots = StateSnapshots()
+    aggregator.add(observed("S3", "GetObject", workload="a"))
+    aggregator.add(observed("S3", "GetObject", workload="b"))
+    snapshots.render(aggregator, {})
+    fragments = dict(snapshots._fragments)
+    aggregator.add(observed("S3", "PutObject", workload="b"))
+    text = snapshots.render(aggregator, {})
+    assert snapshots._fragments["a"] is fragments["a"] and snapshots._fragments["b"] != fragments["b"]
+    assert json.loads(text)["workloads"]["b"]["calls"][1][:3] == ["S3", "PutObject", 1]
+
+
+def test_a_format_2_snapshot_is_read(aggregator: Aggregator) -> None:
+    """What version 0.1 wrote: no scopes, S3 buckets per operation name, calls counted as ApiCall events."""
+    legacy = {
+        "format": 2,
+        "call_fields": ["service", "api", "calls", "failed", "denied", "first_seen_ms", "last_seen_ms"],
+        "stats": {"api_call_events": 3, "datagrams_received": 6},
+        "workloads": {
+            "app": {
+                "calls": [["S3", "GetObject", 2, 0, 0, 1, 2], ["SQS", "ListQueues", 1, 1, 1, 3, 3]],
+                "denied_actions": [{"action": "kms:Decrypt", "service": "SQS", "api": "ListQueues"}],
+                "s3_buckets": {"GetObject": ["arn:aws:s3:::reports"]},
+            }
+        },
+    }
+    counters = restore(aggregator, legacy)
+    usage = aggregator.workloads["app"].usage
+    assert list(usage[("S3", "GetObject")].scopes) == [(None, None, ("arn:aws:s3:::reports",))]
+    assert list(usage[("SQS", "ListQueues")].scopes) == [(None, None, ())]
+    assert "kms:Decrypt" in aggregator.workloads["app"].actions
+    assert (aggregator.stats.calls, counters["datagrams_received"]) == (3, 6)
+
+
+def test_unknown_format_is_refused(aggregator: Aggregator) -> None:
+    with pytest.raises(ValueError, match="format"):
+        restore(aggregator, {"format": 99})

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import io
+
+from collector_runtime.outputs.live_view import LiveView
+from collector_runtime.pipeline import Pipeline
+from tests.conftest import call, datagram
+
+
+def test_live_view_prints_new_actions_once_and_a_status_line(pipeline: Pipeline) -> None:
+    out = io.StringIO()
+    view = LiveView(out, is_tty=False, refresh=0.5, status_interval=10.0)
+    pipeline.receive_datagram(
+        datagram(call("S3", "GetObject"), call("S3", "Teleport"), call("Lambda", "CreateFunction"))
+    )
+    view.update(100.0, pipeline.aggregator, {**pipeline.counters(), "kernel_receive_drops": 0})
+    text = out.getvalue()
+    assert "+ app" in text and "s3:GetObject" in text
+    assert "? app" in text and "S3.Teleport" in text
+    assert "~ app" in text and "iam:PassRole" in text
+    assert "workloads 1" in text and "kernel drops 0" in text
+    for second in range(1, 30):  # no new actions: status at most every 10 s, never per event
+        pipeline.receive_datagram(datagram(call("S3", "GetObject")))
+        view.update(100.0 + second * 0.1, pipeline.aggregator, pipeline.counters())
+    assert out.getvalue().count("s3:GetObject") == 1
+    assert out.getvalue().count("[csm-collector]") == 1
+
+
+def test_live_view_on_a_terminal_rewrites_the_status_line(pipeline: Pipeline) -> None:
+    out = io.StringIO()
+    view = LiveView(out, is_tty=True)
+    pipeline.receive_datagram(datagram(call("S3", "GetObject")))
+    view.update(1.0, pipeline.aggregator, {})
+    view.update(1.1, pipeline.aggregator, {})  # within the refresh interval: nothing
+    view.update(2.0, pipeline.aggregator, {})
+    assert out.getvalue().count("\r\x1b[K[csm-collector]") == 2

@@ -1,0 +1,65 @@
+"""Real UDP on 127.0.0.1: datagrams in, files out, flush on request, nothing lost on stop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import attempt, call, datagram
+from tests.helpers import read_json, running_collector, send, wait_for
+
+
+def test_datagrams_become_policy_files_on_flush(tmp_path: Path) -> None:
+    with running_collector(tmp_path, flush_interval=3600) as service:
+        port = service.address[1]
+        send(port, datagram(attempt("SQS", "SendMessage", "worker"), call("SQS", "SendMessage", "worker")))
+        send(port, datagram(call("S3", "ListBuckets", "")))
+        assert wait_for(lambda: service.pipeline.csm.counters.datagrams_received == 2)
+        service.request_flush()
+        assert wait_for(lambda: (read_json(tmp_path / "stats.json") or {}).get("datagrams_received") == 2)
+    worker = read_json(tmp_path / "policies" / "worker.json")
+    assert worker["Statement"][0]["Action"] == ["sqs:SendMessage"]
+    assert read_json(tmp_path / "policies" / "default.json")["Statement"][0]["Action"] == ["s3:ListAllMyBuckets"]
+    merged = read_json(tmp_path / "policy.json")
+    assert merged["Statement"][0]["Action"] == ["s3:ListAllMyBuckets", "sqs:SendMessage"]
+
+
+def test_periodic_flush(tmp_path: Path) -> None:
+    with running_collector(tmp_path, flush_interval=0.2) as service:
+        send(service.address[1], datagram(call("SNS", "Publish", "notifier")))
+        assert wait_for(lambda: (tmp_path / "policies" / "notifier.json").exists(), timeout=5)
+
+
+def test_stop_drains_everything_already_received(tmp_path: Path) -> None:
+    apis = ["GetItem", "PutItem", "Query", "Scan", "DeleteItem", "UpdateItem", "BatchGetItem", "DescribeTable"]
+    with running_collector(tmp_path, flush_interval=3600) as service:
+        port = service.address[1]
+        for i in range(2000):
+            send(port, datagram(call("DynamoDB", apis[i % len(apis)], f"client-{i % 50}")))
+    stats = read_json(tmp_path / "stats.json")
+    assert stats["datagrams_received"] == 2000
+    assert stats["api_call_events"] == 2000
+    assert len(stats["workloads"]) == 50
+    assert sorted(read_json(tmp_path / "policy.json")["Statement"][0]["Action"]) == sorted(
+        f"dynamodb:{a}" for a in apis
+    )
+
+
+def test_hostile_datagrams_are_counted_and_dropped(tmp_path: Path) -> None:
+    junk = [b"", b"\x00" * 100, b"{", b"[]", b'{"Type": "ApiCall"}', b"A" * 65000, datagram(call("S3", "Nope"))]
+    with running_collector(tmp_path, flush_interval=3600) as service:
+        send(service.address[1], *junk, datagram(call("S3", "GetObject")))
+        assert wait_for(lambda: service.pipeline.csm.counters.datagrams_received == len(junk) + 1)
+    stats = read_json(tmp_path / "stats.json")
+    assert stats["events_rejected"] == 6
+    assert stats["rejected_reasons"] == {"empty": 1, "invalid_fields": 1, "not_an_object": 1, "not_json": 3}
+    assert stats["calls_unmapped"] == 1 and stats["unmapped_calls"] == [{"service": "S3", "api": "Nope", "calls": 1}]
+    assert read_json(tmp_path / "policies" / "app.json")["Statement"][0]["Action"] == ["s3:GetObject"]
+
+
+def test_stats_report_the_receive_buffer_and_kernel_drops(tmp_path: Path) -> None:
+    with running_collector(tmp_path, flush_interval=3600, receive_buffer=1 << 20):
+        pass
+    stats = read_json(tmp_path / "stats.json")
+    assert stats["receive_buffer_requested"] == 1 << 20
+    assert stats["receive_buffer_granted"] > 0
+    assert stats["kernel_receive_drops"] == 0

@@ -1,0 +1,153 @@
+"""Settings: defaults < CSM_COLLECTOR_* environment < flags, into each command's frozen options."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import pytest
+
+from collector_runtime.settings import (
+    CompareOptions,
+    ConfigError,
+    IniOptions,
+    ListenOptions,
+    ReplayOptions,
+    ReportOptions,
+    StartupError,
+    parse_options,
+)
+
+
+def listen(argv: list[str], env: dict[str, str] | None = None) -> ListenOptions:
+    options = parse_options(["listen", *argv], env or {})
+    assert isinstance(options, ListenOptions)
+    return options
+
+
+def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    options = listen([])
+    assert (options.host, options.port, options.output.output_dir, options.flush_interval) == (
+        "127.0.0.1",
+        31000,
+        Path("csm-output"),
+        10.0,
+    )
+    assert options.output.policy.sort_alphabetical and options.output.policy.include_dependent
+    assert not options.output.policy.fails_only and not options.output.policy.force_wildcard_resource
+    assert options == ListenOptions(collector_id=options.collector_id)  # the grammar's defaults are the options'
+
+
+def test_environment_then_flags(tmp_path: Path) -> None:
+    env = {"CSM_COLLECTOR_PORT": "31005", "CSM_COLLECTOR_FAILS_ONLY": "true", "CSM_COLLECTOR_HOST": "0.0.0.0"}
+    options = listen(["--port", "31009", "--no-sort-alphabetical", "--output-dir", str(tmp_path)], env)
+    assert (options.host, options.port) == ("0.0.0.0", 31009)
+    assert options.output.policy.fails_only and not options.output.policy.sort_alphabetical
+
+
+def test_boolean_environment_can_switch_off_a_default_on_option(tmp_path: Path) -> None:
+    options = parse_options(
+        ["replay", "x.jsonl", "--output-dir", str(tmp_path)], {"CSM_COLLECTOR_DEPENDENT_ACTIONS": "no"}
+    )
+    assert isinstance(options, ReplayOptions) and not options.output.policy.include_dependent
+
+
+def test_values_are_validated_and_normalised_once(tmp_path: Path) -> None:
+    options = listen(
+        [
+            "--output-dir",
+            str(tmp_path),
+            "--s3-prefix",
+            "/a/b",
+            "--ssm-prefix",
+            "team/csm/",
+            "--allow-from",
+            "10.0.0.0/16,192.168.1.5",
+        ]
+    )
+    assert (options.s3_prefix, options.ssm_prefix) == ("a/b/", "/team/csm")
+    assert options.allow_from == (ipaddress.ip_network("10.0.0.0/16"), ipaddress.ip_network("192.168.1.5/32"))
+    assert options.collector_id and "/" not in options.collector_id
+    assert listen(["--output-dir", str(tmp_path), "--collector-id", "a b/c"]).collector_id == "a_b_c"
+
+
+def test_repeatable_flags_from_the_environment(tmp_path: Path) -> None:
+    options = parse_options(["report", "--output-dir", str(tmp_path)], {"CSM_COLLECTOR_ARCHIVE_DIR": "/data/a"})
+    assert isinstance(options, ReportOptions) and options.archive_dirs == (Path("/data/a"),)
+    options = parse_options(
+        ["compare", "--observed", "o.json", "--policy-file", "g.json"], {"CSM_COLLECTOR_FAIL_ON": "missing"}
+    )
+    assert isinstance(options, CompareOptions) and options.fail_on == ("missing",)
+
+
+def test_the_aws_config_file_comes_from_the_environment(tmp_path: Path) -> None:
+    options = parse_options(["set-ini", "--csm-port", "31001"], {"AWS_CONFIG_FILE": str(tmp_path / "config")})
+    assert options == IniOptions(enable=True, csm_port=31001, config_file=tmp_path / "config")
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"CSM_COLLECTOR_PORT": "99999"}, "CSM_COLLECTOR_PORT"),
+        ({"CSM_COLLECTOR_QUIET": "maybe"}, "true or false"),
+        ({"CSM_COLLECTOR_LOG_FORMAT": "yaml"}, "expected one of text, json"),
+        ({"CSM_COLLECTOR_PROT": "31001"}, "unknown setting CSM_COLLECTOR_PROT"),
+        ({"CSM_COLLECTOR_ALLOW_FROM": "10.0.0.0/33"}, "not an IP network"),
+        ({"CSM_COLLECTOR_SSM_PREFIX": "/aws/x"}, "SSM prefix"),
+    ],
+)
+def test_bad_environment_values_are_named(env: dict[str, str], message: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=message):
+        listen(["--output-dir", str(tmp_path)], env)
+
+
+def test_a_variable_of_another_command_is_no_error(tmp_path: Path) -> None:
+    options = parse_options(
+        ["replay", "x", "--output-dir", str(tmp_path)], {"CSM_COLLECTOR_PORT": "1", "CSM_COLLECTOR_SAVED_ENV": "{}"}
+    )
+    assert isinstance(options, ReplayOptions)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["listen", "--port", "70000"],
+        ["listen", "--flush-interval", "0"],
+        ["listen", "--host", "not-an-ip"],
+        ["replay"],
+        ["bogus"],
+    ],
+)
+def test_bad_flags_exit_with_usage_error(argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        parse_options(argv, {})
+    assert raised.value.code == 2
+
+
+def test_an_output_directory_that_cannot_be_created_stops_the_start(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(StartupError, match="cannot create the output directory"):
+        listen(["--output-dir", str(tmp_path / "file" / "out")])
+
+
+def test_the_cdk_apps_collector_environment_is_valid_listen_settings(tmp_path: Path) -> None:
+    """What both deployed collectors are given (stacks/) parses cleanly into the runtime's settings."""
+    from stacks.collector_boot import listen_command
+    from stacks.publishing import publishing_environment
+
+    env = publishing_environment(
+        bucket_name="results", s3_prefix="collector/", ssm_prefix="/csm-collector", region="eu-west-1"
+    )
+    env["CSM_COLLECTOR_PORT"] = "31001"  # the Fargate task's
+    argv = listen_command(31001).split(" -m collector_runtime ", 1)[1].split()
+    argv[argv.index("--output-dir") + 1] = str(tmp_path)
+    options = parse_options(argv, env)
+    assert isinstance(options, ListenOptions)
+    assert (options.s3_bucket, options.s3_prefix, options.ssm_prefix, options.region) == (
+        "results",
+        "collector/",
+        "/csm-collector",
+        "eu-west-1",
+    )
+    assert options.archive and options.port == 31001 and options.host == "0.0.0.0" and options.quiet
