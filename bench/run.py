@@ -7,7 +7,10 @@ minimal Python loop that only receives datagrams: the ceiling for a Python colle
   - flush time (SIGHUP to all files written) with 1M events from 1,000 workloads;
   - peak RSS after 1M and 10M events;
   - the delay from a datagram's arrival to its action appearing in the policy files.
-It prints one table and writes bench/results/latest.json (and appends to history.jsonl).
+It prints one table and writes its figures to bench/results/local/latest.json (and appends them to
+history.jsonl there; that folder is ignored by git, so a run leaves the work tree clean). With
+--save-reference it also replaces the committed bench/results/reference.json, which the README's
+figures come from: do that only in a change that means to update them.
 
 Usage: python bench/run.py [--quick] [--seconds 10] [--rates 10000,50000,100000,150000]
 """
@@ -35,7 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from workload import datagram_pool, marker
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+RESULTS = ROOT / "bench" / "results" / "local"  # ignored by git
+REFERENCE = ROOT / "bench" / "results" / "reference.json"  # committed: the README's figures
 TICK = os.sysconf("SC_CLK_TCK")
 BASELINE = """
 import signal, socket, sys
@@ -258,6 +262,7 @@ class ScaleResult:
     files_in_first_flush: int | None = None
     steady_flush_ms: float | None = None
     steady_flush_self_reported_ms: float | None = None
+    flush_baseline_ms: float | None = None
     workloads: int | None = None
 
 
@@ -296,6 +301,7 @@ def flush_times(result: ScaleResult, tmp: Path) -> None:
         _wait(stats_file.exists)
         result.first_flush_ms = round((time.perf_counter() - started) * 1000, 1)
         result.files_in_first_flush = sum(1 for _ in collector.output.rglob("*.json"))
+        result.flush_baseline_ms = write_baseline(collector.output, tmp / "flush-baseline")
         send(collector.port, pool, 100_000, 60.0, limit=100_000)
         time.sleep(0.5)
         started = time.perf_counter()
@@ -305,6 +311,23 @@ def flush_times(result: ScaleResult, tmp: Path) -> None:
         result.steady_flush_self_reported_ms = collector.counters()["stats"]["previous_flush_ms"]
     finally:
         collector.stop()
+
+
+def write_baseline(output: Path, target: Path) -> float:
+    """The floor of a first flush: a minimal loop writing the same files (same names and sizes, each via
+    a temporary file and a rename, state.json fsync'd) into an empty directory, in milliseconds."""
+    files = {p.relative_to(output): p.read_bytes() for p in output.rglob("*.json")}
+    (target / "policies").mkdir(parents=True)
+    started = time.perf_counter()
+    for relative, data in files.items():
+        path = target / relative
+        tmp = path.with_name(f".{path.name}.tmp")
+        with tmp.open("wb") as handle:
+            handle.write(data)
+            if path.name == "state.json":
+                os.fsync(handle.fileno())
+        tmp.replace(path)
+    return round((time.perf_counter() - started) * 1000, 1)
 
 
 def delay_run(samples: int, tmp: Path) -> list[float]:
@@ -377,6 +400,8 @@ def table(
         f" (collector's own timing {scale.first_flush_self_reported_ms} ms)",
         f"  steady state (after 100k more events): {scale.steady_flush_ms} ms"
         f" (collector's own timing {scale.steady_flush_self_reported_ms} ms)",
+        f"  baseline: a bare loop writing the same {scale.files_in_first_flush} files atomically: "
+        f"{scale.flush_baseline_ms} ms",
         f"peak RSS: {rss}",
         f"arrival -> action in its policy file (flush interval 1 s): {delays} ms",
     ]
@@ -390,6 +415,9 @@ def main() -> int:
     parser.add_argument("--rates", default="10000,50000,100000,150000")
     parser.add_argument("--receive-buffer", type=int, default=32 << 20)
     parser.add_argument("--events", type=int, default=10_000_000, help="events for the memory run (default 10M)")
+    parser.add_argument(
+        "--save-reference", action="store_true", help="also replace bench/results/reference.json (the README's figures)"
+    )
     args = parser.parse_args()
     seconds = 2.0 if args.quick else args.seconds
     checkpoints = [1_000_000, 2_000_000 if args.quick else args.events]
@@ -444,6 +472,9 @@ def save(
     with (RESULTS / "history.jsonl").open("a") as history:
         history.write(json.dumps(result) + "\n")
     print(f"\nresults: {RESULTS / 'latest.json'}")
+    if args.save_reference:
+        REFERENCE.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"reference updated: {REFERENCE}")
 
 
 if __name__ == "__main__":
