@@ -24,7 +24,8 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.demo-installed
 
-# The CDK CLI, exactly as pinned in package-lock.json (the infra tests run `cdk synth` with it).
+# The CDK CLI and the IAM policy evaluator of tests/oracle, exactly as pinned in package-lock.json (the infra
+# tests run `cdk synth` with the one, the oracle tests evaluate policies with the other).
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@

@@ -44,7 +44,7 @@ def app_command() -> list[str]:
 
 def test_the_cli_is_the_pinned_version() -> None:
     assert CDK.exists(), "node_modules/.bin/cdk is missing: run `npm ci` (make test does)"
-    assert json.loads((REPO_ROOT / "package.json").read_text())["devDependencies"] == {"aws-cdk": CDK_CLI_VERSION}
+    assert json.loads((REPO_ROOT / "package.json").read_text())["devDependencies"]["aws-cdk"] == CDK_CLI_VERSION
     lock = json.loads((REPO_ROOT / "package-lock.json").read_text())
     assert lock["packages"]["node_modules/aws-cdk"]["version"] == CDK_CLI_VERSION
     version = subprocess.run([str(CDK), "--version"], capture_output=True, text=True, check=True).stdout
