@@ -62,12 +62,9 @@ class Ec2Collector(Construct):
                 "WriteLogs": write_logs_policy(self.log_group),
             },
         )
-        environment = {
-            **publishing_environment(
-                bucket_name=bucket.bucket_name, s3_prefix=s3_prefix, ssm_prefix=ssm_prefix, region=cdk.Aws.REGION
-            ),
-            "AWS_REGION": cdk.Aws.REGION,
-        }
+        environment = collector_environment(
+            bucket_name=bucket.bucket_name, s3_prefix=s3_prefix, ssm_prefix=ssm_prefix, region=cdk.Aws.REGION
+        )
         self.instance = ec2.Instance(
             self,
             "Instance",
@@ -106,6 +103,14 @@ class Ec2Collector(Construct):
             "The collector is torn down with `cdk destroy`, which termination protection would block; results "
             "meant to outlive it belong in the retained S3 bucket",
         )
+
+
+def collector_environment(*, bucket_name: str, s3_prefix: str, ssm_prefix: str, region: str) -> dict[str, str]:
+    """The unit's `Environment=` settings: where to publish, and the region."""
+    return {
+        **publishing_environment(bucket_name=bucket_name, s3_prefix=s3_prefix, ssm_prefix=ssm_prefix, region=region),
+        "AWS_REGION": region,
+    }
 
 
 def session_manager_policy() -> iam.PolicyDocument:
