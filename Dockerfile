@@ -7,11 +7,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
+# The same pinned runtime requirements the EC2 bundle vendors (boto3, orjson and their closure), then the
+# collector itself; both with --no-deps, so nothing unpinned gets in.
+COPY collector-requirements.txt /tmp/csm-collector/
+RUN pip install --no-deps --requirement /tmp/csm-collector/collector-requirements.txt
 COPY pyproject.toml /tmp/csm-collector/
 COPY collector_runtime /tmp/csm-collector/collector_runtime
 # pyproject.toml names README.md as the long description; an empty one keeps docs out of the image hash.
 RUN touch /tmp/csm-collector/README.md \
-    && pip install '/tmp/csm-collector[fast,aws]' \
+    && pip install --no-deps /tmp/csm-collector \
     && rm -rf /tmp/csm-collector \
     && useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin csm-collector \
     && install -d -o csm-collector -g csm-collector -m 0750 /var/lib/csm-collector

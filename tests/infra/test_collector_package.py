@@ -68,6 +68,14 @@ def test_the_pinned_requirements_are_a_closed_set() -> None:
             assert dependency in pinned, f"{name} needs {dependency}, which {REQUIREMENTS_FILE} does not pin"
 
 
+def test_the_dockerfile_installs_the_same_file_without_resolving_anything_else() -> None:
+    dockerfile = (REPO_ROOT / "Dockerfile").read_text()
+    assert f"COPY {REQUIREMENTS_FILE} /tmp/csm-collector/" in dockerfile
+    assert f"pip install --no-deps --requirement /tmp/csm-collector/{REQUIREMENTS_FILE}" in dockerfile
+    assert "pip install --no-deps /tmp/csm-collector " in dockerfile
+    assert f"!{REQUIREMENTS_FILE}" in (REPO_ROOT / ".dockerignore").read_text().splitlines()
+
+
 def test_without_a_package_index_the_bundle_is_refused_with_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(BundlingError) as refused:
         bundle_collector_package(REPO_ROOT, tmp_path / "bundle", pip_options=no_index(tmp_path))
