@@ -74,7 +74,7 @@ def test_it_sits_in_a_private_subnet(ec2: SynthesizedApp) -> None:
 def test_the_user_data_runs_the_collector_under_systemd_at_every_boot(ec2: SynthesizedApp) -> None:
     text = user_data(ec2)
     assert "cloud_final_modules:\n- [scripts-user, always]" in text
-    assert "dnf install -y python3.11 amazon-cloudwatch-agent" in text
+    assert "dnf install -y python3.11 amazon-cloudwatch-agent && break" in text
     assert (
         "ExecStart=/usr/bin/python3.11 -m collector_runtime listen --host 0.0.0.0 --port 31000 "
         "--output-dir /var/lib/csm-collector --quiet"
