@@ -36,6 +36,11 @@ def fargate_endpoints(variants: Variants) -> SynthesizedApp:
 
 
 @pytest.fixture(scope="session")
+def ec2_endpoints(variants: Variants) -> SynthesizedApp:
+    return variants.get("ec2-endpoints")
+
+
+@pytest.fixture(scope="session")
 def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The collector's pinned requirements as arm64 wheels: fetched once per session from the package index,
     so every bundle below is built from it offline (`--no-index`)."""

@@ -58,6 +58,7 @@ EXPECTED_ACKNOWLEDGMENTS = {
     "fargate": COMMON | DEFAULT_PUBLISHING | instance_findings(NAT_INSTANCE) | FARGATE_COLLECTOR,
     "ec2-custom": COMMON | publishing("team/csm/", "/team/csm") | EC2_COLLECTOR,
     "fargate-endpoints": COMMON | DEFAULT_PUBLISHING | FARGATE_COLLECTOR,
+    "ec2-endpoints": COMMON | DEFAULT_PUBLISHING | EC2_COLLECTOR,
 }
 
 
