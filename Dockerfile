@@ -24,6 +24,12 @@ USER 10001:10001
 WORKDIR /var/lib/csm-collector
 EXPOSE 31000/udp
 
+# Healthy while the collector answers /health on the container's loopback (--metrics-port binds 127.0.0.1):
+# it does once it listens and has set up publishing. The task definition runs the same check.
+ENV CSM_COLLECTOR_METRICS_PORT=9100
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ['CSM_COLLECTOR_METRICS_PORT'], timeout=3)"]
+
 # The port comes from CSM_COLLECTOR_PORT (set by the task definition); flags here would override it.
 ENTRYPOINT ["csm-collector"]
 CMD ["listen", "--host", "0.0.0.0", "--output-dir", "/var/lib/csm-collector", "--quiet"]

@@ -1,6 +1,13 @@
 """The Fargate collector: one ARM64 task built from the repo's Dockerfile (at deploy time, on the deploying
 machine), logs in CloudWatch, ECS Exec for access, and a stable DNS name from a Cloud Map private namespace
-that follows the task when it is replaced."""
+that follows the task when it is replaced.
+
+A container health check asks the collector's own `/health` endpoint (served on the task's loopback only):
+it answers once the collector has bound its UDP port and set up publishing, and not at all when it exited.
+A task that never gets healthy is stopped, and the deployment circuit breaker fails the deploy and rolls the
+service back. Deployments stop the old task before starting the new one (minimum 0 %, maximum 100 %): one
+writer of the policies and state in S3/SSM at a time, at the price of a short collection gap.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +32,14 @@ SERVICE_HOST = "collector"
 CONTAINER_NAME = "collector"
 TASK_CPU = 256
 TASK_MEMORY_MIB = 512
+HEALTH_PORT = 9100  # the collector's --metrics-port, bound to 127.0.0.1: reachable from inside the task only
+# Exits 0 when /health answers, 1 (connection refused, timeout, HTTP error) otherwise. The Dockerfile's
+# HEALTHCHECK runs the same command (tests/infra/test_fargate_collector.py keeps them equal).
+HEALTH_PROBE = (
+    "import os, urllib.request; "
+    "urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ['CSM_COLLECTOR_METRICS_PORT'], timeout=3)"
+)
+HEALTH_COMMAND = ("python", "-c", HEALTH_PROBE)
 
 
 class FargateCollector(Construct):
@@ -83,7 +98,7 @@ class FargateCollector(Construct):
             desired_count=1,
             min_healthy_percent=100,
             max_healthy_percent=200,
-            circuit_breaker=ecs.DeploymentCircuitBreaker(rollback=True),
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
             vpc_subnets=subnets,
             security_groups=[security_group],
             assign_public_ip=False,
@@ -105,8 +120,20 @@ class FargateCollector(Construct):
         return self.task_definition.add_container(
             CONTAINER_NAME,
             image=ecs.ContainerImage.from_asset(str(repo_root), platform=ecr_assets.Platform.LINUX_ARM64),
-            environment={"CSM_COLLECTOR_PORT": str(port), "AWS_REGION": cdk.Aws.REGION, **environment},
+            environment={
+                "CSM_COLLECTOR_PORT": str(port),
+                "CSM_COLLECTOR_METRICS_PORT": str(HEALTH_PORT),
+                "AWS_REGION": cdk.Aws.REGION,
+                **environment,
+            },
             port_mappings=[ecs.PortMapping(container_port=port, protocol=ecs.Protocol.UDP)],
+            health_check=ecs.HealthCheck(
+                command=["CMD", *HEALTH_COMMAND],
+                interval=cdk.Duration.seconds(10),
+                timeout=cdk.Duration.seconds(5),
+                retries=3,
+                start_period=cdk.Duration.seconds(30),
+            ),
             logging=ecs.LogDrivers.aws_logs(stream_prefix="collector", log_group=log_group),
             linux_parameters=ecs.LinuxParameters(self, "LinuxParameters", init_process_enabled=True),
             essential=True,
@@ -127,7 +154,8 @@ class FargateCollector(Construct):
         acknowledge(
             self.task_definition,
             "AwsSolutions-ECS2",
-            "The environment holds non-secret settings only: port, bucket name, S3 and SSM prefixes, region",
+            "The environment holds non-secret settings only: the CSM and health ports, bucket name, S3 and SSM "
+            "prefixes, the archive switch, region",
         )
         acknowledge(
             self.cluster,
