@@ -23,6 +23,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct
 
+from collector_runtime.settings import DEFAULT_PUBLISH_TIMEOUT
+
 from .collector_package import REPO_ROOT
 from .nag import acknowledge
 from .publishing import publishing_environment
@@ -40,6 +42,8 @@ HEALTH_PROBE = (
     "urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ['CSM_COLLECTOR_METRICS_PORT'], timeout=3)"
 )
 HEALTH_COMMAND = ("python", "-c", HEALTH_PROBE)
+# The final flush and publish after SIGTERM may take the collector's publish timeout; then SIGKILL.
+STOP_TIMEOUT = cdk.Duration.seconds(int(DEFAULT_PUBLISH_TIMEOUT) + 30)
 
 
 class FargateCollector(Construct):
@@ -96,8 +100,8 @@ class FargateCollector(Construct):
             cluster=self.cluster,
             task_definition=self.task_definition,
             desired_count=1,
-            min_healthy_percent=100,
-            max_healthy_percent=200,
+            min_healthy_percent=0,
+            max_healthy_percent=100,
             circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
             vpc_subnets=subnets,
             security_groups=[security_group],
@@ -134,6 +138,7 @@ class FargateCollector(Construct):
                 retries=3,
                 start_period=cdk.Duration.seconds(30),
             ),
+            stop_timeout=STOP_TIMEOUT,
             logging=ecs.LogDrivers.aws_logs(stream_prefix="collector", log_group=log_group),
             linux_parameters=ecs.LinuxParameters(self, "LinuxParameters", init_process_enabled=True),
             essential=True,

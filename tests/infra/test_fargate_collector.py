@@ -210,3 +210,12 @@ def test_a_task_that_never_gets_healthy_rolls_the_deployment_back(fargate: Synth
             )
         },
     )
+
+
+def test_one_writer_at_a_time_the_old_task_stops_before_the_new_one_starts(fargate: SynthesizedApp) -> None:
+    _, service = fargate.only_resource(COLLECTOR_STACK, "AWS::ECS::Service")
+    configuration = service["Properties"]["DeploymentConfiguration"]
+    assert (configuration["MinimumHealthyPercent"], configuration["MaximumPercent"]) == (0, 100)
+    assert service["Properties"]["DesiredCount"] == 1
+    # time for the final flush and publish after SIGTERM (the collector's 30 s publish timeout) before SIGKILL
+    assert container(fargate)["StopTimeout"] == 60
