@@ -98,8 +98,9 @@ class Ec2Collector(Construct):
         acknowledge(
             role,
             "AwsSolutions-IAM5[Resource::*]",
-            "Session Manager's ssm:UpdateInstanceInformation and ssmmessages channel actions support no "
-            "resource-level permissions",
+            "Session Manager's agent: the ssmmessages channel actions support no resource-level permissions; "
+            "ssm:UpdateInstanceInformation could name only this instance, which its own role cannot (the instance "
+            "depends on the role), so it keeps * as in AWS's minimal Session Manager instance policy",
         )
         accept_image_resolved_at_launch(self.instance)
         acknowledge(

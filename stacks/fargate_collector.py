@@ -165,5 +165,6 @@ class FargateCollector(Construct):
         acknowledge(
             self.cluster,
             "AwsSolutions-ECS4",
-            "One task: Container Insights would cost more than the task; CPU/memory metrics and logs remain",
+            "One service with one task: ECS's free service CPU and memory metrics and the task's logs remain; "
+            "Container Insights would add per-metric CloudWatch charges for task-level detail one task does not need",
         )
