@@ -7,11 +7,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
+# The same pinned runtime requirements the EC2 bundle vendors (boto3, orjson and their closure), then the
+# collector itself; both with --no-deps, so nothing unpinned gets in.
+COPY collector-requirements.txt /tmp/csm-collector/
+RUN pip install --no-deps --requirement /tmp/csm-collector/collector-requirements.txt
 COPY pyproject.toml /tmp/csm-collector/
 COPY collector_runtime /tmp/csm-collector/collector_runtime
 # pyproject.toml names README.md as the long description; an empty one keeps docs out of the image hash.
 RUN touch /tmp/csm-collector/README.md \
-    && pip install '/tmp/csm-collector[fast,aws]' \
+    && pip install --no-deps /tmp/csm-collector \
     && rm -rf /tmp/csm-collector \
     && useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin csm-collector \
     && install -d -o csm-collector -g csm-collector -m 0750 /var/lib/csm-collector
@@ -19,6 +23,12 @@ RUN touch /tmp/csm-collector/README.md \
 USER 10001:10001
 WORKDIR /var/lib/csm-collector
 EXPOSE 31000/udp
+
+# Healthy while the collector answers /health on the container's loopback (--metrics-port binds 127.0.0.1):
+# it does once it listens and has set up publishing. The task definition runs the same check.
+ENV CSM_COLLECTOR_METRICS_PORT=9100
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ['CSM_COLLECTOR_METRICS_PORT'], timeout=3)"]
 
 # The port comes from CSM_COLLECTOR_PORT (set by the task definition); flags here would override it.
 ENTRYPOINT ["csm-collector"]

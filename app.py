@@ -9,6 +9,7 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from stacks.app_builder import build_stacks
+from stacks.collector_package import BundlingError
 from stacks.config import ConfigError, config_from_context
 
 
@@ -18,7 +19,10 @@ def main() -> None:
         config = config_from_context(app.node)
     except ConfigError as error:
         sys.exit(f"csm-collector CDK app: bad context setting: {error}")
-    build_stacks(app, config)
+    try:
+        build_stacks(app, config)
+    except BundlingError as error:
+        sys.exit(f"csm-collector CDK app: {error}")
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     app.synth()
 

@@ -40,7 +40,7 @@ class ArchiveAnalytics(Construct):
             ),
         )
         table = glue.CfnTable(self, "Events", catalog_id=account, database_name=DATABASE, table_input=_table(location))
-        table.add_dependency(database)
+        table.add_resource_dependency(database)
         self.workgroup = athena.CfnWorkGroup(
             self,
             "WorkGroup",
@@ -68,8 +68,8 @@ class ArchiveAnalytics(Construct):
                 work_group=WORKGROUP,
                 query_string=sql,
             )
-            query.add_dependency(self.workgroup)
-            query.add_dependency(table)
+            query.add_resource_dependency(self.workgroup)
+            query.add_resource_dependency(table)
 
 
 def _table(location: str) -> glue.CfnTable.TableInputProperty:

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 
 from collector_runtime.contract import DEFAULT_RECEIVE_BUFFER
 
+from .instances import dnf_install_commands
+
 INSTALL_DIR = "/opt/csm-collector"
 STATE_DIR = "/var/lib/csm-collector"
 LOG_DIR = "/var/log/csm-collector"
@@ -103,7 +105,7 @@ def boot_commands(*, package_zip: str, port: int, environment: Mapping[str, str]
         # Let the unprivileged collector have the receive buffer it asks for (bursts without loss).
         write_file(SYSCTL_PATH, f"net.core.rmem_max = {RECEIVE_BUFFER_MAX}\n"),
         f"sysctl -p {SYSCTL_PATH}",
-        f"dnf install -y {' '.join(PACKAGES)}",
+        *dnf_install_commands(PACKAGES),
         f"id -u {SERVICE_USER} >/dev/null 2>&1 || "
         f"useradd --system --no-create-home --home-dir /nonexistent --shell /sbin/nologin {SERVICE_USER}",
         f"rm -rf {staging}",

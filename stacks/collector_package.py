@@ -1,13 +1,16 @@
 """The collector package as a CDK file asset for the EC2 collector, bundled on this machine (no Docker).
 
-The asset holds `collector_runtime/` and `pyproject.toml`, plus boto3 and orjson built for CPython 3.11 on
-arm64 in `vendor/` (AL2023 ships Python module RPMs only for its own Python 3.9). Without a package index
-the bundle is shipped without `vendor/`: the collector still runs (stdlib only), but cannot publish to
-S3/SSM until the next deploy from a machine that can reach PyPI. Synth never fails for lack of network.
+The asset holds `collector_runtime/` and `pyproject.toml`, plus the pinned runtime requirements
+(`collector-requirements.txt`: boto3 and orjson with their closure) built for CPython 3.11 on arm64 in
+`vendor/` (AL2023 ships Python module RPMs only for its own Python 3.9). The EC2 collector always publishes
+to S3/SSM, and `listen` exits at start without boto3, so a bundle without its dependencies cannot run:
+when pip cannot fetch them (no package index), the synth fails with one message saying why and what to do.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
+import re
 import shutil
 import subprocess
 import sys
@@ -23,17 +26,8 @@ from constructs import Construct
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = "collector_runtime"
 VENDOR_DIR = "vendor"
-# Exactly the `aws` and `fast` extras' runtime closure, pinned so the bundle (and its asset hash) is stable.
-VENDORED_REQUIREMENTS = (
-    "boto3==1.44.5",
-    "botocore==1.44.5",
-    "s3transfer==0.19.3",
-    "jmespath==1.1.0",
-    "python-dateutil==2.9.0.post0",
-    "six==1.17.0",
-    "urllib3==2.8.0",
-    "orjson==3.13.0",
-)
+# Read by the bundler below and by the Dockerfile (`pip install --no-deps -r`): one list for both collectors.
+REQUIREMENTS_FILE = "collector-requirements.txt"
 TARGET_PLATFORM = (
     "--platform=manylinux2014_aarch64",
     "--implementation=cp",
@@ -46,12 +40,24 @@ DEFAULT_PIP = (sys.executable, "-m", "pip")
 UNUSED_BUNDLING_IMAGE = "public.ecr.aws/docker/library/python:3.11-slim"
 
 
+class BundlingError(RuntimeError):
+    """The EC2 collector's bundle cannot be built as a collector that runs; the message says what to do."""
+
+
+def runtime_requirements(repo_root: Path = REPO_ROOT) -> tuple[str, ...]:
+    """The pinned `name==version` lines of the requirements file, in order."""
+    lines = (line.split("#", 1)[0].strip() for line in (repo_root / REQUIREMENTS_FILE).read_text().splitlines())
+    return tuple(line for line in lines if line)
+
+
 def bundle_collector_package(
     repo_root: Path, output_dir: Path, *, pip: Sequence[str] = DEFAULT_PIP, pip_options: Sequence[str] = ()
-) -> bool:
-    """Write the bundle into `output_dir`; True if the dependencies were vendored, False if shipped without."""
+) -> None:
+    """Write the bundle into `output_dir`, dependencies vendored; raise BundlingError when they cannot be."""
     copy_package(repo_root, output_dir)
-    return vendor_dependencies(output_dir / VENDOR_DIR, pip=pip, pip_options=pip_options)
+    target = output_dir / VENDOR_DIR
+    vendor_dependencies(repo_root, target, pip=pip, pip_options=pip_options)
+    check_vendored(target, runtime_requirements(repo_root))
 
 
 def copy_package(repo_root: Path, output_dir: Path) -> None:
@@ -64,7 +70,9 @@ def copy_package(repo_root: Path, output_dir: Path) -> None:
     shutil.copy2(repo_root / "pyproject.toml", output_dir / "pyproject.toml")
 
 
-def pip_install_command(target: Path, *, pip: Sequence[str], pip_options: Sequence[str]) -> list[str]:
+def pip_install_command(
+    requirements_file: Path, target: Path, *, pip: Sequence[str], pip_options: Sequence[str]
+) -> list[str]:
     return [
         *pip,
         "install",
@@ -79,30 +87,42 @@ def pip_install_command(target: Path, *, pip: Sequence[str], pip_options: Sequen
         f"--target={target}",
         *TARGET_PLATFORM,
         *pip_options,
-        *VENDORED_REQUIREMENTS,
+        f"--requirement={requirements_file}",
     ]
 
 
-def vendor_dependencies(target: Path, *, pip: Sequence[str], pip_options: Sequence[str]) -> bool:
-    command = pip_install_command(target, pip=pip, pip_options=pip_options)
+def vendor_dependencies(repo_root: Path, target: Path, *, pip: Sequence[str], pip_options: Sequence[str]) -> None:
+    command = pip_install_command(repo_root / REQUIREMENTS_FILE, target, pip=pip, pip_options=pip_options)
     try:
         completed = subprocess.run(command, capture_output=True, text=True, timeout=PIP_TIMEOUT_SECONDS, check=False)
     except (OSError, subprocess.TimeoutExpired) as error:
-        return _ship_without_dependencies(target, str(error))
+        raise BundlingError(cannot_vendor_message(str(error))) from None
     if completed.returncode != 0:
-        return _ship_without_dependencies(target, _last_line(completed.stderr) or f"exit status {completed.returncode}")
-    return True
+        raise BundlingError(cannot_vendor_message(_last_line(completed.stderr) or f"exit {completed.returncode}"))
 
 
-def _ship_without_dependencies(target: Path, why: str) -> bool:
-    shutil.rmtree(target, ignore_errors=True)
-    print(
-        f"WARNING csm-collector: could not vendor boto3/orjson for the EC2 collector ({why}); shipping the "
-        "collector without them: it runs, but cannot publish to S3/SSM until you deploy from a machine "
-        "that reaches PyPI.",
-        file=sys.stderr,
+def check_vendored(target: Path, requirements: Sequence[str]) -> None:
+    """Every pinned distribution is in `vendor/` at its pinned version (pip can exit 0 having installed less)."""
+    found = {
+        _canonical(dist.metadata["Name"]): dist.version for dist in importlib.metadata.distributions(path=[str(target)])
+    }
+    missing = [line for line in requirements if found.get(_canonical(line.split("==")[0])) != line.split("==")[1]]
+    if missing:
+        raise BundlingError(cannot_vendor_message(f"not installed: {', '.join(missing)}"))
+
+
+def cannot_vendor_message(why: str) -> str:
+    return (
+        "cannot build the EC2 collector's package: pip could not install its pinned dependencies "
+        f"({REQUIREMENTS_FILE}: boto3, orjson and their closure, for Python 3.11 on arm64): {why}. "
+        "The collector publishes to S3 and SSM and cannot start without boto3, so the synth stops instead of "
+        "shipping a collector that would crash-loop. Make PyPI reachable from this machine (for pip: "
+        "HTTPS_PROXY, or PIP_INDEX_URL for a mirror) and run the command again."
     )
-    return False
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _last_line(text: str) -> str:
@@ -112,35 +132,54 @@ def _last_line(text: str) -> str:
 
 @jsii.implements(cdk.ILocalBundling)
 class LocalCollectorBundler:
-    """CDK's local-bundling hook: always bundles here, so Docker is never needed."""
+    """CDK's local-bundling hook: always bundles here, so Docker is never needed. A failure is kept in
+    `failure` (the jsii bridge turns the exception into a generic error on its way back)."""
 
     def __init__(self, repo_root: Path, *, pip: Sequence[str] = DEFAULT_PIP, pip_options: Sequence[str] = ()) -> None:
         self.repo_root = repo_root
         self.pip = tuple(pip)
         self.pip_options = tuple(pip_options)
-        self.vendored: bool | None = None  # None until CDK asks for the bundle
+        self.failure: str | None = None
 
     def try_bundle(self, output_dir: str, options: object = None) -> bool:
-        self.vendored = bundle_collector_package(
-            self.repo_root, Path(output_dir), pip=self.pip, pip_options=self.pip_options
-        )
+        try:
+            bundle_collector_package(self.repo_root, Path(output_dir), pip=self.pip, pip_options=self.pip_options)
+        except BundlingError as error:
+            self.failure = str(error)
+            raise
         return True
 
 
 class CollectorPackage(Construct):
-    """`asset` is the zipped bundle; its hash is the hash of the bundle, so any change to it redeploys."""
+    """`asset` is the zipped bundle; its hash is the hash of the bundle, so any change to it redeploys.
 
-    def __init__(self, scope: Construct, construct_id: str, *, repo_root: Path = REPO_ROOT) -> None:
+    CDK bundles when the asset is created, for the stacks being synthesized (`cdk deploy OtherStack` skips
+    it); a bundle that cannot be built raises BundlingError here.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        repo_root: Path = REPO_ROOT,
+        bundler: LocalCollectorBundler | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
-        self.bundler = LocalCollectorBundler(repo_root)
-        self.asset = s3_assets.Asset(
-            self,
-            "Asset",
-            path=str(repo_root / PACKAGE_DIR),
-            asset_hash_type=cdk.AssetHashType.OUTPUT,
-            bundling=cdk.BundlingOptions(
-                image=cdk.DockerImage.from_registry(UNUSED_BUNDLING_IMAGE),
-                # @jsii.implements registers the interface at runtime; mypy cannot see that.
-                local=cast(cdk.ILocalBundling, self.bundler),
-            ),
-        )
+        self.bundler = bundler or LocalCollectorBundler(repo_root)
+        try:
+            self.asset = s3_assets.Asset(
+                self,
+                "Asset",
+                path=str(repo_root / PACKAGE_DIR),
+                asset_hash_type=cdk.AssetHashType.OUTPUT,
+                bundling=cdk.BundlingOptions(
+                    image=cdk.DockerImage.from_registry(UNUSED_BUNDLING_IMAGE),
+                    # @jsii.implements registers the interface at runtime; mypy cannot see that.
+                    local=cast(cdk.ILocalBundling, self.bundler),
+                ),
+            )
+        except RuntimeError:
+            if self.bundler.failure:
+                raise BundlingError(self.bundler.failure) from None
+            raise

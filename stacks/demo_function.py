@@ -104,7 +104,10 @@ class DemoFunction(Construct):
         acknowledge(
             role,
             "AwsSolutions-IAM5[Resource::*]",
-            "Lambda in a VPC: the ec2 network-interface actions Lambda needs support no resource-level permissions",
+            "Lambda in a VPC manages the function's network interfaces with this role: ec2:DescribeNetworkInterfaces "
+            "and ec2:DescribeSubnets support no resource-level permissions, and the create, delete and assign "
+            "actions keep * as in AWS's AWSLambdaVPCAccessExecutionRole (the interfaces do not exist before Lambda "
+            "creates them)",
         )
         acknowledge(
             self.function,

@@ -1,6 +1,7 @@
 """The EC2 collector: a small Graviton instance in a private subnet running `csm-collector listen` under
 systemd, reachable only through Session Manager (no SSH port, no key pair), IMDSv2 only, encrypted volume,
-logs shipped to CloudWatch by the CloudWatch agent, and a role allowing exactly what it does."""
+logs shipped to CloudWatch by the CloudWatch agent, a role allowing exactly what it does, and a deploy that
+waits until the collector listens (collector_ready.py)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from . import collector_boot
+from . import boot_signal, collector_boot
 from .collector_package import CollectorPackage
+from .collector_ready import URL_PLACEHOLDER, CollectorReadiness
 from .instances import al2023_arm64_image, encrypted_root_volume, standard_cpu_credits
-from .nag import accept_image_resolved_at_launch, acknowledge
+from .nag import accept_image_resolved_at_launch, acknowledge, cfn_resource
 from .publishing import publishing_environment
 
 SESSION_MANAGER_ACTIONS = (
@@ -62,12 +64,16 @@ class Ec2Collector(Construct):
                 "WriteLogs": write_logs_policy(self.log_group),
             },
         )
-        environment = {
-            **publishing_environment(
-                bucket_name=bucket.bucket_name, s3_prefix=s3_prefix, ssm_prefix=ssm_prefix, region=cdk.Aws.REGION
-            ),
-            "AWS_REGION": cdk.Aws.REGION,
-        }
+        environment = collector_environment(
+            bucket_name=bucket.bucket_name, s3_prefix=s3_prefix, ssm_prefix=ssm_prefix, region=cdk.Aws.REGION
+        )
+
+        def user_data(signal_url: str) -> ec2.UserData:
+            return boot_user_data(
+                package.asset, port=port, environment=environment, log_group=self.log_group, signal_url=signal_url
+            )
+
+        self.readiness = CollectorReadiness(self, "Ready")
         self.instance = ec2.Instance(
             self,
             "Instance",
@@ -81,9 +87,10 @@ class Ec2Collector(Construct):
             associate_public_ip_address=False,
             credit_specification=standard_cpu_credits(instance_type),
             block_devices=[encrypted_root_volume()],
-            user_data=boot_user_data(package.asset, port=port, environment=environment, log_group=self.log_group),
+            user_data=user_data(self.readiness.url),
             user_data_causes_replacement=False,
         )
+        self.readiness.wait_for(cfn_resource(self.instance), renamed_after=lambda: user_data(URL_PLACEHOLDER).render())
         self.address = self.instance.instance_private_ip
         self._acknowledge(role)
 
@@ -91,8 +98,9 @@ class Ec2Collector(Construct):
         acknowledge(
             role,
             "AwsSolutions-IAM5[Resource::*]",
-            "Session Manager's ssm:UpdateInstanceInformation and ssmmessages channel actions support no "
-            "resource-level permissions",
+            "Session Manager's agent: the ssmmessages channel actions support no resource-level permissions; "
+            "ssm:UpdateInstanceInformation could name only this instance, which its own role cannot (the instance "
+            "depends on the role), so it keeps * as in AWS's minimal Session Manager instance policy",
         )
         accept_image_resolved_at_launch(self.instance)
         acknowledge(
@@ -106,6 +114,14 @@ class Ec2Collector(Construct):
             "The collector is torn down with `cdk destroy`, which termination protection would block; results "
             "meant to outlive it belong in the retained S3 bucket",
         )
+
+
+def collector_environment(*, bucket_name: str, s3_prefix: str, ssm_prefix: str, region: str) -> dict[str, str]:
+    """The unit's `Environment=` settings: where to publish, and the region."""
+    return {
+        **publishing_environment(bucket_name=bucket_name, s3_prefix=s3_prefix, ssm_prefix=ssm_prefix, region=region),
+        "AWS_REGION": region,
+    }
 
 
 def session_manager_policy() -> iam.PolicyDocument:
@@ -141,18 +157,22 @@ def write_logs_policy(log_group: logs.ILogGroup) -> iam.PolicyDocument:
 
 
 def boot_user_data(
-    asset: s3_assets.Asset, *, port: int, environment: dict[str, str], log_group: logs.ILogGroup
+    asset: s3_assets.Asset, *, port: int, environment: dict[str, str], log_group: logs.ILogGroup, signal_url: str
 ) -> ec2.UserData:
-    """A multipart user data: a cloud-config part (run scripts at every boot) and the boot script."""
+    """A multipart user data: a cloud-config part (run scripts at every boot) and the boot script, which
+    signals `signal_url` once the collector listens (or fails, with the reason)."""
     script = ec2.UserData.for_linux()
-    script.add_commands(collector_boot.STRICT_MODE)
+    script.add_commands(collector_boot.STRICT_MODE, *boot_signal.signal_setup(signal_url, collector_boot.LOG_FILE))
     package_zip = script.add_s3_download_command(
         bucket=asset.bucket, bucket_key=asset.s3_object_key, region=cdk.Aws.REGION
     )
     script.add_commands(
         *collector_boot.boot_commands(
             package_zip=package_zip, port=port, environment=environment, log_group_name=log_group.log_group_name
-        )
+        ),
+        *boot_signal.readiness_commands(
+            service=collector_boot.SERVICE_NAME, port=port, log_file=collector_boot.LOG_FILE
+        ),
     )
     user_data = ec2.MultipartUserData()
     user_data.add_part(

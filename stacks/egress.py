@@ -6,17 +6,16 @@ from __future__ import annotations
 from aws_cdk import aws_ec2 as ec2
 
 from .config import CollectorKind, Egress
-from .instances import al2023_arm64_image, standard_cpu_credits
+from .instances import al2023_arm64_image, dnf_install_commands, standard_cpu_credits
 
 SUBNET_CIDR_MASK = 24
 # CDK's default NAT user data fails now and then on AL2023: its single `yum install` can lose a race with
-# dnf's own cache cleanup (aws/aws-cdk#36717, open). Same steps, with a bounded retry, `ip route` for the
-# interface and `iptables-save` (AL2023 has no `service` command without initscripts).
+# dnf's own cache cleanup (see dnf_install_commands). Same steps, with the shared retried install, `ip route`
+# for the interface and `iptables-save` (AL2023 has no `service` command without initscripts).
+NAT_PACKAGES = ("iptables-services",)
 NAT_INSTANCE_COMMANDS = (
     "set -euo pipefail",
-    "for attempt in $(seq 1 30); do dnf install -y iptables-services && break; "
-    'echo "dnf install failed (attempt $attempt), retrying in 10 s"; sleep 10; done',
-    "rpm -q iptables-services",
+    *dnf_install_commands(NAT_PACKAGES),
     "systemctl enable --now iptables",
     'echo "net.ipv4.ip_forward=1" > /etc/sysctl.d/90-nat-instance.conf',
     "sysctl -p /etc/sysctl.d/90-nat-instance.conf",

@@ -1,6 +1,13 @@
 """The Fargate collector: one ARM64 task built from the repo's Dockerfile (at deploy time, on the deploying
 machine), logs in CloudWatch, ECS Exec for access, and a stable DNS name from a Cloud Map private namespace
-that follows the task when it is replaced."""
+that follows the task when it is replaced.
+
+A container health check asks the collector's own `/health` endpoint (served on the task's loopback only):
+it answers once the collector has bound its UDP port and set up publishing, and not at all when it exited.
+A task that never gets healthy is stopped, and the deployment circuit breaker fails the deploy and rolls the
+service back. Deployments stop the old task before starting the new one (minimum 0 %, maximum 100 %): one
+writer of the policies and state in S3/SSM at a time, at the price of a short collection gap.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +23,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct
 
-from collector_runtime.contract import setting_variable
+from collector_runtime.contract import DEFAULT_PUBLISH_TIMEOUT, setting_variable
 
 from .collector_package import REPO_ROOT
 from .nag import acknowledge
@@ -27,6 +34,16 @@ SERVICE_HOST = "collector"
 CONTAINER_NAME = "collector"
 TASK_CPU = 256
 TASK_MEMORY_MIB = 512
+HEALTH_PORT = 9100  # the collector's --metrics-port, bound to 127.0.0.1: reachable from inside the task only
+# Exits 0 when /health answers, 1 (connection refused, timeout, HTTP error) otherwise. The Dockerfile's
+# HEALTHCHECK runs the same command (tests/infra/test_fargate_collector.py keeps them equal).
+HEALTH_PROBE = (
+    "import os, urllib.request; "
+    "urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ['CSM_COLLECTOR_METRICS_PORT'], timeout=3)"
+)
+HEALTH_COMMAND = ("python", "-c", HEALTH_PROBE)
+# The final flush and publish after SIGTERM may take the collector's publish timeout; then SIGKILL.
+STOP_TIMEOUT = cdk.Duration.seconds(int(DEFAULT_PUBLISH_TIMEOUT) + 30)
 
 
 class FargateCollector(Construct):
@@ -83,9 +100,9 @@ class FargateCollector(Construct):
             cluster=self.cluster,
             task_definition=self.task_definition,
             desired_count=1,
-            min_healthy_percent=100,
-            max_healthy_percent=200,
-            circuit_breaker=ecs.DeploymentCircuitBreaker(rollback=True),
+            min_healthy_percent=0,
+            max_healthy_percent=100,
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
             vpc_subnets=subnets,
             security_groups=[security_group],
             assign_public_ip=False,
@@ -107,8 +124,21 @@ class FargateCollector(Construct):
         return self.task_definition.add_container(
             CONTAINER_NAME,
             image=ecs.ContainerImage.from_asset(str(repo_root), platform=ecr_assets.Platform.LINUX_ARM64),
-            environment={setting_variable("--port"): str(port), "AWS_REGION": cdk.Aws.REGION, **environment},
+            environment={
+                setting_variable("--port"): str(port),
+                setting_variable("--metrics-port"): str(HEALTH_PORT),
+                "AWS_REGION": cdk.Aws.REGION,
+                **environment,
+            },
             port_mappings=[ecs.PortMapping(container_port=port, protocol=ecs.Protocol.UDP)],
+            health_check=ecs.HealthCheck(
+                command=["CMD", *HEALTH_COMMAND],
+                interval=cdk.Duration.seconds(10),
+                timeout=cdk.Duration.seconds(5),
+                retries=3,
+                start_period=cdk.Duration.seconds(30),
+            ),
+            stop_timeout=STOP_TIMEOUT,
             logging=ecs.LogDrivers.aws_logs(stream_prefix="collector", log_group=log_group),
             linux_parameters=ecs.LinuxParameters(self, "LinuxParameters", init_process_enabled=True),
             essential=True,
@@ -129,10 +159,12 @@ class FargateCollector(Construct):
         acknowledge(
             self.task_definition,
             "AwsSolutions-ECS2",
-            "The environment holds non-secret settings only: port, bucket name, S3 and SSM prefixes, region",
+            "The environment holds non-secret settings only: the CSM and health ports, bucket name, S3 and SSM "
+            "prefixes, the archive switch, region",
         )
         acknowledge(
             self.cluster,
             "AwsSolutions-ECS4",
-            "One task: Container Insights would cost more than the task; CPU/memory metrics and logs remain",
+            "One service with one task: ECS's free service CPU and memory metrics and the task's logs remain; "
+            "Container Insights would add per-metric CloudWatch charges for task-level detail one task does not need",
         )

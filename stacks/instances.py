@@ -1,8 +1,10 @@
 """What every EC2 instance here shares: the Amazon Linux 2023 arm64 image resolved at launch, an encrypted
-gp3 root volume, and standard (not unlimited) CPU credits on burstable types so a busy instance is
-throttled instead of billed extra."""
+gp3 root volume, standard (not unlimited) CPU credits on burstable types so a busy instance is throttled
+instead of billed extra, and a first-boot package install that survives dnf's cache race."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from aws_cdk import aws_ec2 as ec2
 
@@ -10,6 +12,24 @@ AL2023_ARM64_IMAGE_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-
 ROOT_DEVICE = "/dev/xvda"
 ROOT_VOLUME_GIB = 8
 BURSTABLE_FAMILY_PREFIX = "t"
+PACKAGE_INSTALL_ATTEMPTS = 30
+PACKAGE_INSTALL_RETRY_SECONDS = 10
+
+
+def dnf_install_commands(packages: Sequence[str]) -> list[str]:
+    """Shell commands installing `packages` with a bounded retry, for every instance's user data.
+
+    At first boot a single `dnf install` can lose a race with dnf's own cache cleanup (seen with CDK's
+    default NAT user data, aws/aws-cdk#36717, open). Retried up to 30 times, 10 s apart; `rpm -q` then
+    fails the script (it runs under `set -e`) if no attempt installed everything.
+    """
+    names = " ".join(packages)
+    return [
+        f"for attempt in $(seq 1 {PACKAGE_INSTALL_ATTEMPTS}); do dnf install -y {names} && break; "
+        f'echo "dnf install failed (attempt $attempt), retrying in {PACKAGE_INSTALL_RETRY_SECONDS} s"; '
+        f"sleep {PACKAGE_INSTALL_RETRY_SECONDS}; done",
+        f"rpm -q {names}",
+    ]
 
 
 def al2023_arm64_image() -> ec2.IMachineImage:

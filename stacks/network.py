@@ -56,7 +56,7 @@ class CollectorNetwork(Construct):
             self._harden_nat_instances(provider, vpc_cidr)
         if egress is Egress.ENDPOINTS:
             self._add_interface_endpoints(vpc_cidr, egress_options.interface_endpoint_services(collector))
-        self._quiet_cdk_default_sg_provider()
+        self._tame_cdk_default_sg_provider()
 
     def _add_gateway_endpoints(self) -> None:
         """Free, and what lets a private instance install packages (AL2023's repositories are on S3)."""
@@ -107,9 +107,19 @@ class CollectorNetwork(Construct):
                 name, service=service, subnets=one_az, security_groups=[security_group], open=False
             )
 
-    def _quiet_cdk_default_sg_provider(self) -> None:
-        """CDK's own provider (it strips the default security group's rules) declares a redundant DependsOn."""
+    def _tame_cdk_default_sg_provider(self) -> None:
+        """CDK's own provider (it strips the default security group's rules) logs to a log group Lambda would
+        create on first use, kept forever and left behind by `cdk destroy`: give it one of ours, kept a week and
+        deleted with the stack. It also declares a redundant DependsOn (cfn-lint W3005)."""
         provider = cdk.Stack.of(self).node.try_find_child(RESTRICT_DEFAULT_SG_PROVIDER)
         handler = provider.node.try_find_child("Handler") if provider else None
-        if handler is not None:
-            ignore_in_cfn_lint(handler, ["W3005"])
+        if not isinstance(handler, cdk.CfnResource):
+            return
+        log_group = logs.LogGroup(
+            self,
+            "RestrictDefaultSgLogs",
+            retention=logs.RetentionDays.ONE_WEEK,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        handler.add_property_override("LoggingConfig.LogGroup", log_group.log_group_name)
+        ignore_in_cfn_lint(handler, ["W3005"])

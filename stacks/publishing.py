@@ -66,8 +66,9 @@ class PublishingPolicy(Construct):
         acknowledge(
             self.policy,
             f"AwsSolutions-IAM5[Resource::{nag_ref(bucket, 'Arn')}/{s3_prefix}*]",
-            f"The collector writes one object per workload, all under s3://<results bucket>/{s3_prefix}; "
-            "the wildcard is that prefix",
+            "The collector writes its per-workload policies and their history, policy.json, stats.json, "
+            f"state.json and the raw-event archive, all under s3://<results bucket>/{s3_prefix}; the wildcard "
+            "is that prefix",
         )
         acknowledge(
             self.policy,

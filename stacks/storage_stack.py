@@ -1,5 +1,6 @@
-"""Storage: the results bucket, the SSM parameters that say where results go, and the policy that lets a
-collector publish under its prefix and path. Outlives collectors."""
+"""Storage: the results bucket, the SSM parameters that say where results go, the policy that lets a
+collector publish under its prefix and path, and the cleanup of the parameters it publishes there when this
+stack is deleted. Outlives collectors."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .archive_analytics import ArchiveAnalytics
+from .parameter_cleanup import RuntimeParameterCleanup
 from .parameters import ParameterDirectory
 from .publishing import PublishingPolicy
 from .results_bucket import ResultsBucket
@@ -50,6 +52,7 @@ class StorageStack(cdk.Stack):
             s3_prefix=s3_prefix,
             policies_parameter_path=policies_parameter_path,
         ).policy
+        RuntimeParameterCleanup(self, "RuntimeParameters", path=policies_parameter_path)
         ParameterDirectory(
             self,
             "Parameters",

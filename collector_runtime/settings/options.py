@@ -13,6 +13,7 @@ from ..contract import (
     DEFAULT_HOST,
     DEFAULT_METRICS_HOST,
     DEFAULT_PORT,
+    DEFAULT_PUBLISH_TIMEOUT,
     DEFAULT_RECEIVE_BUFFER,
 )
 from ..core.aggregate import Limits
@@ -45,7 +46,7 @@ class ListenOptions:
     s3_prefix: str = "csm-collector/"  # normalised: "" or ending in "/"
     ssm_prefix: str | None = None  # normalised: starts with "/", no trailing "/"
     region: str | None = None
-    publish_timeout: float = 30.0
+    publish_timeout: float = DEFAULT_PUBLISH_TIMEOUT
     ssm_rate: float = 2.0
     archive: bool = False
     archive_dir: Path | None = None  # None: <output-dir>/archive

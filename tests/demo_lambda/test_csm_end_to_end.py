@@ -1,6 +1,6 @@
 """The demo handler with CSM switched on the way the function's environment switches it on: real boto3
 against moto, real datagrams to a real collector, which learns exactly the actions the CDK app grants
-the demo role (tests/infra/test_demo.py checks the grant)."""
+the demo role (tests/infra/test_demo.py checks the grant), on broader resources than the grant."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from moto import mock_aws
 
 from lambda_demo.handler import handler
-from tests.demo_lambda.conftest import seed_account
+from tests.demo_lambda.conftest import BUCKET, seed_account
 from tests.helpers import read_json, running_collector, wait_for
 
 pytestmark = pytest.mark.slow
@@ -26,10 +26,8 @@ def observed_actions(policy: dict[str, Any]) -> set[str]:
     return {action for statement in policy["Statement"] for action in statement["Action"]}
 
 
-@pytest.mark.usefixtures("demo_environment")
-def test_after_one_invocation_the_collector_has_the_demos_policy(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def learned_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """One invocation of the handler with CSM pointed at a real collector; the policy it learned."""
     with running_collector(tmp_path, flush_interval=3600) as collector, mock_aws():
         seed_account()  # before CSM is on: the seeding calls are not the demo's
         monkeypatch.setenv("AWS_CSM_ENABLED", "true")
@@ -38,5 +36,28 @@ def test_after_one_invocation_the_collector_has_the_demos_policy(
         monkeypatch.setenv("AWS_CSM_CLIENT_ID", CLIENT_ID)
         handler({}, SimpleNamespace(aws_request_id="request-1"))
         assert wait_for(lambda: collector.pipeline.csm.counters.api_call_events >= DEMO_CALLS)
-    policy = read_json(tmp_path / "policies" / f"{CLIENT_ID}.json")
-    assert observed_actions(policy) == GRANTED_TO_THE_DEMO
+    policy: dict[str, Any] = read_json(tmp_path / "policies" / f"{CLIENT_ID}.json")
+    return policy
+
+
+@pytest.mark.usefixtures("demo_environment")
+def test_after_one_invocation_the_collector_has_the_demos_policy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert observed_actions(learned_policy(tmp_path, monkeypatch)) == GRANTED_TO_THE_DEMO
+
+
+@pytest.mark.usefixtures("demo_environment")
+def test_the_learned_policy_scopes_s3_to_the_bucket_and_leaves_the_parameter_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the README says the demo shows: a datagram names the bucket (in its host name), not the object key,
+    the listing prefix or the parameter, so the learned policy is broader than the demo role's grants."""
+    policy = learned_policy(tmp_path, monkeypatch)
+    resources = {action: statement["Resource"] for statement in policy["Statement"] for action in statement["Action"]}
+    assert resources == {
+        "s3:ListBucket": [f"arn:aws:s3:::{BUCKET}"],
+        "s3:GetObject": [f"arn:aws:s3:::{BUCKET}/*"],
+        "s3:PutObject": [f"arn:aws:s3:::{BUCKET}/*"],
+        "ssm:GetParameter": "*",
+    }

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from tests.infra.bundles import download_wheelhouse
 from tests.infra.synth import SynthesizedApp, Variants
 
 
@@ -30,3 +33,15 @@ def ec2_custom(variants: Variants) -> SynthesizedApp:
 @pytest.fixture(scope="session")
 def fargate_endpoints(variants: Variants) -> SynthesizedApp:
     return variants.get("fargate-endpoints")
+
+
+@pytest.fixture(scope="session")
+def ec2_endpoints(variants: Variants) -> SynthesizedApp:
+    return variants.get("ec2-endpoints")
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The collector's pinned requirements as arm64 wheels: fetched once per session from the package index,
+    so every bundle below is built from it offline (`--no-index`)."""
+    return download_wheelhouse(tmp_path_factory.mktemp("wheelhouse"))

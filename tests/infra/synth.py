@@ -34,6 +34,7 @@ VARIANTS: dict[str, dict[str, str]] = {
         "vpcCidr": "10.9.0.0/20",
     },
     "fargate-endpoints": {"collector": "fargate", "egress": "endpoints"},
+    "ec2-endpoints": {"egress": "endpoints"},
 }
 
 

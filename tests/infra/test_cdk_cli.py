@@ -20,18 +20,19 @@ CDK = REPO_ROOT / "node_modules" / ".bin" / "cdk"
 STACKS = {"CsmCollectorNetwork", "CsmCollectorStorage", "CsmCollector", "CsmCollectorDemo"}
 
 
-def offline_environment(tmp_path: Path) -> dict[str, str]:
-    """No telemetry, no version check, no Node banner, and a pip that cannot reach any index (the bundler falls
-    back to an unvendored package)."""
-    empty_wheelhouse = tmp_path / "no-wheels"
-    empty_wheelhouse.mkdir(exist_ok=True)
+def offline_environment(tmp_path: Path, wheelhouse: Path | None = None) -> dict[str, str]:
+    """No telemetry, no version check, no Node banner, and a pip that reaches no package index: it finds the
+    collector's wheels in `wheelhouse` when one is given, nothing otherwise."""
+    if wheelhouse is None:
+        wheelhouse = tmp_path / "no-wheels"
+        wheelhouse.mkdir(exist_ok=True)
     return {
         **os.environ,
         "CDK_DISABLE_CLI_TELEMETRY": "true",
         "CDK_DISABLE_VERSION_CHECK": "1",
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
         "PIP_NO_INDEX": "1",
-        "PIP_FIND_LINKS": str(empty_wheelhouse),
+        "PIP_FIND_LINKS": str(wheelhouse),
     }
 
 
@@ -57,21 +58,40 @@ def test_cdk_json_turns_off_notices_and_telemetry() -> None:
     assert cdk_json["context"]["cli-telemetry"] is False
 
 
-@pytest.mark.parametrize("collector", ["ec2", "fargate"])
-def test_cdk_synth_succeeds_offline(tmp_path: Path, collector: str) -> None:
-    outdir = tmp_path / "cdk.out"
-    synth = [str(CDK), "synth", "--quiet", "--no-notices", "-c", f"collector={collector}", "--output", str(outdir)]
-    completed = subprocess.run(
+def cdk_synth(tmp_path: Path, environment: dict[str, str], *context: str) -> subprocess.CompletedProcess[str]:
+    synth = [str(CDK), "synth", "--quiet", "--no-notices", "--output", str(tmp_path / "cdk.out")]
+    for setting in context:
+        synth += ["-c", setting]
+    return subprocess.run(
         [*synth, *app_command()],
         cwd=REPO_ROOT,
-        env=offline_environment(tmp_path),
+        env=environment,
         capture_output=True,
         text=True,
         timeout=240,
         check=False,
     )
+
+
+@pytest.mark.parametrize("collector", ["ec2", "fargate"])
+def test_cdk_synth_succeeds_offline(tmp_path: Path, wheelhouse: Path, collector: str) -> None:
+    """The EC2 bundle's wheels come from a local wheelhouse (the Fargate variant bundles nothing at synth)."""
+    completed = cdk_synth(tmp_path, offline_environment(tmp_path, wheelhouse), f"collector={collector}")
     assert completed.returncode == 0, completed.stdout + completed.stderr
+    outdir = tmp_path / "cdk.out"
     assert {path.name.removesuffix(".template.json") for path in outdir.glob("*.template.json")} == STACKS
     collector_template = (outdir / "CsmCollector.template.json").read_text()
     expected = "AWS::EC2::Instance" if collector == "ec2" else "AWS::ECS::Service"
     assert expected in collector_template
+    vendored = list(outdir.glob("asset.*/vendor/boto3/__init__.py"))
+    assert len(vendored) == (1 if collector == "ec2" else 0)
+
+
+def test_an_ec2_synth_that_cannot_vendor_the_bundle_fails_with_one_clear_message(tmp_path: Path) -> None:
+    completed = cdk_synth(tmp_path, offline_environment(tmp_path))
+    assert completed.returncode != 0
+    (message,) = [line for line in completed.stderr.splitlines() if line.startswith("csm-collector CDK app:")]
+    assert "cannot build the EC2 collector's package" in message
+    assert "Make PyPI reachable from this machine" in message
+    assert "Traceback" not in completed.stderr
+    assert not list((tmp_path / "cdk.out").glob("*.template.json"))

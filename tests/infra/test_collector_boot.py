@@ -74,7 +74,8 @@ def test_output_goes_to_the_log_file_the_cloudwatch_agent_ships() -> None:
 def test_the_boot_script_installs_unpacks_writes_the_unit_and_restarts() -> None:
     commands = boot_commands(package_zip="/tmp/package.zip", port=31000, environment=ENVIRONMENT, log_group_name="lg")
     script = "\n".join(commands)
-    assert commands[2] == "dnf install -y python3.11 amazon-cloudwatch-agent"
+    assert "do dnf install -y python3.11 amazon-cloudwatch-agent && break;" in commands[2]
+    assert commands[3] == "rpm -q python3.11 amazon-cloudwatch-agent"
     assert "useradd --system" in script
     assert "/usr/bin/python3.11 -m zipfile -e /tmp/package.zip /opt/csm-collector.new" in script
     assert "cat > /etc/systemd/system/csm-collector.service <<'CSM_COLLECTOR_EOF'" in script

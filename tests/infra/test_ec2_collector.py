@@ -3,11 +3,15 @@ Session Manager access, the collector under systemd, and a role scoped to exactl
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from aws_cdk.assertions import Match
 
 from stacks.app_builder import COLLECTOR_STACK, NETWORK_STACK, STORAGE_STACK
+from stacks.collector_ready import URL_PLACEHOLDER, fingerprint
+from stacks.ec2_collector import Ec2Collector
 from tests.infra.synth import SynthesizedApp, render_text, value_after
 
 pytestmark = pytest.mark.slow
@@ -19,6 +23,12 @@ def instance(app: SynthesizedApp) -> tuple[str, dict[str, Any]]:
 
 def user_data(app: SynthesizedApp) -> str:
     return render_text(instance(app)[1]["Properties"]["UserData"])
+
+
+def ec2_collector(app: SynthesizedApp) -> Ec2Collector:
+    collector = app.stacks.collector.node.find_child("Ec2")
+    assert isinstance(collector, Ec2Collector)
+    return collector
 
 
 def role_policies(app: SynthesizedApp) -> dict[str, list[dict[str, Any]]]:
@@ -74,7 +84,7 @@ def test_it_sits_in_a_private_subnet(ec2: SynthesizedApp) -> None:
 def test_the_user_data_runs_the_collector_under_systemd_at_every_boot(ec2: SynthesizedApp) -> None:
     text = user_data(ec2)
     assert "cloud_final_modules:\n- [scripts-user, always]" in text
-    assert "dnf install -y python3.11 amazon-cloudwatch-agent" in text
+    assert "dnf install -y python3.11 amazon-cloudwatch-agent && break" in text
     assert (
         "ExecStart=/usr/bin/python3.11 -m collector_runtime listen --host 0.0.0.0 --port 31000 "
         "--output-dir /var/lib/csm-collector --quiet"
@@ -175,3 +185,65 @@ def test_logs_are_kept_a_month_and_deleted_with_the_stack(ec2: SynthesizedApp) -
     ec2.template(COLLECTOR_STACK).has_resource(
         "AWS::Logs::LogGroup", {"Properties": {"RetentionInDays": 30}, "DeletionPolicy": "Delete"}
     )
+
+
+def test_cloudformation_waits_until_the_collector_listens(ec2: SynthesizedApp) -> None:
+    template = ec2.template(COLLECTOR_STACK)
+    (handle_id, _) = ec2.only_resource(COLLECTOR_STACK, "AWS::CloudFormation::WaitConditionHandle")
+    instance_id, body = instance(ec2)
+    template.has_resource(
+        "AWS::CloudFormation::WaitCondition",
+        {
+            "DependsOn": Match.array_with([instance_id]),
+            "Properties": {"Handle": {"Ref": handle_id}, "Count": 1, "Timeout": "1200"},
+        },
+    )
+    assert value_after(body["Properties"]["UserData"], "CSM_SIGNAL_URL='") == {"Ref": handle_id}
+    text = user_data(ec2)
+    assert text.index("trap 'csm_status=$?;") < text.index("aws s3 cp")  # a failed download signals too
+    assert text.index("systemctl restart csm-collector") < text.index("if csm_wait_until_listening; then")
+    assert 'ss -Hlun "sport = :31000"' in text
+    assert "cfn-signal" not in text and "CreationPolicy" not in body  # the condition covers creation and updates
+
+
+def test_the_wait_is_renamed_after_the_user_data_so_every_update_of_it_waits_again(
+    ec2: SynthesizedApp, ec2_custom: SynthesizedApp
+) -> None:
+    suffixes = []
+    for app in (ec2, ec2_custom):
+        (handle_id, _) = app.only_resource(COLLECTOR_STACK, "AWS::CloudFormation::WaitConditionHandle")
+        (condition_id, _) = app.only_resource(COLLECTOR_STACK, "AWS::CloudFormation::WaitCondition")
+        readiness = ec2_collector(app).readiness
+        renamed_after = app.stacks.collector.resolve(readiness.renamed_after())
+        assert handle_id.endswith(fingerprint(renamed_after)) and condition_id.endswith(fingerprint(renamed_after))
+        text = json.dumps(renamed_after)
+        package = ec2_collector(app).node.find_child("Package").asset
+        assert package.s3_object_key in text  # a new package is a new user data: the next deploy waits again
+        assert URL_PLACEHOLDER in text
+        suffixes.append(fingerprint(renamed_after))
+    assert suffixes[0] != suffixes[1]  # another port or prefix: another wait
+
+
+def test_the_user_data_fits_the_ec2_limit(ec2: SynthesizedApp) -> None:
+    assert len(user_data(ec2).encode()) < 16 * 1024
+
+
+def test_with_endpoints_only_egress_the_signal_needs_only_the_s3_gateway_endpoint(
+    ec2_endpoints: SynthesizedApp,
+) -> None:
+    """The handle's URL is a presigned S3 URL in the stack's region: the collector's subnet routes S3 through
+    the gateway endpoint, whose (default) policy does not restrict it; no CloudFormation endpoint is needed."""
+    (interface,) = instance(ec2_endpoints)[1]["Properties"]["NetworkInterfaces"]
+    subnet = ec2_endpoints.resolve(interface["SubnetId"])
+    (route_table,) = [
+        association["Properties"]["RouteTableId"]
+        for association in ec2_endpoints.resources(NETWORK_STACK, "AWS::EC2::SubnetRouteTableAssociation").values()
+        if association["Properties"]["SubnetId"] == subnet
+    ]
+    endpoints = ec2_endpoints.resources(NETWORK_STACK, "AWS::EC2::VPCEndpoint").values()
+    (s3,) = [e["Properties"] for e in endpoints if render_text(e["Properties"]["ServiceName"]).endswith(".s3")]
+    assert route_table in s3["RouteTableIds"]
+    assert "PolicyDocument" not in s3
+    services = {render_text(e["Properties"]["ServiceName"]).rsplit(".", 1)[-1] for e in endpoints}
+    assert "cloudformation" not in services
+    assert "curl" in user_data(ec2_endpoints) and "cfn-signal" not in user_data(ec2_endpoints)

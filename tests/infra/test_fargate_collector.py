@@ -1,14 +1,23 @@
 """The Fargate collector: one ARM64 task from the repo's Dockerfile, ECS Exec, CloudWatch logs, a stable
-Cloud Map DNS name, and a task role scoped to exactly what the collector does."""
+Cloud Map DNS name, a task role scoped to exactly what the collector does, a health check the deployment
+circuit breaker acts on, and one task (one writer) at a time."""
 
 from __future__ import annotations
 
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match
 
 from stacks.app_builder import COLLECTOR_STACK, STORAGE_STACK
+from stacks.fargate_collector import HEALTH_COMMAND, HEALTH_PORT
+from tests.helpers import start_listen
 from tests.infra.synth import REPO_ROOT, SynthesizedApp, render_text
 
 pytestmark = pytest.mark.slow
@@ -53,13 +62,14 @@ def test_the_image_is_built_from_the_repo_dockerfile_for_arm64(fargate: Synthesi
     assert sorted(path.name for path in staged.iterdir()) == [
         ".dockerignore",
         "Dockerfile",
+        "collector-requirements.txt",
         "collector_runtime",
         "pyproject.toml",
     ]
     assert not list(staged.rglob("__pycache__"))
     dockerfile = (REPO_ROOT / "Dockerfile").read_text()
     assert "FROM python:3.11-slim" in dockerfile
-    assert "[fast,aws]" in dockerfile
+    assert "pip install --no-deps --requirement /tmp/csm-collector/collector-requirements.txt" in dockerfile
     assert "USER 10001" in dockerfile
     assert '"--host", "0.0.0.0"' in dockerfile and '"--quiet"' in dockerfile
 
@@ -144,4 +154,68 @@ def test_dockerignore_sends_only_what_the_image_installs() -> None:
     lines = (REPO_ROOT / ".dockerignore").read_text().splitlines()
     patterns = [line for line in lines if line and not line.startswith("#")]
     assert patterns[0] == "*"
-    assert {"!pyproject.toml", "!collector_runtime/"} <= set(patterns)
+    assert {"!pyproject.toml", "!collector-requirements.txt", "!collector_runtime/"} <= set(patterns)
+
+
+def probe(metrics_port: int) -> int:
+    """The container's health check command, run here (`python` is this interpreter)."""
+    command = [sys.executable, *HEALTH_COMMAND[1:]]
+    environment = {**os.environ, "CSM_COLLECTOR_METRICS_PORT": str(metrics_port)}
+    return subprocess.run(command, env=environment, capture_output=True, timeout=30, check=False).returncode
+
+
+def free_tcp_port() -> int:
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        return int(probe_socket.getsockname()[1])
+
+
+def test_the_container_is_healthy_only_while_the_collector_answers_on_loopback(fargate: SynthesizedApp) -> None:
+    assert container(fargate)["HealthCheck"] == {
+        "Command": ["CMD", *HEALTH_COMMAND],
+        "Interval": 10,
+        "Timeout": 5,
+        "Retries": 3,
+        "StartPeriod": 30,
+    }
+    assert environment(fargate)["CSM_COLLECTOR_METRICS_PORT"] == str(HEALTH_PORT)
+    # the health port is not published: only the CSM port is mapped, and the endpoint binds 127.0.0.1
+    assert [mapping["ContainerPort"] for mapping in container(fargate)["PortMappings"]] == [31000]
+
+
+def test_the_dockerfile_has_the_same_health_check() -> None:
+    dockerfile = (REPO_ROOT / "Dockerfile").read_text()
+    assert f"ENV CSM_COLLECTOR_METRICS_PORT={HEALTH_PORT}\n" in dockerfile
+    healthcheck = dockerfile[dockerfile.index("HEALTHCHECK ") :].split("\n\n", 1)[0].replace("\\\n", " ")
+    assert "--interval=10s --timeout=5s --start-period=30s --retries=3" in healthcheck
+    assert json.loads(healthcheck.split(" CMD ", 1)[1]) == list(HEALTH_COMMAND)
+
+
+def test_the_probe_passes_while_listen_runs_and_fails_when_it_is_gone(tmp_path: Path) -> None:
+    port = free_tcp_port()
+    assert probe(port) == 1  # nothing there yet
+    collector, _ = start_listen(tmp_path, "--metrics-port", str(port), "--quiet")
+    assert probe(port) == 0
+    collector.terminate()
+    collector.wait(timeout=30)
+    assert probe(port) == 1
+
+
+def test_a_task_that_never_gets_healthy_rolls_the_deployment_back(fargate: SynthesizedApp) -> None:
+    fargate.template(COLLECTOR_STACK).has_resource_properties(
+        "AWS::ECS::Service",
+        {
+            "DeploymentConfiguration": Match.object_like(
+                {"DeploymentCircuitBreaker": {"Enable": True, "Rollback": True}}
+            )
+        },
+    )
+
+
+def test_one_writer_at_a_time_the_old_task_stops_before_the_new_one_starts(fargate: SynthesizedApp) -> None:
+    _, service = fargate.only_resource(COLLECTOR_STACK, "AWS::ECS::Service")
+    configuration = service["Properties"]["DeploymentConfiguration"]
+    assert (configuration["MinimumHealthyPercent"], configuration["MaximumPercent"]) == (0, 100)
+    assert service["Properties"]["DesiredCount"] == 1
+    # time for the final flush and publish after SIGTERM (the collector's 30 s publish timeout) before SIGKILL
+    assert container(fargate)["StopTimeout"] == 60

