@@ -44,7 +44,7 @@ def _agreement(built: Any) -> list[str]:
         subtotal = sum(n for k, n in classes.items() if k.split(":")[0] == kind)
         lines.append(f"  {kind:12} {subtotal:6}")
         lines += [
-            f"      {k.partition(': ')[2]:58} {n:6}" for k, n in sorted(classes.items()) if k.startswith(kind + ":")
+            f"      {k.partition(': ')[2]:76} {n:6}" for k, n in sorted(classes.items()) if k.startswith(kind + ":")
         ]
     return lines
 
