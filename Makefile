@@ -1,10 +1,14 @@
 # Two entry points, each doing its own set-up on a fresh machine (Python 3.11+; `make test` also Node 20+):
 #   make demo   - install the collector and run the no-AWS-account demo
-#   make test   - install everything (Python venv, pinned CDK CLI) and run lint, type checks and all tests
+#   make test   - install everything (Python venv, pinned CDK CLI and JS SDK v2 models, Debian's Go SDK v1)
+#                 and run lint, type checks and all tests
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 NPM_STAMP := node_modules/.npm-ci-done
+# The Go SDK v1's generated code (mapping/generate.py reads its serviceIds and operations), from Debian.
+GO_SDK    := /usr/share/gocode/src/github.com/aws/aws-sdk-go/aws/version.go
+SUDO      := $(if $(filter 0,$(shell id -u)),,sudo)
 
 # jsii (the CDK's Python-to-Node bridge) warns about Node 20 on every start; the CDK CLI sends no telemetry.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -24,13 +28,19 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.demo-installed
 
-# The CDK CLI and the IAM policy evaluator of tests/oracle, exactly as pinned in package-lock.json (the infra
-# tests run `cdk synth` with the one, the oracle tests evaluate policies with the other).
+# The CDK CLI, the IAM policy evaluator of tests/oracle and the AWS SDK for JavaScript v2's models, exactly as
+# pinned in package-lock.json (the infra tests run `cdk synth` with the first, the oracle tests evaluate
+# policies with the second, mapping/generate.py reads the third).
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-setup: $(VENV)/.dev-installed $(NPM_STAMP)
+# Installed only when missing: an existing file is up to date (no prerequisites).
+$(GO_SDK):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends golang-github-aws-aws-sdk-go-dev
+
+setup: $(VENV)/.dev-installed $(NPM_STAMP) $(GO_SDK)
 
 demo: $(VENV)/.demo-installed
 	$(BIN)/csm-collector demo
@@ -40,7 +50,7 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: $(NPM_STAMP) lint
+test: $(NPM_STAMP) $(GO_SDK) lint
 	$(BIN)/python -m pytest
 
 clean:

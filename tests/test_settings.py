@@ -34,7 +34,7 @@ def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         Path("csm-output"),
         10.0,
     )
-    assert options.output.policy.sort_alphabetical and options.output.policy.include_dependent
+    assert options.output.policy.sort_alphabetical and not options.output.policy.include_dependent
     assert not options.output.policy.fails_only and not options.output.policy.force_wildcard_resource
     assert options == ListenOptions(collector_id=options.collector_id)  # the grammar's defaults are the options'
 

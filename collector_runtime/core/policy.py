@@ -24,7 +24,7 @@ from .usage import DENIED_MESSAGE, DEPENDENT, CallUsage, Workload
 class PolicyOptions:
     sort_alphabetical: bool = True
     force_wildcard_resource: bool = False
-    include_dependent: bool = True
+    include_dependent: bool = False  # request-dependent actions are listed, granted only when asked for
     fails_only: bool = False
 
 

