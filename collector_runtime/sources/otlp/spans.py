@@ -1,0 +1,223 @@
+"""One OTLP/HTTP traces body to the AWS SDK spans it holds, as plain typed values.
+
+Pure: no sockets, no environment, no clock. `decode_export` keeps the spans with
+`rpc.system = "aws-api"` (one CLIENT, PRODUCER or CONSUMER span per API call in every AWS SDK
+instrumentation) and counts the others. Of each span it keeps only what a call record needs: service,
+operation, region, account, start time, whether and how it failed, and the identifier attributes of
+`arns.IDENTIFIER_KEYS`. Error messages are read here for the error code and the actions an
+AccessDenied names, and then dropped; no other attribute value (statements, message bodies, headers,
+URLs of other services, access keys) ever leaves this module.
+
+Attributes read from the span: `rpc.system`, `rpc.service`, `rpc.method`, `cloud.region` or
+`aws.region`, `cloud.account.id`, `http.response.status_code` or `http.status_code`, the identifiers,
+and `exception.type` / `exception.message` of the first `exception` event; from the resource:
+`service.name`, `faas.name`, `cloud.region`, `cloud.account.id` and the configured workload attribute.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span, Status
+
+from collector_runtime.core.records import actions_named_in
+
+from .arns import IDENTIFIER_KEYS, QUEUE_URL_KEYS, is_identifier
+from .payload import decompressed, media_kind, parse_request
+
+AWS_API = "aws-api"
+MAX_NAME = 128
+MAX_VALUE = 2_048  # longer attribute values are not read (a workload name, a message: 2 KiB is plenty)
+MAX_IDENTIFIERS = 64  # per span
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
+_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+_CODE_IN_MESSAGE = re.compile(
+    r"An error occurred \(([A-Za-z][A-Za-z0-9.]{1,99})\)|api error ([A-Za-z][A-Za-z0-9.]{1,99}):"
+)
+_ERROR_TYPE = re.compile(r"^[A-Z][A-Za-z0-9]{1,99}$")
+_GENERIC_ERRORS = frozenset(
+    {"ClientError", "Error", "Exception", "SyntaxError", "TypeError", "OperationError", "ServiceException"}
+)
+_SPAN_KEYS = frozenset(
+    {"rpc.system", "rpc.service", "rpc.method", "cloud.region", "aws.region", "cloud.account.id"}
+    | {"http.response.status_code", "http.status_code"}
+    | IDENTIFIER_KEYS
+)
+_RESOURCE_KEYS = frozenset({"service.name", "faas.name", "cloud.region", "cloud.account.id"})
+_ERROR = Status.StatusCode.STATUS_CODE_ERROR
+
+
+class ResourceInfo(NamedTuple):
+    """What a span's resource says about the workload that sent it."""
+
+    service_name: str | None = None
+    faas_name: str | None = None
+    workload_attribute: str | None = None  # the value of the configured workload attribute, if any
+    region: str | None = None
+    account: str | None = None
+
+
+class AwsSpan(NamedTuple):
+    """One AWS API call as an instrumentation reported it, reduced to what a call record needs."""
+
+    service: str  # rpc.service as sent ("S3", "SecretsManager", "Sns")
+    operation: str  # rpc.method ("GetObject")
+    resource: ResourceInfo
+    kind: int = Span.SpanKind.SPAN_KIND_CLIENT
+    region: str | None = None
+    account: str | None = None
+    start_ms: int | None = None
+    failed: bool = False
+    http_status: int | None = None
+    error_code: str | None = None
+    denied_actions: tuple[str, ...] = ()
+    identifiers: tuple[tuple[str, str], ...] = ()  # (attribute, value) of arns.IDENTIFIER_KEYS only
+
+
+class DecodedExport(NamedTuple):
+    spans: tuple[AwsSpan, ...]
+    ignored: int  # spans of anything but the AWS SDK (HTTP servers, databases, the function itself)
+    rejected: int  # aws-api spans without a usable service or operation
+
+
+def decode_export(
+    body: bytes,
+    content_type: str | None,
+    content_encoding: str | None,
+    *,
+    max_bytes: int,
+    workload_attribute: str | None = None,
+) -> DecodedExport:
+    """The AWS SDK spans of one OTLP/HTTP traces request body.
+
+    Raises `OtlpPayloadError` (its `status` is 400, 413 or 415) for a body that is not an OTLP traces
+    request of at most `max_bytes` bytes once decompressed; never any other exception."""
+    kind = media_kind(content_type)
+    request = parse_request(decompressed(body, content_encoding, max_bytes=max_bytes), kind)
+    spans: list[AwsSpan] = []
+    ignored = rejected = 0
+    for resource_spans in request.resource_spans:
+        resource = _resource_info(resource_spans, workload_attribute)
+        for scope_spans in resource_spans.scope_spans:
+            for span in scope_spans.spans:
+                decoded = _aws_span(span, resource)
+                if decoded is None:
+                    ignored += 1
+                elif decoded is _REJECTED:
+                    rejected += 1
+                else:
+                    spans.append(decoded)
+    return DecodedExport(tuple(spans), ignored, rejected)
+
+
+_REJECTED = AwsSpan("", "", ResourceInfo())
+
+
+def _resource_info(resource_spans: ResourceSpans, workload_attribute: str | None) -> ResourceInfo:
+    wanted = _RESOURCE_KEYS | {workload_attribute} if workload_attribute else _RESOURCE_KEYS
+    values = {kv.key: _string(kv.value) for kv in resource_spans.resource.attributes if kv.key in wanted}
+    return ResourceInfo(
+        service_name=values.get("service.name"),
+        faas_name=values.get("faas.name"),
+        workload_attribute=values.get(workload_attribute) if workload_attribute else None,
+        region=_valid(values.get("cloud.region"), _REGION),
+        account=_valid(values.get("cloud.account.id"), _ACCOUNT),
+    )
+
+
+def _aws_span(span: Span, resource: ResourceInfo) -> AwsSpan | None:
+    """None for a span that is no AWS API call, _REJECTED for one that names no usable operation."""
+    attributes = _picked(span.attributes)
+    if _string(attributes.get("rpc.system")) != AWS_API:
+        return None
+    service = _valid(_string(attributes.get("rpc.service")), _NAME, MAX_NAME)
+    operation = _valid(_string(attributes.get("rpc.method")), _NAME, MAX_NAME)
+    if service is None or operation is None:
+        return _REJECTED
+    http_status = _integer(attributes.get("http.response.status_code") or attributes.get("http.status_code"))
+    error_code, denied = _error_of(span)
+    region = _string(attributes.get("cloud.region")) or _string(attributes.get("aws.region"))
+    return AwsSpan(
+        service=service,
+        operation=operation,
+        resource=resource,
+        kind=span.kind,
+        region=_valid(region, _REGION),
+        account=_valid(_string(attributes.get("cloud.account.id")), _ACCOUNT),
+        start_ms=span.start_time_unix_nano // 1_000_000 or None,
+        failed=span.status.code == _ERROR or bool(http_status and http_status >= 400),
+        http_status=http_status,
+        error_code=error_code,
+        denied_actions=denied,
+        identifiers=_identifiers(attributes, service),
+    )
+
+
+def _picked(attributes: list[KeyValue]) -> dict[str, AnyValue]:
+    return {kv.key: kv.value for kv in attributes if kv.key in _SPAN_KEYS}
+
+
+def _error_of(span: Span) -> tuple[str | None, tuple[str, ...]]:
+    """The error code and the actions named by the span's exception event (or its status message)."""
+    error_type = message = None
+    for event in span.events:
+        if event.name == "exception":
+            values = {kv.key: _string(kv.value) for kv in event.attributes if kv.key.startswith("exception.")}
+            error_type, message = values.get("exception.type"), values.get("exception.message")
+            break
+    if span.status.code == _ERROR:
+        message = message or _string_of(span.status.message)
+    return _error_code(error_type, message), actions_named_in(message)
+
+
+def _error_code(error_type: str | None, message: str | None) -> str | None:
+    """botocore names the code in its message ("An error occurred (AccessDenied) ..."), Go in its
+    ("api error AccessDenied: ..."); JavaScript and botocore's error factory in the exception type."""
+    match = _CODE_IN_MESSAGE.search(message) if message else None
+    if match:
+        return match.group(1) or match.group(2)
+    last = error_type.rsplit(".", 1)[-1] if error_type else ""
+    return last if _ERROR_TYPE.match(last) and last not in _GENERIC_ERRORS else None
+
+
+def _identifiers(attributes: dict[str, AnyValue], service: str) -> tuple[tuple[str, str], ...]:
+    is_sqs = service.replace(" ", "").lower() == "sqs"
+    found: list[tuple[str, str]] = []
+    for key in sorted(IDENTIFIER_KEYS & attributes.keys()):
+        if key in QUEUE_URL_KEYS and not is_sqs:
+            continue  # url.full of any other service is an arbitrary URL: never kept
+        found.extend((key, value) for value in _strings(attributes[key]) if is_identifier(key, value))
+    return tuple(dict.fromkeys(found))[:MAX_IDENTIFIERS]
+
+
+def _string(value: AnyValue | None) -> str | None:
+    if value is None or value.WhichOneof("value") != "string_value":
+        return None
+    return _string_of(value.string_value)
+
+
+def _string_of(text: str) -> str | None:
+    return text if text and len(text) <= MAX_VALUE else None
+
+
+def _strings(value: AnyValue) -> list[str]:
+    if value.WhichOneof("value") == "array_value":
+        items = value.array_value.values[:MAX_IDENTIFIERS]
+        return [s for s in (_string(item) for item in items) if s is not None]
+    single = _string(value)
+    return [single] if single is not None else []
+
+
+def _integer(value: AnyValue | None) -> int | None:
+    if value is None or value.WhichOneof("value") != "int_value":
+        return None
+    return value.int_value if 0 < value.int_value < 1000 else None
+
+
+def _valid(value: str | None, pattern: re.Pattern[str], max_length: int = MAX_VALUE) -> str | None:
+    if value is None or len(value) > max_length or not pattern.match(value):
+        return None
+    return value
