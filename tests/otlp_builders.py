@@ -61,7 +61,7 @@ def span(
 
 def export(*spans: Span, resource: dict[str, object] | None = None) -> ExportTraceServiceRequest:
     resource_spans = ResourceSpans()
-    resource_spans.resource.attributes.extend(attributes(resource or {"service.name": "web"}))
+    resource_spans.resource.attributes.extend(attributes({"service.name": "web"} if resource is None else resource))
     resource_spans.scope_spans.add().spans.extend(spans)
     return ExportTraceServiceRequest(resource_spans=[resource_spans])
 
