@@ -11,8 +11,10 @@ Name-valued, turned into ARNs:
   `aws.dynamodb.table_names` (array)     -> arn:<p>:dynamodb:<region>:<account>:table/<name>
   `aws.sqs.queue.url`, `aws.queue_url` (Python), `messaging.url` (older), `url.full` (JavaScript,
   SQS spans only): https://sqs.<region>.amazonaws.com/<account>/<name> -> arn:<p>:sqs:<region>:<account>:<name>
+  `aws.sqs.queue.name` (ADOT JavaScript)  -> arn:<p>:sqs:<region>:<account>:<name>
   `aws.kinesis.stream_name`, `aws.kinesis.stream.name` (JavaScript) -> arn:<p>:kinesis:<region>:<account>:stream/<name>
-  `faas.invoked_name`                    -> arn:<p>:lambda:<region>:<account>:function:<name>
+  `faas.invoked_name`, `aws.lambda.function.name` (ADOT JavaScript; a name, name:qualifier or an ARN)
+                                         -> arn:<p>:lambda:<region>:<account>:function:<name>
   `aws.log.group.names` (array, on the span) -> arn:<p>:logs:<region>:<account>:log-group:<name>
 
 A name needs the call's region (except a bucket); an unknown account becomes `*`. Values that are not
@@ -43,22 +45,28 @@ NAME_KEYS = frozenset(
         "aws.dynamodb.table_names",
         "aws.kinesis.stream_name",
         "aws.kinesis.stream.name",
+        "aws.sqs.queue.name",
         "faas.invoked_name",
+        "aws.lambda.function.name",
         "aws.log.group.names",
     }
 )
+_FUNCTION_KEYS = frozenset({"faas.invoked_name", "aws.lambda.function.name"})
 IDENTIFIER_KEYS = ARN_KEYS | QUEUE_URL_KEYS | NAME_KEYS
 MAX_IDENTIFIER = 2_048
 
 _ARN = re.compile(r"^arn:(aws[a-z-]*):([a-z0-9-]{1,64}):([a-z0-9-]*):(\d{12})?:[^\s]{1,1500}$")
 _QUEUE_URL = re.compile(r"^https?://([A-Za-z0-9.:-]{1,255})/(\d{12})/([A-Za-z0-9_-]{1,80}(?:\.fifo)?)/?$")
+_FUNCTION = re.compile(r"^[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9$_-]{1,128})?$")
 _REGION_IN_HOST = re.compile(r"(?:^|\.)([a-z]{2}(?:-[a-z]+)+-\d{1,2})\.")
 _NAMES: dict[str, re.Pattern[str]] = {
     "aws.s3.bucket": re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"),
     "aws.dynamodb.table_names": re.compile(r"^[A-Za-z0-9_.-]{3,255}$"),
     "aws.kinesis.stream_name": re.compile(r"^[A-Za-z0-9_.-]{1,128}$"),
     "aws.kinesis.stream.name": re.compile(r"^[A-Za-z0-9_.-]{1,128}$"),
-    "faas.invoked_name": re.compile(r"^[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9$_-]{1,128})?$"),
+    "aws.sqs.queue.name": re.compile(r"^[A-Za-z0-9_-]{1,80}(?:\.fifo)?$"),
+    "faas.invoked_name": _FUNCTION,
+    "aws.lambda.function.name": _FUNCTION,
     "aws.log.group.names": re.compile(r"^[A-Za-z0-9_./#-]{1,512}$"),
 }
 _PARTITIONS = (
@@ -99,7 +107,7 @@ def queue_url_account(value: str) -> str | None:
 
 def is_identifier(key: str, value: str) -> bool:
     """Whether a value of an identifier attribute is well-formed enough to be kept at all."""
-    if key in ARN_KEYS:
+    if key in ARN_KEYS or (key in _FUNCTION_KEYS and value.startswith("arn:")):
         return is_arn(value)
     if key in QUEUE_URL_KEYS:
         return is_queue_url(value)
@@ -120,7 +128,7 @@ def resource_arns(
 
 
 def _to_arn(key: str, value: str, region: str | None, account: str) -> str | None:
-    if key in ARN_KEYS:
+    if key in ARN_KEYS or (key in _FUNCTION_KEYS and value.startswith("arn:")):
         return value if is_arn(value) else None
     if key in QUEUE_URL_KEYS:
         return _queue_arn(value, region)
@@ -148,6 +156,8 @@ _REGIONAL: dict[str, Callable[[str, str, str], str]] = {
     "aws.dynamodb.table_names": lambda name, region, account: f"dynamodb:{region}:{account}:table/{name}",
     "aws.kinesis.stream_name": lambda name, region, account: f"kinesis:{region}:{account}:stream/{name}",
     "aws.kinesis.stream.name": lambda name, region, account: f"kinesis:{region}:{account}:stream/{name}",
+    "aws.sqs.queue.name": lambda name, region, account: f"sqs:{region}:{account}:{name}",
     "faas.invoked_name": lambda name, region, account: f"lambda:{region}:{account}:function:{name}",
+    "aws.lambda.function.name": lambda name, region, account: f"lambda:{region}:{account}:function:{name}",
     "aws.log.group.names": lambda name, region, account: f"logs:{region}:{account}:log-group:{name}",
 }

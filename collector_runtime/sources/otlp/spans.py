@@ -8,9 +8,10 @@ operation, region, account, start time, whether and how it failed, and the ident
 AccessDenied names, and then dropped; no other attribute value (statements, message bodies, headers,
 URLs of other services, access keys) ever leaves this module.
 
-Attributes read from the span: `rpc.system`, `rpc.service`, `rpc.method`, `cloud.region` or
-`aws.region`, `cloud.account.id`, `http.response.status_code` or `http.status_code`, the identifiers,
-and `exception.type` / `exception.message` of the first `exception` event; from the resource:
+Attributes read from the span: `rpc.system`, `rpc.service`, `rpc.method`, `cloud.region`,
+`aws.region` or `aws.auth.region` (the ADOT distro's signing region), `cloud.account.id`,
+`http.response.status_code` or `http.status_code`, the identifiers, and `exception.type` /
+`exception.message` of the first `exception` event; from the resource:
 `service.name`, `faas.name`, `cloud.region`, `cloud.account.id` and the configured workload attribute.
 """
 
@@ -42,10 +43,11 @@ _GENERIC_ERRORS = frozenset(
     {"ClientError", "Error", "Exception", "SyntaxError", "TypeError", "OperationError", "ServiceException"}
 )
 _SPAN_KEYS = frozenset(
-    {"rpc.system", "rpc.service", "rpc.method", "cloud.region", "aws.region", "cloud.account.id"}
+    {"rpc.system", "rpc.service", "rpc.method", "cloud.region", "aws.region", "aws.auth.region", "cloud.account.id"}
     | {"http.response.status_code", "http.status_code"}
     | IDENTIFIER_KEYS
 )
+_REGION_KEYS = ("cloud.region", "aws.region", "aws.auth.region")
 _RESOURCE_KEYS = frozenset({"service.name", "faas.name", "cloud.region", "cloud.account.id"})
 _ERROR = Status.StatusCode.STATUS_CODE_ERROR
 
@@ -139,7 +141,7 @@ def _aws_span(span: Span, resource: ResourceInfo) -> AwsSpan | None:
         return _REJECTED
     http_status = _integer(attributes.get("http.response.status_code") or attributes.get("http.status_code"))
     error_code, denied = _error_of(span)
-    region = _string(attributes.get("cloud.region")) or _string(attributes.get("aws.region"))
+    region = next(filter(None, (_string(attributes.get(key)) for key in _REGION_KEYS)), None)
     return AwsSpan(
         service=service,
         operation=operation,
