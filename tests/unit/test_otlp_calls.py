@@ -14,6 +14,7 @@ from collector_runtime.sources.otlp import (
     resolve_service,
     service_index,
 )
+from tests.conftest import SECRET_ACCESS_KEY_ID
 from tests.otlp_builders import MANIFEST, MAX_BYTES, PROTOBUF, body, export, fixture, span
 
 SERVICE_IDS = json.loads(resources.files("collector_runtime.data").joinpath("iam_mapping.json").read_bytes())[
@@ -49,6 +50,7 @@ CALLS_FIXTURES = [
     "js-aws-sdk-0.78.0.pb.gz",
     "js-aws-sdk-0.78.0.json",
     "js-aws-sdk-0.78.0.json.gz",
+    "js-aws-sdk-0.79.0.pb",
 ]
 EVERY_CALL = {
     ("STS", "GetCallerIdentity", OK),
@@ -189,6 +191,40 @@ def test_lambda_resource_gives_workload_and_account(name: str) -> None:
     assert table.resources == ("arn:aws:dynamodb:eu-west-1:123456789012:table/orders",)
 
 
+ADOT_PARTS = [f"adot-js-0.13.0-{i}.pb" for i in range(1, 5)]
+
+
+def test_adot_distro_javascript() -> None:
+    """The ADOT layer's SDK: 10 spans a request, no cloud.region on spans (aws.auth.region instead),
+    queue and function names of its own, and the resource the layer's otel-instrument script sets."""
+    calls = [call for name in ADOT_PARTS for call in calls_of(name)]
+    assert {(c.service, c.operation, c.outcome) for c in calls} == EVERY_CALL
+    assert {(c.workload, c.region) for c in calls} == {("orders-fn", "eu-west-1")}
+    found = by_call(calls)
+    assert found[("SQS", "CreateQueue", OK)].resources == ("arn:aws:sqs:eu-west-1:*:jobs",)  # aws.sqs.queue.name
+    assert found[("Lambda", "GetFunction", FAILED)].resources == ("arn:aws:lambda:eu-west-1:*:function:other-fn",)
+    assert found[("S3", "GetObject", OK)].resources == ("arn:aws:s3:::otel-demo-bucket",)
+    # the resource's aws.log.group.names is the function's own log group, not a call target
+    assert not any("log-group" in arn for call in calls for arn in call.resources)
+
+
+def test_adot_denied_and_its_access_key_never_kept() -> None:
+    for name in ("adot-js-0.13.0-denied-1.pb", "adot-js-0.13.0-denied-2.pb"):
+        data, content_type, encoding = fixture(name)
+        assert SECRET_ACCESS_KEY_ID.encode() in data
+        decoded = decode_export(data, content_type, encoding, max_bytes=MAX_BYTES)
+        assert SECRET_ACCESS_KEY_ID not in repr(decoded)
+        assert SECRET_ACCESS_KEY_ID not in repr(observed_calls(decoded, SERVICES))
+    first, second = calls_of("adot-js-0.13.0-denied-2.pb")
+    assert (first.service, first.operation, first.outcome, first.denied_actions) == (
+        "SNS",
+        "ListTopics",
+        DENIED,
+        ("sns:ListTopics",),
+    )
+    assert (second.service, second.outcome) == ("Secrets Manager", DENIED)
+
+
 def test_configured_workload_attribute() -> None:
     calls = calls_of("js-aws-sdk-0.78.0-lambda-resource.pb", workload_attribute="cloud.platform")
     assert {c.workload for c in calls} == {"aws_lambda"}
@@ -199,7 +235,16 @@ def test_nothing_but_identifiers_is_kept(name: str) -> None:
     data, content_type, encoding = fixture(name)
     decoded = decode_export(data, content_type, encoding, max_bytes=MAX_BYTES)
     kept, records = repr(decoded), repr(observed_calls(decoded, SERVICES))
-    for never in ("stacktrace", "Traceback", "/work/", "aws.request", "is not authorized", "Deserialization"):
+    never_kept = (
+        "stacktrace",
+        "Traceback",
+        "/work/",
+        "aws.request",
+        "is not authorized",
+        "Deserialization",
+        "access_key",
+    )
+    for never in never_kept:
         assert never not in kept
     for never in ("127.0.0.1", "http://", "url"):  # the queue URL is kept until it has become an ARN
         assert never not in records
@@ -213,7 +258,10 @@ def test_nothing_but_identifiers_is_kept(name: str) -> None:
         "aws.secretsmanager.secret.arn",
         "aws.step_functions.state_machine.arn",
         "aws.kinesis.stream.name",
+        "aws.sqs.queue.url",
+        "aws.sqs.queue.name",
         "faas.invoked_name",
+        "aws.lambda.function.name",
     }
 
 
@@ -243,11 +291,13 @@ def test_service_spellings(sent: str, service_id: str) -> None:
 def test_region_from_span_then_resource_and_aws_region() -> None:
     resource = {"service.name": "web", "cloud.region": "eu-central-1"}
     spans = [span(), span(cloud__region="us-east-2"), span(aws__region="ap-south-1"), span(cloud__region="bogus")]
+    spans.append(span(aws__auth__region="sa-east-1"))
     assert [c.region for c in calls_from(*spans, resource=resource)] == [
         "eu-central-1",
         "us-east-2",
         "ap-south-1",
         "eu-central-1",
+        "sa-east-1",
     ]
 
 
@@ -284,6 +334,15 @@ def test_workload(resource: dict[str, object], workload: str) -> None:
             {"aws__lambda__invoked_arn": "arn:aws:lambda:eu-west-1:111122223333:function:f"},
             ("arn:aws:lambda:eu-west-1:111122223333:function:f",),
         ),
+        (
+            {"aws__lambda__function__name": "arn:aws:lambda:eu-west-1:111122223333:function:g"},
+            ("arn:aws:lambda:eu-west-1:111122223333:function:g",),
+        ),
+        (
+            {"faas__invoked_name": "arn:aws:lambda:eu-west-1:111122223333:function:h:2"},
+            ("arn:aws:lambda:eu-west-1:111122223333:function:h:2",),
+        ),
+        ({"aws__sqs__queue__name": "jobs.fifo"}, ("arn:aws:sqs:eu-west-1:*:jobs.fifo",)),
         ({"aws__sns__topic__arn": "not an arn"}, ()),
         ({"aws__s3__key": "private/report.pdf", "db__statement": "SELECT 1"}, ()),
     ],
