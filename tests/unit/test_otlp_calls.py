@@ -24,10 +24,10 @@ SERVICES = service_index(SERVICE_IDS)
 ACCOUNT = "123456789012"
 
 
-def calls_of(name: str, workload_attribute: str | None = None) -> list[ObservedCall]:
+def calls_of(name: str, workload_attribute: str | None = None, *, ignored: int = 0) -> list[ObservedCall]:
     data, content_type, encoding = fixture(name)
     export_ = decode_export(data, content_type, encoding, max_bytes=MAX_BYTES, workload_attribute=workload_attribute)
-    assert (export_.ignored, export_.rejected) == (0, 0)
+    assert (export_.ignored, export_.rejected) == (ignored, 0)
     return observed_calls(export_, SERVICES)
 
 
@@ -208,13 +208,48 @@ def test_adot_distro_javascript() -> None:
     assert not any("log-group" in arn for call in calls for arn in call.resources)
 
 
-def test_adot_denied_and_its_access_key_never_kept() -> None:
-    for name in ("adot-js-0.13.0-denied-1.pb", "adot-js-0.13.0-denied-2.pb"):
-        data, content_type, encoding = fixture(name)
-        assert SECRET_ACCESS_KEY_ID.encode() in data
-        decoded = decode_export(data, content_type, encoding, max_bytes=MAX_BYTES)
-        assert SECRET_ACCESS_KEY_ID not in repr(decoded)
-        assert SECRET_ACCESS_KEY_ID not in repr(observed_calls(decoded, SERVICES))
+def test_adot_distro_python() -> None:
+    """The ADOT Python layer's SDK: aws.region instead of cloud.region, buckets, streams, queue and
+    function names; boto3sqs adds three messaging spans that are no API call (ignored)."""
+    parts = [calls_of(f"adot-python-0.21.0-{i}.pb", ignored=3 if i == 2 else 0) for i in range(1, 5)]
+    calls = [call for part in parts for call in part]
+    assert {(c.service, c.operation, c.outcome) for c in calls} == EVERY_CALL
+    assert {(c.workload, c.region) for c in calls} == {("orders-fn", "eu-west-1")}
+    found = by_call(calls)
+    assert found[("S3", "HeadBucket", FAILED)].resources == ("arn:aws:s3:::no-such-bucket",)
+    assert found[("Kinesis", "PutRecord", OK)].resources == ("arn:aws:kinesis:eu-west-1:*:stream/clicks",)
+    assert found[("SQS", "CreateQueue", OK)].resources == ("arn:aws:sqs:eu-west-1:123456789012:jobs",)
+    assert found[("Lambda", "GetFunction", FAILED)].resources == ("arn:aws:lambda:eu-west-1:*:function:other-fn",)
+    assert found[("S3", "GetObject", FAILED)].error_code == "NoSuchKey"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "adot-js-0.13.0-denied-1.pb",
+        "adot-js-0.13.0-denied-2.pb",
+        "adot-python-0.21.0-denied-1.pb",
+        "adot-python-0.21.0-denied-2.pb",
+    ],
+)
+def test_adot_access_key_ids_never_survive_decoding(name: str) -> None:
+    data, content_type, encoding = fixture(name)
+    assert SECRET_ACCESS_KEY_ID.encode() in data
+    decoded = decode_export(data, content_type, encoding, max_bytes=MAX_BYTES)
+    assert decoded.spans
+    assert SECRET_ACCESS_KEY_ID not in repr(decoded)
+    assert SECRET_ACCESS_KEY_ID not in repr(observed_calls(decoded, SERVICES))
+
+
+def test_adot_python_denied() -> None:
+    parts = [calls_of(f"adot-python-0.21.0-denied-{i}.pb", ignored=1) for i in (1, 2)]
+    calls = by_call(parts[0] + parts[1])
+    assert calls[("SNS", "ListTopics", DENIED)].denied_actions == ("sns:ListTopics",)
+    assert calls[("SQS", "SendMessage", DENIED)].denied_actions == ("sqs:SendMessage",)
+    assert calls[("S3", "ListObjectsV2", DENIED)].resources == ("arn:aws:s3:::locked-bucket",)
+
+
+def test_adot_javascript_denied() -> None:
     first, second = calls_of("adot-js-0.13.0-denied-2.pb")
     assert (first.service, first.operation, first.outcome, first.denied_actions) == (
         "SNS",
@@ -258,6 +293,7 @@ def test_nothing_but_identifiers_is_kept(name: str) -> None:
         "aws.secretsmanager.secret.arn",
         "aws.step_functions.state_machine.arn",
         "aws.kinesis.stream.name",
+        "aws.kinesis.stream_name",
         "aws.sqs.queue.url",
         "aws.sqs.queue.name",
         "faas.invoked_name",
