@@ -26,6 +26,7 @@ log group, not what it called, and is not read either.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 
@@ -80,6 +81,7 @@ _PARTITIONS = (
 )
 
 
+@functools.lru_cache(maxsize=256)
 def partition_of(region: str | None) -> str:
     for prefix, partition in _PARTITIONS:
         if region and region.startswith(prefix):

@@ -17,7 +17,9 @@ Attributes read from the span: `rpc.system`, `rpc.service`, `rpc.method`, `cloud
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
@@ -48,6 +50,7 @@ _SPAN_KEYS = frozenset(
     | IDENTIFIER_KEYS
 )
 _REGION_KEYS = ("cloud.region", "aws.region", "aws.auth.region")
+_EXCEPTION_KEYS = frozenset({"exception.type", "exception.message"})
 _RESOURCE_KEYS = frozenset({"service.name", "faas.name", "cloud.region", "cloud.account.id"})
 _ERROR = Status.StatusCode.STATUS_CODE_ERROR
 
@@ -125,52 +128,78 @@ def _resource_info(resource_spans: ResourceSpans, workload_attribute: str | None
         service_name=values.get("service.name"),
         faas_name=values.get("faas.name"),
         workload_attribute=values.get(workload_attribute) if workload_attribute else None,
-        region=_valid(values.get("cloud.region"), _REGION),
-        account=_valid(values.get("cloud.account.id"), _ACCOUNT),
+        region=_valid_region(values.get("cloud.region")),
+        account=_account(values.get("cloud.account.id")),
     )
 
 
 def _aws_span(span: Span, resource: ResourceInfo) -> AwsSpan | None:
     """None for a span that is no AWS API call, _REJECTED for one that names no usable operation."""
     attributes = _picked(span.attributes)
-    if _string(attributes.get("rpc.system")) != AWS_API:
+    if attributes.get("rpc.system") != AWS_API:
         return None
-    service = _valid(_string(attributes.get("rpc.service")), _NAME, MAX_NAME)
-    operation = _valid(_string(attributes.get("rpc.method")), _NAME, MAX_NAME)
+    service = _name(attributes.get("rpc.service"))
+    operation = _name(attributes.get("rpc.method"))
     if service is None or operation is None:
         return _REJECTED
-    http_status = _integer(attributes.get("http.response.status_code") or attributes.get("http.status_code"))
-    error_code, denied = _error_of(span)
-    region = next(filter(None, (_string(attributes.get(key)) for key in _REGION_KEYS)), None)
+    http_status = _status(attributes.get("http.response.status_code", attributes.get("http.status_code")))
+    failed = span.status.code == _ERROR
+    error_code, denied = _error_of(span, failed) if failed or span.events else (None, ())
     return AwsSpan(
-        service=service,
-        operation=operation,
-        resource=resource,
-        kind=span.kind,
-        region=_valid(region, _REGION),
-        account=_valid(_string(attributes.get("cloud.account.id")), _ACCOUNT),
-        start_ms=span.start_time_unix_nano // 1_000_000 or None,
-        failed=span.status.code == _ERROR or bool(http_status and http_status >= 400),
-        http_status=http_status,
-        error_code=error_code,
-        denied_actions=denied,
-        identifiers=_identifiers(attributes, service),
+        service,
+        operation,
+        resource,
+        span.kind,
+        _region(attributes),
+        _account(attributes.get("cloud.account.id")),
+        span.start_time_unix_nano // 1_000_000 or None,
+        failed or (http_status is not None and http_status >= 400),
+        http_status,
+        error_code,
+        denied,
+        _identifiers(attributes, service) if not attributes.keys().isdisjoint(IDENTIFIER_KEYS) else (),
     )
 
 
-def _picked(attributes: list[KeyValue]) -> dict[str, AnyValue]:
-    return {kv.key: kv.value for kv in attributes if kv.key in _SPAN_KEYS}
+def _picked(attributes: Iterable[KeyValue]) -> dict[str, object]:
+    """The values of the attributes this module reads, as str, int or list of str (others dropped)."""
+    picked: dict[str, object] = {}
+    for kv in attributes:
+        key = kv.key
+        if key in _SPAN_KEYS:
+            picked[key] = _plain(kv.value)
+    return picked
 
 
-def _error_of(span: Span) -> tuple[str | None, tuple[str, ...]]:
+def _plain(value: AnyValue) -> object:
+    kind = value.WhichOneof("value")
+    if kind == "string_value":
+        return _string_of(value.string_value)
+    if kind == "int_value":
+        return value.int_value
+    if kind == "array_value":
+        items = value.array_value.values[:MAX_IDENTIFIERS]
+        return [item.string_value for item in items if item.WhichOneof("value") == "string_value"]
+    return None
+
+
+def _region(attributes: dict[str, object]) -> str | None:
+    for key in _REGION_KEYS:
+        region = _valid_region(attributes.get(key))
+        if region is not None:
+            return region
+    return None
+
+
+def _error_of(span: Span, failed: bool) -> tuple[str | None, tuple[str, ...]]:
     """The error code and the actions named by the span's exception event (or its status message)."""
     error_type = message = None
     for event in span.events:
         if event.name == "exception":
-            values = {kv.key: _string(kv.value) for kv in event.attributes if kv.key.startswith("exception.")}
+            values = {kv.key: _string(kv.value) for kv in event.attributes if kv.key in _EXCEPTION_KEYS}
             error_type, message = values.get("exception.type"), values.get("exception.message")
             break
-    if span.status.code == _ERROR:
+    if failed:
         message = message or _string_of(span.status.message)
     return _error_code(error_type, message), actions_named_in(message)
 
@@ -185,41 +214,48 @@ def _error_code(error_type: str | None, message: str | None) -> str | None:
     return last if _ERROR_TYPE.match(last) and last not in _GENERIC_ERRORS else None
 
 
-def _identifiers(attributes: dict[str, AnyValue], service: str) -> tuple[tuple[str, str], ...]:
+def _identifiers(attributes: dict[str, object], service: str) -> tuple[tuple[str, str], ...]:
     is_sqs = service.replace(" ", "").lower() == "sqs"
     found: list[tuple[str, str]] = []
     for key in sorted(IDENTIFIER_KEYS & attributes.keys()):
         if key in QUEUE_URL_KEYS and not is_sqs:
             continue  # url.full of any other service is an arbitrary URL: never kept
-        found.extend((key, value) for value in _strings(attributes[key]) if is_identifier(key, value))
+        value = attributes[key]
+        values = value if isinstance(value, list) else [value]
+        found.extend((key, v) for v in values if isinstance(v, str) and v and is_identifier(key, v))
     return tuple(dict.fromkeys(found))[:MAX_IDENTIFIERS]
 
 
-def _string(value: AnyValue | None) -> str | None:
-    if value is None or value.WhichOneof("value") != "string_value":
-        return None
-    return _string_of(value.string_value)
+def _string(value: AnyValue) -> str | None:
+    return _string_of(value.string_value) if value.WhichOneof("value") == "string_value" else None
 
 
 def _string_of(text: str) -> str | None:
     return text if text and len(text) <= MAX_VALUE else None
 
 
-def _strings(value: AnyValue) -> list[str]:
-    if value.WhichOneof("value") == "array_value":
-        items = value.array_value.values[:MAX_IDENTIFIERS]
-        return [s for s in (_string(item) for item in items) if s is not None]
-    single = _string(value)
-    return [single] if single is not None else []
+def _status(value: object) -> int | None:
+    return value if isinstance(value, int) and 0 < value < 1000 else None
 
 
-def _integer(value: AnyValue | None) -> int | None:
-    if value is None or value.WhichOneof("value") != "int_value":
-        return None
-    return value.int_value if 0 < value.int_value < 1000 else None
+def _name(value: object) -> str | None:
+    """A service or operation name: bounded, printable, no separators but space, dot, dash, underscore."""
+    return _checked_name(value) if isinstance(value, str) else None
 
 
-def _valid(value: str | None, pattern: re.Pattern[str], max_length: int = MAX_VALUE) -> str | None:
-    if value is None or len(value) > max_length or not pattern.match(value):
-        return None
-    return value
+@functools.lru_cache(maxsize=1024)
+def _checked_name(value: str) -> str | None:
+    return value if len(value) <= MAX_NAME and _NAME.match(value) else None
+
+
+def _valid_region(value: object) -> str | None:
+    return _checked_region(value) if isinstance(value, str) else None
+
+
+@functools.lru_cache(maxsize=256)
+def _checked_region(value: str) -> str | None:
+    return value if len(value) <= 32 and _REGION.match(value) else None
+
+
+def _account(value: object) -> str | None:
+    return value if isinstance(value, str) and _ACCOUNT.match(value) else None
