@@ -1,0 +1,261 @@
+"""One OTLP/HTTP traces body to the AWS SDK spans it holds, as plain typed values.
+
+Pure: no sockets, no environment, no clock. `decode_export` keeps the spans with
+`rpc.system = "aws-api"` (one CLIENT, PRODUCER or CONSUMER span per API call in every AWS SDK
+instrumentation) and counts the others. Of each span it keeps only what a call record needs: service,
+operation, region, account, start time, whether and how it failed, and the identifier attributes of
+`arns.IDENTIFIER_KEYS`. Error messages are read here for the error code and the actions an
+AccessDenied names, and then dropped; no other attribute value (statements, message bodies, headers,
+URLs of other services, access keys) ever leaves this module.
+
+Attributes read from the span: `rpc.system`, `rpc.service`, `rpc.method`, `cloud.region`,
+`aws.region` or `aws.auth.region` (the ADOT distro's signing region), `cloud.account.id`,
+`http.response.status_code` or `http.status_code`, the identifiers, and `exception.type` /
+`exception.message` of the first `exception` event; from the resource:
+`service.name`, `faas.name`, `cloud.region`, `cloud.account.id` and the configured workload attribute.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span, Status
+
+from collector_runtime.core.records import actions_named_in
+
+from .arns import IDENTIFIER_KEYS, QUEUE_URL_KEYS, is_identifier
+from .payload import decompressed, media_kind, parse_request
+
+AWS_API = "aws-api"
+MAX_NAME = 128
+MAX_VALUE = 2_048  # longer attribute values are not read (a workload name, a message: 2 KiB is plenty)
+MAX_IDENTIFIERS = 64  # per span
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
+_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+_CODE_IN_MESSAGE = re.compile(
+    r"An error occurred \(([A-Za-z][A-Za-z0-9.]{1,99})\)|api error ([A-Za-z][A-Za-z0-9.]{1,99}):"
+)
+_ERROR_TYPE = re.compile(r"^[A-Z][A-Za-z0-9]{1,99}$")
+_GENERIC_ERRORS = frozenset(
+    {"ClientError", "Error", "Exception", "SyntaxError", "TypeError", "OperationError", "ServiceException"}
+)
+_SPAN_KEYS = frozenset(
+    {"rpc.system", "rpc.service", "rpc.method", "cloud.region", "aws.region", "aws.auth.region", "cloud.account.id"}
+    | {"http.response.status_code", "http.status_code"}
+    | IDENTIFIER_KEYS
+)
+_REGION_KEYS = ("cloud.region", "aws.region", "aws.auth.region")
+_EXCEPTION_KEYS = frozenset({"exception.type", "exception.message"})
+_RESOURCE_KEYS = frozenset({"service.name", "faas.name", "cloud.region", "cloud.account.id"})
+_ERROR = Status.StatusCode.STATUS_CODE_ERROR
+
+
+class ResourceInfo(NamedTuple):
+    """What a span's resource says about the workload that sent it."""
+
+    service_name: str | None = None
+    faas_name: str | None = None
+    workload_attribute: str | None = None  # the value of the configured workload attribute, if any
+    region: str | None = None
+    account: str | None = None
+
+
+class AwsSpan(NamedTuple):
+    """One AWS API call as an instrumentation reported it, reduced to what a call record needs."""
+
+    service: str  # rpc.service as sent ("S3", "SecretsManager", "Sns")
+    operation: str  # rpc.method ("GetObject")
+    resource: ResourceInfo
+    kind: int = Span.SpanKind.SPAN_KIND_CLIENT
+    region: str | None = None
+    account: str | None = None
+    start_ms: int | None = None
+    failed: bool = False
+    http_status: int | None = None
+    error_code: str | None = None
+    denied_actions: tuple[str, ...] = ()
+    identifiers: tuple[tuple[str, str], ...] = ()  # (attribute, value) of arns.IDENTIFIER_KEYS only
+
+
+class DecodedExport(NamedTuple):
+    spans: tuple[AwsSpan, ...]
+    ignored: int  # spans of anything but the AWS SDK (HTTP servers, databases, the function itself)
+    rejected: int  # aws-api spans without a usable service or operation
+
+
+def decode_export(
+    body: bytes,
+    content_type: str | None,
+    content_encoding: str | None,
+    *,
+    max_bytes: int,
+    workload_attribute: str | None = None,
+) -> DecodedExport:
+    """The AWS SDK spans of one OTLP/HTTP traces request body.
+
+    Raises `OtlpPayloadError` (its `status` is 400, 413 or 415) for a body that is not an OTLP traces
+    request of at most `max_bytes` bytes once decompressed; never any other exception."""
+    kind = media_kind(content_type)
+    request = parse_request(decompressed(body, content_encoding, max_bytes=max_bytes), kind)
+    spans: list[AwsSpan] = []
+    ignored = rejected = 0
+    for resource_spans in request.resource_spans:
+        resource = _resource_info(resource_spans, workload_attribute)
+        for scope_spans in resource_spans.scope_spans:
+            for span in scope_spans.spans:
+                decoded = _aws_span(span, resource)
+                if decoded is None:
+                    ignored += 1
+                elif decoded is _REJECTED:
+                    rejected += 1
+                else:
+                    spans.append(decoded)
+    return DecodedExport(tuple(spans), ignored, rejected)
+
+
+_REJECTED = AwsSpan("", "", ResourceInfo())
+
+
+def _resource_info(resource_spans: ResourceSpans, workload_attribute: str | None) -> ResourceInfo:
+    wanted = _RESOURCE_KEYS | {workload_attribute} if workload_attribute else _RESOURCE_KEYS
+    values = {kv.key: _string(kv.value) for kv in resource_spans.resource.attributes if kv.key in wanted}
+    return ResourceInfo(
+        service_name=values.get("service.name"),
+        faas_name=values.get("faas.name"),
+        workload_attribute=values.get(workload_attribute) if workload_attribute else None,
+        region=_valid_region(values.get("cloud.region")),
+        account=_account(values.get("cloud.account.id")),
+    )
+
+
+def _aws_span(span: Span, resource: ResourceInfo) -> AwsSpan | None:
+    """None for a span that is no AWS API call, _REJECTED for one that names no usable operation."""
+    attributes = _picked(span.attributes)
+    if attributes.get("rpc.system") != AWS_API:
+        return None
+    service = _name(attributes.get("rpc.service"))
+    operation = _name(attributes.get("rpc.method"))
+    if service is None or operation is None:
+        return _REJECTED
+    http_status = _status(attributes.get("http.response.status_code", attributes.get("http.status_code")))
+    failed = span.status.code == _ERROR
+    error_code, denied = _error_of(span, failed) if failed or span.events else (None, ())
+    return AwsSpan(
+        service,
+        operation,
+        resource,
+        span.kind,
+        _region(attributes),
+        _account(attributes.get("cloud.account.id")),
+        span.start_time_unix_nano // 1_000_000 or None,
+        failed or (http_status is not None and http_status >= 400),
+        http_status,
+        error_code,
+        denied,
+        _identifiers(attributes, service) if not attributes.keys().isdisjoint(IDENTIFIER_KEYS) else (),
+    )
+
+
+def _picked(attributes: Iterable[KeyValue]) -> dict[str, object]:
+    """The values of the attributes this module reads, as str, int or list of str (others dropped)."""
+    picked: dict[str, object] = {}
+    for kv in attributes:
+        key = kv.key
+        if key in _SPAN_KEYS:
+            picked[key] = _plain(kv.value)
+    return picked
+
+
+def _plain(value: AnyValue) -> object:
+    kind = value.WhichOneof("value")
+    if kind == "string_value":
+        return _string_of(value.string_value)
+    if kind == "int_value":
+        return value.int_value
+    if kind == "array_value":
+        items = value.array_value.values[:MAX_IDENTIFIERS]
+        return [item.string_value for item in items if item.WhichOneof("value") == "string_value"]
+    return None
+
+
+def _region(attributes: dict[str, object]) -> str | None:
+    for key in _REGION_KEYS:
+        region = _valid_region(attributes.get(key))
+        if region is not None:
+            return region
+    return None
+
+
+def _error_of(span: Span, failed: bool) -> tuple[str | None, tuple[str, ...]]:
+    """The error code and the actions named by the span's exception event (or its status message)."""
+    error_type = message = None
+    for event in span.events:
+        if event.name == "exception":
+            values = {kv.key: _string(kv.value) for kv in event.attributes if kv.key in _EXCEPTION_KEYS}
+            error_type, message = values.get("exception.type"), values.get("exception.message")
+            break
+    if failed:
+        message = message or _string_of(span.status.message)
+    return _error_code(error_type, message), actions_named_in(message)
+
+
+def _error_code(error_type: str | None, message: str | None) -> str | None:
+    """botocore names the code in its message ("An error occurred (AccessDenied) ..."), Go in its
+    ("api error AccessDenied: ..."); JavaScript and botocore's error factory in the exception type."""
+    match = _CODE_IN_MESSAGE.search(message) if message else None
+    if match:
+        return match.group(1) or match.group(2)
+    last = error_type.rsplit(".", 1)[-1] if error_type else ""
+    return last if _ERROR_TYPE.match(last) and last not in _GENERIC_ERRORS else None
+
+
+def _identifiers(attributes: dict[str, object], service: str) -> tuple[tuple[str, str], ...]:
+    is_sqs = service.replace(" ", "").lower() == "sqs"
+    found: list[tuple[str, str]] = []
+    for key in sorted(IDENTIFIER_KEYS & attributes.keys()):
+        if key in QUEUE_URL_KEYS and not is_sqs:
+            continue  # url.full of any other service is an arbitrary URL: never kept
+        value = attributes[key]
+        values = value if isinstance(value, list) else [value]
+        found.extend((key, v) for v in values if isinstance(v, str) and v and is_identifier(key, v))
+    return tuple(dict.fromkeys(found))[:MAX_IDENTIFIERS]
+
+
+def _string(value: AnyValue) -> str | None:
+    return _string_of(value.string_value) if value.WhichOneof("value") == "string_value" else None
+
+
+def _string_of(text: str) -> str | None:
+    return text if text and len(text) <= MAX_VALUE else None
+
+
+def _status(value: object) -> int | None:
+    return value if isinstance(value, int) and 0 < value < 1000 else None
+
+
+def _name(value: object) -> str | None:
+    """A service or operation name: bounded, printable, no separators but space, dot, dash, underscore."""
+    return _checked_name(value) if isinstance(value, str) else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _checked_name(value: str) -> str | None:
+    return value if len(value) <= MAX_NAME and _NAME.match(value) else None
+
+
+def _valid_region(value: object) -> str | None:
+    return _checked_region(value) if isinstance(value, str) else None
+
+
+@functools.lru_cache(maxsize=256)
+def _checked_region(value: str) -> str | None:
+    return value if len(value) <= 32 and _REGION.match(value) else None
+
+
+def _account(value: object) -> str | None:
+    return value if isinstance(value, str) and _ACCOUNT.match(value) else None
