@@ -1,0 +1,83 @@
+"""The SigV4 credential scope of a request: who signed it for which service and region. Pure.
+
+`Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/eu-west-1/s3/aws4_request, SignedHeaders=...`, its
+SigV4a form (`AWS4-ECDSA-P256-SHA256 Credential=AKID/20260101/s3/aws4_request`, region set in
+`X-Amz-Region-Set`) and presigned URLs (`X-Amz-Credential=...`) all carry it. The access key id is read
+only to derive the account it encodes and is never returned.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import NamedTuple
+
+from collector_runtime.sources.proxy.request import HttpRequest
+
+_CREDENTIAL = re.compile(r"Credential=([^,\s]+)")
+_ENCODING_PREFIXES = ("AKIA", "ASIA")  # long-term and temporary keys
+# Current-format ids set the top bit of the 48 encoded bits, so their fifth character is in the upper half
+# of the base32 alphabet; older ids (AKIAI..., AKIAJ..., like AWS's documentation example) encode no account.
+_CURRENT_FORMAT_FIRST = frozenset("QRSTUVWXYZ234567")
+
+
+class CredentialScope(NamedTuple):
+    signing_name: str  # the service the request was signed for ("s3", "dynamodb", "execute-api")
+    region: str | None  # None for SigV4a with a wildcard or multi-region set
+    account: str | None  # the account the access key id encodes, when it does
+
+
+def credential_scope(request: HttpRequest) -> CredentialScope | None:
+    """The scope from the Authorization header, else from a presigned query; None for unsigned requests
+    (and for SigV2 or bearer tokens, which carry no scope)."""
+    credential = _credential_from_header(request.header("authorization")) or _credential_from_query(request)
+    if credential is None:
+        return None
+    return _parse_credential(credential, request.header("x-amz-region-set"))
+
+
+def _credential_from_header(authorization: str | None) -> str | None:
+    if not authorization or not authorization.startswith("AWS4-"):
+        return None
+    match = _CREDENTIAL.search(authorization)
+    return match.group(1) if match else None
+
+
+def _credential_from_query(request: HttpRequest) -> str | None:
+    if "x-amz-credential" not in request.query.lower():
+        return None
+    for name, value in request.query_pairs():
+        if name.lower() == "x-amz-credential":
+            return value
+    return None
+
+
+def _parse_credential(credential: str, region_set: str | None) -> CredentialScope | None:
+    parts = credential.split("/")
+    if len(parts) == 5 and parts[4] == "aws4_request":  # key/date/region/service/aws4_request
+        key_id, _date, region, service, _ = parts
+        return CredentialScope(service, region or None, account_from_access_key(key_id))
+    if len(parts) == 4 and parts[3] == "aws4_request":  # SigV4a: key/date/service/aws4_request
+        key_id, _date, service, _ = parts
+        return CredentialScope(service, _single_region(region_set), account_from_access_key(key_id))
+    return None
+
+
+def _single_region(region_set: str | None) -> str | None:
+    regions = [r.strip() for r in (region_set or "").split(",") if r.strip()]
+    return regions[0] if len(regions) == 1 and "*" not in regions[0] else None
+
+
+def account_from_access_key(key_id: str) -> str | None:
+    """The 12-digit account id encoded in a current-format AKIA/ASIA access key id, else None.
+
+    Base32 of the 16 characters after the prefix; the account is bits 46..7 of the first 6 bytes."""
+    if len(key_id) != 20 or key_id[:4] not in _ENCODING_PREFIXES or key_id[4] not in _CURRENT_FORMAT_FIRST:
+        return None
+    try:
+        decoded = base64.b32decode(key_id[4:])
+    except (binascii.Error, ValueError):
+        return None
+    account = (int.from_bytes(decoded[:6], "big") & 0x7FFFFFFFFF80) >> 7
+    return f"{account:012d}"
