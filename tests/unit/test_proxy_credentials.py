@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from collector_runtime.sources.proxy.credentials import CredentialScope, account_from_access_key, credential_scope
+from collector_runtime.sources.proxy.credentials import (
+    CredentialScope,
+    account_from_access_key,
+    credential_scope,
+    sigv2_account,
+)
 from collector_runtime.sources.proxy.request import http_request
 
 SIGV4 = (
@@ -79,3 +84,9 @@ def test_account_from_access_key(key_id: str, account: str | None) -> None:
 def test_scope_never_holds_the_key_id() -> None:
     scope = credential_scope(request({"Authorization": SIGV4}))  # type: ignore[arg-type]
     assert "ASIAY34FZKBOKMUTVV7A" not in repr(scope)
+
+
+def test_sigv2_yields_only_the_account() -> None:
+    assert sigv2_account(request({"Authorization": "AWS ASIAY34FZKBOKMUTVV7A:c2lnbmF0dXJl"})) == "609629065308"  # type: ignore[arg-type]
+    assert sigv2_account(request(query="AWSAccessKeyId=ASIAY34FZKBOKMUTVV7A&Signature=x")) == "609629065308"  # type: ignore[arg-type]
+    assert sigv2_account(request({"Authorization": SIGV4})) is None  # type: ignore[arg-type]

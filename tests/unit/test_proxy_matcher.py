@@ -4,8 +4,10 @@ every protocol, and the cases that must stay unmatched. Other SDKs' requests: te
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from botocore.config import Config
 from botocore.serialize import create_serializer
 
 from collector_runtime.sources.proxy.catalog import ServiceCatalog
@@ -170,6 +172,21 @@ def test_unsigned_operation_is_matched_by_host(catalog: ServiceCatalog, session:
     result = matched(catalog, request)
     assert (result.service, result.operation, result.account) == ("STS", "AssumeRoleWithWebIdentity", None)
     assert "t" not in result.identifiers.values()
+
+
+@pytest.mark.parametrize("signature_version", [None, "s3v4"])  # botocore presigns S3 with SigV2 by default
+def test_presigned_url_is_matched(catalog: ServiceCatalog, session: Any, signature_version: str | None) -> None:
+    config = Config(signature_version=signature_version) if signature_version else None
+    client = session.create_client("s3", region_name="eu-west-1", config=config)
+    url = client.generate_presigned_url("get_object", Params={"Bucket": "b", "Key": "a/k.txt"}, ExpiresIn=60)
+    parts = urlsplit(url)
+    result = matched(catalog, http_request("GET", parts.netloc, parts.path, parts.query, headers={}))
+    assert (result.operation, result.identifiers, result.account) == (
+        "GetObject",
+        {"Bucket": "b", "Key": "a/k.txt"},
+        ACCOUNT,
+    )
+    assert not any("Amz" in member for member in result.members)
 
 
 def test_sigv2_request_is_matched_by_host(catalog: ServiceCatalog) -> None:

@@ -37,6 +37,19 @@ def credential_scope(request: HttpRequest) -> CredentialScope | None:
     return _parse_credential(credential, request.header("x-amz-region-set"))
 
 
+def sigv2_account(request: HttpRequest) -> str | None:
+    """The account of a SigV2-signed request (`Authorization: AWS AKID:signature`, or a presigned URL's
+    `AWSAccessKeyId=`, as botocore presigns S3 URLs by default): SigV2 carries no scope, only the key id."""
+    authorization = request.header("authorization") or ""
+    if authorization.startswith("AWS ") and ":" in authorization:
+        return account_from_access_key(authorization[4:].split(":", 1)[0].strip())
+    if "AWSAccessKeyId=" in request.query:
+        for name, value in request.query_pairs():
+            if name == "AWSAccessKeyId":
+                return account_from_access_key(value)
+    return None
+
+
 def _credential_from_header(authorization: str | None) -> str | None:
     if not authorization or not authorization.startswith("AWS4-"):
         return None

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 from collector_runtime.sources.proxy import bodies
 from collector_runtime.sources.proxy import members as enc
 from collector_runtime.sources.proxy.catalog import ServiceCatalog, ServiceSummary
-from collector_runtime.sources.proxy.credentials import CredentialScope, credential_scope
+from collector_runtime.sources.proxy.credentials import CredentialScope, credential_scope, sigv2_account
 from collector_runtime.sources.proxy.identifiers import identifiers_of
 from collector_runtime.sources.proxy.operations import OperationTable
 from collector_runtime.sources.proxy.request import HttpRequest
@@ -167,7 +167,7 @@ def _matched(request: HttpRequest, scope: CredentialScope | None, found: _Candid
         service=found.service.service_id,
         operation=found.operation.wire_name,
         region=scope.region if scope else None,
-        account=scope.account if scope else None,
+        account=scope.account if scope else sigv2_account(request),
         identifiers=identifiers_of(found.operation, read.values, read.uri_members),
         members=read.names,
         service_name=found.service.name,
