@@ -1,6 +1,6 @@
 """CSM `Service`/`Api` pairs to the IAM actions they need, from the generated mapping data.
 
-Pure: the data is passed in (see `collector_runtime.mapping_data` for loading the packaged file).
+Pure: the data is passed in (see `collector_runtime.data` for loading the packaged file).
 An operation that cannot be mapped comes back as an `OperationMapping` whose `source` is
 "unmapped", so callers report it instead of dropping it or inventing an action.
 """

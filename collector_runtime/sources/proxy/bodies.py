@@ -1,0 +1,92 @@
+"""Decode the top level of a request body (JSON, XML, form, CBOR) into {serialized name: value}. Pure.
+
+Only the top level matters: the matcher keeps top-level member names and identifier-like string values.
+A body that does not decode (cut at MAX_BODY, malformed, unexpected type) gives an empty result; nothing
+raises. Values other than strings are kept only as a marker that the member was set.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+from xml.etree import ElementTree
+
+SET = object()  # a member that is present with a non-string value (number, list, structure, blob)
+
+
+def json_top_level(body: bytes) -> dict[str, object]:
+    """{key: value} of a JSON object body; non-string values become SET."""
+    try:
+        document = json.loads(body) if body.strip() else None
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return _top_level(document)
+
+
+def form_top_level(body: bytes, truncated: bool = False) -> dict[str, object]:
+    """{top-level name: value} of an x-www-form-urlencoded body (query/ec2 protocols).
+
+    `Attribute.1.Name=x` sets the top-level name `Attribute` (to SET). A body cut at MAX_BODY still yields
+    its complete pairs: its last, possibly cut, pair is dropped."""
+    return form_pairs_top_level(form_pairs(body, truncated))
+
+
+def form_pairs(body: bytes, truncated: bool = False) -> list[tuple[str, str]]:
+    """The decoded (name, value) pairs of a form body; of a cut body, only the complete ones."""
+    text = body.decode("utf-8", "replace")
+    if truncated:
+        text = text.rsplit("&", 1)[0]
+    return parse_qsl(text, keep_blank_values=True)
+
+
+def form_pairs_top_level(pairs: list[tuple[str, str]]) -> dict[str, object]:
+    values: dict[str, object] = {}
+    for name, value in pairs:
+        top, dot, _rest = name.partition(".")
+        if dot:
+            values.setdefault(top, SET)
+        else:
+            values.setdefault(name, value)
+    return values
+
+
+def xml_children(body: bytes) -> tuple[str | None, dict[str, object]]:
+    """The root element's local name and {child local name: text or SET} of an XML body."""
+    if not body.strip():
+        return None, {}
+    try:
+        root = ElementTree.fromstring(body)  # expat: no external entities, bounded entity expansion
+    except ElementTree.ParseError:
+        return None, {}
+    children: dict[str, object] = {}
+    for child in root:
+        name = _local_name(child.tag)
+        leaf = len(child) == 0
+        children.setdefault(name, (child.text or "") if leaf else SET)
+    return _local_name(root.tag), children
+
+
+def cbor_top_level(body: bytes) -> dict[str, object]:
+    """{key: value} of a CBOR map body (rpc-v2-cbor), decoded with botocore's CBOR parser."""
+    if not body:
+        return {}
+    try:
+        from botocore.parsers import BaseCBORParser
+
+        parser = BaseCBORParser()
+        document = parser.parse_data_item(io.BufferedReader(io.BytesIO(body)))
+    except Exception:  # botocore raises assorted errors on malformed or cut CBOR
+        return {}
+    return _top_level(document)
+
+
+def _top_level(document: Any) -> dict[str, object]:
+    if not isinstance(document, dict):
+        return {}
+    return {str(key): value if isinstance(value, str) else SET for key, value in document.items()}
+
+
+def _local_name(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]

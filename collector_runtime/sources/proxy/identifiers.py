@@ -1,0 +1,105 @@
+"""Which request values may leave the proxy: an explicit allow-list of identifier-like members. Pure.
+
+A string member's value is kept (as an identifier that can fill an ARN) only if it passes BOTH:
+
+1. it identifies a resource, by one of
+   - location: it is a URI label (`/{Bucket}/{Key+}`, `/functions/{FunctionName}`);
+   - value: it is an ARN (`arn:aws:...`);
+   - name: it is one of `IDENTIFIER_NAMES`, or it ends in a word of `IDENTIFIER_SUFFIXES` (`TableName`,
+     `roleArn`, `KmsKeyId`, `QueueUrl`, `ClusterIdentifier`, ...);
+2. nothing marks it as a secret:
+   - botocore's model marks its shape `sensitive` (SecretString, SSM PutParameter's Value, passwords, ...);
+   - its name is in `NEVER_KEPT_NAMES` (ExternalId, AccessKeyId, personal names) or contains a word of
+     `_SECRET_WORDS` (token, password, secret other than SecretId/SecretArn/SecretName, credential, signature,
+     access key);
+   - its value looks like an access key id, carries a signature or token (a presigned URL), or is longer
+     than `MAX_IDENTIFIER` characters.
+
+Everything else (bodies, messages, documents, policies, free text, numbers, structures) never leaves; only
+the names of the top-level members the request set do.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+MAX_IDENTIFIER = 2_048
+
+IDENTIFIER_NAMES = frozenset(
+    {
+        "Bucket",  # S3
+        "Key",  # S3 object key (policies scope by key prefix)
+        "Prefix",  # S3 list prefix (the s3:prefix condition)
+        "CopySource",  # S3 "bucket/key" read by CopyObject / UploadPartCopy
+        "Role",  # Lambda CreateFunction: the role to pass
+        "Namespace",  # CloudWatch PutMetricData (the cloudwatch:namespace condition)
+        "cluster",  # ECS members that hold a name or an ARN
+        "service",
+        "taskDefinition",
+        "family",
+    }
+)
+# Camel-case words a member name may end with: "roleArn" ends with "Arn", "TopicARN" with "ARN".
+IDENTIFIER_SUFFIXES = ("Name", "Arn", "ARN", "Id", "ID", "Identifier", "Url", "URL")
+
+# Never kept although rule 1 would: quasi-secrets and personal names.
+NEVER_KEPT_NAMES = frozenset(
+    {"ExternalId", "AccessKeyId", "SecretAccessKey", "SessionToken", "SecretKey"}
+    | {"FirstName", "LastName", "GivenName", "FamilyName", "MiddleName", "Surname"}
+)
+_SECRET_WORDS = re.compile(
+    r"token|password|passphrase|secret(?!id|arn|name)|credential|signature|privatekey|accesskey", re.IGNORECASE
+)
+_ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:")
+_ACCESS_KEY_ID = re.compile(r"(?:AKIA|ASIA)[A-Z2-7]{16}")
+_SIGNED_VALUE = re.compile(r"x-amz-signature|x-amz-security-token|x-amz-credential|signature=", re.IGNORECASE)
+
+
+def identifiers_of(operation: Any, values: dict[str, str], uri_members: frozenset[str]) -> dict[str, str]:
+    """The identifier values among a request's string members (see the module docstring for the rule)."""
+    shape = operation.input_shape
+    if shape is None:
+        return {}
+    return {
+        name: value
+        for name, value in values.items()
+        if name in shape.members
+        and is_identifier(name, value, from_uri=name in uri_members)
+        and not is_secret(name, value, sensitive=is_sensitive(shape.members[name]))
+    }
+
+
+def is_identifier(name: str, value: str, *, from_uri: bool = False) -> bool:
+    """Rule 1: the member names a resource (by location, ARN value, or name)."""
+    return from_uri or bool(_ARN.match(value)) or name in IDENTIFIER_NAMES or _has_identifier_suffix(name)
+
+
+def is_secret(name: str, value: str, *, sensitive: bool = False) -> bool:
+    """Rule 2: the model, the name or the value says this may be a secret."""
+    return (
+        sensitive
+        or name in NEVER_KEPT_NAMES
+        or bool(_SECRET_WORDS.search(name))
+        or len(value) > MAX_IDENTIFIER
+        or bool(_ACCESS_KEY_ID.search(value))
+        or bool(_SIGNED_VALUE.search(value))
+    )
+
+
+def is_sensitive(shape: Any) -> bool:
+    """botocore's `sensitive` trait, on the shape or on any shape inside it (a list of sensitive strings)."""
+    if shape.metadata.get("sensitive"):
+        return True
+    if shape.type_name == "list":
+        return bool(shape.member.metadata.get("sensitive"))
+    return False
+
+
+def _has_identifier_suffix(name: str) -> bool:
+    for suffix in IDENTIFIER_SUFFIXES:
+        if name == suffix or name.lower() == suffix.lower():
+            return True
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return True
+    return False

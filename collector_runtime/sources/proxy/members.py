@@ -1,0 +1,123 @@
+"""The top-level input members a request set, read back through the operation's botocore model. Pure.
+
+Each member is looked for where its model puts it on the wire: a URI label, a query-string or header
+member, or the body (JSON, XML, form or CBOR, as the request was encoded). The result names every member
+the request set and carries the values of string members; `identifiers.py` decides which values may leave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from collector_runtime.sources.proxy import bodies
+from collector_runtime.sources.proxy.request import HttpRequest
+
+# How a request's body is encoded: the wire protocols, by what the matcher saw.
+JSON, REST_JSON, REST_XML, QUERY, EC2, CBOR = "json", "rest-json", "rest-xml", "query", "ec2", "smithy-rpc-v2-cbor"
+
+
+class RequestMembers(NamedTuple):
+    values: dict[str, str]  # member name -> value, string members only
+    names: frozenset[str]  # every top-level input member the request set
+    uri_members: frozenset[str]  # the members that came from URI labels
+
+
+def request_members(
+    operation: Any, encoding: str, request: HttpRequest, labels: Mapping[str, str] | None = None
+) -> RequestMembers:
+    """The input members of `request` for a botocore OperationModel, given how the request was encoded."""
+    shape = operation.input_shape
+    if shape is None:
+        return RequestMembers({}, frozenset(), frozenset())
+    found: dict[str, object] = {}
+    uri_members = _from_uri(shape, labels or {}, found)
+    _from_query_and_headers(shape, request, found)
+    _from_body(shape, encoding, request, found)
+    values = {name: value for name, value in found.items() if isinstance(value, str)}
+    return RequestMembers(values, frozenset(found), frozenset(uri_members))
+
+
+def _from_uri(shape: Any, labels: Mapping[str, str], found: dict[str, object]) -> list[str]:
+    members = []
+    for member_name, member in shape.members.items():
+        if member.serialization.get("location") == "uri":
+            label = member.serialization.get("name", member_name)
+            if label in labels:
+                found[member_name] = labels[label]
+                members.append(member_name)
+    return members
+
+
+def _from_query_and_headers(shape: Any, request: HttpRequest, found: dict[str, object]) -> None:
+    query = _first_values(request.query_pairs())
+    for member_name, member in shape.members.items():
+        location = member.serialization.get("location")
+        serialized = member.serialization.get("name", member_name)
+        # a querystring *map* member (any other parameter) is not reported: which keys it owns is a guess
+        if location == "querystring" and member.type_name != "map" and serialized in query:
+            found[member_name] = query[serialized] if member.type_name == "string" else bodies.SET
+        elif location == "header" and serialized.lower() in request.headers:
+            found[member_name] = request.headers[serialized.lower()] if member.type_name == "string" else bodies.SET
+        elif location == "headers" and any(h.startswith(serialized.lower()) for h in request.headers):
+            found[member_name] = bodies.SET  # a prefixed header map (S3 x-amz-meta-*)
+
+
+def _from_body(shape: Any, encoding: str, request: HttpRequest, found: dict[str, object]) -> None:
+    payload = shape.serialization.get("payload")
+    if payload is not None and encoding in (REST_JSON, REST_XML):
+        if request.body or request.body_truncated:
+            found[payload] = bodies.SET  # a blob or structure payload: its content is never read
+        return
+    decoded = _decode_body(encoding, request)
+    by_serialized = _body_members(shape, encoding)
+    for serialized, value in decoded.items():
+        member_name = by_serialized.get(serialized)
+        if member_name is not None and member_name not in found:
+            member = shape.members[member_name]
+            found[member_name] = value if member.type_name == "string" else bodies.SET
+
+
+def _decode_body(encoding: str, request: HttpRequest) -> dict[str, object]:
+    if encoding in (QUERY, EC2):
+        from_query = bodies.form_pairs_top_level(request.query_pairs()) if request.method == "GET" else {}
+        return from_query or bodies.form_top_level(request.body, request.body_truncated)
+    if request.body_truncated:
+        return {}  # a cut JSON, XML or CBOR document does not decode
+    if encoding in (JSON, REST_JSON):
+        return bodies.json_top_level(request.body)
+    if encoding == CBOR:
+        return bodies.cbor_top_level(request.body)
+    if encoding == REST_XML:
+        return bodies.xml_children(request.body)[1]
+    return {}
+
+
+def _body_members(shape: Any, encoding: str) -> dict[str, str]:
+    """{serialized name: member name} of the members that travel in the body."""
+    names = {}
+    for member_name, member in shape.members.items():
+        if member.serialization.get("location"):
+            continue
+        names[_serialized_name(member_name, member, encoding)] = member_name
+    return names
+
+
+def _serialized_name(member_name: str, member: Any, encoding: str) -> str:
+    if encoding == EC2:  # botocore's EC2Serializer: queryName, else capitalised locationName
+        if "queryName" in member.serialization:
+            return str(member.serialization["queryName"])
+        if "name" in member.serialization:
+            name = str(member.serialization["name"])
+            return name[:1].upper() + name[1:]
+        return member_name
+    if encoding == CBOR:
+        return member_name
+    return str(member.serialization.get("name", member_name))
+
+
+def _first_values(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for name, value in pairs:
+        values.setdefault(name, value)
+    return values

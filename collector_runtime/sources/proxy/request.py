@@ -1,0 +1,65 @@
+"""One intercepted HTTP request, as the matcher reads it: the adapter builds it, the matcher drops it.
+
+The body is cut to `MAX_BODY` bytes on the way in (`body_truncated` says so); nothing built from a request
+keeps the body, its headers or its signature, only the identifier values the allow-list lets through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
+from urllib.parse import parse_qsl
+
+MAX_BODY = 65_536  # bytes of a body the matcher reads; longer bodies are parsed only where a prefix suffices
+
+
+class HttpRequest(NamedTuple):
+    """An intercepted request. `headers` has lower-case names; `body` is at most MAX_BODY bytes."""
+
+    method: str  # "GET", "POST", ...
+    host: str  # the original host name, lower case, without port ("my-bucket.s3.eu-west-1.amazonaws.com")
+    path: str  # the raw (percent-encoded) path, without the query string
+    query: str  # the raw query string, without "?"
+    headers: Mapping[str, str]
+    body: bytes
+    body_truncated: bool = False
+
+    def header(self, name: str) -> str | None:
+        """A header's value by lower-case name."""
+        return self.headers.get(name)
+
+    def query_pairs(self) -> list[tuple[str, str]]:
+        """The query string as decoded (name, value) pairs, in order, blank values kept."""
+        return parse_qsl(self.query, keep_blank_values=True)
+
+
+def http_request(
+    method: str,
+    host: str,
+    path: str,
+    query: str,
+    *,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]],
+    body: bytes = b"",
+) -> HttpRequest:
+    """Normalise what an adapter read off the wire: header names lower-cased (the first of repeated headers
+    wins), the port dropped from the host, the body cut to MAX_BODY bytes."""
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    lowered: dict[str, str] = {}
+    for name, value in pairs:
+        lowered.setdefault(name.lower(), value)
+    return HttpRequest(
+        method=method.upper(),
+        host=_host_without_port(host).lower(),
+        path=path or "/",
+        query=query,
+        headers=lowered,
+        body=bytes(body[:MAX_BODY]),
+        body_truncated=len(body) > MAX_BODY,
+    )
+
+
+def _host_without_port(host: str) -> str:
+    if host.startswith("["):  # [::1]:443
+        return host.split("]", 1)[0] + "]"
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host

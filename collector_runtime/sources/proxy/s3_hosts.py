@@ -1,0 +1,36 @@
+"""S3 virtual-hosted-style addressing: the bucket in the host name, put back into the path. Pure.
+
+`my-bucket.s3.eu-west-1.amazonaws.com/a/b.txt` is the same request as `s3.eu-west-1.amazonaws.com/my-bucket/a/b.txt`,
+whose path S3's request-URI templates (`/{Bucket}/{Key+}`) describe. Also dual-stack, FIPS, legacy
+`s3-<region>`, access-point (`<name>-<account>.s3-accesspoint.`) and S3 Express (`--x-s3.s3express-...`) hosts.
+"""
+
+from __future__ import annotations
+
+import re
+
+# The shortest leading part of the host followed by an S3 endpoint label ("s3", "s3-...", "s3express-...");
+# not S3 Control (`<account>.s3-control.`) nor Object Lambda (`<route>.s3-object-lambda.`), whose first label
+# is not a bucket.
+_VIRTUAL_HOSTED = re.compile(
+    r"^(?P<bucket>.+?)\.(?!s3-control\.|s3-object-lambda\.)(?:s3|s3-[a-z0-9-]+|s3express-[a-z0-9-]+)\."
+)
+
+
+def bucket_in_host(host: str) -> str | None:
+    """The bucket of a virtual-hosted-style S3 host name, else None (path-style or not S3)."""
+    found = _VIRTUAL_HOSTED.match(host)
+    return found.group("bucket") if found else None
+
+
+def s3_path(host: str, path: str) -> str:
+    """The path-style path of an S3 request: "/<bucket><path>" for a virtual-hosted one."""
+    bucket = bucket_in_host(host)
+    if bucket is None:
+        return path
+    return f"/{bucket}" if path in ("", "/") else f"/{bucket}{path}"
+
+
+def is_express_control_host(host: str) -> bool:
+    """The S3 Express One Zone control endpoint (directory buckets' CreateBucket, ListDirectoryBuckets, ...)."""
+    return host.startswith("s3express-control.")

@@ -1,0 +1,59 @@
+"""The request as the matcher reads it, and the body decoders: bounded, and never raising."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from collector_runtime.sources.proxy import bodies
+from collector_runtime.sources.proxy.request import MAX_BODY, http_request
+
+
+def test_normalised_on_the_way_in() -> None:
+    request = http_request(
+        "post",
+        "Sqs.EU-West-1.amazonaws.com:443",
+        "",
+        "a=1",
+        headers=[("X-Amz-Target", "first"), ("x-amz-target", "second"), ("Content-Type", "t")],
+        body=b"x" * (MAX_BODY + 1),
+    )
+    assert (request.method, request.host, request.path, request.query) == (
+        "POST",
+        "sqs.eu-west-1.amazonaws.com",
+        "/",
+        "a=1",
+    )
+    assert request.headers == {"x-amz-target": "first", "content-type": "t"}
+    assert len(request.body) == MAX_BODY and request.body_truncated
+    assert http_request("GET", "[::1]:8443", "/", "", headers={}).host == "[::1]"
+
+
+def test_form_body_top_level_and_cut() -> None:
+    body = b"Action=SendMessage&QueueUrl=https%3A%2F%2Fq&MessageAttribute.1.Name=a&MessageBody=cut-he"
+    assert bodies.form_top_level(body) == {
+        "Action": "SendMessage",
+        "QueueUrl": "https://q",
+        "MessageAttribute": bodies.SET,
+        "MessageBody": "cut-he",
+    }
+    assert "MessageBody" not in bodies.form_top_level(body, truncated=True)
+
+
+def test_json_xml_cbor_top_level() -> None:
+    assert bodies.json_top_level(json.dumps({"TableName": "t", "Item": {"a": 1}, "Limit": 3}).encode()) == {
+        "TableName": "t",
+        "Item": bodies.SET,
+        "Limit": bodies.SET,
+    }
+    root, children = bodies.xml_children(b'<R xmlns="urn:x"><Name>n</Name><Config><A>1</A></Config></R>')
+    assert (root, children) == ("R", {"Name": "n", "Config": bodies.SET})
+    assert bodies.cbor_top_level(bytes([0xA1, 0x61, 0x6B, 0x61, 0x76])) == {"k": "v"}  # {"k": "v"}
+
+
+@pytest.mark.parametrize("body", [b"", b"{", b"[1, 2]", b"\xff\xfe", b"null", b"<a><b></a>", b"\x9f\xff\xff"])
+def test_malformed_bodies_decode_to_nothing(body: bytes) -> None:
+    assert bodies.json_top_level(body) == {}
+    assert bodies.xml_children(body)[1] == {}
+    assert bodies.cbor_top_level(body) == {}

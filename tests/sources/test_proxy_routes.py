@@ -1,0 +1,74 @@
+"""REST routes: templates, discriminators and specificity, on S3's model (the hardest case)."""
+
+from __future__ import annotations
+
+import pytest
+
+from collector_runtime.sources.proxy.catalog import ServiceCatalog
+from collector_runtime.sources.proxy.routes import Route, best_routes
+from collector_runtime.sources.proxy.s3_hosts import bucket_in_host, is_express_control_host, s3_path
+
+
+@pytest.fixture(scope="module")
+def s3_routes() -> tuple[Route, ...]:
+    catalog = ServiceCatalog()
+    return catalog.operations(catalog.summaries()["s3"]).routes
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "headers", "operation"),
+    [
+        ("GET", "/b/k", {}, {}, "GetObject"),
+        ("GET", "/b/k", {"uploadId": "u"}, {}, "ListParts"),  # a required query member tells them apart
+        ("GET", "/b/k", {"acl": ""}, {}, "GetObjectAcl"),  # a query literal
+        ("PUT", "/b/k", {}, {}, "PutObject"),
+        ("PUT", "/b/k", {}, {"x-amz-copy-source": "s/k"}, "CopyObject"),  # a required header
+        ("PUT", "/b/k", {"partNumber": "1", "uploadId": "u"}, {}, "UploadPart"),
+        ("PUT", "/b/k", {"partNumber": "1", "uploadId": "u"}, {"x-amz-copy-source": "s/k"}, "UploadPartCopy"),
+        ("GET", "/b/k", {"x-id": "GetObject"}, {}, "GetObject"),  # the JS v3 / Go v2 hint changes nothing
+        ("GET", "/b", {"list-type": "2"}, {}, "ListObjectsV2"),
+        ("GET", "/b/", {}, {}, "ListObjects"),  # a trailing slash after a bucket
+        ("POST", "/b/k", {"uploads": ""}, {}, "CreateMultipartUpload"),
+    ],
+)
+def test_most_specific_route_wins(
+    s3_routes: tuple[Route, ...], method: str, path: str, query: dict[str, str], headers: dict[str, str], operation: str
+) -> None:
+    best = best_routes(s3_routes, method, path, query, headers)
+    assert [route.operation for route, _ in best] == [operation]
+
+
+def test_labels_are_decoded(s3_routes: tuple[Route, ...]) -> None:
+    ((_, labels),) = best_routes(s3_routes, "GET", "/b/dir/a%20b.txt", {}, {})
+    assert labels == {"Bucket": "b", "Key": "dir/a b.txt"}
+
+
+def test_no_route_no_match(s3_routes: tuple[Route, ...]) -> None:
+    assert best_routes(s3_routes, "PATCH", "/b/k", {}, {}) == []
+
+
+@pytest.mark.parametrize(
+    ("host", "bucket"),
+    [
+        ("my-bucket.s3.eu-west-1.amazonaws.com", "my-bucket"),
+        ("my.dotted.bucket.s3.amazonaws.com", "my.dotted.bucket"),
+        ("b.s3.dualstack.us-east-1.amazonaws.com", "b"),
+        ("b.s3-fips.us-east-1.amazonaws.com", "b"),
+        ("b.s3-us-west-2.amazonaws.com", "b"),
+        ("ap-123456789012.s3-accesspoint.eu-west-1.amazonaws.com", "ap-123456789012"),
+        ("b--euw1-az1--x-s3.s3express-euw1-az1.eu-west-1.amazonaws.com", "b--euw1-az1--x-s3"),
+        ("s3.eu-west-1.amazonaws.com", None),  # path-style
+        ("123456789012.s3-control.eu-west-1.amazonaws.com", None),  # S3 Control's account label
+        ("route.s3-object-lambda.eu-west-1.amazonaws.com", None),
+    ],
+)
+def test_bucket_in_host(host: str, bucket: str | None) -> None:
+    assert bucket_in_host(host) == bucket
+
+
+def test_s3_path_and_express_control() -> None:
+    assert s3_path("b.s3.eu-west-1.amazonaws.com", "/") == "/b"
+    assert s3_path("b.s3.eu-west-1.amazonaws.com", "/k") == "/b/k"
+    assert s3_path("s3.eu-west-1.amazonaws.com", "/b/k") == "/b/k"
+    assert is_express_control_host("s3express-control.eu-west-1.amazonaws.com")
+    assert not is_express_control_host("s3.eu-west-1.amazonaws.com")
