@@ -93,3 +93,8 @@ def start_listen(out: Path, *flags: str) -> tuple[subprocess.Popen[str], int]:
         if match:
             return process, int(match.group(1))
     raise AssertionError("the collector did not start:\n" + "".join(seen))
+
+
+def policy_actions(document: dict[str, Any]) -> list[str]:
+    """Every action a policy document grants, whatever statement it is in, sorted."""
+    return sorted({action for statement in document["Statement"] for action in statement["Action"]})

@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from ..collector import CollectorService
 from ..contract import MERGED_POLICY, POLICIES_DIR
+from ..core.accounts import example_access_key
 from ..data import load_action_map
 from ..settings import DemoOptions, ListenOptions
 from ..settings.options import DEMO
@@ -18,6 +19,7 @@ from .grammar import Subcommands
 DEMO_CLIENT_ID = "csm-demo"
 DEMO_BUCKET = "csm-demo-bucket"
 DEMO_REGION = "us-east-1"
+DEMO_ACCOUNT = "123456789012"  # what the demo's (fake) access key id encodes: the policy is scoped to it
 
 
 class DemoUnavailable(RuntimeError):
@@ -29,7 +31,7 @@ def csm_session(
     client_id: str,
     region: str = DEMO_REGION,
     *,
-    access_key_id: str = "testing",
+    access_key_id: str = example_access_key(DEMO_ACCOUNT),
     secret_access_key: str = "testing",
     session_token: str = "testing-session-token",
 ) -> Any:

@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 from ..contract import STATE_FILE
 from ..core.mapping import ActionMap, OperationMapping
+from ..core.scoping import Scoper, explain_scope
 from ..core.usage import CALL_FIELDS
 from ..data import load_action_map
 from ..settings import ExplainOptions
@@ -41,14 +42,28 @@ def describe(mapping: OperationMapping) -> str:
     if mapping.permissionless:
         return f"no IAM permission needed ({mapping.source}: {mapping.note})"
     text = ", ".join(mapping.actions) + f"  [{mapping.source}]"
-    if mapping.dependent:
-        text += f"; may also need {', '.join(mapping.dependent)}"
+    if mapping.pass_role_services:
+        text += f"; iam:PassRole only to {', '.join(mapping.pass_role_services)}"
     return text
+
+
+def may_need_lines(mapping: OperationMapping) -> list[str]:
+    """What a request may also need: listed, granted only when a request showed it (or --dependent-actions)."""
+    lines = []
+    for item in mapping.may_need:
+        condition = f"if the request sets {' or '.join(item.when)}" if item.when else "depending on the request"
+        lines.append(f"may also need {item.action}, {condition}")
+    return lines
 
 
 def explain_operation(action_map: ActionMap, service: str, api: str, out: TextIO) -> int:
     mapping = action_map.lookup(service, api)
-    details = mapping.as_dict() | {"resolved_service": action_map.resolve_service(service)}
+    resources = {
+        action: [{"type": k.name, "every_request": k.required, "arn_formats": list(k.formats)} for k in kinds]
+        for action in (*mapping.actions, *mapping.dependent)
+        if (kinds := action_map.resource_types(action))
+    }
+    details = mapping.as_dict() | {"resolved_service": action_map.resolve_service(service), "resources": resources}
     out.write(json.dumps(details, indent=2) + "\n")
     return 0 if mapping.mapped else 1
 
@@ -64,6 +79,7 @@ def explain_output(action_map: ActionMap, output_dir: Path, workload: str | None
     if workload is not None and workload not in workloads:
         out.write(f"no workload {workload!r} in {state_file} (known: {', '.join(sorted(workloads)) or 'none'})\n")
         return 2
+    scoper = Scoper(action_map)
     for name, saved in sorted(workloads.items()):
         if workload is not None and name != workload:
             continue
@@ -73,8 +89,21 @@ def explain_output(action_map: ActionMap, output_dir: Path, workload: str | None
             mapping = action_map.lookup(call["service"], call["api"])
             counts = f"{call['calls']} calls, {call['failed']} failed, {call['denied']} denied"
             out.write(f"  {call['service']}.{call['api']:<36} {counts:<34} {describe(mapping)}\n")
+            for line in _scope_lines(scoper, mapping, call.get("scopes") or []) + may_need_lines(mapping):
+                out.write(f"      {line}\n")
         for denied in saved.get("denied_actions", []):
             out.write(
                 f"  {denied['service']}.{denied['api']:<36} {'':<34} {denied['action']}  [named in AccessDenied]\n"
             )
     return 0
+
+
+def _scope_lines(scoper: Scoper, mapping: OperationMapping, scopes: list[Any]) -> list[str]:
+    """Each action's resources from each place the call was made (the first few places)."""
+    lines = []
+    for region, account, resources in scopes[:5]:
+        for action in mapping.actions:
+            lines += explain_scope(scoper, action, (region, account, tuple(resources)))
+    if len(scopes) > 5:
+        lines.append(f"... and {len(scopes) - 5} more places it was called in")
+    return lines

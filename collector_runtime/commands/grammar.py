@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__
+from ..core.scoping import RESOURCE_SCOPES
 from ..settings.options import LISTEN, OutputOptions
 from ..settings.values import positive_float, positive_int
 
@@ -59,13 +60,20 @@ def add_output_options(parser: argparse.ArgumentParser, defaults: OutputOptions)
         "--force-wildcard-resource",
         action="store_true",
         default=defaults.policy.force_wildcard_resource,
-        help='always use "Resource": "*" (no resource scoping)',
+        help='always use "Resource": "*" (no resource scoping at all)',
     )
     group.add_argument(
         "--dependent-actions",
         action=argparse.BooleanOptionalAction,
         default=defaults.policy.include_dependent,
-        help="add documented dependent actions and iam:PassRole in a separate statement (default: on)",
+        help="also grant every request-dependent action the calls may need, in their own statements (default: off)",
+    )
+    group.add_argument(
+        "--resource-scope",
+        choices=RESOURCE_SCOPES,
+        default=defaults.policy.resource_scope,
+        help="how far a resource the calls did not name is scoped: to the call's region and account, its account "
+        "only, or neither (default: %(default)s)",
     )
     group.add_argument(
         "--max-policy-chars",

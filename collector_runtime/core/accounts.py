@@ -27,3 +27,10 @@ def account_from_access_key(access_key: Any) -> str | None:
         return None
     account = (int.from_bytes(decoded[:6], "big") & 0x7FFFFFFFFF80) >> 7
     return f"{account:012d}"
+
+
+def example_access_key(account: str, kind: str = "ASIA") -> str:
+    """A current-format access key id that encodes `account` (for the demo and tests, which talk to moto:
+    any key id works there, and one like this shows how policies are scoped to the caller's account)."""
+    value = (1 << 47) | (int(account) << 7)
+    return kind + base64.b32encode(value.to_bytes(6, "big") + b"demo").decode()

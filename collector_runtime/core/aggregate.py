@@ -13,6 +13,7 @@ from .mapping import ActionMap, OperationMapping
 from .records import DENIED, OK, ObservedCall
 from .usage import (
     CALLS,
+    DENIED_CALL,
     DENIED_MESSAGE,
     DEPENDENT,
     FIRST_SEEN,
@@ -98,6 +99,8 @@ class Aggregator:
         self.stats.count(usage, count, failed, denied)
         if self.fails_only and failed and usage.failed == count:  # with fails_only: from its first failure
             self.learn(workload, usage)
+        if denied and usage.denied == count:
+            self._notify(Notice(workload.name, usage.mapping.service, usage.mapping.api, None, DENIED_CALL))
         if denied and call.denied_actions:  # a denied call is a failed one: it always counts
             self._learn_from_denial(workload, usage.mapping, call.denied_actions)
 

@@ -38,7 +38,7 @@ class Observed:
         observed: set[str] = set()
         dependent: set[str] = set()
         for statement in statements_of(document):
-            target = dependent if statement.get("Sid") == DEPENDENT_SID else observed
+            target = dependent if str(statement.get("Sid", "")).startswith(DEPENDENT_SID) else observed
             target.update(as_list(statement.get("Action")))
         return cls(frozenset(observed), frozenset(dependent - observed), document)
 
@@ -124,7 +124,7 @@ def compare(
         {n for r in reports for n in r.notes}
         | set(extra_notes)
         | {
-            "resource scoping is not evaluated: CSM names no resources, so statements are compared by action only",
+            "resource scoping is not evaluated: statements are compared by action (the suggested policy is scoped)",
             "SCPs, session policies and resource-based policies are not evaluated",
         }
     )

@@ -1,8 +1,11 @@
-"""CSM `Service`/`Api` pairs to the IAM actions they need, from the generated mapping data.
+"""Observed operations (a botocore `serviceId` and a wire name) to the IAM actions they need, from the
+generated mapping data (see `mapping/generate.py`).
 
-Pure: the data is passed in (see `collector_runtime.data` for loading the packaged file).
-An operation that cannot be mapped comes back as an `OperationMapping` whose `source` is
-"unmapped", so callers report it instead of dropping it or inventing an action.
+Pure: the data is passed in (see `collector_runtime.data` for loading the packaged file). For each
+operation the data says which actions every request needs (`actions`), which a request may also
+need and which of its members trigger them (`may_need`), to which services a passed role goes
+(`pass_role`), and per action the resource types and their ARN formats. An operation that cannot be
+mapped comes back with `source` "unmapped", so callers report it instead of inventing an action.
 """
 
 from __future__ import annotations
@@ -12,16 +15,30 @@ from dataclasses import dataclass
 from typing import Any
 
 UNMAPPED = "unmapped"
+PASS_ROLE = "iam:PassRole"
 _DATE_SUFFIX = re.compile(r"\d{4}_\d{2}_\d{2}$")
 _ACTION = re.compile(r"^([a-z0-9-]+):([A-Za-z0-9-]+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class MayNeed:
+    """An action some requests of the operation need: those that set one of `when` (none: no member tells)."""
+
+    action: str
+    when: tuple[str, ...] = ()
+
+    def triggered_by(self, members: set[str] | frozenset[str]) -> bool:
+        return any(member in members for member in self.when)
 
 
 @dataclass(frozen=True, slots=True)
 class OperationMapping:
     service: str
     api: str
-    actions: tuple[str, ...]
-    dependent: tuple[str, ...] = ()
+    actions: tuple[str, ...]  # what every request needs
+    may_need: tuple[MayNeed, ...] = ()  # what some requests need
+    pass_role_services: tuple[str, ...] = ()  # iam:PassedToService values, when the operation passes a role
+    pass_role_members: tuple[str, ...] = ()  # the input members that hold the role
     source: str = UNMAPPED
     note: str | None = None
     other_resource: frozenset[str] = frozenset()  # actions on a resource other than the request's target
@@ -35,15 +52,30 @@ class OperationMapping:
     def permissionless(self) -> bool:
         return self.mapped and not self.actions
 
+    @property
+    def dependent(self) -> tuple[str, ...]:
+        """Every action some request may also need."""
+        return tuple(item.action for item in self.may_need)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "service": self.service,
             "api": self.api,
             "actions": list(self.actions),
-            "dependent_actions": list(self.dependent),
+            "may_need": [{"action": m.action, "when": list(m.when)} for m in self.may_need],
+            "pass_role": {"services": list(self.pass_role_services), "members": list(self.pass_role_members)}
+            if self.pass_role_services or self.pass_role_members
+            else None,
             "source": self.source,
             "note": self.note,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceType:
+    name: str
+    required: bool  # every request names one ("*" in AWS's tables); else only some requests do
+    formats: tuple[str, ...]  # ARN formats with ${Partition}, ${Region}, ${Account} and named placeholders
 
 
 def _normalise(name: str) -> str:
@@ -51,7 +83,8 @@ def _normalise(name: str) -> str:
 
 
 class ActionMap:
-    """Lookups over the generated data: services by serviceId (or a unique alias), operations by wire name."""
+    """Lookups over the generated data: services by serviceId (or a unique alias), operations by wire name,
+    actions by name (case-insensitive, as IAM), resource types by action."""
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.inputs: dict[str, str] = dict(data.get("inputs", {}))
@@ -64,8 +97,10 @@ class ActionMap:
         self._valid: dict[str, dict[str, str]] = {
             prefix: {name.lower(): name for name in names} for prefix, names in data["iam_actions"].items()
         }
-        self._s3_scopes: dict[str, str] = data.get("s3_scopes", {})
+        self._action_resources: dict[str, list[str]] = data.get("action_resources", {})
+        self._formats: dict[str, dict[str, list[str]]] = data.get("resource_formats", {})
         self._cache: dict[tuple[str, str], OperationMapping] = {}
+        self._types: dict[str, tuple[ResourceType, ...]] = {}
 
     def lookup(self, service: str, api: str) -> OperationMapping:
         cached = self._cache.get((service, api))
@@ -79,7 +114,7 @@ class ActionMap:
             return OperationMapping(
                 service, api, (), note=f"unknown operation {api!r} of {service_id}", service_id=service_id
             )
-        mapping = self._build(service, service_id, api, self._services[service_id]["operations"][wire_name])
+        mapping = _build(service, service_id, api, self._services[service_id]["operations"][wire_name])
         self._cache[(service, api)] = mapping  # only known operations are cached: the cache stays bounded
         return mapping
 
@@ -87,6 +122,9 @@ class ActionMap:
         if service in self._services:
             return service
         return self._service_index.get(_normalise(service))
+
+    def service_ids(self) -> list[str]:
+        return list(self._services)
 
     def _resolve_api(self, service_id: str, api: str) -> str | None:
         operations = self._services[service_id]["operations"]
@@ -100,19 +138,6 @@ class ActionMap:
                 index.setdefault(_DATE_SUFFIX.sub("", name).lower(), name)
             self._api_index[service_id] = index
         return index.get(api.lower()) or index.get(_DATE_SUFFIX.sub("", api).lower())
-
-    @staticmethod
-    def _build(service: str, service_id: str, api: str, record: dict[str, Any]) -> OperationMapping:
-        return OperationMapping(
-            service=service,
-            service_id=service_id,
-            api=api,
-            actions=tuple(record["actions"]),
-            dependent=tuple(record.get("dependent", ())),
-            source=record["source"],
-            note=record.get("note"),
-            other_resource=frozenset(record.get("other_resource", ())),
-        )
 
     def canonical_action(self, action: str) -> str | None:
         """The reference spelling of a valid IAM action, or None if the reference does not know it."""
@@ -129,6 +154,36 @@ class ActionMap:
     def actions_of(self, prefix: str) -> list[str]:
         return [f"{prefix}:{name}" for name in self._valid.get(prefix, {}).values()]
 
-    def s3_scope(self, action: str) -> str | None:
-        """'bucket' or 'object' for S3 actions that act on one; None for account-level ones."""
-        return self._s3_scopes.get(action)
+    def resource_types(self, action: str) -> tuple[ResourceType, ...]:
+        """The resource types an action is authorized on, with their ARN formats (none: only "*")."""
+        known = self._types.get(action)
+        if known is None:
+            prefix = action.partition(":")[0]
+            formats = self._formats.get(prefix, {})
+            known = tuple(
+                ResourceType(kind.rstrip("*"), kind.endswith("*"), tuple(formats.get(kind.rstrip("*"), ())))
+                for kind in self._action_resources.get(action, ())
+            )
+            known = tuple(kind for kind in known if kind.formats)
+            self._types[action] = known
+        return known
+
+    def formats_of(self, prefix: str) -> dict[str, list[str]]:
+        """Every resource type of an IAM prefix and its ARN formats (to read ARNs a source names)."""
+        return self._formats.get(prefix, {})
+
+
+def _build(service: str, service_id: str, api: str, record: dict[str, Any]) -> OperationMapping:
+    pass_role = record.get("pass_role") or {}
+    return OperationMapping(
+        service=service,
+        service_id=service_id,
+        api=api,
+        actions=tuple(record["actions"]),
+        may_need=tuple(MayNeed(m["action"], tuple(m.get("when", ()))) for m in record.get("may_need", ())),
+        pass_role_services=tuple(pass_role.get("services", ())),
+        pass_role_members=tuple(pass_role.get("members", ())),
+        source=record["source"],
+        note=record.get("note"),
+        other_resource=frozenset(record.get("other_resource", ())),
+    )

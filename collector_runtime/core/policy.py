@@ -1,23 +1,28 @@
-"""Render a workload's learned actions as an IAM policy document. Pure and deterministic.
+"""A workload's least-privilege policy, from the calls it made. Pure and deterministic.
 
-Statements:
-- `ObservedCalls`: actions the workload's calls needed, on any resource;
-- `ObservedCallsOnBuckets<N>`: S3 actions scoped to the buckets the calls named (CSM: virtual-hosted
-  requests);
-- `DependentActions`: actions the calls may also need, from the Service Authorization Reference's
-  dependent actions or because the call passes a role (iam:PassRole), kept apart so users can tell
-  them from what was observed.
+What is granted, per counted operation (see `scoping.py` for the resources):
+- the actions every request of it needs, on the resources its calls named or could be scoped to;
+- a request-dependent action when a call set a member that triggers it (a source that sees requests:
+  the proxy), or with `--dependent-actions` every one of them, kept in `DependentActions` statements;
+- actions an AccessDenied message named, on the resources it named or the call's scope;
+- `iam:PassRole` only in its own statements, with `"Condition": {"StringEquals": {"iam:PassedToService":
+  [...]}}` and the role ARNs when a source named them (else the account's roles).
+What a request may also need but no call showed is listed (`may_need`), never granted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
-from .mapping import ActionMap
+from .arns import without_covered
+from .mapping import PASS_ROLE, ActionMap, OperationMapping
 from .policy_size import POLICY_VERSION
-from .usage import DENIED_MESSAGE, DEPENDENT, CallUsage, Workload
+from .scoping import ANY, REGION_SCOPE, Scoper
+from .usage import DENIED_MESSAGE, CallUsage, Workload
+
+OBSERVED_SID, DEPENDENT_SID, PASS_ROLE_SID = "ObservedCalls", "DependentActions", "PassRole"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,90 +31,143 @@ class PolicyOptions:
     force_wildcard_resource: bool = False
     include_dependent: bool = False  # request-dependent actions are listed, granted only when asked for
     fails_only: bool = False
+    resource_scope: str = REGION_SCOPE  # region, account or none: what a scoped ARN assumes of the call
 
 
 @dataclass(frozen=True, slots=True)
-class Grant:
-    resources: frozenset[str] | None  # None: any resource ("*")
-    dependent: bool
+class MayNeedNote:
+    """An action some request of an operation would need, that no observed request did."""
+
+    action: str
+    when: tuple[str, ...]
+    via: str  # Service.Operation
 
 
-Grants = dict[str, Grant]
-ANY_RESOURCE = Grant(None, dependent=False)  # shared: most grants are one of these two
-DEPENDENT_ANY_RESOURCE = Grant(None, dependent=True)
+@dataclass
+class Grants:
+    observed: dict[str, frozenset[str]] = field(default_factory=dict)  # action -> resource patterns
+    dependent: dict[str, frozenset[str]] = field(default_factory=dict)  # --dependent-actions
+    pass_role: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)  # passed-to services -> roles
+    may_need: list[MayNeedNote] = field(default_factory=list)
+
+    def actions(self) -> set[str]:
+        return set(self.observed) | set(self.dependent) | ({PASS_ROLE} if self.pass_role else set())
 
 
-def workload_grants(workload: Workload, action_map: ActionMap, options: PolicyOptions) -> Grants:
-    """Action -> resources for one workload, in first-seen order."""
-    scoped = {} if options.force_wildcard_resource else _s3_resources(workload, action_map, options)
-    grants: Grants = {}
-    for action, origin in workload.actions.items():
-        if origin.kind == DEPENDENT:
-            if options.include_dependent:
-                grants[action] = DEPENDENT_ANY_RESOURCE
-            continue
-        resources = None if origin.kind == DENIED_MESSAGE else scoped.get(action)
-        grants[action] = ANY_RESOURCE if resources is None else Grant(frozenset(resources), dependent=False)
-    return grants
+class PolicyBuilder:
+    """Grants and documents; the scoper's memory makes a re-render of a similar workload cheap."""
+
+    def __init__(self, action_map: ActionMap, options: PolicyOptions) -> None:
+        self.action_map = action_map
+        self.options = options
+        self.scoper = Scoper(action_map, options.resource_scope)
+
+    def grants(self, workload: Workload) -> Grants:
+        needed: dict[str, list[CallUsage]] = {}  # action -> the usages that need it
+        dependent: dict[str, list[CallUsage]] = {}
+        pass_role: dict[frozenset[str], list[CallUsage]] = {}
+        grants = Grants()
+        for usage in workload.usage.values():
+            if usage.counted(self.options.fails_only):
+                self._collect(usage, needed, dependent, pass_role, grants.may_need)
+        for action, origin in workload.actions.items():
+            denied = workload.usage.get((origin.service, origin.api))
+            if origin.kind == DENIED_MESSAGE and denied is not None and action != PASS_ROLE:
+                needed.setdefault(action, []).append(denied)
+        grants.observed = {a: self._resources(a, u) for a, u in needed.items()}
+        grants.dependent = {a: self._resources(a, u) for a, u in dependent.items() if a not in needed}
+        grants.pass_role = {s: self._resources(PASS_ROLE, u) for s, u in pass_role.items()}
+        return grants
+
+    def _collect(
+        self,
+        usage: CallUsage,
+        needed: dict[str, list[CallUsage]],
+        dependent: dict[str, list[CallUsage]],
+        pass_role: dict[frozenset[str], list[CallUsage]],
+        may_need: list[MayNeedNote],
+    ) -> None:
+        mapping = usage.mapping
+        for action in mapping.actions:
+            target = pass_role.setdefault(frozenset(mapping.pass_role_services), []) if action == PASS_ROLE else None
+            (target if target is not None else needed.setdefault(action, [])).append(usage)
+        for item in mapping.may_need:
+            if item.action == PASS_ROLE:
+                wanted = item.triggered_by(usage.member_set) or self.options.include_dependent
+                if mapping.pass_role_services and wanted:
+                    pass_role.setdefault(frozenset(mapping.pass_role_services), []).append(usage)
+                else:
+                    may_need.append(MayNeedNote(item.action, item.when, _via(mapping)))
+            elif item.triggered_by(usage.member_set):
+                needed.setdefault(item.action, []).append(usage)
+            elif self.options.include_dependent:
+                dependent.setdefault(item.action, []).append(usage)
+            else:
+                may_need.append(MayNeedNote(item.action, item.when, _via(mapping)))
+
+    def _resources(self, action: str, usages: list[CallUsage]) -> frozenset[str]:
+        if self.options.force_wildcard_resource:
+            return ANY
+        return self.scoper.union(action, (scope for usage in usages for scope in _scopes_for(action, usage)))
+
+    def document(self, grants: Grants) -> dict[str, Any]:
+        order = sorted if self.options.sort_alphabetical else list
+        statements = list(_grouped(OBSERVED_SID, grants.observed, order))
+        for index, (services, roles) in enumerate(sorted(grants.pass_role.items(), key=_sort_key), start=1):
+            condition = {"StringEquals": {"iam:PassedToService": sorted(services)}}
+            sid = PASS_ROLE_SID if len(grants.pass_role) == 1 else f"{PASS_ROLE_SID}{index}"
+            statements.append(_statement(sid, [PASS_ROLE], roles) | {"Condition": condition})
+        statements += _grouped(DEPENDENT_SID, grants.dependent, order)
+        return {"Version": POLICY_VERSION, "Statement": statements}
+
+
+def _scopes_for(action: str, usage: CallUsage) -> Iterator[tuple[str | None, str | None, tuple[str, ...]]]:
+    """Where the calls were made; for an action on another resource than the request's target (CopyObject's
+    s3:GetObject reads the source), the resources the call named are not the action's."""
+    if action in usage.mapping.other_resource:
+        return ((region, account, ()) for region, account, _ in usage.scopes)
+    return iter(usage.scopes)
+
+
+def _via(mapping: OperationMapping) -> str:
+    return f"{mapping.service}.{mapping.api}"
+
+
+def _sort_key(item: tuple[frozenset[str], frozenset[str]]) -> tuple[list[str], list[str]]:
+    return sorted(item[0]), sorted(item[1])
+
+
+def _grouped(sid: str, actions: dict[str, frozenset[str]], order: Any) -> Iterator[dict[str, Any]]:
+    """One statement per set of resources: `Sid` for "*", `Sid1`, `Sid2`, ... for the scoped ones."""
+    groups: dict[frozenset[str], list[str]] = {}
+    for action, resources in actions.items():
+        groups.setdefault(resources, []).append(action)
+    if ANY in groups:
+        yield _statement(sid, order(groups.pop(ANY)), ANY)
+    for index, resources in enumerate(sorted(groups, key=sorted), start=1):
+        yield _statement(f"{sid}{index}", order(groups[resources]), resources)
+
+
+def _statement(sid: str, actions: list[str], resources: frozenset[str]) -> dict[str, Any]:
+    resource: str | list[str] = "*" if resources == ANY else sorted(resources)
+    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource}
 
 
 def merge_grants(all_grants: Iterable[Grants]) -> Grants:
-    merged: Grants = {}
+    """Everything any workload is granted (policy.json)."""
+    merged = Grants()
     for grants in all_grants:
-        for action, grant in grants.items():
-            known = merged.get(action)
-            if known is None or known is grant:
-                merged[action] = grant
-            else:
-                resources = (
-                    None if known.resources is None or grant.resources is None else known.resources | grant.resources
-                )
-                merged[action] = Grant(resources, known.dependent and grant.dependent)
+        for target, source in ((merged.observed, grants.observed), (merged.dependent, grants.dependent)):
+            for action, resources in source.items():
+                target[action] = _merge(target.get(action), resources)
+        for services, roles in grants.pass_role.items():
+            merged.pass_role[services] = _merge(merged.pass_role.get(services), roles)
+    for action in set(merged.dependent) & set(merged.observed):
+        merged.observed[action] = _merge(merged.observed[action], merged.dependent.pop(action))
     return merged
 
 
-def _union(a: set[str] | None, b: set[str] | None) -> set[str] | None:
-    return None if a is None or b is None else a | b
-
-
-def _s3_resources(workload: Workload, action_map: ActionMap, options: PolicyOptions) -> dict[str, set[str] | None]:
-    scoped: dict[str, set[str] | None] = {}
-    for usage in workload.usage.values():
-        if usage.mapping.service_id != "S3" or not usage.counted(options.fails_only):
-            continue
-        for action in usage.mapping.actions:
-            resources = _resources_for(action, usage, action_map)
-            scoped[action] = resources if action not in scoped else _union(scoped[action], resources)
-    return scoped
-
-
-def _resources_for(action: str, usage: CallUsage, action_map: ActionMap) -> set[str] | None:
-    scope = action_map.s3_scope(action)
-    if scope is None or action in usage.mapping.other_resource:
-        return None
-    buckets = {arn for _, _, resources in usage.scopes for arn in resources}
-    if not buckets or any(not resources for _, _, resources in usage.scopes):
-        return None  # some call named no bucket: the action stays on "*"
-    return {f"{arn}/*" if scope == "object" else arn for arn in buckets}
-
-
-def render_policy(grants: Grants, options: PolicyOptions) -> dict[str, Any]:
-    order = sorted if options.sort_alphabetical else list
-    wildcard = [a for a, g in grants.items() if not g.dependent and g.resources is None]
-    by_resources: dict[tuple[str, ...], list[str]] = {}
-    for action, grant in grants.items():
-        if not grant.dependent and grant.resources is not None:
-            by_resources.setdefault(tuple(sorted(grant.resources)), []).append(action)
-    dependent = [a for a, g in grants.items() if g.dependent]
-    statements = []
-    if wildcard:
-        statements.append(_statement("ObservedCalls", order(wildcard), "*"))
-    for index, resources in enumerate(sorted(by_resources), start=1):
-        statements.append(_statement(f"ObservedCallsOnBuckets{index}", order(by_resources[resources]), list(resources)))
-    if dependent:
-        statements.append(_statement("DependentActions", order(dependent), "*"))
-    return {"Version": POLICY_VERSION, "Statement": statements}
-
-
-def _statement(sid: str, actions: list[str], resource: str | list[str]) -> dict[str, Any]:
-    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource}
+def _merge(known: frozenset[str] | None, more: frozenset[str]) -> frozenset[str]:
+    if known is None or known == more:
+        return more
+    return ANY if ANY in (known, more) else without_covered(known | more)

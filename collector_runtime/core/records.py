@@ -28,6 +28,7 @@ DEFAULT_WORKLOAD = "default"  # the workload of calls that name none (an empty C
 MAX_MESSAGE = 2_048  # how much of an error message is read for the actions it names
 
 _ACTION_IN_MESSAGE = re.compile(r"perform:? ([a-z0-9-]{2,64}:[A-Za-z0-9]{2,128})")
+_RESOURCE_IN_MESSAGE = re.compile(r"on resource:? (arn:[A-Za-z0-9-]+:[^\s\"']{3,1024})")
 
 
 class ObservedCall(NamedTuple):
@@ -79,3 +80,10 @@ def call_as_dict(call: ObservedCall) -> dict[str, object]:
             continue
         fields[name] = sorted(value) if isinstance(value, frozenset) else value
     return fields
+
+
+def resources_named_in(message: str | None) -> tuple[str, ...]:
+    """The resource ARNs an AccessDenied message names: '... on resource: arn:aws:kms:...:key/abc because ...'."""
+    if not message:
+        return ()
+    return tuple(arn.rstrip(".,;)") for arn in _RESOURCE_IN_MESSAGE.findall(message[:MAX_MESSAGE]))

@@ -23,7 +23,7 @@ from .aggregate import Aggregator
 from .jsonio import dumps_pretty
 from .mapping import ActionMap
 from .names import workload_file_stem
-from .policy import Grants, PolicyOptions, merge_grants, render_policy, workload_grants
+from .policy import Grants, PolicyBuilder, PolicyOptions, merge_grants
 from .policy_size import split_policy
 from .state import StateSnapshots
 
@@ -66,6 +66,7 @@ class FlushRenderer:
     def __init__(self, action_map: ActionMap, options: PolicyOptions, *, max_policy_chars: int) -> None:
         self.action_map = action_map
         self.options = options
+        self.builder = PolicyBuilder(action_map, options)
         self.max_policy_chars = max_policy_chars
         self._known: dict[str, _KnownWorkload] = {}
         self._merged_text: str | None = None
@@ -78,7 +79,7 @@ class FlushRenderer:
         for name, workload in aggregator.workloads.items():
             known = self._known.get(name)
             if workload.usage and (known is None or known.version != workload.version):
-                grants = workload_grants(workload, self.action_map, self.options)
+                grants = self.builder.grants(workload)
                 rendered.policies.append(self._render_workload(name, grants, workload.version, rendered.files))
         if rendered.policies or self._merged_text is None:
             self._render_merged(rendered)
@@ -91,7 +92,7 @@ class FlushRenderer:
 
     def _render_workload(self, name: str, grants: Grants, version: int, files: FileChanges) -> RenderedPolicy:
         stem = workload_file_stem(name)
-        document = render_policy(grants, self.options)
+        document = self.builder.document(grants)
         text = dumps_pretty(document)
         files[f"{POLICIES_DIR}/{stem}.json"] = text
         # The indented text is never shorter than what IAM counts: most policies need no measuring.
@@ -103,9 +104,10 @@ class FlushRenderer:
         for index in range(part_count + 1, (previous.parts if previous else 0) + 1):
             files[f"{POLICIES_DIR}/{stem}.part{index}.json"] = None
         self._note_size(name, stem, part_count)
-        before = set(previous.grants) if previous else set()
+        before = previous.grants.actions() if previous else set()
         self._known[name] = _KnownWorkload(version, grants, part_count, stem)
-        return RenderedPolicy(name, stem, document, text, sorted(set(grants) - before), sorted(before - set(grants)))
+        after = grants.actions()
+        return RenderedPolicy(name, stem, document, text, sorted(after - before), sorted(before - after))
 
     def _note_size(self, name: str, stem: str, part_count: int) -> None:
         if part_count:
@@ -118,7 +120,7 @@ class FlushRenderer:
 
     def _render_merged(self, rendered: Rendered) -> None:
         merged = merge_grants(w.grants for w in self._known.values())
-        text = dumps_pretty(render_policy(merged, self.options))
+        text = dumps_pretty(self.builder.document(merged))
         if text != self._merged_text:
             rendered.merged_text = self._merged_text = text
             rendered.files[MERGED_POLICY] = text
@@ -127,9 +129,13 @@ class FlushRenderer:
         workloads = {
             name: {
                 "policy_file": f"{POLICIES_DIR}/{known.stem}.json",
-                "actions": len(known.grants),
+                "actions": len(known.grants.actions()),
                 "calls": aggregator.workloads[name].calls,
                 "policy_parts": known.parts or 1,
+                "may_need": [
+                    {"action": note.action, "if_the_request_sets": list(note.when), "via": note.via}
+                    for note in known.grants.may_need
+                ],
             }
             for name, known in sorted(self._known.items())
         }

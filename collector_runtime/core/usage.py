@@ -9,6 +9,7 @@ from typing import Any
 from .mapping import OperationMapping
 
 OBSERVED, DEPENDENT, DENIED_MESSAGE = "observed", "dependent", "access-denied-message"
+DENIED_CALL = "denied-call"  # a notice: an operation was denied for the first time
 MAPPED, PERMISSIONLESS, UNMAPPED = 0, 1, 2
 
 # Where a call was sent and what it touched: (region, account, resource ARNs); None where unknown.

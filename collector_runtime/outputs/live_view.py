@@ -11,18 +11,32 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from ..core.aggregate import Aggregator
-from ..core.usage import DENIED_MESSAGE, DEPENDENT, Notice
+from ..core.usage import DENIED_CALL, DENIED_MESSAGE, DEPENDENT, Notice
 
 _CLEAR_LINE = "\r\x1b[K"
 
 
-def format_notice(notice: Notice, *, explain: bool = False, source: str | None = None) -> str:
+def format_notice(
+    notice: Notice,
+    *,
+    explain: bool = False,
+    source: str | None = None,
+    when: tuple[str, ...] = (),
+    scoped: bool = False,
+) -> str:
+    """One line: `+` an action learned, `~` one a request may also need (listed, not granted), `!` one an
+    AccessDenied named or a call denied, `?` a call no action is known for. `when`: the members that make a
+    request need a `~` action; `scoped`: a denied call's actions are granted on scoped resources."""
     via = f"{notice.service}.{notice.api}"
+    if notice.kind == DENIED_CALL:
+        hint = " (if its resource is in another account or region: --resource-scope, or name it)" if scoped else ""
+        return f"! {notice.workload:<24} {via:<40} denied{hint}"
     if notice.action is None:
         return f"? {notice.workload:<24} {via:<40} not mapped to an IAM action (see stats.json)"
     marker, note = "+", via
     if notice.kind == DEPENDENT:
-        marker, note = "~", f"needed with {via}"
+        condition = f"if the request sets {' or '.join(when)}" if when else "depending on the request"
+        marker, note = "~", f"may also need, {condition} ({via}); not granted"
     elif notice.kind == DENIED_MESSAGE:
         marker, note = "!", f"named in an AccessDenied for {via}"
     if explain and source and notice.kind not in (DEPENDENT, DENIED_MESSAGE):
@@ -82,10 +96,11 @@ class LiveView:
         self._last_time, self._last_count = now, count
 
     def _format(self, notice: Notice, aggregator: Aggregator) -> str:
-        source = None
-        if self.explain:
-            source = aggregator.action_map.lookup(notice.service, notice.api).source
-        return format_notice(notice, explain=self.explain, source=source)
+        action_map = aggregator.action_map
+        mapping = action_map.lookup(notice.service, notice.api)
+        when = next((m.when for m in mapping.may_need if m.action == notice.action), ())
+        scoped = notice.kind == DENIED_CALL and any(action_map.resource_types(a) for a in mapping.actions)
+        return format_notice(notice, explain=self.explain, source=mapping.source, when=when, scoped=scoped)
 
     def _write_tty(self, lines: list[str], status: str) -> None:
         if lines:

@@ -37,6 +37,7 @@ def output_options(args: argparse.Namespace, *, check_writable: bool = True) -> 
             force_wildcard_resource=args.force_wildcard_resource,
             include_dependent=args.dependent_actions,
             fails_only=args.fails_only,
+            resource_scope=args.resource_scope,
         ),
         max_policy_chars=args.max_policy_chars,
         explain=args.explain,

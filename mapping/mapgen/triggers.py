@@ -12,7 +12,8 @@ Each rule names the members whose presence in a request needs the action (`when`
 - `version`: *Version* actions <- `*VersionId`;
 - `words`: the action's own words (less the verb and the primary action's words) in a member's name
   (`sns:PutDataProtectionPolicy` <- `DataProtectionPolicy`, `lambda:GetLayerVersion` <- `Layers`).
-A trigger whose member is required (all the way down) is present in every request: the action is required.
+A trigger whose member is required (all the way down) is present in every request: the action is required
+(except for `words`, where a resemblance of names is no proof: those stay request-dependent).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ KMS_MEMBER = re.compile(r"(?i)kms|encryptionkey|^sse|serversideencryption|encryp
 ACL_MEMBER = re.compile(r"^(ACL|Grant[A-Z]\w*|AccessControl\w*)$")
 RETENTION_MEMBER = re.compile(r"^ObjectLock(Mode|RetainUntilDate)$|Retention")
 VERSION_MEMBER = re.compile(r"VersionId$")
-NOT_TAGGING = ("list", "get", "describe")  # reading tags needs no tag in the request
+NOT_TAGGING = ("list", "get", "describe", "delete", "remove", "untag")  # reading or removing tags: no tag given
+WEAK_WORDS = {"version"}  # lambda:GetLayerVersion is named by `Layers` alone
 HTTP_VERBS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 GENERIC_WORDS = {
     *("id", "arn", "name", "type", "config", "configuration", "setting", "option", "detail", "info", "statu"),
@@ -65,15 +67,19 @@ def _is_tag_member(name: str, _shape: dict[str, Any]) -> bool:
 
 
 def _word_test(verb: str, distinctive: set[str]) -> MemberTest:
-    """A member named only by the action's own words (a `Publish` flag), or sharing a distinctive word."""
+    """A member whose name holds every distinctive word of the action (`DataProtectionPolicy` for
+    sns:PutDataProtectionPolicy, `Layers` for lambda:GetLayerVersion, `ProvidedContexts` for
+    sts:SetContext), and at most one word more. One shared word is not enough: `Origins` says nothing about
+    cloudfront:GetVpcOrigin, `ProvisionedThroughput.WriteCapacityUnits` nothing about dynamodb:BatchWriteItem,
+    `BypassPolicyLockoutSafetyCheck` nothing about kms:PutKeyPolicy."""
 
-    def test(name: str, shape: dict[str, Any]) -> bool:
+    needed = distinctive - WEAK_WORDS  # every one of these must be in the member's name
+
+    def test(name: str, _shape: dict[str, Any]) -> bool:
         member_words = set(words(name)) - GENERIC_WORDS
-        if not member_words:
-            return False
-        if member_words <= distinctive | {verb}:
-            return True
-        return shape.get("type") != "boolean" and bool(member_words & distinctive)
+        if not needed:  # the action says nothing beyond its verb: a flag named by the verb (`Publish`)
+            return member_words == {verb}
+        return needed <= member_words and len(member_words - distinctive - {verb}) <= 1
 
     return test
 
@@ -91,7 +97,10 @@ def find_trigger(action: str, namesakes: Sequence[str], shape: InputShape) -> Tr
 
 
 def _trigger(rule: str, found: list[Match]) -> Trigger:
-    return Trigger(rule, tuple(sorted({m.member for m in found})), any(m.required for m in found))
+    # A name that merely resembles the action's is no proof that every request needs it: a words match is
+    # request-dependent even on a required member (the proxy still grants it whenever the member is sent).
+    always = rule != "words" and any(m.required for m in found)
+    return Trigger(rule, tuple(sorted({m.member for m in found})), always)
 
 
 def _rules(action: str, namesakes: Sequence[str]) -> list[tuple[str, MemberTest, bool]]:

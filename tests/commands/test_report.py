@@ -254,9 +254,10 @@ def test_athena_report_runs_the_shared_query(
         stub.assert_no_pending_responses()
     found = policies(aggregator, tmp_path)
     ci = json.loads(found["ci.json"])
-    assert {s["Sid"]: s["Action"] for s in ci["Statement"]} == {
-        "ObservedCalls": ["kms:Decrypt", "s3:GetObject"],
-        "ObservedCallsOnBuckets1": ["s3:PutObject"],
+    assert {tuple(s["Action"]): s["Resource"] for s in ci["Statement"]} == {
+        ("kms:Decrypt",): ["arn:aws:kms:us-east-1:*:key/*"],
+        ("s3:GetObject",): ["arn:aws:s3:::*/*", "arn:aws:s3:us-east-1:*:accesspoint/*/object/*"],
+        ("s3:PutObject",): ["arn:aws:s3:::artifacts/*"],
     }
     assert json.loads(found["default.json"])["Statement"] == []
     assert aggregator.stats.calls == 6

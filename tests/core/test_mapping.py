@@ -153,7 +153,9 @@ def test_canonical_action_uses_the_reference_spelling(action_map: ActionMap) -> 
     assert action_map.canonical_action("not an action") is None
 
 
-def test_s3_scopes_come_from_the_reference(action_map: ActionMap) -> None:
-    assert action_map.s3_scope("s3:GetObject") == "object"
-    assert action_map.s3_scope("s3:ListBucket") == "bucket"
-    assert action_map.s3_scope("s3:ListAllMyBuckets") is None
+def test_resource_types_come_from_the_reference(action_map: ActionMap) -> None:
+    types = {kind.name: kind.required for kind in action_map.resource_types("dynamodb:Query")}
+    assert types == {"index": False, "table": True}
+    [bucket] = [kind for kind in action_map.resource_types("s3:ListBucket") if kind.name == "bucket"]
+    assert bucket.formats == ("arn:${Partition}:s3:::${BucketName}",)
+    assert action_map.resource_types("s3:ListAllMyBuckets") == ()

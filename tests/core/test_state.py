@@ -6,7 +6,7 @@ import pytest
 
 from collector_runtime.core.aggregate import Aggregator
 from collector_runtime.core.mapping import ActionMap
-from collector_runtime.core.policy import PolicyOptions, render_policy, workload_grants
+from collector_runtime.core.policy import PolicyBuilder, PolicyOptions
 from collector_runtime.core.records import DENIED
 from collector_runtime.core.state import StateSnapshots, restore
 from tests.conftest import observed
@@ -25,10 +25,10 @@ def test_snapshot_restores_the_same_policies(aggregator: Aggregator, action_map:
 
     restored = Aggregator(action_map)
     restore(restored, saved)
-    options = PolicyOptions()
+    builder = PolicyBuilder(action_map, PolicyOptions())
     for name, workload in aggregator.workloads.items():
-        expected = render_policy(workload_grants(workload, action_map, options), options)
-        assert render_policy(workload_grants(restored.workloads[name], action_map, options), options) == expected
+        expected = builder.document(builder.grants(workload))
+        assert builder.document(builder.grants(restored.workloads[name])) == expected
         for key, usage in workload.usage.items():
             again = restored.workloads[name].usage[key]
             assert (list(again.scopes), again.members) == (list(usage.scopes), usage.members)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from moto import mock_aws
 
 from collector_runtime.core.aggregate import Aggregator
 from collector_runtime.core.mapping import ActionMap
-from collector_runtime.core.policy import PolicyOptions
+from collector_runtime.core.policy import PolicyBuilder, PolicyOptions
 from collector_runtime.core.publish_plan import PublishTargets
 from collector_runtime.core.rendering import FlushRenderer
 from collector_runtime.outputs.publisher import Publisher
@@ -104,8 +105,10 @@ def flush(intake: Intake, writer: FlushRenderer, publisher: Publisher) -> None:
     publisher.publish_pending()
 
 
-def setup(tmp_path: Path, action_map: ActionMap, s3: Any, ssm: Any) -> tuple[Intake, FlushRenderer, Publisher]:
-    writer = FlushRenderer(action_map, PolicyOptions(), max_policy_chars=6144)
+def setup(
+    tmp_path: Path, action_map: ActionMap, s3: Any, ssm: Any, options: PolicyOptions | None = None
+) -> tuple[Intake, FlushRenderer, Publisher]:
+    writer = FlushRenderer(action_map, options or PolicyOptions(), max_policy_chars=6144)
     publisher = Publisher(TARGETS, s3_client=s3, ssm_client=ssm, ssm_rate=1000, clock=FakeClock())
     return Intake(action_map), writer, publisher
 
@@ -122,6 +125,13 @@ def keys(s3: Any) -> set[str]:
 
 def body(s3: Any, key: str) -> Any:
     return json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+
+
+def all_actions(document: dict[str, Any]) -> list[str]:
+    return sorted(action for statement in document["Statement"] for action in statement["Action"])
+
+
+UNSCOPED = PolicyOptions(force_wildcard_resource=True)  # sizes that depend on the actions alone
 
 
 def test_policies_stats_state_and_history_reach_s3_and_ssm(tmp_path: Path, action_map: ActionMap, aws: Any) -> None:
@@ -165,7 +175,7 @@ def test_nothing_is_published_again_when_nothing_changed(tmp_path: Path, action_
 def test_ssm_size_tiers_and_the_s3_pointer(tmp_path: Path, action_map: ActionMap, aws: Any) -> None:
     s3, ssm = aws
     strict = StrictSsm(ssm)
-    aggregator, writer, publisher = setup(tmp_path, action_map, s3, strict)
+    aggregator, writer, publisher = setup(tmp_path, action_map, s3, strict, UNSCOPED)
     apis = ec2_apis(action_map)
     for api in apis[:150]:
         aggregator.ingest(datagram(call("EC2", api, "medium")))
@@ -185,11 +195,11 @@ def test_ssm_size_tiers_and_the_s3_pointer(tmp_path: Path, action_map: ActionMap
 def test_an_advanced_parameter_is_never_downgraded(tmp_path: Path, action_map: ActionMap, aws: Any) -> None:
     s3, ssm = aws
     strict = StrictSsm(ssm)
-    aggregator, writer, publisher = setup(tmp_path, action_map, s3, strict)
+    aggregator, writer, publisher = setup(tmp_path, action_map, s3, strict, UNSCOPED)
     for api in ec2_apis(action_map)[:150]:
         aggregator.ingest(datagram(call("EC2", api, "shrinking")))
     flush(aggregator, writer, publisher)
-    writer.options = PolicyOptions(include_dependent=False)
+    writer.builder = PolicyBuilder(action_map, replace(UNSCOPED, fails_only=True))  # now smaller: no call failed
     aggregator.pipeline.aggregator.workloads["shrinking"].version += 1
     flush(aggregator, writer, publisher)
     assert publisher.pending() == 0
@@ -234,8 +244,8 @@ def test_failures_back_off_and_catch_up_without_loss(
         clock.now += 61
         publisher.publish_pending()
     assert publisher.pending() == 0
-    assert body(s3, "csm/policies/w0.json")["Statement"][0]["Action"] == ["sqs:ListQueues", "sqs:ReceiveMessage"]
-    assert body(s3, "csm/policies/w1.json")["Statement"][0]["Action"] == ["sqs:DeleteMessage", "sqs:SendMessage"]
+    assert all_actions(body(s3, "csm/policies/w0.json")) == ["sqs:ListQueues", "sqs:ReceiveMessage"]
+    assert all_actions(body(s3, "csm/policies/w1.json")) == ["sqs:DeleteMessage", "sqs:SendMessage"]
     assert json.loads(ssm.get_parameter(Name="/csm-collector/policies/w1")["Parameter"]["Value"]) == body(
         s3, "csm/policies/w1.json"
     )

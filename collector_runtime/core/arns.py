@@ -1,0 +1,95 @@
+"""ARN formats of the Service Authorization Reference: read the names out of an ARN, fill a format with
+what is known, and compare ARN patterns the way IAM does. Pure.
+
+A format such as `arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName}` is filled with
+the partition, region and account of a call and with the names its resources bound (`TableName` from a
+table ARN the source named); what is unknown becomes `*`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+PARTITION, REGION, ACCOUNT = "Partition", "Region", "Account"
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
+_LOCATION = frozenset({PARTITION, REGION, ACCOUNT})
+
+
+def partition_of(region: str | None) -> str:
+    if region and region.startswith("cn-"):
+        return "aws-cn"
+    if region and region.startswith("us-gov-"):
+        return "aws-us-gov"
+    if region and region.startswith("us-iso"):
+        return "aws-iso-b" if region.startswith("us-isob") else "aws-iso"
+    return "aws"
+
+
+@dataclass(frozen=True)
+class ArnFormat:
+    text: str
+    names: tuple[str, ...]  # its named placeholders, in order (Partition, Region and Account excluded)
+    pattern: re.Pattern[str]  # reads an ARN of this format: a group per placeholder
+    specificity: int  # how much of it is literal or named: the best of several matching formats wins
+
+    def fill(self, partition: str, region: str, account: str, bound: Mapping[str, str]) -> str:
+        """The format with every placeholder replaced: a bound name, or `*` for an unknown one."""
+        values = {PARTITION: partition, REGION: region, ACCOUNT: account}
+
+        def value(match: re.Match[str]) -> str:
+            name = match.group(1)
+            return values[name] if name in values else bound.get(name, "*")
+
+        return _PLACEHOLDER.sub(value, self.text)
+
+
+@functools.lru_cache(maxsize=4096)
+def arn_format(text: str) -> ArnFormat:
+    parts, names, position = ["^"], [], 0
+    placeholders = list(_PLACEHOLDER.finditer(text))
+    for index, match in enumerate(placeholders):
+        parts.append(re.escape(text[position : match.start()]))
+        name = match.group(1)
+        last = index == len(placeholders) - 1 and match.end() == len(text)
+        # A name at the end may hold anything (object keys, paths); one inside holds no ":" (log groups hold "/").
+        group = "[^:]*" if name in _LOCATION else (".+" if last else "[^:]+?")
+        parts.append(f"(?P<{name}>{group})" if name not in names else f"(?:{group})")
+        if name not in _LOCATION:
+            names.append(name)
+        position = match.end()
+    parts.append(re.escape(text[position:]) + "$")
+    literal = len(_PLACEHOLDER.sub("", text))
+    return ArnFormat(text, tuple(names), re.compile("".join(parts)), literal + 10 * len(names))
+
+
+def read_arn(arn: str, formats: Iterable[str]) -> tuple[ArnFormat, dict[str, str]] | None:
+    """The most specific of `formats` that `arn` is an ARN of, and the names it binds (a `*` binds none)."""
+    best: tuple[ArnFormat, dict[str, str]] | None = None
+    for text in formats:
+        candidate = arn_format(text)
+        match = candidate.pattern.match(arn)
+        if match and (best is None or candidate.specificity > best[0].specificity):
+            bound = {k: v for k, v in match.groupdict().items() if v and "*" not in v and "?" not in v}
+            best = (candidate, bound)
+    return best
+
+
+@functools.lru_cache(maxsize=16384)
+def _wildcard(pattern: str) -> re.Pattern[str]:
+    return re.compile("^" + re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".") + "$")
+
+
+def covers(pattern: str, arn: str) -> bool:
+    """Whether an IAM resource pattern (`*` any run of characters, `?` one) matches `arn`, which may itself be
+    a pattern: then it is covered when every ARN it matches is."""
+    return pattern in {"*", arn} or _wildcard(pattern).match(arn) is not None
+
+
+def without_covered(patterns: Iterable[str]) -> frozenset[str]:
+    """The patterns that no other one covers (`table/*` makes `table/*/index/*` redundant)."""
+    unique = sorted(set(patterns), key=lambda p: (-len(p.replace("*", "")), p))
+    kept = [p for p in unique if not any(other != p and covers(other, p) for other in unique)]
+    return frozenset(kept)
