@@ -126,6 +126,11 @@ class ActionMap:
     def service_ids(self) -> list[str]:
         return list(self._services)
 
+    def prefix_of(self, service: str) -> str | None:
+        """The IAM prefix of a service (by serviceId or alias): whose ARN formats its resources have."""
+        service_id = self.resolve_service(service)
+        return self._services[service_id].get("prefix") if service_id else None
+
     def _resolve_api(self, service_id: str, api: str) -> str | None:
         operations = self._services[service_id]["operations"]
         if api in operations:

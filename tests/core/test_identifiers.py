@@ -1,0 +1,72 @@
+"""Identifiers a request or span names, as ARNs (the proxy and OTLP sources' resources)."""
+
+from __future__ import annotations
+
+import pytest
+
+from collector_runtime.core.identifiers import queue_arn, resource_arns
+from collector_runtime.core.mapping import ActionMap
+
+ACCOUNT = "123456789012"
+
+
+@pytest.mark.parametrize(
+    ("service", "identifiers", "arns"),
+    [
+        ("S3", {"Bucket": "b", "Key": "k/1"}, ("arn:aws:s3:::b", "arn:aws:s3:::b/k/1")),
+        ("DynamoDB", {"TableName": "orders"}, (f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/orders",)),
+        ("SSM", {"Name": "/app/db"}, (f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/app/db",)),
+        (
+            "Secrets Manager",
+            {"SecretId": "prod/db"},
+            (f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:prod/db-??????",),
+        ),
+        ("KMS", {"KeyId": "alias/app"}, (f"arn:aws:kms:eu-west-1:{ACCOUNT}:alias/app",)),
+        ("Lambda", {"FunctionName": "f"}, (f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:f",)),
+        (
+            "CloudWatch Logs",
+            {"logGroupName": "/aws/lambda/f"},
+            (f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/lambda/f",),
+        ),
+        ("Kinesis", {"StreamName": "s"}, (f"arn:aws:kinesis:eu-west-1:{ACCOUNT}:stream/s",)),
+        ("SNS", {"TopicArn": "arn:aws:sns:us-east-1:210987654321:t"}, ("arn:aws:sns:us-east-1:210987654321:t",)),
+        (
+            "SQS",
+            {"QueueUrl": "https://sqs.us-west-2.amazonaws.com/210987654321/jobs"},
+            ("arn:aws:sqs:us-west-2:210987654321:jobs",),
+        ),
+    ],
+)
+def test_identifiers_become_arns(
+    action_map: ActionMap, service: str, identifiers: dict[str, str], arns: tuple[str, ...]
+) -> None:
+    formats = action_map.formats_of(action_map.prefix_of(service) or "")
+    assert resource_arns(formats, identifiers, region="eu-west-1", account=ACCOUNT) == arns
+
+
+def test_an_unknown_account_or_region_stays_a_wildcard(action_map: ActionMap) -> None:
+    formats = action_map.formats_of("dynamodb")
+    assert resource_arns(formats, {"TableName": "t"}, region=None, account=None) == ("arn:aws:dynamodb:*:*:table/t",)
+
+
+def test_names_that_bind_no_format_give_nothing(action_map: ActionMap) -> None:
+    assert (
+        resource_arns(
+            action_map.formats_of("dynamodb"), {"Select": "ALL", "": "x"}, region="eu-west-1", account=ACCOUNT
+        )
+        == ()
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "arn"),
+    [
+        ("https://sqs.eu-west-1.amazonaws.com/123456789012/q", "arn:aws:sqs:eu-west-1:123456789012:q"),
+        ("https://eu-west-1.queue.amazonaws.com/123456789012/q", "arn:aws:sqs:eu-west-1:123456789012:q"),
+        ("https://queue.amazonaws.com/123456789012/q", "arn:aws:sqs:us-east-1:123456789012:q"),
+        ("https://sqs.cn-north-1.amazonaws.com.cn/123456789012/q", "arn:aws-cn:sqs:cn-north-1:123456789012:q"),
+        ("https://example.com/123456789012/q", None),
+    ],
+)
+def test_queue_urls(url: str, arn: str | None) -> None:
+    assert queue_arn(url) == arn
