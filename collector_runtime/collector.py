@@ -13,6 +13,8 @@ import contextlib
 import datetime as dt
 import gc
 import logging
+import queue
+import select
 import socket
 import time
 from collections.abc import Callable
@@ -20,6 +22,7 @@ from typing import Any
 
 from .core.aggregate import Aggregator
 from .core.mapping import ActionMap
+from .core.records import ObservedCall
 from .core.rendering import FlushRenderer, Rendered
 from .outputs.archive import ArchiveWriter
 from .outputs.live_view import LiveView
@@ -40,7 +43,7 @@ class CollectorService:
         settings: ListenOptions,
         action_map: ActionMap,
         *,
-        listener: UdpListener,
+        listener: UdpListener | None,
         view: LiveView | None = None,
         publisher: Publisher | None = None,
         archive: ArchiveWriter | None = None,
@@ -71,11 +74,25 @@ class CollectorService:
         self._flushes = 0
         self._last_flush_ms: float | None = None
         self._logged_warnings: set[str] = set()
+        self._inbox: queue.SimpleQueue[list[ObservedCall]] = queue.SimpleQueue()
+        self._stoppers: list[Callable[[], object]] = []
         self.last_flush: Rendered | None = None
 
     @property
     def address(self) -> tuple[str, int]:
+        """The UDP address CSM datagrams are received on."""
+        if self.listener is None:
+            raise RuntimeError("this collector has no UDP listener")
         return self.listener.address
+
+    def submit(self, calls: list[ObservedCall]) -> None:
+        """Records from another source's thread (the proxy, the OTLP receiver): handled on the loop's thread."""
+        self._inbox.put(calls)
+        self._wake()
+
+    def on_stop(self, stop: Callable[[], object]) -> None:
+        """Stop another source before the final drain and flush, so nothing it accepted is left out."""
+        self._stoppers.append(stop)
 
     def wake_fd(self) -> int:
         """A descriptor for signal.set_wakeup_fd: a signal then wakes the loop at once."""
@@ -107,11 +124,12 @@ class CollectorService:
         drain = self._drainer()
         next_flush = self.clock() + self.settings.flush_interval
         while not self._stop_requested:
-            datagrams_ready, woken = self.listener.wait(self._timeout(next_flush), self._wake_reader)
+            datagrams_ready, woken = self._wait(self._timeout(next_flush))
             if datagrams_ready:
                 drain()
             if woken:
                 self._clear_wakeups()
+                self._drain_inbox()
             now = self.clock()
             if self._flush_requested or now >= next_flush:
                 self._flush_requested = False
@@ -123,18 +141,35 @@ class CollectorService:
                 self.view.update(now, self.aggregator, {**self.pipeline.counters(), **self.runtime_stats()})
         return self._shutdown(drain)
 
+    def _wait(self, timeout: float) -> tuple[bool, bool]:
+        if self.listener is not None:
+            return self.listener.wait(timeout, self._wake_reader)
+        readable, _, _ = select.select([self._wake_reader], [], [], max(timeout, 0.0))
+        return False, bool(readable)
+
+    def _drain_inbox(self) -> None:
+        while True:
+            try:
+                calls = self._inbox.get_nowait()
+            except queue.Empty:
+                return
+            self.pipeline.add_calls(calls)
+
     def _drainer(self) -> Callable[[], int]:
         """The receive path: with access control the source address is read; without, it is not."""
+        listener = self.listener
+        if listener is None:
+            return lambda: 0
         receive = self.pipeline.receive_datagram
         if self.source_filter is None:
-            return lambda: self.listener.drain(receive)
+            return lambda: listener.drain(receive)
         accepts = self.source_filter.accepts
 
         def receive_from(data: bytes, source: str) -> None:
             if accepts(source):
                 receive(data)
 
-        return lambda: self.listener.drain_from(receive_from)
+        return lambda: listener.drain_from(receive_from)
 
     def _timeout(self, next_flush: float) -> float:
         until_flush = next_flush - self.clock()
@@ -146,8 +181,11 @@ class CollectorService:
                 pass
 
     def _shutdown(self, drain: Callable[[], int]) -> int:
+        for stop in self._stoppers:
+            stop()
         while drain():
             pass
+        self._drain_inbox()
         ok = self.flush()
         if self.archive:
             self.archive.close()
@@ -162,7 +200,8 @@ class CollectorService:
                 self.clock(), self.aggregator, {**self.pipeline.counters(), **self.runtime_stats()}, force=True
             )
             self.view.close()
-        self.listener.close()
+        if self.listener is not None:
+            self.listener.close()
         self._wake_reader.close()
         self._wake_writer.close()
         return 0 if ok else 1
@@ -211,16 +250,12 @@ class CollectorService:
         }
 
     def runtime_stats(self) -> dict[str, Any]:
-        host, port = self.listener.address
         now = self.wall_clock()
         stats: dict[str, Any] = {
-            "listening_on": f"{host}:{port}",
             "started_at": _iso(self._started_wall),
             "written_at": _iso(now),
             "uptime_seconds": round(now - self._started_wall, 3),
-            "receive_buffer_requested": self.settings.receive_buffer,
-            "receive_buffer_granted": self.listener.granted_buffer,
-            "kernel_receive_drops": self.listener.kernel_drops(),
+            **(_udp_stats(self.listener, self.settings.receive_buffer) if self.listener is not None else {}),
             "flush_count": self._flushes,
             "previous_flush_ms": self._last_flush_ms,
             "output_files_pending": self.directory.pending_files,
@@ -244,3 +279,13 @@ class CollectorService:
 
 def _iso(timestamp: float) -> str:
     return dt.datetime.fromtimestamp(timestamp, tz=dt.UTC).isoformat(timespec="seconds")
+
+
+def _udp_stats(listener: UdpListener, requested_buffer: int) -> dict[str, Any]:
+    host, port = listener.address
+    return {
+        "listening_on": f"{host}:{port}",
+        "receive_buffer_requested": requested_buffer,
+        "receive_buffer_granted": listener.granted_buffer,
+        "kernel_receive_drops": listener.kernel_drops(),
+    }

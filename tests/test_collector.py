@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from tests.conftest import attempt, call, datagram
@@ -61,3 +62,23 @@ def test_stats_report_the_receive_buffer_and_kernel_drops(tmp_path: Path) -> Non
     assert stats["receive_buffer_requested"] == 1 << 20
     assert stats["receive_buffer_granted"] > 0
     assert stats["kernel_receive_drops"] == 0
+
+
+def test_records_from_another_sources_thread_are_handled_and_flushed_at_stop(tmp_path: Path) -> None:
+    """What the proxy and the OTLP receiver do: hand records over from their own threads."""
+    from collector_runtime.core.records import OTLP, ObservedCall
+
+    call = ObservedCall("traced", OTLP, "SQS", "SendMessage", "eu-west-1", "123456789012")
+    late: list[ObservedCall] = []
+    with running_collector(tmp_path, flush_interval=3600) as service:
+        service.on_stop(lambda: service.submit(late))  # a source's last records, handed over as it stops
+        threads = [threading.Thread(target=service.submit, args=([call] * 10,)) for _ in range(5)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        late.append(call)
+        assert wait_for(lambda: service.aggregator.stats.calls == 50)
+    usage = read_json(tmp_path / "state.json")["workloads"]["traced"]["calls"][0]
+    assert usage[:3] == ["SQS", "SendMessage", 51]
+    assert policy_actions(read_json(tmp_path / "policies" / "traced.json")) == ["sqs:SendMessage"]
