@@ -263,6 +263,8 @@ class ScaleResult:
     steady_flush_ms: float | None = None
     steady_flush_self_reported_ms: float | None = None
     flush_baseline_ms: float | None = None
+    first_flush_without_idle_ms: float | None = None
+    render_ahead_ms: float | None = None
     workloads: int | None = None
 
 
@@ -311,6 +313,36 @@ def flush_times(result: ScaleResult, tmp: Path) -> None:
         result.steady_flush_self_reported_ms = collector.counters()["stats"]["previous_flush_ms"]
     finally:
         collector.stop()
+    result.first_flush_without_idle_ms, result.render_ahead_ms = flush_without_idle(pool, tmp / "busy")
+
+
+def flush_without_idle(pool: list[bytes], output: Path) -> tuple[float, float]:
+    """In this process, the same 1M events: the first flush of a collector that never had an idle moment
+    to render ahead (a flush under a stream with no gaps), and how long rendering ahead takes (done in
+    5 ms slices while nothing arrives, so the SIGHUP flush above only writes); in milliseconds."""
+    import gc
+    import logging
+
+    from collector_runtime.collector import CollectorService
+    from collector_runtime.data import load_action_map
+    from collector_runtime.settings import ListenOptions, OutputOptions
+
+    logging.getLogger("csm_collector").setLevel(logging.ERROR)  # the policy-size warnings
+    timings = []
+    for render_ahead in (False, True):
+        options = ListenOptions(port=0, quiet=True, output=OutputOptions(output_dir=output / str(render_ahead)))
+        service = CollectorService(options, load_action_map(), listener=None)
+        for index in range(1_000_000):
+            service.pipeline.receive_datagram(pool[index % len(pool)])
+        gc.freeze()
+        started = time.perf_counter()
+        if render_ahead:
+            while not service.renderer.prepare(service.aggregator, lambda: True):
+                pass
+        else:
+            service.flush()
+        timings.append(round((time.perf_counter() - started) * 1000, 1))
+    return timings[0], timings[1]
 
 
 def write_baseline(output: Path, target: Path) -> float:
@@ -402,6 +434,8 @@ def table(
         f" (collector's own timing {scale.steady_flush_self_reported_ms} ms)",
         f"  baseline: a bare loop writing the same {scale.files_in_first_flush} files atomically: "
         f"{scale.flush_baseline_ms} ms",
+        f"  rendered ahead while idle (before the SIGHUP above): {scale.render_ahead_ms} ms of work;"
+        f" a first flush with no idle moment before it: {scale.first_flush_without_idle_ms} ms (in-process)",
         f"peak RSS: {rss}",
         f"arrival -> action in its policy file (flush interval 1 s): {delays} ms",
     ]

@@ -35,6 +35,7 @@ from .sources.udp import UdpListener
 
 log = logging.getLogger("csm_collector")
 Clock = Callable[[], float]
+RENDER_AHEAD_SLICE = 0.005  # seconds of rendering ahead between two looks at the socket
 
 
 class CollectorService:
@@ -76,6 +77,7 @@ class CollectorService:
         self._logged_warnings: set[str] = set()
         self._inbox: queue.SimpleQueue[list[ObservedCall]] = queue.SimpleQueue()
         self._stoppers: list[Callable[[], object]] = []
+        self._render_ahead_pending = False
         self.last_flush: Rendered | None = None
 
     @property
@@ -126,10 +128,12 @@ class CollectorService:
         while not self._stop_requested:
             datagrams_ready, woken = self._wait(self._timeout(next_flush))
             if datagrams_ready:
-                drain()
+                self._render_ahead_pending |= drain() > 0
             if woken:
                 self._clear_wakeups()
-                self._drain_inbox()
+                self._render_ahead_pending |= self._drain_inbox()
+            if not datagrams_ready and not woken and self._render_ahead_pending:
+                self._render_ahead()
             now = self.clock()
             if self._flush_requested or now >= next_flush:
                 self._flush_requested = False
@@ -147,13 +151,23 @@ class CollectorService:
         readable, _, _ = select.select([self._wake_reader], [], [], max(timeout, 0.0))
         return False, bool(readable)
 
-    def _drain_inbox(self) -> None:
+    def _drain_inbox(self) -> bool:
+        """Hand the other sources' records to the pipeline; whether there were any."""
+        received = False
         while True:
             try:
                 calls = self._inbox.get_nowait()
             except queue.Empty:
-                return
+                return received
             self.pipeline.add_calls(calls)
+            received = True
+
+    def _render_ahead(self) -> None:
+        """While nothing arrives, render the changed policies ahead of the next flush, in slices short
+        enough that a burst starting now waits at most one slice (the socket buffer holds it meanwhile)."""
+        deadline = self.clock() + RENDER_AHEAD_SLICE
+        clock = self.clock
+        self._render_ahead_pending = not self.renderer.prepare(self.aggregator, lambda: clock() < deadline)
 
     def _drainer(self) -> Callable[[], int]:
         """The receive path: with access control the source address is read; without, it is not."""
@@ -172,6 +186,8 @@ class CollectorService:
         return lambda: listener.drain_from(receive_from)
 
     def _timeout(self, next_flush: float) -> float:
+        if self._render_ahead_pending:
+            return 0.0  # look for datagrams, and if none, keep rendering ahead
         until_flush = next_flush - self.clock()
         return min(until_flush, self.view.refresh if self.view else until_flush, 1.0)
 

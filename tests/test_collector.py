@@ -82,3 +82,13 @@ def test_records_from_another_sources_thread_are_handled_and_flushed_at_stop(tmp
     usage = read_json(tmp_path / "state.json")["workloads"]["traced"]["calls"][0]
     assert usage[:3] == ["SQS", "SendMessage", 51]
     assert policy_actions(read_json(tmp_path / "policies" / "traced.json")) == ["sqs:SendMessage"]
+
+
+def test_policies_are_rendered_ahead_while_nothing_arrives(tmp_path: Path) -> None:
+    with running_collector(tmp_path, flush_interval=3600) as service:
+        send(service.address[1], datagram(call("SQS", "SendMessage", "worker"), call("S3", "ListBuckets", "batch")))
+        assert wait_for(lambda: service.renderer.rendered_ahead == ["batch", "worker"])
+        assert not (tmp_path / "policies").exists()  # rendered, not written: that is the flush's job
+        service.request_flush()
+        assert wait_for(lambda: (tmp_path / "policies" / "worker.json").exists())
+        assert service.renderer.rendered_ahead == []

@@ -32,37 +32,51 @@ def partition_of(region: str | None) -> str:
 class ArnFormat:
     text: str
     names: tuple[str, ...]  # its named placeholders, in order (Partition, Region and Account excluded)
-    pattern: re.Pattern[str]  # reads an ARN of this format: a group per placeholder
+    parts: tuple[tuple[str, str], ...]  # (literal text, the placeholder after it or "")
     specificity: int  # how much of it is literal or named: the best of several matching formats wins
 
     def fill(self, partition: str, region: str, account: str, bound: Mapping[str, str]) -> str:
         """The format with every placeholder replaced: a bound name, or `*` for an unknown one."""
         values = {PARTITION: partition, REGION: region, ACCOUNT: account}
+        return "".join(
+            literal + (values[name] if name in values else bound.get(name, "*")) if name else literal
+            for literal, name in self.parts
+        )
 
-        def value(match: re.Match[str]) -> str:
-            name = match.group(1)
-            return values[name] if name in values else bound.get(name, "*")
-
-        return _PLACEHOLDER.sub(value, self.text)
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """Reads an ARN of this format: a group per placeholder (compiled on first use)."""
+        return _reader(self.text)
 
 
 @functools.lru_cache(maxsize=4096)
 def arn_format(text: str) -> ArnFormat:
-    parts, names, position = ["^"], [], 0
+    parts, names, position = [], [], 0
+    for match in _PLACEHOLDER.finditer(text):
+        parts.append((text[position : match.start()], match.group(1)))
+        if match.group(1) not in _LOCATION and match.group(1) not in names:
+            names.append(match.group(1))
+        position = match.end()
+    parts.append((text[position:], ""))
+    literal = len(_PLACEHOLDER.sub("", text))
+    return ArnFormat(text, tuple(names), tuple(parts), literal + 10 * len(names))
+
+
+@functools.lru_cache(maxsize=4096)
+def _reader(text: str) -> re.Pattern[str]:
+    pieces, seen, position = ["^"], set(), 0
     placeholders = list(_PLACEHOLDER.finditer(text))
     for index, match in enumerate(placeholders):
-        parts.append(re.escape(text[position : match.start()]))
+        pieces.append(re.escape(text[position : match.start()]))
         name = match.group(1)
         last = index == len(placeholders) - 1 and match.end() == len(text)
         # A name at the end may hold anything (object keys, paths); one inside holds no ":" (log groups hold "/").
         group = "[^:]*" if name in _LOCATION else (".+" if last else "[^:]+?")
-        parts.append(f"(?P<{name}>{group})" if name not in names else f"(?:{group})")
-        if name not in _LOCATION:
-            names.append(name)
+        pieces.append(f"(?P<{name}>{group})" if name not in seen else f"(?:{group})")
+        seen.add(name)
         position = match.end()
-    parts.append(re.escape(text[position:]) + "$")
-    literal = len(_PLACEHOLDER.sub("", text))
-    return ArnFormat(text, tuple(names), re.compile("".join(parts)), literal + 10 * len(names))
+    pieces.append(re.escape(text[position:]) + "$")
+    return re.compile("".join(pieces))
 
 
 def read_arn(arn: str, formats: Iterable[str]) -> tuple[ArnFormat, dict[str, str]] | None:
@@ -85,11 +99,33 @@ def _wildcard(pattern: str) -> re.Pattern[str]:
 def covers(pattern: str, arn: str) -> bool:
     """Whether an IAM resource pattern (`*` any run of characters, `?` one) matches `arn`, which may itself be
     a pattern: then it is covered when every ARN it matches is."""
-    return pattern in {"*", arn} or _wildcard(pattern).match(arn) is not None
+    if pattern in {"*", arn}:
+        return True
+    star = pattern.find("*")
+    if star == len(pattern) - 1 and "?" not in pattern:  # the common shape, `...:table/*`: a prefix test
+        return arn.startswith(pattern[:-1])
+    return _wildcard(pattern).match(arn) is not None
 
 
 def without_covered(patterns: Iterable[str]) -> frozenset[str]:
     """The patterns that no other one covers (`table/*` makes `table/*/index/*` redundant)."""
-    unique = sorted(set(patterns), key=lambda p: (-len(p.replace("*", "")), p))
-    kept = [p for p in unique if not any(other != p and covers(other, p) for other in unique)]
-    return frozenset(kept)
+    return _without_covered(frozenset(patterns))
+
+
+@functools.lru_cache(maxsize=16384)
+def _without_covered(patterns: frozenset[str]) -> frozenset[str]:
+    if len(patterns) < 2:
+        return patterns
+    if "*" in patterns:
+        return frozenset({"*"})
+    # Only a pattern with a wildcard covers another. Most general first (fewest literal characters), and a
+    # pattern is dropped only for one already kept: two that cover each other keep the first.
+    wild = sorted((p for p in patterns if "*" in p or "?" in p), key=lambda p: (len(p.replace("*", "")), p))
+    if not wild:
+        return patterns
+    kept: list[str] = []
+    for pattern in wild:
+        if not any(covers(other, pattern) for other in kept):
+            kept.append(pattern)
+    exact = [p for p in patterns if "*" not in p and "?" not in p and not any(covers(w, p) for w in kept)]
+    return frozenset(kept + exact)

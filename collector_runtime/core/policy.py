@@ -20,7 +20,7 @@ from .arns import without_covered
 from .mapping import PASS_ROLE, ActionMap, OperationMapping
 from .policy_size import POLICY_VERSION
 from .scoping import ANY, REGION_SCOPE, Scoper
-from .usage import DENIED_MESSAGE, CallUsage, Workload
+from .usage import CALLS, DENIED_MESSAGE, FAILED, SCOPES, CallUsage, Workload
 
 OBSERVED_SID, DEPENDENT_SID, PASS_ROLE_SID = "ObservedCalls", "DependentActions", "PassRole"
 
@@ -61,14 +61,16 @@ class PolicyBuilder:
         self.action_map = action_map
         self.options = options
         self.scoper = Scoper(action_map, options.resource_scope)
+        self._notes: dict[OperationMapping, tuple[MayNeedNote, ...]] = {}  # when no request showed a member
 
     def grants(self, workload: Workload) -> Grants:
         needed: dict[str, list[CallUsage]] = {}  # action -> the usages that need it
         dependent: dict[str, list[CallUsage]] = {}
         pass_role: dict[frozenset[str], list[CallUsage]] = {}
         grants = Grants()
+        fails_only = self.options.fails_only
         for usage in workload.usage.values():
-            if usage.counted(self.options.fails_only):
+            if usage.row[CALLS] and (usage.row[FAILED] or not fails_only):  # counted (inline: every usage)
                 self._collect(usage, needed, dependent, pass_role, grants.may_need)
         for action, origin in workload.actions.items():
             denied = workload.usage.get((origin.service, origin.api))
@@ -91,6 +93,11 @@ class PolicyBuilder:
         for action in mapping.actions:
             target = pass_role.setdefault(frozenset(mapping.pass_role_services), []) if action == PASS_ROLE else None
             (target if target is not None else needed.setdefault(action, [])).append(usage)
+        if not mapping.may_need:
+            return
+        if not usage.member_set and not self.options.include_dependent:  # the common case: all listed
+            may_need.extend(self._listed(mapping))
+            return
         for item in mapping.may_need:
             if item.action == PASS_ROLE:
                 wanted = item.triggered_by(usage.member_set) or self.options.include_dependent
@@ -105,9 +112,20 @@ class PolicyBuilder:
             else:
                 may_need.append(MayNeedNote(item.action, item.when, _via(mapping)))
 
+    def _listed(self, mapping: OperationMapping) -> tuple[MayNeedNote, ...]:
+        notes = self._notes.get(mapping)
+        if notes is None:
+            via = _via(mapping)
+            notes = self._notes[mapping] = tuple(MayNeedNote(m.action, m.when, via) for m in mapping.may_need)
+        return notes
+
     def _resources(self, action: str, usages: list[CallUsage]) -> frozenset[str]:
         if self.options.force_wildcard_resource:
             return ANY
+        if len(usages) == 1:
+            scopes = usages[0].row[SCOPES]
+            if len(scopes) == 1 and action not in usages[0].mapping.other_resource:
+                return self.scoper.patterns(action, scopes[0])  # the common case: one call site
         return self.scoper.union(action, (scope for usage in usages for scope in _scopes_for(action, usage)))
 
     def document(self, grants: Grants) -> dict[str, Any]:
@@ -155,19 +173,19 @@ def _statement(sid: str, actions: list[str], resources: frozenset[str]) -> dict[
 
 def merge_grants(all_grants: Iterable[Grants]) -> Grants:
     """Everything any workload is granted (policy.json)."""
-    merged = Grants()
+    observed: dict[str, set[str]] = {}
+    dependent: dict[str, set[str]] = {}
+    pass_role: dict[frozenset[str], set[str]] = {}
     for grants in all_grants:
-        for target, source in ((merged.observed, grants.observed), (merged.dependent, grants.dependent)):
+        for target, source in ((observed, grants.observed), (dependent, grants.dependent)):
             for action, resources in source.items():
-                target[action] = _merge(target.get(action), resources)
+                target.setdefault(action, set()).update(resources)
         for services, roles in grants.pass_role.items():
-            merged.pass_role[services] = _merge(merged.pass_role.get(services), roles)
-    for action in set(merged.dependent) & set(merged.observed):
-        merged.observed[action] = _merge(merged.observed[action], merged.dependent.pop(action))
-    return merged
+            pass_role.setdefault(services, set()).update(roles)
+    for action in set(dependent) & set(observed):
+        observed[action] |= dependent.pop(action)
+    return Grants(observed=_reduced(observed), dependent=_reduced(dependent), pass_role=_reduced(pass_role))
 
 
-def _merge(known: frozenset[str] | None, more: frozenset[str]) -> frozenset[str]:
-    if known is None or known == more:
-        return more
-    return ANY if ANY in (known, more) else without_covered(known | more)
+def _reduced(found: dict[Any, set[str]]) -> dict[Any, frozenset[str]]:
+    return {key: ANY if "*" in patterns else without_covered(patterns) for key, patterns in found.items()}

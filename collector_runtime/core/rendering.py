@@ -15,6 +15,7 @@ Files (relative to the output directory; the same keys under the S3 prefix):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ from .names import workload_file_stem
 from .policy import Grants, PolicyBuilder, PolicyOptions, merge_grants
 from .policy_size import split_policy
 from .state import StateSnapshots
+from .usage import Workload
 
 FileChanges = dict[str, str | None]  # relative path -> new text, or None to delete
 
@@ -60,6 +62,17 @@ class _KnownWorkload:
     stem: str
 
 
+@dataclass
+class _Prepared:
+    """A workload's policy rendered ahead of a flush (see `FlushRenderer.prepare`)."""
+
+    version: int
+    grants: Grants
+    document: dict[str, Any]
+    text: str
+    parts: list[str]  # the texts of its part files; empty when it needs no splitting
+
+
 class FlushRenderer:
     """Renders the output files; keeps what each workload's policy was at its last render."""
 
@@ -69,6 +82,7 @@ class FlushRenderer:
         self.builder = PolicyBuilder(action_map, options)
         self.max_policy_chars = max_policy_chars
         self._known: dict[str, _KnownWorkload] = {}
+        self._prepared: dict[str, _Prepared] = {}
         self._merged_text: str | None = None
         self._state = StateSnapshots()
         self.warnings: dict[str, str] = {}
@@ -77,10 +91,11 @@ class FlushRenderer:
         """`counters`: every counter to keep in state.json; `runtime`: what stats.json adds to them."""
         rendered = Rendered()
         for name, workload in aggregator.workloads.items():
-            known = self._known.get(name)
-            if workload.usage and (known is None or known.version != workload.version):
-                grants = self.builder.grants(workload)
-                rendered.policies.append(self._render_workload(name, grants, workload.version, rendered.files))
+            if self._changed(name, workload):
+                prepared = self._prepared.pop(name, None)
+                if prepared is None or prepared.version != workload.version:
+                    prepared = self._prepare(workload)
+                rendered.policies.append(self._render_workload(name, prepared, rendered.files))
         if rendered.policies or self._merged_text is None:
             self._render_merged(rendered)
         rendered.state_text = self._state.render(aggregator, counters).decode()
@@ -90,24 +105,50 @@ class FlushRenderer:
         rendered.files[STATS_FILE] = rendered.stats_text
         return rendered
 
-    def _render_workload(self, name: str, grants: Grants, version: int, files: FileChanges) -> RenderedPolicy:
-        stem = workload_file_stem(name)
+    def prepare(self, aggregator: Aggregator, more_time: Callable[[], bool]) -> bool:
+        """Render ahead, while `more_time()` says there is time (the collector calls this when idle): the
+        policies of the workloads that changed, and their state fragments. A flush then only writes them.
+        Returns whether everything is prepared."""
+        for name, workload in aggregator.workloads.items():
+            if not more_time():
+                return False
+            prepared = self._prepared.get(name)
+            if self._changed(name, workload) and (prepared is None or prepared.version != workload.version):
+                self._prepared[name] = self._prepare(workload)
+        return self._state.prepare(aggregator, more_time)
+
+    @property
+    def rendered_ahead(self) -> list[str]:
+        """The workloads whose policy is rendered ahead of the next flush."""
+        return sorted(self._prepared)
+
+    def _changed(self, name: str, workload: Workload) -> bool:
+        known = self._known.get(name)
+        return bool(workload.usage) and (known is None or known.version != workload.version)
+
+    def _prepare(self, workload: Workload) -> _Prepared:
+        grants = self.builder.grants(workload)
         document = self.builder.document(grants)
         text = dumps_pretty(document)
-        files[f"{POLICIES_DIR}/{stem}.json"] = text
         # The indented text is never shorter than what IAM counts: most policies need no measuring.
-        parts = [document] if len(text) <= self.max_policy_chars else split_policy(document, self.max_policy_chars)
-        part_count = len(parts) if len(parts) > 1 else 0
-        for index, part in enumerate(parts if part_count else [], start=1):
-            files[f"{POLICIES_DIR}/{stem}.part{index}.json"] = dumps_pretty(part)
+        parts = [] if len(text) <= self.max_policy_chars else split_policy(document, self.max_policy_chars)
+        texts = [dumps_pretty(part) for part in parts] if len(parts) > 1 else []
+        return _Prepared(workload.version, grants, document, text, texts)
+
+    def _render_workload(self, name: str, prepared: _Prepared, files: FileChanges) -> RenderedPolicy:
+        stem = workload_file_stem(name)
+        files[f"{POLICIES_DIR}/{stem}.json"] = prepared.text
+        for index, part in enumerate(prepared.parts, start=1):
+            files[f"{POLICIES_DIR}/{stem}.part{index}.json"] = part
         previous = self._known.get(name)
-        for index in range(part_count + 1, (previous.parts if previous else 0) + 1):
+        for index in range(len(prepared.parts) + 1, (previous.parts if previous else 0) + 1):
             files[f"{POLICIES_DIR}/{stem}.part{index}.json"] = None
-        self._note_size(name, stem, part_count)
+        self._note_size(name, stem, len(prepared.parts))
         before = previous.grants.actions() if previous else set()
-        self._known[name] = _KnownWorkload(version, grants, part_count, stem)
-        after = grants.actions()
-        return RenderedPolicy(name, stem, document, text, sorted(after - before), sorted(before - after))
+        self._known[name] = _KnownWorkload(prepared.version, prepared.grants, len(prepared.parts), stem)
+        after = prepared.grants.actions()
+        added, removed = sorted(after - before), sorted(before - after)
+        return RenderedPolicy(name, stem, prepared.document, prepared.text, added, removed)
 
     def _note_size(self, name: str, stem: str, part_count: int) -> None:
         if part_count:

@@ -55,13 +55,19 @@ class Scoper:
 
     def union(self, action: str, scopes: Iterable[Scope]) -> frozenset[str]:
         """The patterns for every scope an action was needed in, without the redundant ones."""
+        first: frozenset[str] | None = None
         found: set[str] = set()
         for scope in scopes:
             patterns = self.patterns(action, scope)
             if patterns is ANY:
                 return ANY
-            found |= patterns
-        return without_covered(found) if len(found) > 1 else frozenset(found)
+            if first is None:
+                first = patterns
+            elif patterns != first:
+                found |= patterns
+        if first is None:
+            return ANY
+        return without_covered(found | first) if found else first
 
     def _resolve(self, action: str, scope: Scope) -> frozenset[str]:
         types = self.action_map.resource_types(action)

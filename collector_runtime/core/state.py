@@ -8,6 +8,7 @@ in the number of workloads that changed since the last one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .aggregate import Aggregator
@@ -47,6 +48,16 @@ class StateSnapshots:
         }
         parts = [self._fragment(name, workload) for name, workload in sorted(aggregator.workloads.items())]
         return dumps_bytes(header)[:-1] + b',"workloads":{' + b",".join(parts) + b"}}\n"
+
+    def prepare(self, aggregator: Aggregator, more_time: Callable[[], bool]) -> bool:
+        """Serialise the changed workloads' fragments ahead, while there is time; whether all are ready."""
+        for name, workload in aggregator.workloads.items():
+            cached = self._fragments.get(name)
+            if cached is None or cached[0] != workload.revision:
+                if not more_time():
+                    return False
+                self._fragment(name, workload)
+        return True
 
     def _fragment(self, name: str, workload: Workload) -> bytes:
         cached = self._fragments.get(name)
