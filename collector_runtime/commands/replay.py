@@ -13,7 +13,7 @@ from ..pipeline import Pipeline
 from ..settings import ReplayOptions
 from ..settings.options import REPLAY as DEFAULTS
 from ..sources.csm import CsmDecoder
-from ..sources.replay import ReplayError, replay
+from ..sources.replay import replay
 from . import explain
 from .grammar import Subcommands, add_output_options
 from .results import write_results
@@ -34,11 +34,7 @@ def run(options: ReplayOptions, out: TextIO) -> int:
     action_map = load_action_map()
     aggregator = Aggregator(action_map, fails_only=options.output.policy.fails_only)
     pipeline = Pipeline(aggregator, csm=CsmDecoder(source=REPLAY))
-    try:
-        count = replay(options.files, pipeline.receive_datagram, sys.stdin.buffer)
-    except ReplayError as error:
-        log.error("%s", error)
-        return 2
+    count = replay(options.files, pipeline.receive_datagram, sys.stdin.buffer)  # unreadable: ReplayError, exit 2
     counters = pipeline.counters()
     rendered = write_results(aggregator, counters, {"replayed_files": list(options.files)}, options.output)
     if not options.quiet:
@@ -52,3 +48,4 @@ def run(options: ReplayOptions, out: TextIO) -> int:
         if options.output.explain:
             explain.explain_output(action_map, options.output.output_dir, None, out)
     return 0
+
