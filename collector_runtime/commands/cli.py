@@ -51,13 +51,11 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     configure_logging(log_format(environ))
     try:
         status = _run(sys.argv[1:] if argv is None else argv, environ, out)
-        out.flush()  # here, so that a reader gone away is noticed here and not at interpreter exit
-    except BrokenPipeError:
-        _discard_output(out)
-        return 0
+    except BrokenPipeError:  # the reader went away (`... | head`): it has read all it wanted
+        status = 0
     except COMMAND_ERRORS as error:
-        return _report(error)
-    return status
+        status = _report(error)
+    return _finish(out, status)
 
 
 def _run(argv: Sequence[str], environ: Mapping[str, str], out: TextIO) -> int:
@@ -73,6 +71,15 @@ def _report(error: Exception) -> int:
         error = aws_error(error, "AWS")
     log.error("%s", one_line(error))
     return 2 if isinstance(error, ConfigError) else 1
+
+
+def _finish(out: TextIO, status: int) -> int:
+    """Flush standard output here, so that a reader gone away is noticed here, not at interpreter exit."""
+    try:
+        out.flush()
+    except BrokenPipeError:
+        _discard_output(out)
+    return status
 
 
 def _discard_output(out: TextIO) -> None:

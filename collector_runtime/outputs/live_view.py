@@ -8,12 +8,14 @@ only when a counter changed.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, TextIO
 
 from ..core.aggregate import Aggregator
 from ..core.usage import DENIED_MESSAGE, DEPENDENT, Notice
 
 _CLEAR_LINE = "\r\x1b[K"
+log = logging.getLogger("csm_collector")
 
 
 def format_notice(notice: Notice, *, explain: bool = False, source: str | None = None) -> str:
@@ -63,10 +65,18 @@ class LiveView:
         self._last_count = 0
         self._last_time: float | None = None
         self._rate = 0.0
+        self.closed = False  # the reader went away (`listen | head`): the view stops, collecting goes on
 
     def update(self, now: float, aggregator: Aggregator, counters: dict[str, Any], *, force: bool = False) -> None:
-        if now < self._next_refresh and not force:
+        if self.closed or (now < self._next_refresh and not force):
             return
+        try:
+            self._update(now, aggregator, counters, force)
+        except BrokenPipeError:
+            self.closed = True
+            log.warning("the live view's reader went away: no more live view (collecting goes on)")
+
+    def _update(self, now: float, aggregator: Aggregator, counters: dict[str, Any], force: bool) -> None:
         self._next_refresh = now + self.refresh
         self._measure_rate(now, int(counters.get("datagrams_received", 0)))
         lines = [self._format(n, aggregator) for n in aggregator.take_notices()]
@@ -104,6 +114,9 @@ class LiveView:
         self.out.flush()
 
     def close(self) -> None:
-        if self.is_tty:
-            self.out.write("\n")
-            self.out.flush()
+        if self.is_tty and not self.closed:
+            try:
+                self.out.write("\n")
+                self.out.flush()
+            except BrokenPipeError:
+                self.closed = True
