@@ -15,6 +15,7 @@ from ..data import load_action_map
 from ..outputs.archive import ArchiveOptions, ArchiveWriter, pending_files, salvage_archive_parts
 from ..outputs.live_view import LiveView
 from ..outputs.metrics import serve_metrics
+from ..outputs.publish_check import check_publishing
 from ..outputs.publisher import Publisher
 from ..outputs.state_file import restore_state
 from ..settings import ListenOptions
@@ -140,7 +141,8 @@ def build_publisher(options: ListenOptions) -> Publisher | None:
     if not targets.enabled:
         return None
     services = [name for name, on in (("s3", targets.bucket), ("ssm", targets.ssm_prefix)) if on]
-    clients = aws_clients(options.region, services)
+    clients = aws_clients(options.region, [*services, "sts"])
+    check_publishing(clients, targets)  # fail fast: no credentials, no such bucket, or it cannot be reached
     return Publisher(targets, s3_client=clients.get("s3"), ssm_client=clients.get("ssm"), ssm_rate=options.ssm_rate)
 
 
