@@ -120,14 +120,23 @@ def run(options: ListenOptions, out: TextIO) -> int:
     _install_signals(service)
     host, port = service.address
     log.info(
-        "listening on %s:%d/udp (receive buffer %d bytes granted), writing to %s every %gs",
-        host,
-        port,
-        listener.granted_buffer,
-        options.output.output_dir,
-        options.flush_interval,
+        "listening on %s:%d/udp, writing to %s every %gs", host, port, options.output.output_dir, options.flush_interval
     )
+    _log_receive_buffer(listener, options.receive_buffer)
     return service.run()
+
+
+def _log_receive_buffer(listener: UdpListener, requested: int) -> None:
+    granted, usable = listener.granted_buffer, listener.usable_buffer
+    doubled = " (the kernel doubles the size it sets, for its bookkeeping)" if granted != usable else ""
+    log.info("receive buffer: %d bytes requested, %d set, reported as %d%s", requested, usable, granted, doubled)
+    if usable < requested:
+        log.warning(
+            "the receive buffer is capped at %d bytes (net.core.rmem_max): raise it (sysctl -w net.core.rmem_max=%d) "
+            "or give the collector CAP_NET_ADMIN, or bursts may be dropped by the kernel",
+            usable,
+            requested,
+        )
 
 
 def build_source_filter(options: ListenOptions) -> SourceFilter | None:
@@ -166,7 +175,7 @@ def build_archive(options: ListenOptions, publisher: Publisher | None) -> Archiv
 
 def _install_signals(service: CollectorService) -> None:
     signal.set_wakeup_fd(service.wake_fd(), warn_on_full_buffer=False)
-    signal.signal(signal.SIGTERM, lambda *_: service.request_stop())
-    signal.signal(signal.SIGINT, lambda *_: service.request_stop())
+    signal.signal(signal.SIGTERM, lambda *_: service.request_stop("SIGTERM"))
+    signal.signal(signal.SIGINT, lambda *_: service.request_stop("SIGINT"))
     if hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, lambda *_: service.request_flush())
+        signal.signal(signal.SIGHUP, lambda *_: service.request_flush("SIGHUP"))

@@ -36,11 +36,19 @@ def status_line(aggregator: Aggregator, counters: dict[str, Any], rate: float) -
     """`counters`: the pipeline's counters and the runtime figures (kernel drops, ...)."""
     actions = sum(len(w.actions) for w in aggregator.workloads.values())
     drops = counters.get("kernel_receive_drops")
+    access = counters.get("access")  # only with --allow-from or --rate-limit
+    dropped = (
+        f" | not allowed {access['dropped_not_allowed']:,} | rate limited {access['dropped_rate_limited']:,}"
+        if access
+        else ""
+    )
     return (
         f"[csm-collector] workloads {len(aggregator.workloads)} | actions {actions} | "
         f"datagrams {counters.get('datagrams_received', 0):,} ({rate:,.0f}/s) | calls {counters.get('calls', 0):,} | "
         f"unmapped {len(aggregator.stats.unmapped)} | denied {counters.get('calls_denied', 0):,} | "
-        f"rejected {counters.get('events_rejected', 0):,}" + (f" | kernel drops {drops:,}" if drops is not None else "")
+        f"rejected {counters.get('events_rejected', 0):,}"
+        + dropped
+        + (f" | kernel drops {drops:,}" if drops is not None else "")
     )
 
 

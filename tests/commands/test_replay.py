@@ -43,3 +43,11 @@ def test_some_rejected_lines_among_good_ones_are_a_warning_with_their_count(tmp_
     [warning] = [line for line in result.stderr.splitlines() if line.strip()]
     assert " WARNING 2 of the events in " in warning and "not_json 2" in warning
     assert "3 calls" in result.stdout and "2 rejected" in result.stdout
+
+
+def test_a_max_policy_chars_below_one_statement_warns_naming_the_workload(tmp_path: Path) -> None:
+    path = tmp_path / "capture.jsonl"
+    path.write_bytes(datagram(call("S3", "GetObject", "app")) + b"\n")
+    result = run_cli("replay", str(path), "--output-dir", str(tmp_path / "out"), "--max-policy-chars", "60")
+    assert result.returncode == 0, result.stderr
+    assert "warning: --max-policy-chars 60 is below what one statement of workload 'app' needs" in result.stdout
