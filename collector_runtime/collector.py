@@ -28,6 +28,7 @@ from .outputs.archive import ArchiveWriter
 from .outputs.live_view import LiveView
 from .outputs.output_dir import OutputDirectory
 from .outputs.publisher import Publisher
+from .outputs.run_log import RunLog
 from .pipeline import Pipeline
 from .settings import ListenOptions
 from .sources.source_filter import SourceFilter
@@ -70,6 +71,9 @@ class CollectorService:
         self._wake_writer.setblocking(False)
         self._stop_requested = False
         self._flush_requested = False
+        self._signals: list[tuple[str, str]] = []  # (signal name, what it asks for), logged by the loop
+        self.run_log = RunLog()
+        self._files_written = 0
         self._started_wall = wall_clock()
         self._failed_flushes = 0
         self._flushes = 0
@@ -100,11 +104,16 @@ class CollectorService:
         """A descriptor for signal.set_wakeup_fd: a signal then wakes the loop at once."""
         return self._wake_writer.fileno()
 
-    def request_flush(self) -> None:
+    def request_flush(self, signal_name: str | None = None) -> None:
+        """Safe in a signal handler: sets flags only; the loop logs `signal_name` and what it wrote."""
+        if signal_name:
+            self._signals.append((signal_name, "flush"))
         self._flush_requested = True
         self._wake()
 
-    def request_stop(self) -> None:
+    def request_stop(self, signal_name: str | None = None) -> None:
+        if signal_name:
+            self._signals.append((signal_name, "stop"))
         self._stop_requested = True
         self._wake()
 
@@ -137,7 +146,7 @@ class CollectorService:
             now = self.clock()
             if self._flush_requested or now >= next_flush:
                 self._flush_requested = False
-                self.flush()
+                self._logged_flush(self._signal_for("flush"), "writing all files now, then collecting on")
                 next_flush = self.clock() + self.settings.flush_interval
             if self.archive:
                 self.archive.tick(self.wall_clock())
@@ -196,13 +205,30 @@ class CollectorService:
             while self._wake_reader.recv(4096):
                 pass
 
+    def _signal_for(self, kind: str) -> str | None:
+        names = [name for name, wanted in self._signals if wanted == kind]
+        self._signals = [entry for entry in self._signals if entry[1] != kind]
+        return names[-1] if names else None
+
+    def _logged_flush(self, signal_name: str | None, doing: str) -> bool:
+        """A flush; for a signal, the log says it was received and what was written."""
+        if signal_name:
+            self.run_log.received(signal_name, doing)
+        ok = self.flush()
+        if signal_name:
+            self.run_log.wrote(signal_name, self._files_written, self._last_flush_ms, ok=ok)
+        return ok
+
     def _shutdown(self, drain: Callable[[], int]) -> int:
         for stop in self._stoppers:
             stop()
         while drain():
             pass
         self._drain_inbox()
-        ok = self.flush()
+        publishing = f", publishing for at most {self.settings.publish_timeout:g}s" if self.publisher else ""
+        ok = self._logged_flush(
+            self._signal_for("stop"), f"stopping: queued datagrams read, writing the files{publishing}"
+        )
         if self.archive:
             self.archive.close()
         if self.publisher and not self.publisher.stop(self.settings.publish_timeout):
@@ -232,9 +258,11 @@ class CollectorService:
         self.last_flush = self.render()
         if self.publisher:
             self.publisher.update(self.last_flush)
+        self.run_log.access(self.source_filter.counters if self.source_filter else None)
         self.directory.update(self.last_flush.files)
+        self._files_written = 0
         try:
-            self.directory.write()
+            self._files_written = self.directory.write()
         except OSError as error:
             self._failed_flushes += 1
             if self._failed_flushes == 1:
@@ -303,5 +331,6 @@ def _udp_stats(listener: UdpListener, requested_buffer: int) -> dict[str, Any]:
         "listening_on": f"{host}:{port}",
         "receive_buffer_requested": requested_buffer,
         "receive_buffer_granted": listener.granted_buffer,
+        "receive_buffer_usable": listener.usable_buffer,
         "kernel_receive_drops": listener.kernel_drops(),
     }

@@ -1,4 +1,7 @@
-"""Logging set-up: human-readable lines, or one JSON object per line for log pipelines."""
+"""Logging set-up: human-readable lines, or one JSON object per line for log pipelines.
+
+Quiet by default: the collector's own logger (`csm_collector`) logs at INFO; every other library
+(botocore's "Found credentials in environment variables", urllib3, ...) only from WARNING up."""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+
+LOGGER = "csm_collector"
 
 
 class JsonFormatter(logging.Formatter):
@@ -35,4 +40,5 @@ def configure_logging(log_format: str = "text") -> None:
         for existing in root.handlers:
             if getattr(existing, "_csm_collector", False):
                 existing.setFormatter(handler.formatter)
-    root.setLevel(logging.INFO)
+    root.setLevel(logging.WARNING)
+    logging.getLogger(LOGGER).setLevel(logging.INFO)

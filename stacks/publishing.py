@@ -32,7 +32,8 @@ def publishing_environment(*, bucket_name: str, s3_prefix: str, ssm_prefix: str,
 
 class PublishingPolicy(Construct):
     """`policy`: s3:PutObject under `s3://<bucket>/<s3_prefix>` (and reading back its own state.json),
-    ssm:PutParameter under `<policies path>/`."""
+    ssm:PutParameter under `<policies path>/`, and s3:ListBucket on the bucket: what `HeadBucket` needs, the
+    collector's start-up check that the bucket exists and can be reached (outputs/publish_check.py)."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, bucket: s3.IBucket, s3_prefix: str, policies_parameter_path: str
@@ -53,6 +54,11 @@ class PublishingPolicy(Construct):
                     sid="ReadOwnStateAtStart",  # a new Fargate task continues from the published state
                     actions=["s3:GetObject"],
                     resources=[bucket.arn_for_objects(f"{s3_prefix}{STATE_FILE}")],
+                ),
+                iam.PolicyStatement(
+                    sid="CheckBucketAtStart",  # HeadBucket: the collector fails fast when the bucket is missing
+                    actions=["s3:ListBucket"],
+                    resources=[bucket.bucket_arn],
                 ),
                 iam.PolicyStatement(
                     sid="WritePolicyParameters",

@@ -72,6 +72,51 @@ def send(port: int, *datagrams: bytes) -> None:
             sender.sendto(data, ("127.0.0.1", port))
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def without_aws_credentials(**extra: str) -> dict[str, str]:
+    """This process's environment without any AWS credentials, config or instance metadata to find."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CSM_COLLECTOR_"))}
+    missing = str(ROOT / "no-such-aws-file")
+    return {
+        **env,
+        "AWS_CONFIG_FILE": missing,
+        "AWS_SHARED_CREDENTIALS_FILE": missing,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        **extra,
+    }
+
+
+def run_cli(
+    *args: str, moto: bool = False, env: dict[str, str] | None = None, timeout: float = 120, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """`csm-collector ARGS` as a process (with `moto`: against moto in that process, see
+    tests/commands/cli_under_moto.py); its status, stdout and stderr."""
+    module = "tests.commands.cli_under_moto" if moto else "collector_runtime"
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env=env if env is not None else {**os.environ, "PYTHONUNBUFFERED": "1"},
+        input=stdin,
+    )
+
+
+def assert_one_error_line(result: subprocess.CompletedProcess[str], status: int, *fragments: str) -> str:
+    """The command failed with `status` and said why in exactly one line on stderr, without a traceback."""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == status, result.stderr
+    assert len(lines) == 1 and " ERROR " in lines[0], result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
 STARTED: list[subprocess.Popen[str]] = []  # killed after each test (see conftest): a failed test leaks none
 
 

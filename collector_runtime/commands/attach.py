@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from ..aws import AWS_ERRORS, aws_clients
+from ..aws import AWS_ERRORS, aws_clients, calling
 from ..contract import (
     COLLECTOR_ADDRESS,
     COLLECTOR_PORT,
@@ -16,12 +17,13 @@ from ..contract import (
     collector_parameter,
 )
 from ..core.lambda_env import AttachError, address_in, attach, changes, detach, egress_allows, runtime_warning
+from ..errors import CredentialsError, Failure, NotFound, one_line
 from ..settings import AttachOptions, DetachOptions
 from ..settings.values import port_number
 from .grammar import Subcommands, add_region
 
 log = logging.getLogger("csm_collector")
-FUNCTION_ERRORS: tuple[type[Exception], ...] = (AttachError, *AWS_ERRORS)
+FUNCTION_ERRORS: tuple[type[Exception], ...] = (AttachError, Failure)  # one function's: the others go on
 
 
 @dataclass(frozen=True)
@@ -56,11 +58,13 @@ def collector_from_ssm(ssm: Any, prefix: str) -> Collector:
     """The collector's address as the CDK stack publishes it under <prefix>/collector/."""
     values = {}
     for name in (COLLECTOR_ADDRESS, COLLECTOR_PORT, COLLECTOR_WORKLOAD_SECURITY_GROUP):
+        parameter = collector_parameter(prefix, name)
         try:
-            values[name] = ssm.get_parameter(Name=collector_parameter(prefix, name))["Parameter"]["Value"]
-        except AWS_ERRORS as error:
+            with calling(f"SSM parameter {parameter}"):
+                values[name] = ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
+        except NotFound:
             if name == COLLECTOR_ADDRESS:
-                raise AttachError(f"cannot read {collector_parameter(prefix, name)}: {error}") from error
+                raise
     return Collector(
         values[COLLECTOR_ADDRESS],
         int(values.get(COLLECTOR_PORT, DEFAULT_PORT)),
@@ -106,21 +110,26 @@ def _network_warnings(vpc: dict[str, Any], collector: Collector, ec2: Any) -> li
 
 def run_attach(args: AttachOptions, out: TextIO) -> int:
     clients = aws_clients(args.region, ["lambda", "ec2", "ssm"], purpose="attach")
-    try:
-        if args.host:
-            collector = Collector(args.host, args.port or DEFAULT_PORT)
-        else:
-            found = collector_from_ssm(clients["ssm"], args.ssm_prefix or "")
-            collector = Collector(found.host, args.port or found.port, found.workload_security_group)
-    except AttachError as error:
-        log.error("%s", error)
-        return 2
+    if args.host:
+        collector = Collector(args.host, args.port or DEFAULT_PORT)
+    else:
+        found = collector_from_ssm(clients["ssm"], args.ssm_prefix or "")
+        collector = Collector(found.host, args.port or found.port, found.workload_security_group)
+    return _each_function(args.functions, lambda function: _attach_one(clients, function, collector, args, out))
+
+
+def _each_function(functions: tuple[str, ...], change: Callable[[str], None]) -> int:
+    """Change every function; one that fails is logged (one line) and the others go on: exit 1 if any
+    failed. Without usable credentials none can succeed: that stops at the first."""
     failures = 0
-    for function in args.functions:
+    for function in functions:
         try:
-            _attach_one(clients, function, collector, args, out)
+            with calling(f"Lambda function {function!r}"):
+                change(function)
+        except CredentialsError:
+            raise
         except FUNCTION_ERRORS as error:
-            log.error("%s: %s", function, error)
+            log.error("%s", one_line(error) if isinstance(error, Failure) else f"{function}: {one_line(error)}")
             failures += 1
     return 1 if failures else 0
 
@@ -136,16 +145,13 @@ def _attach_one(clients: dict[str, Any], function: str, collector: Collector, ar
 
 def run_detach(args: DetachOptions, out: TextIO) -> int:
     client = aws_clients(args.region, ["lambda"], purpose="detach")["lambda"]
-    failures = 0
-    for function in args.functions:
-        try:
-            config = client.get_function_configuration(FunctionName=function)
-            env = _environment(config)
-            _apply(client, config, env, detach(env), dry_run=args.dry_run, out=out)
-        except FUNCTION_ERRORS as error:
-            log.error("%s: %s", function, error)
-            failures += 1
-    return 1 if failures else 0
+
+    def restore(function: str) -> None:
+        config = client.get_function_configuration(FunctionName=function)
+        env = _environment(config)
+        _apply(client, config, env, detach(env), dry_run=args.dry_run, out=out)
+
+    return _each_function(args.functions, restore)
 
 
 def _environment(config: dict[str, Any]) -> dict[str, str]:

@@ -6,15 +6,15 @@ import logging
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..aws import AWS_ERRORS, aws_clients
+from ..aws import aws_clients
 from ..core.compare import ActionUniverse, GrantedPolicy, Observed
 from ..core.compare import compare as compare_policies
 from ..core.compare import markdown as compare_markdown
 from ..core.jsonio import dumps_pretty
 from ..data import load_action_map
+from ..errors import Failure
 from ..settings import CompareOptions
 from .compare_inputs import (
-    SourceError,
     granted_by_role,
     load_json_file,
     observed_from_output,
@@ -25,7 +25,6 @@ from .compare_inputs import (
 from .grammar import Subcommands, add_region
 
 log = logging.getLogger("csm_collector")
-INPUT_ERRORS: tuple[type[Exception], ...] = (SourceError, *AWS_ERRORS)
 
 
 def register(commands: Subcommands) -> None:
@@ -59,6 +58,21 @@ def register(commands: Subcommands) -> None:
 
 
 def run(args: CompareOptions, out: TextIO) -> int:
+    """Inputs that are no policy documents are bad input (exit 2); an AWS error, e.g. a role that does not
+    exist, is a failure (exit 1) naming what it was about (see compare_inputs)."""
+    clients = _clients(args)
+    observed, title = _observed_policy(args, clients)
+    granted, notes = _granted_policies(args, clients)
+    universe = ActionUniverse(load_action_map().all_actions())
+    result = compare_policies(Observed.from_policy(observed), granted, universe, extra_notes=notes)
+    failing = [kind for kind in args.fail_on if result[kind]]
+    _write(dumps_pretty(result) if args.format == "json" else compare_markdown(result, title), args, out)
+    if failing:
+        log.error("compare: %s findings (--fail-on %s)", " and ".join(failing), ",".join(args.fail_on))
+    return 1 if failing else 0
+
+
+def _clients(args: CompareOptions) -> dict[str, Any]:
     needs = {
         "iam": bool(args.role or args.function),
         "lambda": bool(args.function),
@@ -66,24 +80,18 @@ def run(args: CompareOptions, out: TextIO) -> int:
         "s3": bool(args.observed_s3 or args.observed_ssm),
     }
     services = [name for name, needed in needs.items() if needed]
-    clients = aws_clients(args.region, services, purpose="compare with AWS") if services else {}
-    try:
-        observed, title = _observed_policy(args, clients)
-        granted, notes = _granted_policies(args, clients)
-    except INPUT_ERRORS as error:
-        log.error("%s", error)
-        return 2
-    universe = ActionUniverse(load_action_map().all_actions())
-    result = compare_policies(Observed.from_policy(observed), granted, universe, extra_notes=notes)
-    text = dumps_pretty(result) if args.format == "json" else compare_markdown(result, title)
-    if args.report_file:
-        args.report_file.write_text(text)
-    else:
+    purpose = "comparing with a role, a function or a policy in S3/SSM (AWS access)"
+    return aws_clients(args.region, services, purpose=purpose) if services else {}
+
+
+def _write(text: str, args: CompareOptions, out: TextIO) -> None:
+    if not args.report_file:
         out.write(text)
-    failing = [kind for kind in args.fail_on if result[kind]]
-    if failing:
-        log.error("compare: %s findings (--fail-on %s)", " and ".join(failing), ",".join(args.fail_on))
-    return 1 if failing else 0
+        return
+    try:
+        args.report_file.write_text(text)
+    except OSError as error:
+        raise Failure(f"cannot write the report to {args.report_file}: {error.strerror or error}") from error
 
 
 def _observed_policy(args: CompareOptions, clients: dict[str, Any]) -> tuple[dict[str, Any], str]:

@@ -15,6 +15,7 @@ from ..core.mapping import ActionMap, OperationMapping
 from ..core.scoping import Scoper, explain_scope
 from ..core.usage import CALL_FIELDS
 from ..data import load_action_map
+from ..errors import BadInput
 from ..settings import ExplainOptions
 from .grammar import Subcommands
 
@@ -73,12 +74,12 @@ def explain_output(action_map: ActionMap, output_dir: Path, workload: str | None
     try:
         state: dict[str, Any] = json.loads(state_file.read_text())
     except (OSError, ValueError) as error:
-        out.write(f"cannot read {state_file}: {error}\n")
-        return 2
-    workloads = state.get("workloads", {})
+        raise BadInput(f"cannot read {state_file}: {getattr(error, 'strerror', None) or error}") from error
+    workloads = state.get("workloads", {}) if isinstance(state, dict) else None
+    if not isinstance(workloads, dict):
+        raise BadInput(f"{state_file} is not a collector's state file")
     if workload is not None and workload not in workloads:
-        out.write(f"no workload {workload!r} in {state_file} (known: {', '.join(sorted(workloads)) or 'none'})\n")
-        return 2
+        raise BadInput(f"no workload {workload!r} in {state_file} (known: {', '.join(sorted(workloads)) or 'none'})")
     scoper = Scoper(action_map)
     for name, saved in sorted(workloads.items()):
         if workload is not None and name != workload:

@@ -5,11 +5,13 @@ Every flag can also be set with the environment variable CSM_COLLECTOR_<FLAG> (s
 from __future__ import annotations
 
 import argparse
+import typing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..core.scoping import RESOURCE_SCOPES
+from ..errors import ConfigError
 from ..settings.options import LISTEN, OutputOptions
 from ..settings.values import positive_float, positive_int
 
@@ -19,11 +21,19 @@ else:
     Subcommands = argparse._SubParsersAction
 
 
+class Parser(argparse.ArgumentParser):
+    """A bad command line is a ConfigError (exit 2, one line naming the command and its --help), not
+    argparse's usage block; its subcommand parsers are of this class too."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        raise ConfigError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, list[argparse.ArgumentParser]]:
     """The parser and its subcommand parsers."""
     from . import attach, compare, demo, explain, ini, listen, replay, report
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="csm-collector",
         description="Collect observed AWS API calls (SDK Client-Side Monitoring) and build least-privilege "
         "IAM policies.",

@@ -30,7 +30,7 @@ def run(options: IniOptions, out: TextIO) -> int:
         values.update({k: str(v) for k, v in optional.items() if v is not None})
         changed = aws_config_file.rewrite(path, "set", options.profile, values)
     else:
-        changed = aws_config_file.rewrite(path, "unset", options.profile, {"csm_enabled": ""})
+        changed = aws_config_file.rewrite(path, "unset", options.profile, {})
     state = "changed" if changed else "already up to date"
     out.write(f"{path} [{aws_config_file.section_name(options.profile)}]: {state}\n")
     return 0

@@ -15,6 +15,7 @@ from ..data import load_action_map
 from ..outputs.archive import ArchiveOptions, ArchiveWriter, pending_files, salvage_archive_parts
 from ..outputs.live_view import LiveView
 from ..outputs.metrics import serve_metrics
+from ..outputs.publish_check import check_publishing
 from ..outputs.publisher import Publisher
 from ..outputs.state_file import restore_state
 from ..settings import ListenOptions
@@ -119,14 +120,23 @@ def run(options: ListenOptions, out: TextIO) -> int:
     _install_signals(service)
     host, port = service.address
     log.info(
-        "listening on %s:%d/udp (receive buffer %d bytes granted), writing to %s every %gs",
-        host,
-        port,
-        listener.granted_buffer,
-        options.output.output_dir,
-        options.flush_interval,
+        "listening on %s:%d/udp, writing to %s every %gs", host, port, options.output.output_dir, options.flush_interval
     )
+    _log_receive_buffer(listener, options.receive_buffer)
     return service.run()
+
+
+def _log_receive_buffer(listener: UdpListener, requested: int) -> None:
+    granted, usable = listener.granted_buffer, listener.usable_buffer
+    doubled = " (the kernel doubles the size it sets, for its bookkeeping)" if granted != usable else ""
+    log.info("receive buffer: %d bytes requested, %d set, reported as %d%s", requested, usable, granted, doubled)
+    if usable < requested:
+        log.warning(
+            "the receive buffer is capped at %d bytes (net.core.rmem_max): raise it (sysctl -w net.core.rmem_max=%d) "
+            "or give the collector CAP_NET_ADMIN, or bursts may be dropped by the kernel",
+            usable,
+            requested,
+        )
 
 
 def build_source_filter(options: ListenOptions) -> SourceFilter | None:
@@ -140,7 +150,8 @@ def build_publisher(options: ListenOptions) -> Publisher | None:
     if not targets.enabled:
         return None
     services = [name for name, on in (("s3", targets.bucket), ("ssm", targets.ssm_prefix)) if on]
-    clients = aws_clients(options.region, services)
+    clients = aws_clients(options.region, [*services, "sts"])
+    check_publishing(clients, targets)  # fail fast: no credentials, no such bucket, or it cannot be reached
     return Publisher(targets, s3_client=clients.get("s3"), ssm_client=clients.get("ssm"), ssm_rate=options.ssm_rate)
 
 
@@ -164,7 +175,7 @@ def build_archive(options: ListenOptions, publisher: Publisher | None) -> Archiv
 
 def _install_signals(service: CollectorService) -> None:
     signal.set_wakeup_fd(service.wake_fd(), warn_on_full_buffer=False)
-    signal.signal(signal.SIGTERM, lambda *_: service.request_stop())
-    signal.signal(signal.SIGINT, lambda *_: service.request_stop())
+    signal.signal(signal.SIGTERM, lambda *_: service.request_stop("SIGTERM"))
+    signal.signal(signal.SIGINT, lambda *_: service.request_stop("SIGINT"))
     if hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, lambda *_: service.request_flush())
+        signal.signal(signal.SIGHUP, lambda *_: service.request_flush("SIGHUP"))

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from ..core.aggregate import Aggregator
 from ..core.records import REPLAY
 from ..data import load_action_map
+from ..errors import BadInput
 from ..pipeline import Pipeline
 from ..settings import ReplayOptions
 from ..settings.options import REPLAY as DEFAULTS
 from ..sources.csm import CsmDecoder
-from ..sources.replay import ReplayError, replay
+from ..sources.replay import replay
 from . import explain
 from .grammar import Subcommands, add_output_options
 from .results import write_results
@@ -34,12 +35,9 @@ def run(options: ReplayOptions, out: TextIO) -> int:
     action_map = load_action_map()
     aggregator = Aggregator(action_map, fails_only=options.output.policy.fails_only)
     pipeline = Pipeline(aggregator, csm=CsmDecoder(source=REPLAY))
-    try:
-        count = replay(options.files, pipeline.receive_datagram, sys.stdin.buffer)
-    except ReplayError as error:
-        log.error("%s", error)
-        return 2
+    count = replay(options.files, pipeline.receive_datagram, sys.stdin.buffer)  # unreadable: ReplayError, exit 2
     counters = pipeline.counters()
+    _check_usable(options.files, count, counters)
     rendered = write_results(aggregator, counters, {"replayed_files": list(options.files)}, options.output)
     if not options.quiet:
         out.write(
@@ -52,3 +50,19 @@ def run(options: ReplayOptions, out: TextIO) -> int:
         if options.output.explain:
             explain.explain_output(action_map, options.output.output_dir, None, out)
     return 0
+
+
+def _check_usable(files: tuple[str, ...], count: int, counters: dict[str, Any]) -> None:
+    """Nothing usable is bad input (exit 2, nothing written); some rejected lines are a warning."""
+    names = ", ".join(files)
+    rejected = int(counters["events_rejected"])
+    reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(counters["rejected_reasons"].items()))
+    if count == 0:
+        raise BadInput(f"no datagrams in {names}: replay reads one JSON datagram per line")
+    if counters["api_call_events"] + counters["api_call_attempt_events"] == 0:
+        raise BadInput(
+            f"nothing usable in {names}: {count} lines read, none a CSM event ({reasons or 'none accepted'}); "
+            "replay reads one JSON datagram per line (a pretty-printed JSON document spans several)"
+        )
+    if rejected:
+        log.warning("%d of the events in %s were rejected (%s); the others were replayed", rejected, names, reasons)

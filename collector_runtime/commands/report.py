@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import TextIO
 
-from ..aws import aws_clients
+from ..aws import aws_clients, calling
 from ..core.aggregate import Aggregator
 from ..data import load_action_map
 from ..settings import ReportOptions
@@ -14,7 +13,6 @@ from ..settings.options import REPORT as DEFAULTS
 from ..settings.values import day
 from ..sources.archive_query import (
     AthenaSource,
-    ReportError,
     Runner,
     athena_runner,
     athena_table,
@@ -25,8 +23,6 @@ from ..sources.archive_query import (
 from . import explain
 from .grammar import Subcommands, add_output_options, add_region
 from .results import write_results
-
-log = logging.getLogger("csm_collector")
 
 
 def register(commands: Subcommands) -> None:
@@ -51,15 +47,15 @@ def register(commands: Subcommands) -> None:
 
 
 def run(options: ReportOptions, out: TextIO) -> int:
+    """An archive that cannot be read is bad input (exit 2); a failed Athena query or AWS call is a
+    failure (exit 1), one line naming the workgroup and table."""
     action_map = load_action_map()
     aggregator = Aggregator(action_map, fails_only=options.output.policy.fails_only)
-    try:
+    what = f"Athena (workgroup {options.workgroup!r}, table {options.database}.{options.table})"
+    with calling(what):
         run_query, table = _engine(options)
         for call, count, last_ms in observed_calls(run_query, table, options.since, options.until):
             aggregator.add(call, count, last_ms)
-    except ReportError as error:
-        log.error("%s", error)
-        return 2
     write_results(aggregator, aggregator.stats.as_dict(), {"report_source": _engine_name(options)}, options.output)
     out.write(
         f"report: {aggregator.stats.calls} calls from {len(aggregator.workloads)} workloads "

@@ -102,25 +102,66 @@ class StatementReport:
     used: list[str]
     unused_explicit: list[str] = field(default_factory=list)  # listed by name, never used
     wildcards: list[dict[str, Any]] = field(default_factory=list)  # per pattern: used and unused counts
+    not_action_unused: int = 0  # NotAction: granted (and not denied) actions never used
     notes: list[str] = field(default_factory=list)
 
 
 def compare(
     observed: Observed, granted: list[GrantedPolicy], universe: ActionUniverse, *, extra_notes: Iterable[str] = ()
 ) -> dict[str, Any]:
+    """The report. Every count in `summary` is the length of a list in it: `used` of observed.actions,
+    `unused_granted` of unused_granted, `excessive` of excessive, `missing` of missing. An action is
+    "unused granted" when some Allow grants it, no unconditional Deny denies it and no call used it;
+    an excessive entry is a statement granting at least one of those, and shows only those."""
     used = {universe.canonical(a) for a in observed.actions}
-    reports, allowed, denied = [], set(), set()
-    for policy in granted:
-        for statement in statements_of(policy.document):
-            report, expanded = _statement_report(policy.source, statement, used, universe)
-            reports.append(report)
-            if report.effect == "Allow":
-                allowed |= expanded
-            elif report.effect == "Deny" and not statement.get("Condition"):
-                denied |= expanded
+    expanded = [
+        (policy.source, statement, _expanded(statement, universe))
+        for policy in granted
+        for statement in statements_of(policy.document)
+    ]
+    allowed = set().union(*(e for _, s, e in expanded if _effect(s) == "Allow"))
+    denied = set().union(*(e for _, s, e in expanded if _effect(s) == "Deny" and not s.get("Condition")))
+    unused = (allowed - denied) - used
+    reports = [
+        _statement_report(source, s, e, used=used, unused=unused, universe=universe) for source, s, e in expanded
+    ]
     missing = sorted(a for a in used if a not in allowed or a in denied)
     excessive = [_excess(r) for r in reports if r.effect == "Allow" and (r.unused_explicit or _unused(r))]
-    notes = sorted(
+    return {
+        "schema": SCHEMA,
+        "observed": {"actions": sorted(used), "dependent_actions": sorted(observed.dependent)},
+        "granted": {"policies": [p.source for p in granted], "allowed_actions": len(allowed - denied)},
+        "statements": [_statement_dict(r) for r in reports],
+        "excessive": excessive,
+        "unused_granted": sorted(unused),
+        "missing": [{"action": a, "explicitly_denied": a in denied} for a in missing],
+        "suggested_policy": observed.document,
+        "not_evaluated": _notes(reports, extra_notes),
+        "summary": {
+            "used": len(used),
+            "granted": len(allowed - denied),
+            "unused_granted": len(unused),
+            "excessive": len(excessive),
+            "missing": len(missing),
+        },
+    }
+
+
+def _effect(statement: dict[str, Any]) -> str:
+    return str(statement.get("Effect", ""))
+
+
+def _expanded(statement: dict[str, Any], universe: ActionUniverse) -> set[str]:
+    """Every action the statement's Action (or NotAction) covers."""
+    not_action = "NotAction" in statement
+    covered: set[str] = set()
+    for pattern in as_list(statement.get("NotAction" if not_action else "Action")):
+        covered |= universe.expand(pattern)
+    return set(universe.actions) - covered if not_action else covered
+
+
+def _notes(reports: list[StatementReport], extra_notes: Iterable[str]) -> list[str]:
+    return sorted(
         {n for r in reports for n in r.notes}
         | set(extra_notes)
         | {
@@ -128,51 +169,34 @@ def compare(
             "SCPs, session policies and resource-based policies are not evaluated",
         }
     )
-    return {
-        "schema": SCHEMA,
-        "observed": {"actions": sorted(used), "dependent_actions": sorted(observed.dependent)},
-        "granted": {"policies": [p.source for p in granted], "allowed_actions": len(allowed - denied)},
-        "statements": [_statement_dict(r) for r in reports],
-        "excessive": excessive,
-        "missing": [{"action": a, "explicitly_denied": a in denied} for a in missing],
-        "suggested_policy": observed.document,
-        "not_evaluated": notes,
-        "summary": {
-            "used": len(used),
-            "granted": len(allowed - denied),
-            "unused_granted": len((allowed - denied) - used),
-            "missing": len(missing),
-        },
-    }
 
 
 def _statement_report(
-    source: str, statement: dict[str, Any], used: set[str], universe: ActionUniverse
-) -> tuple[StatementReport, set[str]]:
+    source: str,
+    statement: dict[str, Any],
+    expanded: set[str],
+    *,
+    used: set[str],
+    unused: set[str],
+    universe: ActionUniverse,
+) -> StatementReport:
     not_action = "NotAction" in statement
     patterns = as_list(statement.get("NotAction" if not_action else "Action"))
-    expanded: set[str] = set()
-    report = StatementReport(
-        source, statement.get("Sid"), str(statement.get("Effect", "")), patterns, not_action, 0, []
-    )
+    report = StatementReport(source, statement.get("Sid"), _effect(statement), patterns, not_action, 0, [])
     for pattern in patterns:
         matches = universe.expand(pattern)
-        expanded |= matches
         if not not_action and ("*" in pattern or "?" in pattern):
-            hits = sorted(matches & used)
-            report.wildcards.append(
-                {"pattern": pattern, "grants": len(matches), "used": hits, "unused_count": len(matches) - len(hits)}
-            )
-        elif not not_action and not matches & used:
-            report.unused_explicit.append(pattern if not matches else next(iter(matches)))
+            hits, never = sorted(matches & used), len(matches & unused)
+            report.wildcards.append({"pattern": pattern, "grants": len(matches), "used": hits, "unused_count": never})
+        elif not not_action and matches & unused:
+            report.unused_explicit.append(next(iter(matches)))
         if not matches:
             report.notes.append(f"{source}: {pattern!r} matches no known action")
-    if not_action:
-        expanded = set(universe.actions) - expanded
     report.granted_count = len(expanded)
     report.used = sorted(expanded & used)
+    report.not_action_unused = len(expanded & unused) if not_action else 0
     report.notes += _statement_notes(source, statement, report.sid)
-    return report, expanded
+    return report
 
 
 def _statement_notes(source: str, statement: dict[str, Any], sid: str | None) -> list[str]:
@@ -186,18 +210,17 @@ def _statement_notes(source: str, statement: dict[str, Any], sid: str | None) ->
 
 
 def _unused(report: StatementReport) -> int:
-    return sum(int(w["unused_count"]) for w in report.wildcards) + (
-        report.granted_count - len(report.used) if report.not_action else 0
-    )
+    return sum(int(w["unused_count"]) for w in report.wildcards) + report.not_action_unused
 
 
 def _excess(report: StatementReport) -> dict[str, Any]:
+    """What the statement grants and nothing used: wildcards all of whose grants were used are left out."""
     return {
         "source": report.source,
         "sid": report.sid,
         "unused_actions": report.unused_explicit,
-        "wildcards": report.wildcards,
-        "not_action_unused_count": report.granted_count - len(report.used) if report.not_action else 0,
+        "wildcards": [w for w in report.wildcards if w["unused_count"]],
+        "not_action_unused_count": report.not_action_unused,
     }
 
 
@@ -221,7 +244,8 @@ def markdown(result: dict[str, Any], title: str) -> str:
         f"# Permissions of {title}",
         "",
         f"- used: **{summary['used']}** actions; granted: **{summary['granted']}**; "
-        f"granted but never used: **{summary['unused_granted']}**; used but not granted: **{summary['missing']}**",
+        f"granted but never used: **{summary['unused_granted']}** (in {summary['excessive']} statements); "
+        f"used but not granted: **{summary['missing']}**",
         "",
         "## Used but not granted (missing)",
         "",
@@ -238,7 +262,7 @@ def markdown(result: dict[str, Any], title: str) -> str:
             used = ", ".join(f"`{a}`" for a in wildcard["used"]) or "none of them"
             lines.append(
                 f"- `{wildcard['pattern']}` ({where}): grants {wildcard['grants']} actions; used {used}; "
-                f"the other {wildcard['unused_count']} never were"
+                f"{wildcard['unused_count']} granted and never used"
             )
         if item["not_action_unused_count"]:
             lines.append(

@@ -48,3 +48,24 @@ def _try_add(part: dict[str, Any], statement: dict[str, Any], action: str, max_c
         return True
     added.pop()
     return False
+
+
+def unsplittable_warning(workload: str, document: dict[str, Any], max_chars: int) -> str | None:
+    """A warning when `max_chars` is below what one statement of the policy needs with a single action
+    (split_policy cannot go below that: such a part stays over the limit); None otherwise."""
+    if policy_size(document) <= max_chars:
+        return None
+    needed = max(
+        (
+            policy_size({**_empty(), "Statement": [{**statement, "Action": [max(statement["Action"], key=len)]}]})
+            for statement in document.get("Statement", [])
+            if isinstance(statement.get("Action"), list) and statement["Action"]
+        ),
+        default=0,
+    )
+    if needed <= max_chars:
+        return None
+    return (
+        f"--max-policy-chars {max_chars} is below what one statement of workload {workload!r} needs "
+        f"({needed} characters): some of its policy parts stay over the limit"
+    )

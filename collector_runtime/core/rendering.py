@@ -25,7 +25,7 @@ from .jsonio import dumps_pretty
 from .mapping import ActionMap
 from .names import workload_file_stem
 from .policy import Grants, PolicyBuilder, PolicyOptions, merge_grants
-from .policy_size import split_policy
+from .policy_size import split_policy, unsplittable_warning
 from .state import StateSnapshots
 from .usage import Workload
 
@@ -71,6 +71,7 @@ class _Prepared:
     document: dict[str, Any]
     text: str
     parts: list[str]  # the texts of its part files; empty when it needs no splitting
+    unsplittable: str | None  # a warning when the size limit is below what one of its statements needs
 
 
 class FlushRenderer:
@@ -85,7 +86,7 @@ class FlushRenderer:
         self._prepared: dict[str, _Prepared] = {}
         self._merged_text: str | None = None
         self._state = StateSnapshots()
-        self.warnings: dict[str, str] = {}
+        self.warnings: dict[tuple[str, str], str] = {}  # (workload, kind) -> warning
 
     def render(self, aggregator: Aggregator, counters: dict[str, Any], runtime: dict[str, Any]) -> Rendered:
         """`counters`: every counter to keep in state.json; `runtime`: what stats.json adds to them."""
@@ -131,9 +132,12 @@ class FlushRenderer:
         document = self.builder.document(grants)
         text = dumps_pretty(document)
         # The indented text is never shorter than what IAM counts: most policies need no measuring.
-        parts = [] if len(text) <= self.max_policy_chars else split_policy(document, self.max_policy_chars)
+        if len(text) <= self.max_policy_chars:
+            return _Prepared(workload.version, grants, document, text, [], None)
+        parts = split_policy(document, self.max_policy_chars)
         texts = [dumps_pretty(part) for part in parts] if len(parts) > 1 else []
-        return _Prepared(workload.version, grants, document, text, texts)
+        unsplittable = unsplittable_warning(workload.name, document, self.max_policy_chars)
+        return _Prepared(workload.version, grants, document, text, texts, unsplittable)
 
     def _render_workload(self, name: str, prepared: _Prepared, files: FileChanges) -> RenderedPolicy:
         stem = workload_file_stem(name)
@@ -143,21 +147,26 @@ class FlushRenderer:
         previous = self._known.get(name)
         for index in range(len(prepared.parts) + 1, (previous.parts if previous else 0) + 1):
             files[f"{POLICIES_DIR}/{stem}.part{index}.json"] = None
-        self._note_size(name, stem, len(prepared.parts))
+        self._note_size(name, stem, prepared)
         before = previous.grants.actions() if previous else set()
         self._known[name] = _KnownWorkload(prepared.version, prepared.grants, len(prepared.parts), stem)
         after = prepared.grants.actions()
         added, removed = sorted(after - before), sorted(before - after)
         return RenderedPolicy(name, stem, prepared.document, prepared.text, added, removed)
 
-    def _note_size(self, name: str, stem: str, part_count: int) -> None:
+    def _note_size(self, name: str, stem: str, prepared: _Prepared) -> None:
+        part_count = len(prepared.parts)
         if part_count:
-            self.warnings[name] = (
+            self.warnings[name, "split"] = (
                 f"policy of workload {name!r} is over {self.max_policy_chars} characters: "
                 f"split into {part_count} documents ({stem}.part1.json ... part{part_count}.json)"
             )
         else:
-            self.warnings.pop(name, None)
+            self.warnings.pop((name, "split"), None)
+        if prepared.unsplittable:
+            self.warnings[name, "unsplittable"] = prepared.unsplittable
+        else:
+            self.warnings.pop((name, "unsplittable"), None)
 
     def _render_merged(self, rendered: Rendered) -> None:
         merged = merge_grants(w.grants for w in self._known.values())

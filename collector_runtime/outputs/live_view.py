@@ -8,12 +8,14 @@ only when a counter changed.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, TextIO
 
 from ..core.aggregate import Aggregator
 from ..core.usage import DENIED_CALL, DENIED_MESSAGE, DEPENDENT, Notice
 
 _CLEAR_LINE = "\r\x1b[K"
+log = logging.getLogger("csm_collector")
 
 
 def format_notice(
@@ -48,11 +50,19 @@ def status_line(aggregator: Aggregator, counters: dict[str, Any], rate: float) -
     """`counters`: the pipeline's counters and the runtime figures (kernel drops, ...)."""
     actions = sum(len(w.actions) for w in aggregator.workloads.values())
     drops = counters.get("kernel_receive_drops")
+    access = counters.get("access")  # only with --allow-from or --rate-limit
+    dropped = (
+        f" | not allowed {access['dropped_not_allowed']:,} | rate limited {access['dropped_rate_limited']:,}"
+        if access
+        else ""
+    )
     return (
         f"[csm-collector] workloads {len(aggregator.workloads)} | actions {actions} | "
         f"datagrams {counters.get('datagrams_received', 0):,} ({rate:,.0f}/s) | calls {counters.get('calls', 0):,} | "
         f"unmapped {len(aggregator.stats.unmapped)} | denied {counters.get('calls_denied', 0):,} | "
-        f"rejected {counters.get('events_rejected', 0):,}" + (f" | kernel drops {drops:,}" if drops is not None else "")
+        f"rejected {counters.get('events_rejected', 0):,}"
+        + dropped
+        + (f" | kernel drops {drops:,}" if drops is not None else "")
     )
 
 
@@ -77,10 +87,18 @@ class LiveView:
         self._last_count = 0
         self._last_time: float | None = None
         self._rate = 0.0
+        self.closed = False  # the reader went away (`listen | head`): the view stops, collecting goes on
 
     def update(self, now: float, aggregator: Aggregator, counters: dict[str, Any], *, force: bool = False) -> None:
-        if now < self._next_refresh and not force:
+        if self.closed or (now < self._next_refresh and not force):
             return
+        try:
+            self._update(now, aggregator, counters, force)
+        except BrokenPipeError:
+            self.closed = True
+            log.warning("the live view's reader went away: no more live view (collecting goes on)")
+
+    def _update(self, now: float, aggregator: Aggregator, counters: dict[str, Any], force: bool) -> None:
         self._next_refresh = now + self.refresh
         self._measure_rate(now, int(counters.get("datagrams_received", 0)))
         lines = [self._format(n, aggregator) for n in aggregator.take_notices()]
@@ -119,6 +137,9 @@ class LiveView:
         self.out.flush()
 
     def close(self) -> None:
-        if self.is_tty:
-            self.out.write("\n")
-            self.out.flush()
+        if self.is_tty and not self.closed:
+            try:
+                self.out.write("\n")
+                self.out.flush()
+            except BrokenPipeError:
+                self.closed = True

@@ -8,6 +8,7 @@ import ipaddress
 import os
 import re
 import socket
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -90,11 +91,17 @@ def aws_config_file(environ: Mapping[str, str]) -> Path:
 
 
 def writable_directory(path: Path) -> Path:
-    """The output directory, created if needed; StartupError if it cannot be created or written."""
+    """The output directory, created if needed; StartupError if it cannot be created or written. Writing
+    is tried (a file created and removed), not guessed from permission bits: root passes those, and a
+    read-only or special file system or an ACL can still refuse."""
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise StartupError(f"cannot create the output directory {path}: {error.strerror or error}") from error
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise StartupError(f"cannot write to the output directory {path}: permission denied")
+    try:
+        descriptor, probe = tempfile.mkstemp(prefix=".csm-collector-write-check-", dir=path)
+        os.close(descriptor)
+        Path(probe).unlink()
+    except OSError as error:
+        raise StartupError(f"cannot write to the output directory {path}: {error.strerror or error}") from error
     return path

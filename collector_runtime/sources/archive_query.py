@@ -18,13 +18,18 @@ from typing import Any
 from ..contract import ARCHIVE_COLUMNS, LEGACY_ARCHIVE_COLUMNS, PARTITION_COLUMN
 from ..core.archive_sql import DUCKDB_TYPES, ROW_FIELDS, calls_query
 from ..core.records import ARCHIVE, DEFAULT_WORKLOAD, OUTCOMES, ObservedCall, actions_named_in
+from ..errors import BadInput, Failure
 
 Rows = list[tuple[Any, ...]]
 Runner = Callable[[str], Rows]
 
 
-class ReportError(RuntimeError):
-    """The report could not be built; the message says why."""
+class ReportError(BadInput):
+    """The archive cannot be read (exit 2); the message says why."""
+
+
+class QueryFailed(Failure):
+    """An Athena query failed or timed out, or the query engine is missing (exit 1)."""
 
 
 @dataclass(frozen=True)
@@ -65,11 +70,16 @@ def duckdb_runner() -> Runner:
     try:
         import duckdb
     except ImportError as error:
-        raise ReportError("the local report needs DuckDB: pip install 'csm-collector[report]'") from error
+        raise QueryFailed(
+            "the local report needs DuckDB: pip install -e '.[report]' from the repository root (or make setup)"
+        ) from error
     connection = duckdb.connect()
 
     def run(sql: str) -> Rows:
-        return [tuple(row) for row in connection.execute(sql).fetchall()]
+        try:
+            return [tuple(row) for row in connection.execute(sql).fetchall()]
+        except duckdb.Error as error:  # e.g. an archive file that is not gzip JSON lines
+            raise ReportError(f"cannot read the archive: {' '.join(str(error).split())}") from error
 
     return run
 
@@ -95,9 +105,9 @@ def athena_runner(
             if status["State"] == "SUCCEEDED":
                 break
             if status["State"] in ("FAILED", "CANCELLED"):
-                raise ReportError(f"Athena query {query_id} {status['State']}: {status.get('StateChangeReason', '')}")
+                raise QueryFailed(f"Athena query {query_id} {status['State']}: {status.get('StateChangeReason', '')}")
             if waited >= timeout:
-                raise ReportError(f"Athena query {query_id} still running after {timeout:g}s")
+                raise QueryFailed(f"Athena query {query_id} still running after {timeout:g}s")
             sleep(poll)
             waited += poll
         return _athena_rows(client, query_id)

@@ -9,11 +9,13 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from ..errors import BadInput
+
 GZIP_MAGIC = b"\x1f\x8b"
 
 
-class ReplayError(Exception):
-    """An input that cannot be read; the message names it."""
+class ReplayError(BadInput):
+    """An input that cannot be read (exit 2); the message names it."""
 
 
 def open_capture(name: str, stdin: BinaryIO) -> BinaryIO:

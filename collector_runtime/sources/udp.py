@@ -40,8 +40,15 @@ class UdpListener:
 
     @property
     def granted_buffer(self) -> int:
-        """The receive buffer the kernel granted (Linux reports twice the usable size, as documented)."""
+        """The receive buffer as the kernel reports it: Linux doubles the size it sets (capped at
+        net.core.rmem_max without CAP_NET_ADMIN) for its bookkeeping, socket(7), and reports the double."""
         return int(self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+
+    @property
+    def usable_buffer(self) -> int:
+        """The size the kernel set, comparable with the request: half of what Linux reports."""
+        granted = self.granted_buffer
+        return granted // 2 if sys.platform.startswith("linux") else granted
 
     @property
     def address(self) -> tuple[str, int]:

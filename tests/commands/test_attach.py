@@ -110,4 +110,5 @@ def test_outside_the_vpc_and_errors(aws: Any, caplog: pytest.LogCaptureFixture) 
     assert code == 0 and "outside its VPC" in text
     assert run(["attach", "no-such-function", "--host", "10.20.1.50"])[0] == 1
     assert run(["detach", "frontend"])[0] == 1 and "not attached" in caplog.text
-    assert run(["attach", "orders", "--ssm-prefix", "/nothing-here"])[0] == 2
+    assert run(["attach", "orders", "--ssm-prefix", "/nothing-here"])[0] == 1  # not found: a failure
+    assert "SSM parameter /nothing-here/collector/address not found" in caplog.text

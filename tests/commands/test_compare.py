@@ -164,8 +164,8 @@ def test_unknown_role_and_bad_files_are_clear_errors(
     tmp_path: Path, aws: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     out = observed_dir(tmp_path, ("SNS", "Publish"))
-    assert run(["compare", "--workload", "app", "--output-dir", str(out), "--role", "no-such-role"])[0] == 2
-    assert "no-such-role" in caplog.text or "NoSuchEntity" in caplog.text
+    assert run(["compare", "--workload", "app", "--output-dir", str(out), "--role", "no-such-role"])[0] == 1
+    assert "IAM role 'no-such-role' not found" in caplog.text  # an AWS "not found" is a failure naming it
     assert run(["compare", "--workload", "nobody", "--output-dir", str(out), "--role", "app-role"])[0] == 2
     assert "cannot read a policy" in caplog.text
 

@@ -264,7 +264,7 @@ def test_athena_report_runs_the_shared_query(
 
 
 def test_a_failed_athena_query_is_reported(action_map: ActionMap, monkeypatch: pytest.MonkeyPatch) -> None:
-    from collector_runtime.sources.archive_query import ReportError
+    from collector_runtime.sources.archive_query import QueryFailed
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -281,7 +281,7 @@ def test_a_failed_athena_query_is_reported(action_map: ActionMap, monkeypatch: p
             {"QueryExecutionId": "q"},
         )
         run = athena_runner(client, AthenaSource("d", "t", "w"), sleep=lambda _: None)
-        with pytest.raises(ReportError, match="TABLE_NOT_FOUND"):
+        with pytest.raises(QueryFailed, match="TABLE_NOT_FOUND"):
             run("SELECT 1")
 
 

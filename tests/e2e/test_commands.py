@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from collector_runtime.commands.aws_config_file import CREATED_MARK
 from collector_runtime.commands.cli import main
 from tests.conftest import SAMPLES, assert_no_secrets, read_all_outputs
 from tests.helpers import read_json
@@ -118,6 +119,8 @@ def test_set_ini_and_unset_ini(tmp_path: Path) -> None:
     assert run(["set-ini", "--csm-port", "31001"], env)[0] == 0
     assert config.read_text() == "[default]\ncsm_enabled = true\ncsm_port = 31001\nregion = eu-west-1\n"
     assert run(["unset-ini"], env)[0] == 0
-    assert config.read_text() == "[default]\ncsm_port = 31001\nregion = eu-west-1\n"
+    assert config.read_text() == "[default]\nregion = eu-west-1\n"  # every key set-ini wrote is gone
     assert run(["set-ini", "--profile", "ci"], env)[0] == 0
-    assert config.read_text().endswith("[profile ci]\ncsm_enabled = true\n")
+    assert config.read_text().endswith("[profile ci]\n" + CREATED_MARK + "\ncsm_enabled = true\n")
+    assert run(["unset-ini", "--profile", "ci"], env)[0] == 0
+    assert config.read_text() == "[default]\nregion = eu-west-1\n"  # and the profile it created

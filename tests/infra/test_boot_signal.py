@@ -70,7 +70,10 @@ def run_boot(
         (tmp_path / name.replace("_", "-")).write_text(content)
     log_file = tmp_path / "log" / "collector.log"
     log_file.parent.mkdir()
-    log_file.write_text("INFO starting\nERROR publishing to AWS needs boto3: pip install 'csm-collector[aws]'\n")
+    log_file.write_text(
+        "INFO starting\n"
+        "ERROR publishing to AWS needs boto3: pip install -e '.[aws]' from the repository root (or make setup)\n"
+    )
     lines = ["set -euo pipefail", *signal_setup(url, str(log_file)), *middle]
     lines += readiness_commands(service=SERVICE, port=PORT, log_file=str(log_file), timeout_seconds=20)
     return subprocess.run(

@@ -133,7 +133,7 @@ def test_the_publishing_policy_allows_only_the_prefix_and_the_parameter_path(
 ) -> None:
     for app, s3_prefix, ssm_path in ((ec2, "collector/", "csm-collector"), (ec2_custom, "team/csm/", "team/csm")):
         _, policy = app.only_resource(STORAGE_STACK, "AWS::IAM::ManagedPolicy")
-        objects, state, parameters = policy["Properties"]["PolicyDocument"]["Statement"]
+        objects, state, check, parameters = policy["Properties"]["PolicyDocument"]["Statement"]
         assert sorted(objects["Action"]) == ["s3:AbortMultipartUpload", "s3:PutObject"]
         assert objects["Resource"] == {
             "Fn::Join": ["", [{"Fn::GetAtt": [app.results_bucket_id(), "Arn"]}, f"/{s3_prefix}*"]]
@@ -142,6 +142,9 @@ def test_the_publishing_policy_allows_only_the_prefix_and_the_parameter_path(
         assert state["Resource"] == {
             "Fn::Join": ["", [{"Fn::GetAtt": [app.results_bucket_id(), "Arn"]}, f"/{s3_prefix}state.json"]]
         }
+        assert (check["Sid"], check["Action"]) == ("CheckBucketAtStart", "s3:ListBucket")  # HeadBucket at start
+        assert check["Resource"] == {"Fn::GetAtt": [app.results_bucket_id(), "Arn"]}
+        assert "Condition" not in check
         assert parameters["Action"] == "ssm:PutParameter"
         assert render_text(parameters["Resource"]).endswith(f":parameter/{ssm_path}/policies/*")
 

@@ -34,3 +34,11 @@ def test_live_view_on_a_terminal_rewrites_the_status_line(pipeline: Pipeline) ->
     view.update(1.1, pipeline.aggregator, {})  # within the refresh interval: nothing
     view.update(2.0, pipeline.aggregator, {})
     assert out.getvalue().count("\r\x1b[K[csm-collector]") == 2
+
+
+def test_the_status_line_shows_what_access_control_dropped(pipeline: Pipeline) -> None:
+    from collector_runtime.outputs.live_view import status_line
+
+    counters = {**pipeline.counters(), "access": {"dropped_not_allowed": 1234, "dropped_rate_limited": 5}}
+    assert "| not allowed 1,234 | rate limited 5" in status_line(pipeline.aggregator, counters, 0.0)
+    assert "not allowed" not in status_line(pipeline.aggregator, pipeline.counters(), 0.0)  # no access control

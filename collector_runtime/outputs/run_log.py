@@ -1,0 +1,43 @@
+"""What the log says about a running collector beyond its errors: the signals it received and what it
+wrote for them, and the datagrams access control dropped (`--allow-from`, `--rate-limit`)."""
+
+from __future__ import annotations
+
+import logging
+
+from ..sources.source_filter import FilterCounters
+
+log = logging.getLogger("csm_collector")
+
+
+class RunLog:
+    def __init__(self) -> None:
+        self._dropped = (0, 0)
+
+    @staticmethod
+    def received(signal_name: str, doing: str) -> None:
+        log.info("%s received: %s", signal_name, doing)
+
+    @staticmethod
+    def wrote(what: str, files: int, milliseconds: float | None, *, ok: bool = True) -> None:
+        if ok:
+            log.info("%s: wrote %d files in %.0f ms", what, files, milliseconds or 0.0)
+        else:
+            log.error("%s: the files could not be written (see the error above); they stay pending", what)
+
+    def access(self, counters: FilterCounters | None) -> None:
+        """Logs (at most once per flush) how many datagrams access control dropped since the last time."""
+        if counters is None:
+            return
+        now = (counters.not_allowed, counters.rate_limited)
+        if now == self._dropped:
+            return
+        not_allowed, rate_limited = (now[0] - self._dropped[0], now[1] - self._dropped[1])
+        self._dropped = now
+        log.warning(
+            "dropped %d datagrams from sources not in --allow-from and %d over --rate-limit since the last "
+            "write (totals %d and %d, in stats.json under access)",
+            not_allowed,
+            rate_limited,
+            *now,
+        )
