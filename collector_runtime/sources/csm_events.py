@@ -1,0 +1,87 @@
+"""What a well-formed CSM event is (the checks every datagram's events pass), and what the CSM source
+counts. Pure: untrusted values in, a reason or a clean value out, never an exception."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+Record = dict[str, Any]
+API_CALL, API_CALL_ATTEMPT = "ApiCall", "ApiCallAttempt"
+MAX_CLIENT_ID = 255  # the SDKs truncate ClientId to 255 characters
+MAX_NAME = 128
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
+
+
+@dataclass(slots=True)
+class CsmCounters:
+    """What the CSM source counts; kept in stats.json and state.json under these names."""
+
+    datagrams_received: int = 0
+    bytes_received: int = 0
+    events_parsed: int = 0
+    events_rejected: int = 0
+    rejected_reasons: Counter[str] = field(default_factory=Counter)
+    api_call_events: int = 0
+    api_call_attempt_events: int = 0
+
+    def reject(self, reason: str) -> None:
+        self.events_rejected += 1
+        self.rejected_reasons[reason] += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "datagrams_received": self.datagrams_received,
+            "bytes_received": self.bytes_received,
+            "events_parsed": self.events_parsed,
+            "events_rejected": self.events_rejected,
+            "rejected_reasons": dict(sorted(self.rejected_reasons.items())),
+            "api_call_events": self.api_call_events,
+            "api_call_attempt_events": self.api_call_attempt_events,
+        }
+
+    def add(self, saved: dict[str, Any]) -> None:
+        """Continue from totals saved by `as_dict` (a restart)."""
+        for name in _COUNTERS:
+            setattr(self, name, getattr(self, name) + int(saved.get(name, 0)))
+        self.rejected_reasons.update({str(k): int(v) for k, v in (saved.get("rejected_reasons") or {}).items()})
+
+
+_COUNTERS = (
+    "datagrams_received",
+    "bytes_received",
+    "events_parsed",
+    "events_rejected",
+    "api_call_events",
+    "api_call_attempt_events",
+)
+
+
+def invalid_reason(record: Record) -> str | None:
+    """None for a well-formed ApiCall/ApiCallAttempt event, else the reason to reject it."""
+    if record.get("Type") not in (API_CALL, API_CALL_ATTEMPT):
+        return "invalid_fields"
+    client_id = record.get("ClientId", "")
+    if not (is_name(record.get("Service")) and is_name(record.get("Api"))):
+        return "invalid_fields"
+    if not isinstance(client_id, str) or len(client_id) > MAX_CLIENT_ID:
+        return "invalid_fields"
+    return None
+
+
+def is_name(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_NAME and _NAME.match(value) is not None
+
+
+def integer(value: Any) -> int | None:
+    if type(value) is not int:  # bool is an int subclass: not a status or a timestamp
+        return None
+    return value if -(2**63) <= value < 2**63 else None
+
+
+def short_str(value: Any, limit: int) -> str | None:
+    if not isinstance(value, str) or not value:
+        return None
+    return value[:limit]
