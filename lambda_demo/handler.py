@@ -3,7 +3,8 @@
 The function's environment turns CSM on (AWS_CSM_ENABLED, AWS_CSM_HOST, AWS_CSM_PORT, AWS_CSM_CLIENT_ID),
 so every call below sends a datagram to the collector; after one invocation the collector has learned a
 policy for the workload `AWS_CSM_CLIENT_ID`: s3:PutObject, s3:GetObject and s3:ListBucket on the results
-bucket, and ssm:GetParameter (sts:GetCallerIdentity needs no permission).
+bucket, and ssm:GetParameter on the account's parameters in the region (sts:GetCallerIdentity needs no
+permission).
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@ from __future__ import annotations
 import boto3
 import pytest
 
+from collector_runtime.core.accounts import example_access_key
+
+ACCOUNT = "123456789012"  # moto's account, and the one the function's temporary key id encodes
+SESSION_TOKEN = "IQoJb3JpZ2luX2VjEDemoLambdaSessionToken" + "x" * 300
 BUCKET = "csm-results-bucket"
 OBJECT_KEY = "demo/csm-collector-demo.json"
 ADDRESS_PARAMETER = "/csm-collector/collector/address"
@@ -14,8 +18,10 @@ ADDRESS_PARAMETER = "/csm-collector/collector/address"
 def demo_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_CSM_ENABLED"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    # A Lambda function's credentials: a temporary (ASIA) key id, which encodes the account, and a token.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", example_access_key(ACCOUNT))
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", SESSION_TOKEN)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("RESULTS_BUCKET", BUCKET)
     monkeypatch.setenv("DEMO_OBJECT_KEY", OBJECT_KEY)

@@ -4,6 +4,7 @@ the demo role (tests/infra/test_demo.py checks the grant), on broader resources 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -11,8 +12,10 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
+from collector_runtime.core.accounts import example_access_key
 from lambda_demo.handler import handler
-from tests.demo_lambda.conftest import BUCKET, seed_account
+from tests.conftest import assert_no_secrets, read_all_outputs
+from tests.demo_lambda.conftest import ACCOUNT, BUCKET, SESSION_TOKEN, seed_account
 from tests.helpers import read_json, running_collector, wait_for
 
 pytestmark = pytest.mark.slow
@@ -30,6 +33,8 @@ def learned_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str,
     """One invocation of the handler with CSM pointed at a real collector; the policy it learned."""
     with running_collector(tmp_path, flush_interval=3600) as collector, mock_aws():
         seed_account()  # before CSM is on: the seeding calls are not the demo's
+        # mock_aws() swapped in its own fake key id: the function's (temporary, account-encoding) one again
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", example_access_key(ACCOUNT))
         monkeypatch.setenv("AWS_CSM_ENABLED", "true")
         monkeypatch.setenv("AWS_CSM_HOST", "127.0.0.1")
         monkeypatch.setenv("AWS_CSM_PORT", str(collector.address[1]))
@@ -52,13 +57,16 @@ def test_the_learned_policy_scopes_s3_to_the_bucket_and_the_parameter_to_the_reg
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What the README says the demo shows: a datagram names the bucket (in its host name), not the object key,
-    the listing prefix or the parameter; the parameter is scoped to the call's region (and to the account the
-    access key id encodes: the test's moto key encodes none), so it is broader than the demo role's grants."""
+    the listing prefix or the parameter; the parameter is scoped to the call's region and to the account the
+    function's temporary access key id encodes, so it is broader than the demo role's grants."""
     policy = learned_policy(tmp_path, monkeypatch)
     resources = {action: statement["Resource"] for statement in policy["Statement"] for action in statement["Action"]}
     assert resources == {
         "s3:ListBucket": [f"arn:aws:s3:::{BUCKET}"],
         "s3:GetObject": [f"arn:aws:s3:::{BUCKET}/*"],
         "s3:PutObject": [f"arn:aws:s3:::{BUCKET}/*"],
-        "ssm:GetParameter": ["arn:aws:ssm:us-east-1:*:parameter/*"],
+        "ssm:GetParameter": [f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/*"],
     }
+    outputs = read_all_outputs(tmp_path)
+    assert_no_secrets(outputs)
+    assert SESSION_TOKEN not in outputs and os.environ["AWS_ACCESS_KEY_ID"] not in outputs
