@@ -19,18 +19,22 @@ from ..settings import (
     ExplainOptions,
     IniOptions,
     ListenOptions,
+    ProxyEnvOptions,
+    ProxyOptions,
     ReplayOptions,
     ReportOptions,
     StartupError,
     log_format,
     parse_options,
 )
-from . import attach, compare, demo, explain, ini, listen, replay, report
+from . import attach, compare, demo, explain, ini, listen, proxy, proxy_env, replay, report
 
 log = logging.getLogger("csm_collector")
 
 RUNNERS: dict[type[Any], Callable[[Any, TextIO], int]] = {
     ListenOptions: listen.run,
+    ProxyOptions: proxy.run,
+    ProxyEnvOptions: proxy_env.run,
     ReplayOptions: replay.run,
     ReportOptions: report.run,
     CompareOptions: compare.run,
@@ -48,7 +52,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     configure_logging(log_format(environ))
     try:
         options = parse_options(sys.argv[1:] if argv is None else argv, environ)
-        if isinstance(options, ListenOptions):
+        if isinstance(options, ProxyOptions):
+            configure_logging(options.collector.log_format)
+        elif isinstance(options, ListenOptions):
             configure_logging(options.log_format)
         return RUNNERS[type(options)](options, out)
     except ConfigError as error:
