@@ -36,6 +36,12 @@ def register(commands: Subcommands) -> None:
         "--ca-dir", default=str(PROXY.ca_dir), help="the proxy's CA, generated on first run (default: %(default)s)"
     )
     proxy.add_argument(
+        "--ca-secret",
+        metavar="SECRET",
+        help="keep the CA in this Secrets Manager secret: loaded at start, or generated and stored there "
+        "(needs boto3; --region)",
+    )
+    proxy.add_argument(
         "--intercept-host",
         action="append",
         type=host_pattern,
@@ -61,6 +67,8 @@ def run(options: ProxyOptions, out: TextIO) -> int:
     except ImportError as error:
         raise StartupError(f"the proxy needs mitmproxy: pip install -e '.[proxy]' ({error})") from error
     try:
+        if options.ca_secret:
+            _sync_ca_secret(options)
         ca = prepare_ca(options.ca_dir)
     except CaError as error:
         log.error("%s", error)
@@ -86,6 +94,22 @@ def run(options: ProxyOptions, out: TextIO) -> int:
         settings.flush_interval,
     )
     return service.run()
+
+
+def _sync_ca_secret(options: ProxyOptions) -> None:
+    from ..aws import AWS_ERRORS, aws_clients
+    from ..sources.proxy.ca import CaError
+    from ..sources.proxy.ca_secret import sync_ca
+
+    assert options.ca_secret is not None
+    client = aws_clients(options.collector.region, ["secretsmanager"], purpose="--ca-secret")["secretsmanager"]
+    try:
+        how = sync_ca(options.ca_dir, options.ca_secret, client)
+    except AWS_ERRORS as error:
+        raise CaError(f"--ca-secret {options.ca_secret}: {error}") from error
+    log.info(
+        "proxy CA %s secret %s", "loaded from" if how == "loaded" else "generated and stored in", options.ca_secret
+    )
 
 
 def _proxy_server(options: ProxyOptions, service: CollectorService, action_map: ActionMap) -> ProxyServer:

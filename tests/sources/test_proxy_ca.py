@@ -50,3 +50,21 @@ def test_a_ca_directory_that_cannot_be_made_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     with pytest.raises(CaError):
         prepare_ca(tmp_path / "file" / "ca")
+
+
+def test_a_new_secret_gets_the_generated_ca_and_a_replaced_host_loads_it(tmp_path: Path) -> None:
+    import boto3
+    from moto import mock_aws
+
+    from collector_runtime.sources.proxy.ca_secret import sync_ca
+
+    with mock_aws():
+        client = boto3.client("secretsmanager", region_name="eu-west-1")
+        client.create_secret(Name="proxy-ca", SecretString="a random placeholder the stack generated")
+        assert sync_ca(tmp_path / "first", "proxy-ca", client) == "stored"
+        assert "PRIVATE KEY" in client.get_secret_value(SecretId="proxy-ca")["SecretString"]
+        assert sync_ca(tmp_path / "second", "proxy-ca", client) == "loaded"
+    files = prepare_ca(tmp_path / "second")
+    assert not files.created
+    assert files.certificate.read_bytes() == (tmp_path / "first" / "mitmproxy-ca-cert.pem").read_bytes()
+    assert mode(tmp_path / "second" / "mitmproxy-ca.pem") == 0o600 and mode(tmp_path / "second") == 0o700
