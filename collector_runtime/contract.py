@@ -39,6 +39,7 @@ STATS_FILE = "stats.json"
 STATE_FILE = "state.json"
 ARCHIVE_DIR = "archive"
 HISTORY_DIR = "history"
+CA_CERTIFICATE_OBJECT = "proxy-ca-cert.pem"  # the proxy's CA certificate, under its S3 prefix (public)
 
 # --- SSM layout under the prefix ---------------------------------------------------------------------
 POLICIES_PATH = "policies"  # <prefix>/policies/<workload>: each workload's policy (or its S3 URI)

@@ -9,12 +9,14 @@ and written.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from ..collector import CollectorService
+from ..contract import CA_CERTIFICATE_OBJECT
 from ..core.mapping import ActionMap
 from ..data import load_action_map
-from ..settings import ProxyOptions, StartupError
+from ..settings import ListenOptions, ProxyOptions, StartupError
 from ..settings.options import LISTEN, PROXY
 from ..settings.values import host_pattern, ip_address, port_number, upstream_url
 from .grammar import Subcommands, add_collector_options, add_output_options, add_publishing_options
@@ -84,6 +86,7 @@ def run(options: ProxyOptions, out: TextIO) -> int:
         return 1
     service.on_stop(server.stop)
     prepare_to_serve(service, settings)
+    _publish_certificate(service, settings, ca.certificate)
     log.info(
         "proxy listening on %s:%d/tcp (CA %s%s), writing to %s every %gs",
         host,
@@ -94,6 +97,22 @@ def run(options: ProxyOptions, out: TextIO) -> int:
         settings.flush_interval,
     )
     return service.run()
+
+
+def _publish_certificate(service: CollectorService, settings: ListenOptions, certificate: Path) -> None:
+    """With --s3-bucket, the CA certificate (public) goes beside the results, where clients fetch it."""
+    from ..aws import AWS_ERRORS
+
+    targets = settings.publish_targets
+    if service.publisher is None or service.publisher.s3 is None or targets.bucket is None:
+        return
+    key = f"{targets.prefix}{CA_CERTIFICATE_OBJECT}"
+    try:
+        service.publisher.s3.put_object(Bucket=targets.bucket, Key=key, Body=certificate.read_bytes())
+    except AWS_ERRORS as error:
+        log.warning("cannot publish the CA certificate to s3://%s/%s: %s", targets.bucket, key, error)
+        return
+    log.info("CA certificate published to s3://%s/%s", targets.bucket, key)
 
 
 def _sync_ca_secret(options: ProxyOptions) -> None:

@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import logging
 import shlex
-from typing import TextIO
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 from urllib.parse import quote
 
 from ..settings import ProxyEnvOptions, StartupError
 from ..settings.options import PROXY_ENV
 from ..settings.values import host_name, port_number, workload_name
 from .grammar import Subcommands
+
+if TYPE_CHECKING:
+    from ..sources.proxy.ca import CaFiles
 
 log = logging.getLogger("csm_collector")
 # Never through the proxy: loopback, and the instance metadata and container credentials endpoints.
@@ -33,6 +38,12 @@ def register(commands: Subcommands) -> None:
     env.add_argument("--port", type=port_number, default=PROXY_ENV.port, help="its TCP port (default: %(default)s)")
     env.add_argument("--ca-dir", default=str(PROXY_ENV.ca_dir), help="the proxy's CA directory (default: %(default)s)")
     env.add_argument("--workload", type=workload_name, help="the workload name the proxy records these clients under")
+    env.add_argument(
+        "--ca-certificate",
+        metavar="FILE",
+        help="a remote proxy's CA certificate (e.g. the deployed proxy's, from S3): trusted instead of --ca-dir's "
+        "own CA; the bundle is written beside it",
+    )
 
 
 def run(options: ProxyEnvOptions, out: TextIO) -> int:
@@ -41,12 +52,23 @@ def run(options: ProxyEnvOptions, out: TextIO) -> int:
     except ImportError as error:  # pragma: no cover - the proxy extra is missing
         raise StartupError(f"proxy-env needs mitmproxy: pip install -e '.[proxy]' ({error})") from error
     try:
-        ca = prepare_ca(options.ca_dir)
-    except CaError as error:
+        certificate, bundle = _trusted(options, prepare_ca)
+    except (CaError, OSError) as error:
         log.error("%s", error)
         return 1
-    out.write(export_lines(options, str(ca.certificate), str(ca.bundle)))
+    out.write(export_lines(options, str(certificate), str(bundle)))
     return 0
+
+
+def _trusted(options: ProxyEnvOptions, prepare_ca: Callable[[Path], CaFiles]) -> tuple[Path, Path]:
+    """The CA certificate clients trust and the combined bundle: a given certificate's, or the CA dir's."""
+    from ..sources.proxy.ca import write_bundle
+
+    if options.ca_certificate is None:
+        ca = prepare_ca(options.ca_dir)
+        return ca.certificate, ca.bundle
+    certificate = options.ca_certificate.resolve()
+    return certificate, write_bundle(certificate.parent, certificate)
 
 
 def proxy_url(options: ProxyEnvOptions) -> str:

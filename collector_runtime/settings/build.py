@@ -100,7 +100,10 @@ def proxy_options(args: argparse.Namespace, environ: Mapping[str, str]) -> Proxy
 
 def proxy_env_options(args: argparse.Namespace, environ: Mapping[str, str]) -> ProxyEnvOptions:
     ca_dir = Path(args.ca_dir).expanduser()
-    return ProxyEnvOptions(host=args.host, port=args.port, ca_dir=ca_dir, workload=args.workload)
+    certificate = Path(args.ca_certificate).expanduser() if args.ca_certificate else None
+    return ProxyEnvOptions(
+        host=args.host, port=args.port, ca_dir=ca_dir, workload=args.workload, ca_certificate=certificate
+    )
 
 
 def report_options(args: argparse.Namespace, environ: Mapping[str, str]) -> ReportOptions:

@@ -94,6 +94,7 @@ class ProxyEnvOptions:
     port: int = DEFAULT_PROXY_PORT
     ca_dir: Path = DEFAULT_CA_DIR
     workload: str | None = None
+    ca_certificate: Path | None = None  # a remote proxy's CA certificate, instead of ca_dir's own CA
 
 
 @dataclass(frozen=True)

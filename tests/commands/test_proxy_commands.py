@@ -31,6 +31,18 @@ def test_proxy_env_is_the_whole_client_set_up_and_makes_the_ca(tmp_path: Path) -
     assert Path(bundle).is_file() and "keytool -importcert" in text
 
 
+def test_a_remote_proxys_certificate_is_trusted_without_a_ca_of_its_own(tmp_path: Path) -> None:
+    from collector_runtime.sources.proxy.ca import prepare_ca
+
+    remote = prepare_ca(tmp_path / "remote").certificate.read_bytes()
+    (tmp_path / "client").mkdir()
+    (tmp_path / "client" / "proxy-ca-cert.pem").write_bytes(remote)
+    text = proxy_env("--ca-certificate", str(tmp_path / "client" / "proxy-ca-cert.pem"), "--host", "proxy.internal")
+    bundle = tmp_path / "client" / "ca-bundle.pem"
+    assert f"export AWS_CA_BUNDLE={bundle}" in text and "HTTPS_PROXY=http://proxy.internal:10080" in text
+    assert bundle.read_bytes().endswith(remote) and not (tmp_path / "client" / "mitmproxy-ca.pem").exists()
+
+
 def test_without_a_workload_no_user_is_sent(tmp_path: Path) -> None:
     assert "export HTTPS_PROXY=http://127.0.0.1:10080\n" in proxy_env("--ca-dir", str(tmp_path))
 

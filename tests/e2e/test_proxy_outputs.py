@@ -57,6 +57,11 @@ def test_policies_are_published_to_s3_and_ssm(run: ProxyRun) -> None:
     assert json.loads(run.published[f"{SSM_PREFIX}/policies/w-go"]) == local
 
 
+def test_the_ca_certificate_is_published_beside_the_results_and_its_key_never(run: ProxyRun) -> None:
+    assert run.published[f"{PREFIX}proxy-ca-cert.pem"] == (run.ca_dir / "mitmproxy-ca-cert.pem").read_text()
+    assert not any("PRIVATE KEY" in text for text in run.published.values())
+
+
 def test_the_ca_key_is_private(run: ProxyRun) -> None:
     assert stat.S_IMODE(run.ca_dir.stat().st_mode) == 0o700
     for name in ("mitmproxy-ca.pem", "mitmproxy-ca.p12"):

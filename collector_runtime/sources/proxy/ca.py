@@ -75,9 +75,10 @@ def system_bundle() -> Path | None:
     return Path(certifi.where())
 
 
-def write_bundle(directory: Path) -> Path:
-    """System CAs + this CA, written atomically (0644: certificates only)."""
-    own = (directory / CERTIFICATE_FILE).read_bytes()
+def write_bundle(directory: Path, certificate: Path | None = None) -> Path:
+    """System CAs + this CA (the directory's, or `certificate`: a remote proxy's), written atomically into
+    `directory` (0644: certificates only)."""
+    own = (certificate or directory / CERTIFICATE_FILE).read_bytes()
     system = system_bundle()
     text = (system.read_bytes().rstrip() + b"\n" if system else b"") + own
     target = directory / BUNDLE_FILE
