@@ -12,7 +12,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # With PROXY=true (the CDK app's -c proxy=true) also the HTTPS proxy's pinned requirements (mitmproxy 11.0.2
 # and its closure, proxy-requirements.txt), for `csm-collector proxy` in a second container.
 ARG PROXY=false
-COPY collector-requirements.txt proxy-requirements.txt /tmp/csm-collector/
+COPY collector-requirements.txt /tmp/csm-collector/
+COPY proxy-requirements.txt /tmp/csm-collector/
 RUN pip install --no-deps --requirement /tmp/csm-collector/collector-requirements.txt \
     && if [ "$PROXY" = "true" ]; then \
         pip install --no-deps --requirement /tmp/csm-collector/proxy-requirements.txt; fi
