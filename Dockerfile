@@ -9,8 +9,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # The same pinned runtime requirements the EC2 bundle vendors (boto3, orjson and their closure), then the
 # collector itself; both with --no-deps, so nothing unpinned gets in.
+# With PROXY=true (the CDK app's -c proxy=true) also the HTTPS proxy's pinned requirements (mitmproxy 11.0.2
+# and its closure, proxy-requirements.txt), for `csm-collector proxy` in a second container.
+ARG PROXY=false
 COPY collector-requirements.txt /tmp/csm-collector/
-RUN pip install --no-deps --requirement /tmp/csm-collector/collector-requirements.txt
+COPY proxy-requirements.txt /tmp/csm-collector/
+RUN pip install --no-deps --requirement /tmp/csm-collector/collector-requirements.txt \
+    && if [ "$PROXY" = "true" ]; then \
+        pip install --no-deps --requirement /tmp/csm-collector/proxy-requirements.txt; fi
 COPY pyproject.toml /tmp/csm-collector/
 COPY collector_runtime /tmp/csm-collector/collector_runtime
 # pyproject.toml names README.md as the long description; an empty one keeps docs out of the image hash.

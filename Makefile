@@ -1,6 +1,7 @@
 # Two entry points, each doing its own set-up on a fresh machine (Python 3.11+; `make test` also Node 20+):
 #   make demo   - install the collector and run the no-AWS-account demo
-#   make test   - install everything (Python venv, pinned CDK CLI and JS SDK v2 models, Debian's Go SDK v1)
+#   make test   - install everything (Python venv with the proxy's mitmproxy, the pinned CDK CLI, JS SDK v2
+#                 models and v3 clients, Debian's Go SDK v1, Go and the Go SDK v2)
 #                 and run lint, type checks and all tests
 PYTHON ?= python3
 VENV   := .venv
@@ -8,6 +9,10 @@ BIN    := $(VENV)/bin
 NPM_STAMP := node_modules/.npm-ci-done
 # The Go SDK v1's generated code (mapping/generate.py reads its serviceIds and operations), from Debian.
 GO_SDK    := /usr/share/gocode/src/github.com/aws/aws-sdk-go/aws/version.go
+# The proxy tests' Go client: Go and the AWS SDK for Go v2 (Terraform's AWS provider's SDK), from Debian,
+# built offline in GOPATH mode by the tests (tests/proxy_clients/go).
+GO_SDK_V2 := /usr/share/gocode/src/github.com/aws/aws-sdk-go-v2/aws/version.go
+GO        := /usr/bin/go
 SUDO      := $(if $(filter 0,$(shell id -u)),,sudo)
 
 # jsii (the CDK's Python-to-Node bridge) warns about Node 20 on every start; the CDK CLI sends no telemetry.
@@ -40,7 +45,12 @@ $(GO_SDK):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends golang-github-aws-aws-sdk-go-dev
 
-setup: $(VENV)/.dev-installed $(NPM_STAMP) $(GO_SDK)
+$(GO_SDK_V2) $(GO):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+		golang-go golang-github-aws-aws-sdk-go-v2-dev
+
+setup: $(VENV)/.dev-installed $(NPM_STAMP) $(GO_SDK) $(GO_SDK_V2) $(GO)
 
 demo: $(VENV)/.demo-installed
 	$(BIN)/csm-collector demo
@@ -50,8 +60,8 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: $(NPM_STAMP) $(GO_SDK) lint
+test: $(NPM_STAMP) $(GO_SDK) $(GO_SDK_V2) $(GO) lint
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out csm-output csm-demo-output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules cdk.out csm-output csm-demo-output .pytest_cache .mypy_cache .ruff_cache .cache

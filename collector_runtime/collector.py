@@ -82,6 +82,7 @@ class CollectorService:
         self._inbox: queue.SimpleQueue[list[ObservedCall]] = queue.SimpleQueue()
         self._stoppers: list[Callable[[], object]] = []
         self._render_ahead_pending = False
+        self._extra_stats: dict[str, Callable[[], dict[str, Any]]] = {}
         self.last_flush: Rendered | None = None
 
     @property
@@ -99,6 +100,10 @@ class CollectorService:
     def on_stop(self, stop: Callable[[], object]) -> None:
         """Stop another source before the final drain and flush, so nothing it accepted is left out."""
         self._stoppers.append(stop)
+
+    def add_stats(self, name: str, provider: Callable[[], dict[str, Any]]) -> None:
+        """Another source's counters, in stats.json and /metrics under `name` (read on the loop's thread)."""
+        self._extra_stats[name] = provider
 
     def wake_fd(self) -> int:
         """A descriptor for signal.set_wakeup_fd: a signal then wakes the loop at once."""
@@ -304,6 +309,8 @@ class CollectorService:
             "previous_flush_ms": self._last_flush_ms,
             "output_files_pending": self.directory.pending_files,
         }
+        for name, provider in self._extra_stats.items():
+            stats[name] = provider()
         if self.publisher:
             stats["publishing"] = self.publisher.status()
         if self.source_filter:

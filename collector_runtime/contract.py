@@ -28,6 +28,7 @@ def setting_variable(flag: str) -> str:
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 31000  # the SDKs' default CSM port
 DEFAULT_RECEIVE_BUFFER = 32 * 1024 * 1024  # bytes requested; the EC2 boot script raises rmem_max to it
+DEFAULT_PROXY_PORT = 10080  # `csm-collector proxy` (TCP); the CDK app opens it to the workload security group
 DEFAULT_METRICS_HOST = "127.0.0.1"
 DEFAULT_PUBLISH_TIMEOUT = 30.0  # seconds to publish at shutdown (the Fargate task's stop timeout exceeds it)
 
@@ -38,6 +39,7 @@ STATS_FILE = "stats.json"
 STATE_FILE = "state.json"
 ARCHIVE_DIR = "archive"
 HISTORY_DIR = "history"
+CA_CERTIFICATE_OBJECT = "proxy-ca-cert.pem"  # the proxy's CA certificate, under its S3 prefix (public)
 
 # --- SSM layout under the prefix ---------------------------------------------------------------------
 POLICIES_PATH = "policies"  # <prefix>/policies/<workload>: each workload's policy (or its S3 URI)

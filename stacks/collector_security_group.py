@@ -1,5 +1,6 @@
 """The collector's security group: CSM datagrams in from the workload security group only (and from the
-whole VPC only when asked), HTTPS out to AWS APIs."""
+whole VPC only when asked), the proxy's TCP port from the workload security group only (with proxy=true),
+HTTPS out to AWS APIs."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ class CollectorSecurityGroup(Construct):
         port: int,
         workload_security_group: ec2.ISecurityGroup,
         allowed_vpc_cidr: str | None,
+        proxy_port: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.security_group = ec2.SecurityGroup(
@@ -31,6 +33,10 @@ class CollectorSecurityGroup(Construct):
         self.security_group.add_egress_rule(ec2.Peer.any_ipv4(), HTTPS, "HTTPS to AWS APIs (NAT or VPC endpoints)")
         csm = ec2.Port.udp(port)
         self.security_group.add_ingress_rule(workload_security_group, csm, "CSM datagrams from workloads")
+        if proxy_port is not None:  # the HTTPS proxy: TCP from the workload security group only, never the VPC
+            self.security_group.add_ingress_rule(
+                workload_security_group, ec2.Port.tcp(proxy_port), "HTTPS proxy (csm-collector proxy) from workloads"
+            )
         if allowed_vpc_cidr:
             self.security_group.add_ingress_rule(
                 ec2.Peer.ipv4(allowed_vpc_cidr), csm, "CSM datagrams from anywhere in the VPC (allowVpcCidr)"

@@ -10,13 +10,14 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from collector_runtime.contract import CA_CERTIFICATE_OBJECT
 from collector_runtime.contract import MERGED_POLICY as MERGED_POLICY_FILE
 
 from .collector_boot import STATE_DIR
 from .collector_security_group import CollectorSecurityGroup
 from .config import CollectorConfig, CollectorKind
 from .ec2_collector import Ec2Collector
-from .fargate_collector import CONTAINER_NAME, FargateCollector
+from .fargate_collector import CONTAINER_NAME, FargateCollector, ProxySettings
 from .parameters import ParameterDirectory
 
 MERGED_POLICY = f"{STATE_DIR}/{MERGED_POLICY_FILE}"
@@ -49,6 +50,7 @@ class CollectorStack(cdk.Stack):
             port=config.port,
             workload_security_group=workload_security_group,
             allowed_vpc_cidr=config.vpc_cidr if config.allow_vpc_cidr else None,
+            proxy_port=config.proxy_port,
         ).security_group
         if config.collector is CollectorKind.EC2:
             instance = Ec2Collector(
@@ -78,9 +80,11 @@ class CollectorStack(cdk.Stack):
                 s3_prefix=config.s3_prefix,
                 ssm_prefix=config.ssm_prefix,
                 publishing_policy=publishing_policy,
+                proxy=ProxySettings(config.proxy_port, config.proxy_s3_prefix) if config.proxy_port else None,
             )
             self.address = service.address
             self._fargate_outputs(service)
+        proxy_parameters = {config.proxy_port_parameter_name: str(config.proxy_port)} if config.proxy_port else {}
         ParameterDirectory(
             self,
             "Parameters",
@@ -88,11 +92,19 @@ class CollectorStack(cdk.Stack):
                 config.address_parameter_name: self.address,
                 config.port_parameter_name: str(config.port),
                 config.workload_security_group_parameter_name: workload_security_group.security_group_id,
+                **proxy_parameters,
             },
             description="csm-collector: where workloads send CSM datagrams (AWS_CSM_HOST / AWS_CSM_PORT)",
         )
         cdk.CfnOutput(self, "CollectorAddress", value=self.address)
         cdk.CfnOutput(self, "CollectorPort", value=str(config.port))
+        if config.proxy_port:
+            cdk.CfnOutput(self, "ProxyPort", value=str(config.proxy_port))
+            cdk.CfnOutput(
+                self,
+                "ProxyCaCertificate",
+                value=f"s3://{bucket.bucket_name}/{config.proxy_s3_prefix}{CA_CERTIFICATE_OBJECT}",
+            )
 
     def _ec2_outputs(self, collector: Ec2Collector) -> None:
         instance_id = collector.instance.instance_id

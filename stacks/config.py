@@ -21,6 +21,7 @@ from collector_runtime.contract import (
     COLLECTOR_PORT,
     COLLECTOR_WORKLOAD_SECURITY_GROUP,
     DEFAULT_PORT,
+    DEFAULT_PROXY_PORT,
     collector_parameter,
     policies_parameter_path,
 )
@@ -66,6 +67,7 @@ class CollectorConfig:
     allow_vpc_cidr: bool = False
     vpc_cidr: str = "10.42.0.0/16"
     demo: bool = True
+    proxy: bool = False  # also run `csm-collector proxy` (Fargate: a second container in the collector's task)
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -89,6 +91,20 @@ class CollectorConfig:
     @property
     def port_parameter_name(self) -> str:
         return collector_parameter(self.ssm_prefix, COLLECTOR_PORT)
+
+    @property
+    def proxy_port(self) -> int | None:
+        """The proxy's TCP port, when the proxy runs."""
+        return DEFAULT_PROXY_PORT if self.proxy else None
+
+    @property
+    def proxy_s3_prefix(self) -> str:
+        """Where the proxy publishes (its own writer: never the CSM collector's files)."""
+        return f"{self.s3_prefix}proxy/"
+
+    @property
+    def proxy_port_parameter_name(self) -> str:
+        return collector_parameter(self.ssm_prefix, "proxy-port")
 
     @property
     def workload_security_group_parameter_name(self) -> str:
@@ -124,6 +140,11 @@ def _problems(config: CollectorConfig) -> list[str]:
         (
             config.archive_retention_days >= 1,
             f"archiveRetentionDays={config.archive_retention_days}: must be a whole number of days >= 1",
+        ),
+        (
+            not config.proxy or config.collector is CollectorKind.FARGATE,
+            "proxy=true: needs collector=fargate (the EC2 collector's package vendors wheels only, and one of "
+            "mitmproxy's dependencies, pyperclip, ships none)",
         ),
         (
             _is_vpc_cidr(config.vpc_cidr),
@@ -187,6 +208,7 @@ CONTEXT_KEYS: Mapping[str, tuple[str, Callable[[str, object], Any]]] = {
     "allowVpcCidr": ("allow_vpc_cidr", _as_bool),
     "vpcCidr": ("vpc_cidr", _as_str),
     "demo": ("demo", _as_bool),
+    "proxy": ("proxy", _as_bool),
 }
 # Our keys are plain camelCase words; framework keys ("@aws-cdk/...", "aws:cdk:...", "cli-telemetry") are not.
 _OWN_KEY_SHAPE = re.compile(r"^[a-z][A-Za-z0-9]*$")

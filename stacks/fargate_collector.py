@@ -12,6 +12,7 @@ writer of the policies and state in S3/SSM at a time, at the price of a short co
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -27,6 +28,7 @@ from collector_runtime.contract import DEFAULT_PUBLISH_TIMEOUT, setting_variable
 
 from .collector_package import REPO_ROOT
 from .nag import acknowledge
+from .proxy_container import ProxyContainer
 from .publishing import publishing_environment
 
 NAMESPACE = "csm.internal"
@@ -46,6 +48,22 @@ HEALTH_COMMAND = ("python", "-c", HEALTH_PROBE)
 STOP_TIMEOUT = cdk.Duration.seconds(int(DEFAULT_PUBLISH_TIMEOUT) + 30)
 
 
+class ProxySettings(NamedTuple):
+    port: int
+    s3_prefix: str
+
+
+def health_check() -> ecs.HealthCheck:
+    """The container asks its own /health (on the port its CSM_COLLECTOR_METRICS_PORT names)."""
+    return ecs.HealthCheck(
+        command=["CMD", *HEALTH_COMMAND],
+        interval=cdk.Duration.seconds(10),
+        timeout=cdk.Duration.seconds(5),
+        retries=3,
+        start_period=cdk.Duration.seconds(30),
+    )
+
+
 class FargateCollector(Construct):
     """`service` runs the collector task; `address` is its DNS name, `collector.csm.internal`."""
 
@@ -62,6 +80,7 @@ class FargateCollector(Construct):
         s3_prefix: str,
         ssm_prefix: str,
         publishing_policy: iam.IManagedPolicy,
+        proxy: ProxySettings | None = None,
         repo_root: Path = REPO_ROOT,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -76,21 +95,27 @@ class FargateCollector(Construct):
         self.task_definition = ecs.FargateTaskDefinition(
             self,
             "TaskDefinition",
-            cpu=TASK_CPU,
-            memory_limit_mib=TASK_MEMORY_MIB,
+            cpu=TASK_CPU * 2 if proxy else TASK_CPU,  # two Python processes with the proxy
+            memory_limit_mib=TASK_MEMORY_MIB * 2 if proxy else TASK_MEMORY_MIB,
             runtime_platform=ecs.RuntimePlatform(
                 cpu_architecture=ecs.CpuArchitecture.ARM64,
                 operating_system_family=ecs.OperatingSystemFamily.LINUX,
             ),
             task_role=task_role,
         )
+        image = ecs.ContainerImage.from_asset(
+            str(repo_root),
+            platform=ecr_assets.Platform.LINUX_ARM64,
+            build_args={"PROXY": "true"} if proxy else None,
+        )
         self.container = self._add_container(
-            repo_root,
+            image,
             port=port,
             environment=publishing_environment(
                 bucket_name=bucket.bucket_name, s3_prefix=s3_prefix, ssm_prefix=ssm_prefix, region=cdk.Aws.REGION
             ),
         )
+        self.proxy = None if proxy is None else self._add_proxy(proxy, task_role, image, bucket)
         self.namespace = servicediscovery.PrivateDnsNamespace(
             self, "Namespace", name=NAMESPACE, vpc=vpc, description="csm-collector: stable name of the collector"
         )
@@ -117,13 +142,30 @@ class FargateCollector(Construct):
         self.address = f"{SERVICE_HOST}.{NAMESPACE}"
         self._acknowledge(task_role)
 
-    def _add_container(self, repo_root: Path, *, port: int, environment: dict[str, str]) -> ecs.ContainerDefinition:
+    def _add_proxy(
+        self, proxy: ProxySettings, task_role: iam.Role, image: ecs.ContainerImage, bucket: s3.IBucket
+    ) -> ProxyContainer:
+        return ProxyContainer(
+            self,
+            "Proxy",
+            task_definition=self.task_definition,
+            task_role=task_role,
+            image=image,
+            port=proxy.port,
+            bucket=bucket,
+            s3_prefix=proxy.s3_prefix,
+            health=health_check(),
+        )
+
+    def _add_container(
+        self, image: ecs.ContainerImage, *, port: int, environment: dict[str, str]
+    ) -> ecs.ContainerDefinition:
         log_group = logs.LogGroup(
             self, "Logs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.DESTROY
         )
         return self.task_definition.add_container(
             CONTAINER_NAME,
-            image=ecs.ContainerImage.from_asset(str(repo_root), platform=ecr_assets.Platform.LINUX_ARM64),
+            image=image,
             environment={
                 setting_variable("--port"): str(port),
                 setting_variable("--metrics-port"): str(HEALTH_PORT),
@@ -131,13 +173,7 @@ class FargateCollector(Construct):
                 **environment,
             },
             port_mappings=[ecs.PortMapping(container_port=port, protocol=ecs.Protocol.UDP)],
-            health_check=ecs.HealthCheck(
-                command=["CMD", *HEALTH_COMMAND],
-                interval=cdk.Duration.seconds(10),
-                timeout=cdk.Duration.seconds(5),
-                retries=3,
-                start_period=cdk.Duration.seconds(30),
-            ),
+            health_check=health_check(),
             stop_timeout=STOP_TIMEOUT,
             logging=ecs.LogDrivers.aws_logs(stream_prefix="collector", log_group=log_group),
             linux_parameters=ecs.LinuxParameters(self, "LinuxParameters", init_process_enabled=True),

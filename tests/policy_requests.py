@@ -65,10 +65,11 @@ def _action_cases(action_map: ActionMap, usage: CallUsage, action: str, scope: S
         return
     prefix = action.partition(":")[0]
     formats = [text for texts in action_map.formats_of(prefix).values() for text in texts]
-    named = [found for arn in resources if (found := read_arn(arn, formats)) is not None]
+    # a pattern the source named (a secret's "-??????" suffix) as one concrete resource it matches
+    named = [found for arn in resources if (found := read_arn(arn.replace("?", "A"), formats)) is not None]
     ignore_named = action in usage.mapping.other_resource
     for kind in _types_to_request(types, [] if ignore_named else named):
-        bound = {} if ignore_named else next((b for _, b in named if set(b) & set(_names(kind))), {})
+        bound = {} if ignore_named else _best_binding(named, kind)
         yield from _type_cases(action, kind, region, account or caller, bound, caller, context, account)
     if action == PASS_ROLE:
         other = {"iam:PassedToService": "not-the-passed-to-service.amazonaws.com"}
@@ -84,6 +85,13 @@ def _types_to_request(
         return bound
     required = [k for k in types if k.required]
     return required or [min(types, key=lambda k: len(_names(k)))]
+
+
+def _best_binding(named: list[tuple[object, dict[str, str]]], kind: ResourceType) -> dict[str, str]:
+    """Of the named ARNs, the one binding most of the type's names (an object's, not its bucket's)."""
+    names = set(_names(kind))
+    overlapping = [b for _, b in named if set(b) & names]
+    return max(overlapping, key=lambda b: len(set(b) & names), default={})
 
 
 def _names(kind: ResourceType) -> tuple[str, ...]:

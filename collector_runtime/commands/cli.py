@@ -22,18 +22,22 @@ from ..settings import (
     ExplainOptions,
     IniOptions,
     ListenOptions,
+    ProxyEnvOptions,
+    ProxyOptions,
     ReplayOptions,
     ReportOptions,
     log_format,
     parse_options,
 )
-from . import attach, compare, demo, explain, ini, listen, replay, report
+from . import attach, compare, demo, explain, ini, listen, proxy, proxy_env, replay, report
 
 log = logging.getLogger("csm_collector")
 COMMAND_ERRORS: tuple[type[Exception], ...] = (ConfigError, Failure, *AWS_ERRORS)
 
 RUNNERS: dict[type[Any], Callable[[Any, TextIO], int]] = {
     ListenOptions: listen.run,
+    ProxyOptions: proxy.run,
+    ProxyEnvOptions: proxy_env.run,
     ReplayOptions: replay.run,
     ReportOptions: report.run,
     CompareOptions: compare.run,
@@ -60,7 +64,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
 
 def _run(argv: Sequence[str], environ: Mapping[str, str], out: TextIO) -> int:
     options = parse_options(argv, environ)
-    if isinstance(options, ListenOptions):
+    if isinstance(options, ProxyOptions):
+        configure_logging(options.collector.log_format)
+    elif isinstance(options, ListenOptions):
         configure_logging(options.log_format)
     return RUNNERS[type(options)](options, out)
 

@@ -11,6 +11,7 @@ from ..collector import CollectorService
 from ..contract import MERGED_POLICY, POLICIES_DIR
 from ..core.accounts import example_access_key
 from ..data import load_action_map
+from ..errors import StartupError
 from ..settings import DemoOptions, ListenOptions
 from ..settings.options import DEMO
 from ..sources.udp import UdpListener
@@ -22,7 +23,7 @@ DEMO_REGION = "us-east-1"
 DEMO_ACCOUNT = "123456789012"  # what the demo's (fake) access key id encodes: the policy is scoped to it
 
 
-class DemoUnavailable(RuntimeError):
+class DemoUnavailable(StartupError):
     """boto3 or moto is not installed."""
 
 

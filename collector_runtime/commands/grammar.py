@@ -13,7 +13,7 @@ from .. import __version__
 from ..core.scoping import RESOURCE_SCOPES
 from ..errors import ConfigError
 from ..settings.options import LISTEN, OutputOptions
-from ..settings.values import positive_float, positive_int
+from ..settings.values import port_number, positive_float, positive_int
 
 if TYPE_CHECKING:  # argparse's action is generic only for type checkers
     Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -31,7 +31,7 @@ class Parser(argparse.ArgumentParser):
 
 def build_parser() -> tuple[argparse.ArgumentParser, list[argparse.ArgumentParser]]:
     """The parser and its subcommand parsers."""
-    from . import attach, compare, demo, explain, ini, listen, replay, report
+    from . import attach, compare, demo, explain, ini, listen, proxy, proxy_env, replay, report
 
     parser = Parser(
         prog="csm-collector",
@@ -41,9 +41,42 @@ def build_parser() -> tuple[argparse.ArgumentParser, list[argparse.ArgumentParse
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (listen, replay, report, compare, attach, demo, explain, ini):
+    for module in (listen, proxy, proxy_env, replay, report, compare, attach, demo, explain, ini):
         module.register(commands)
     return parser, list(commands.choices.values())
+
+
+def add_collector_options(parser: argparse.ArgumentParser) -> None:
+    """What every running collector has (listen, proxy): flushes, live view, limits, metrics, log format."""
+    parser.add_argument(
+        "--flush-interval",
+        type=positive_float,
+        default=LISTEN.flush_interval,
+        help="seconds between writes (default: %(default)s)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no live view")
+    guard = parser.add_argument_group("limits and observability")
+    limits = LISTEN.limits
+    for flag, default, what in (
+        ("--max-workloads", limits.max_workloads, "workloads kept at most"),
+        ("--max-calls-per-workload", limits.max_calls_per_workload, "distinct Service/Api pairs per workload"),
+        ("--max-scopes-per-call", limits.max_scopes_per_call, "distinct region/account/resources per call"),
+    ):
+        guard.add_argument(
+            flag,
+            type=positive_int,
+            default=default,
+            help=f"{what} at most; further ones are dropped and counted (default: %(default)s)",
+        )
+    guard.add_argument(
+        "--metrics-port", type=port_number, help="serve Prometheus /metrics and /health on this TCP port (default: off)"
+    )
+    guard.add_argument(
+        "--metrics-host", default=LISTEN.metrics_host, help="address for --metrics-port (default: %(default)s)"
+    )
+    guard.add_argument(
+        "--log-format", choices=("text", "json"), default=LISTEN.log_format, help="(default: %(default)s)"
+    )
 
 
 def add_output_options(parser: argparse.ArgumentParser, defaults: OutputOptions) -> None:

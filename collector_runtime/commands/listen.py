@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import gc
 import logging
 import signal
@@ -11,6 +10,7 @@ from typing import TextIO
 
 from ..aws import aws_clients
 from ..collector import CollectorService
+from ..core.mapping import ActionMap
 from ..data import load_action_map
 from ..outputs.archive import ArchiveOptions, ArchiveWriter, pending_files, salvage_archive_parts
 from ..outputs.live_view import LiveView
@@ -23,7 +23,7 @@ from ..settings.options import LISTEN
 from ..settings.values import ip_address, port_number, positive_float, positive_int
 from ..sources.source_filter import SourceFilter
 from ..sources.udp import UdpListener
-from .grammar import Subcommands, add_output_options, add_publishing_options
+from .grammar import Subcommands, add_collector_options, add_output_options, add_publishing_options
 
 log = logging.getLogger("csm_collector")
 
@@ -38,55 +38,24 @@ def register(commands: Subcommands) -> None:
     )
     listen.add_argument("--port", type=port_number, default=LISTEN.port, help="UDP port (default: %(default)s)")
     listen.add_argument(
-        "--flush-interval",
-        type=positive_float,
-        default=LISTEN.flush_interval,
-        help="seconds between writes (default: %(default)s)",
-    )
-    listen.add_argument(
         "--receive-buffer",
         type=positive_int,
         default=LISTEN.receive_buffer,
         help="socket receive buffer to request, bytes (default: %(default)s)",
     )
-    listen.add_argument("--quiet", action="store_true", help="no live view")
-    _add_guard_options(listen)
-    add_output_options(listen, LISTEN.output)
-    add_publishing_options(listen)
-
-
-def _add_guard_options(listen: argparse.ArgumentParser) -> None:
-    guard = listen.add_argument_group("access, limits and observability")
-    guard.add_argument(
+    access = listen.add_argument_group("access")
+    access.add_argument(
         "--allow-from", metavar="CIDR,...", help="only accept datagrams from these networks (default: any)"
     )
-    guard.add_argument(
+    access.add_argument(
         "--rate-limit",
         type=positive_float,
         metavar="N",
         help="at most N datagrams/s per source address, bursts of N (default: no limit)",
     )
-    limits = LISTEN.limits
-    for flag, default, what in (
-        ("--max-workloads", limits.max_workloads, "workloads (ClientIds) kept at most"),
-        ("--max-calls-per-workload", limits.max_calls_per_workload, "distinct Service/Api pairs per workload"),
-        ("--max-scopes-per-call", limits.max_scopes_per_call, "distinct region/account/resources per call"),
-    ):
-        guard.add_argument(
-            flag,
-            type=positive_int,
-            default=default,
-            help=f"{what} at most; further ones are dropped and counted (default: %(default)s)",
-        )
-    guard.add_argument(
-        "--metrics-port", type=port_number, help="serve Prometheus /metrics and /health on this TCP port (default: off)"
-    )
-    guard.add_argument(
-        "--metrics-host", default=LISTEN.metrics_host, help="address for --metrics-port (default: %(default)s)"
-    )
-    guard.add_argument(
-        "--log-format", choices=("text", "json"), default=LISTEN.log_format, help="(default: %(default)s)"
-    )
+    add_collector_options(listen)
+    add_output_options(listen, LISTEN.output)
+    add_publishing_options(listen)
 
 
 def run(options: ListenOptions, out: TextIO) -> int:
@@ -95,18 +64,36 @@ def run(options: ListenOptions, out: TextIO) -> int:
     except OSError as error:
         log.error("cannot listen on %s:%s/udp: %s", options.host, options.port, error.strerror or error)
         return 1
+    service = build_service(options, out, load_action_map(), listener=listener)
+    prepare_to_serve(service, options)
+    host, port = service.address
+    log.info(
+        "listening on %s:%d/udp, writing to %s every %gs", host, port, options.output.output_dir, options.flush_interval
+    )
+    _log_receive_buffer(listener, options.receive_buffer)
+    return service.run()
+
+
+def build_service(
+    options: ListenOptions, out: TextIO, action_map: ActionMap, *, listener: UdpListener | None
+) -> CollectorService:
+    """The collector with its live view, publisher, archive and (with a UDP listener) source filter."""
     publisher = build_publisher(options)
-    service = CollectorService(
+    return CollectorService(
         options,
-        load_action_map(),
+        action_map,
         listener=listener,
         view=None if options.quiet else LiveView(out, is_tty=out.isatty(), explain=options.output.explain),
         publisher=publisher,
         archive=build_archive(options, publisher),
-        source_filter=build_source_filter(options),
+        source_filter=build_source_filter(options) if listener is not None else None,
     )
+
+
+def prepare_to_serve(service: CollectorService, options: ListenOptions) -> None:
+    """Restore the saved state, serve metrics, install the signal handlers: the steps before `run`."""
     targets = options.publish_targets
-    s3 = publisher.s3 if publisher else None
+    s3 = service.publisher.s3 if service.publisher else None
     if restore_state(
         service.pipeline.restore, options.output.output_dir, s3=s3, bucket=targets.bucket, key=targets.state_key
     ):
@@ -118,12 +105,6 @@ def run(options: ListenOptions, out: TextIO) -> int:
         serve_metrics(options.metrics_host, options.metrics_port, service.metrics_snapshot)
     gc.freeze()  # the mapping data and restored state live for the whole run: keep them out of every collection
     _install_signals(service)
-    host, port = service.address
-    log.info(
-        "listening on %s:%d/udp, writing to %s every %gs", host, port, options.output.output_dir, options.flush_interval
-    )
-    _log_receive_buffer(listener, options.receive_buffer)
-    return service.run()
 
 
 def _log_receive_buffer(listener: UdpListener, requested: int) -> None:

@@ -31,7 +31,13 @@ ALIASES: Mapping[str, str] = {
     "EventBusName": "EventBusName",
     "StateMachineName": "StateMachineName",
 }
-# Names whose ARN carries a random suffix AWS appends (Secrets Manager: name-AbCdEf): only a pattern matches.
+# Members that name a second placeholder too, in another service's formats (only the operation's own IAM
+# prefix's formats are filled, so the other placeholder never leaks into an unrelated service).
+ALSO: Mapping[str, tuple[str, ...]] = {
+    "Name": ("SecretId",),  # Secrets Manager CreateSecret: Name (SSM's Name fills its parameter ARN)
+}
+# Placeholders whose ARN carries a random suffix AWS appends (Secrets Manager: name-AbCdEf): only a pattern
+# matches.
 SUFFIXED: Mapping[str, str] = {"SecretId": "-??????"}
 _REGION = r"[a-z]{2}(?:-[a-z]+)+-\d"
 _QUEUE_URL = re.compile(  # sqs.<region>.amazonaws.com, <region>.queue.amazonaws.com, or the legacy global host
@@ -69,8 +75,8 @@ def resource_arns(
         elif member == "KeyId" and value.startswith("alias/"):
             bound["Alias"] = value.removeprefix("alias/")
         else:
-            placeholder = ALIASES.get(member, member)
-            bound[placeholder] = value + SUFFIXED.get(member, "")
+            for placeholder in (ALIASES.get(member, member), *ALSO.get(member, ())):
+                bound[placeholder] = value + SUFFIXED.get(placeholder, "")
     if bound:
         found += _filled(formats, bound, region, account)
     return tuple(dict.fromkeys(found))

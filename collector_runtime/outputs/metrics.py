@@ -69,6 +69,8 @@ def prometheus_text(stats: dict[str, Any]) -> str:
         lines.append(f'csm_collector_publish_failures_total{{target="{target}"}} {status["failures"]}')
     for key, value in sorted(stats.get("access", {}).items()):
         lines.append(f'csm_collector_access_dropped_total{{reason="{key.removeprefix("dropped_")}"}} {value}')
+    for key, value in sorted(stats.get("proxy", {}).items()):
+        lines.append(f"csm_collector_proxy_{key}_total {value}")
     return "\n".join(lines) + "\n"
 
 

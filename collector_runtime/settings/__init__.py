@@ -21,6 +21,8 @@ from .options import (
     ListenOptions,
     Options,
     OutputOptions,
+    ProxyEnvOptions,
+    ProxyOptions,
     ReplayOptions,
     ReportOptions,
 )
@@ -36,6 +38,8 @@ __all__ = [
     "ListenOptions",
     "Options",
     "OutputOptions",
+    "ProxyEnvOptions",
+    "ProxyOptions",
     "ReplayOptions",
     "ReportOptions",
     "StartupError",

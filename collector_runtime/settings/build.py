@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ from .options import (
     ListenOptions,
     Options,
     OutputOptions,
+    ProxyEnvOptions,
+    ProxyOptions,
     ReplayOptions,
     ReportOptions,
 )
@@ -45,14 +48,22 @@ def output_options(args: argparse.Namespace, *, check_writable: bool = True) -> 
 
 
 def listen_options(args: argparse.Namespace, environ: Mapping[str, str]) -> ListenOptions:
-    output = output_options(args)
-    return ListenOptions(
+    return replace(
+        collector_options(args),
         host=args.host,
         port=args.port,
-        flush_interval=args.flush_interval,
         receive_buffer=args.receive_buffer,
+        allow_from=values.parse_networks(args.allow_from) if args.allow_from else None,
+        rate_limit=args.rate_limit,
+    )
+
+
+def collector_options(args: argparse.Namespace) -> ListenOptions:
+    """What every running collector has (listen, proxy): output, publishing, archive, limits, observability."""
+    return ListenOptions(
+        flush_interval=args.flush_interval,
         quiet=args.quiet,
-        output=output,
+        output=output_options(args),
         s3_bucket=args.s3_bucket or None,
         s3_prefix=values.normalise_s3_prefix(args.s3_prefix),
         ssm_prefix=values.normalise_ssm_prefix(args.ssm_prefix) if args.ssm_prefix else None,
@@ -64,8 +75,6 @@ def listen_options(args: argparse.Namespace, environ: Mapping[str, str]) -> List
         archive_max_bytes=args.archive_max_bytes,
         archive_max_seconds=args.archive_max_seconds,
         collector_id=values.collector_id(args.collector_id),
-        allow_from=values.parse_networks(args.allow_from) if args.allow_from else None,
-        rate_limit=args.rate_limit,
         limits=Limits(
             max_workloads=args.max_workloads,
             max_calls_per_workload=args.max_calls_per_workload,
@@ -74,6 +83,26 @@ def listen_options(args: argparse.Namespace, environ: Mapping[str, str]) -> List
         metrics_port=args.metrics_port,
         metrics_host=args.metrics_host,
         log_format=args.log_format,
+    )
+
+
+def proxy_options(args: argparse.Namespace, environ: Mapping[str, str]) -> ProxyOptions:
+    return ProxyOptions(
+        host=args.host,
+        port=args.port,
+        ca_dir=Path(args.ca_dir).expanduser(),
+        intercept_hosts=tuple(args.intercept_host or ()),
+        upstream=args.upstream,
+        ca_secret=args.ca_secret or None,
+        collector=collector_options(args),
+    )
+
+
+def proxy_env_options(args: argparse.Namespace, environ: Mapping[str, str]) -> ProxyEnvOptions:
+    ca_dir = Path(args.ca_dir).expanduser()
+    certificate = Path(args.ca_certificate).expanduser() if args.ca_certificate else None
+    return ProxyEnvOptions(
+        host=args.host, port=args.port, ca_dir=ca_dir, workload=args.workload, ca_certificate=certificate
     )
 
 
@@ -145,6 +174,8 @@ def demo_options(args: argparse.Namespace, environ: Mapping[str, str]) -> DemoOp
 
 BUILDERS: dict[str, Callable[[argparse.Namespace, Mapping[str, str]], Any]] = {
     "listen": listen_options,
+    "proxy": proxy_options,
+    "proxy-env": proxy_env_options,
     "replay": lambda a, e: ReplayOptions(files=tuple(a.files), quiet=a.quiet, output=output_options(a)),
     "report": report_options,
     "compare": compare_options,

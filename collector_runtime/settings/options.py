@@ -13,6 +13,7 @@ from ..contract import (
     DEFAULT_HOST,
     DEFAULT_METRICS_HOST,
     DEFAULT_PORT,
+    DEFAULT_PROXY_PORT,
     DEFAULT_PUBLISH_TIMEOUT,
     DEFAULT_RECEIVE_BUFFER,
 )
@@ -20,8 +21,10 @@ from ..core.aggregate import Limits
 from ..core.policy import PolicyOptions
 from ..core.policy_size import MANAGED_POLICY_MAX_CHARS
 from ..core.publish_plan import PublishTargets
+from ..sources.proxy.hosts import Upstream
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+DEFAULT_CA_DIR = Path("~/.csm-collector/proxy-ca")  # the proxy's CA (generated there on first use)
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,31 @@ class ListenOptions:
     @property
     def publish_targets(self) -> PublishTargets:
         return PublishTargets(bucket=self.s3_bucket, prefix=self.s3_prefix, ssm_prefix=self.ssm_prefix)
+
+
+@dataclass(frozen=True)
+class ProxyOptions:
+    """`proxy`: the HTTPS proxy, with the collector behind it (`collector`: everything `listen` has but the
+    UDP socket; its host, port, receive buffer and access fields are not used)."""
+
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PROXY_PORT
+    ca_dir: Path = DEFAULT_CA_DIR  # expanded when the options are built
+    intercept_hosts: tuple[str, ...] = ()  # host globs intercepted besides AWS's (sources.proxy.hosts.AWS_HOSTS)
+    upstream: Upstream | None = None  # send intercepted requests here instead (moto, LocalStack)
+    ca_secret: str | None = None  # a Secrets Manager secret that keeps the CA (the deployed proxy)
+    collector: ListenOptions = field(default_factory=ListenOptions)
+
+
+@dataclass(frozen=True)
+class ProxyEnvOptions:
+    """`proxy-env`: the client set-up for a proxy (host: the address clients reach it at)."""
+
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PROXY_PORT
+    ca_dir: Path = DEFAULT_CA_DIR
+    workload: str | None = None
+    ca_certificate: Path | None = None  # a remote proxy's CA certificate, instead of ca_dir's own CA
 
 
 @dataclass(frozen=True)
@@ -148,6 +176,8 @@ class DemoOptions:
 
 Options = (
     ListenOptions
+    | ProxyOptions
+    | ProxyEnvOptions
     | ReplayOptions
     | ReportOptions
     | CompareOptions
@@ -158,3 +188,4 @@ Options = (
     | DemoOptions
 )
 LISTEN, REPLAY, REPORT, DEMO = ListenOptions(), ReplayOptions(), ReportOptions(), DemoOptions()
+PROXY, PROXY_ENV = ProxyOptions(), ProxyEnvOptions()

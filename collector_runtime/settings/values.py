@@ -11,7 +11,9 @@ import socket
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from ..sources.proxy.hosts import HostPatternError, Upstream, host_regex
 from .errors import ConfigError, StartupError
 from .options import Network
 
@@ -51,6 +53,49 @@ def ip_address(text: str) -> str:
         return str(ipaddress.ip_address(text))
     except ValueError as error:
         raise argparse.ArgumentTypeError(f"{text!r} is not an IP address (e.g. 127.0.0.1 or 0.0.0.0)") from error
+
+
+def host_name(text: str) -> str:
+    """A host clients connect to: an IP address or a DNS name."""
+    if re.fullmatch(r"[A-Za-z0-9.-]{1,253}", text) or _is_ip(text):
+        return text
+    raise argparse.ArgumentTypeError(f"{text!r} is not a host name or IP address")
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def workload_name(text: str) -> str:
+    """A workload name to send as the proxy user: printable, no ':' (Basic auth ends the user there)."""
+    if not 0 < len(text) <= 255 or ":" in text or not text.isprintable() or text != text.strip():
+        raise argparse.ArgumentTypeError(f"{text!r}: a workload name is 1-255 printable characters, no ':'")
+    return text
+
+
+def host_pattern(text: str) -> str:
+    """An --intercept-host glob (`*.example.internal`, `localhost.localstack.cloud:4566`)."""
+    try:
+        host_regex(text)
+    except HostPatternError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+    return text
+
+
+def upstream_url(text: str) -> Upstream:
+    """`http://127.0.0.1:5000` -> Upstream("http", "127.0.0.1", 5000); https defaults to 443, http to 80."""
+    parts = urlsplit(text)
+    try:
+        port = parts.port
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r}: {error}") from error
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") or parts.query:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an upstream URL like http://127.0.0.1:5000")
+    return Upstream(parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80))
 
 
 def parse_networks(text: str) -> tuple[Network, ...]:

@@ -21,6 +21,11 @@ ACCOUNT = "123456789012"
             {"SecretId": "prod/db"},
             (f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:prod/db-??????",),
         ),
+        (  # CreateSecret names it Name
+            "Secrets Manager",
+            {"Name": "prod/db"},
+            (f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:prod/db-??????",),
+        ),
         ("KMS", {"KeyId": "alias/app"}, (f"arn:aws:kms:eu-west-1:{ACCOUNT}:alias/app",)),
         ("Lambda", {"FunctionName": "f"}, (f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:f",)),
         (

@@ -41,6 +41,11 @@ def ec2_endpoints(variants: Variants) -> SynthesizedApp:
 
 
 @pytest.fixture(scope="session")
+def fargate_proxy(variants: Variants) -> SynthesizedApp:
+    return variants.get("fargate-proxy")
+
+
+@pytest.fixture(scope="session")
 def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The collector's pinned requirements as arm64 wheels: fetched once per session from the package index,
     so every bundle below is built from it offline (`--no-index`)."""

@@ -35,6 +35,7 @@ VARIANTS: dict[str, dict[str, str]] = {
     },
     "fargate-endpoints": {"collector": "fargate", "egress": "endpoints"},
     "ec2-endpoints": {"egress": "endpoints"},
+    "fargate-proxy": {"collector": "fargate", "proxy": "true"},
 }
 
 

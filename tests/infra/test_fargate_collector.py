@@ -64,6 +64,7 @@ def test_the_image_is_built_from_the_repo_dockerfile_for_arm64(fargate: Synthesi
         "Dockerfile",
         "collector-requirements.txt",
         "collector_runtime",
+        "proxy-requirements.txt",
         "pyproject.toml",
     ]
     assert not list(staged.rglob("__pycache__"))

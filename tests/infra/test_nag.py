@@ -62,6 +62,11 @@ EXPECTED_ACKNOWLEDGMENTS = {
     "ec2-custom": COMMON | publishing("team/csm/", "/team/csm") | EC2_COLLECTOR,
     "fargate-endpoints": COMMON | DEFAULT_PUBLISHING | FARGATE_COLLECTOR,
     "ec2-endpoints": COMMON | DEFAULT_PUBLISHING | EC2_COLLECTOR,
+    "fargate-proxy": COMMON
+    | DEFAULT_PUBLISHING
+    | instance_findings(NAT_INSTANCE)
+    | FARGATE_COLLECTOR
+    | {(f"{FARGATE}/Proxy/CaKey", "Annotation::AwsSolutions-SMG4")},
 }
 
 

@@ -3,11 +3,12 @@
 `Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/eu-west-1/s3/aws4_request, SignedHeaders=...`, its
 SigV4a form (`AWS4-ECDSA-P256-SHA256 Credential=AKID/20260101/s3/aws4_request`, region set in
 `X-Amz-Region-Set`) and presigned URLs (`X-Amz-Credential=...`) all carry it. The access key id is read
-only to derive the account it encodes and is never returned.
+only to derive the account it encodes and a short hash of it (`principal`), and is never returned.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import NamedTuple
 
@@ -42,6 +43,29 @@ def sigv2_account(request: HttpRequest) -> str | None:
         for name, value in request.query_pairs():
             if name == "AWSAccessKeyId":
                 return account_from_access_key(value)
+    return None
+
+
+def principal(request: HttpRequest) -> str | None:
+    """A stable name for whoever signed the request, without the key: its account (when the key id encodes
+    one) and the first 8 hex digits of the key id's SHA-256 (`609629065308-1a2b3c4d`); None if unsigned."""
+    key_id = _access_key_id(request)
+    if not key_id:
+        return None
+    digest = hashlib.sha256(key_id.encode("utf-8", "replace")).hexdigest()[:8]
+    return f"{account_from_access_key(key_id) or 'key'}-{digest}"
+
+
+def _access_key_id(request: HttpRequest) -> str | None:
+    credential = _credential_from_header(request.header("authorization")) or _credential_from_query(request)
+    if credential is not None:
+        return credential.split("/", 1)[0]
+    authorization = request.header("authorization") or ""
+    if authorization.startswith("AWS ") and ":" in authorization:
+        return authorization[4:].split(":", 1)[0].strip()
+    for name, value in request.query_pairs() if "AWSAccessKeyId=" in request.query else ():
+        if name == "AWSAccessKeyId":
+            return value
     return None
 
 

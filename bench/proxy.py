@@ -1,0 +1,128 @@
+"""Requests/s through `csm-collector proxy` and the latency it adds, against direct requests, in one run.
+
+One moto_server on 127.0.0.1 and one proxy (--upstream to it). The same boto3 call (DynamoDB ListTables) is
+made N times sequentially and N times from THREADS threads, directly (plain HTTP to moto with endpoint_url)
+and through the proxy (HTTPS to dynamodb.eu-west-1.amazonaws.com, AWS's real host name, with the proxy's
+CA: CONNECT + TLS to the proxy, matched and recorded, sent on to moto). Client, proxy and moto share this
+machine's cores. Results: printed, and written to bench/results/local/proxy-latest.json (ignored by git).
+
+Usage: python bench/proxy.py [--requests 600] [--threads 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import boto3  # noqa: E402
+from botocore.config import Config  # noqa: E402
+
+from tests.proxy_harness import base_env, moto_server, start_proxy  # noqa: E402
+
+ACCOUNT = "609629065308"
+KEY_ID = "ASIAY34FZKBOKMUTVV7A"  # encodes ACCOUNT; any secret works with moto
+
+
+def client(*, proxy_port: int | None, moto_port: int, bundle: Path, threads: int) -> Any:
+    config = Config(
+        retries={"max_attempts": 1},
+        max_pool_connections=threads * 2,
+        proxies={"https": f"http://bench:x@127.0.0.1:{proxy_port}"} if proxy_port else {},
+    )
+    where: dict[str, Any] = {"verify": str(bundle)} if proxy_port else {"endpoint_url": f"http://127.0.0.1:{moto_port}"}
+    session = boto3.session.Session(aws_access_key_id=KEY_ID, aws_secret_access_key="x", region_name="eu-west-1")
+    return session.client("dynamodb", config=config, **where)
+
+
+def sequential(dynamodb: Any, requests: int) -> dict[str, float]:
+    dynamodb.list_tables()  # warm: connection, TLS, the proxy's certificate for the host
+    latencies = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        dynamodb.list_tables()
+        latencies.append((time.perf_counter() - started) * 1000)
+    latencies.sort()
+    return {
+        "median_ms": round(statistics.median(latencies), 2),
+        "p95_ms": round(latencies[int(len(latencies) * 0.95)], 2),
+        "requests_per_s": round(1000 * len(latencies) / sum(latencies), 1),
+    }
+
+
+def concurrent(dynamodb: Any, requests: int, threads: int) -> dict[str, float]:
+    dynamodb.list_tables()
+    each = requests // threads
+
+    def work() -> None:
+        for _ in range(each):
+            dynamodb.list_tables()
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    started = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return {"threads": threads, "requests_per_s": round(each * threads / (time.perf_counter() - started), 1)}
+
+
+def measure(requests: int, threads: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp, moto_server(ACCOUNT) as moto_port:
+        flags = ["--ca-dir", f"{tmp}/ca", "--upstream", f"http://127.0.0.1:{moto_port}", "--quiet"]
+        process, proxy_port = start_proxy(base_env(), *flags, "--output-dir", f"{tmp}/out")
+        try:
+            bundle = Path(tmp) / "ca" / "ca-bundle.pem"
+            result: dict[str, Any] = {"requests": requests}
+            for mode, port in (("direct", None), ("proxy", proxy_port)):
+                dynamodb = client(proxy_port=port, moto_port=moto_port, bundle=bundle, threads=threads)
+                result[mode] = {
+                    "sequential": sequential(dynamodb, requests),
+                    "concurrent": concurrent(dynamodb, requests, threads),
+                }
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.communicate(timeout=60)
+        stats = json.loads((Path(tmp) / "out" / "stats.json").read_text())
+    result["recorded_by_proxy"] = stats["proxy"]["requests_intercepted"]
+    result["added_median_ms"] = round(
+        result["proxy"]["sequential"]["median_ms"] - result["direct"]["sequential"]["median_ms"], 2
+    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args()
+    result = measure(args.requests, args.threads)
+    result["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    target = ROOT / "bench" / "results" / "local" / "proxy-latest.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"{'':10} {'median':>8} {'p95':>8} {'sequential':>12} {'concurrent':>12}")
+    for mode in ("direct", "proxy"):
+        seq, con = result[mode]["sequential"], result[mode]["concurrent"]
+        print(
+            f"{mode:10} {seq['median_ms']:>6} ms {seq['p95_ms']:>5} ms "
+            f"{seq['requests_per_s']:>8} r/s {con['requests_per_s']:>8} r/s"
+        )
+    print(
+        f"added latency (median): {result['added_median_ms']} ms; recorded by the proxy: {result['recorded_by_proxy']}"
+    )
+    print(f"written to {target.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""`csm-collector proxy`: the HTTPS proxy for every SDK (and Terraform), with a collector behind it.
+
+One `CollectorService` without a UDP listener: the proxy's thread hands each intercepted call to it with
+`submit`, so output files, live view, publishing, archive, metrics, state, SIGHUP and SIGTERM are those of
+`listen` (its builders, reused). On SIGTERM the proxy stops first, then the calls it recorded are drained
+and written.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from ..collector import CollectorService
+from ..contract import CA_CERTIFICATE_OBJECT
+from ..core.mapping import ActionMap
+from ..data import load_action_map
+from ..settings import ListenOptions, ProxyOptions, StartupError
+from ..settings.options import LISTEN, PROXY
+from ..settings.values import host_pattern, ip_address, port_number, upstream_url
+from .grammar import Subcommands, add_collector_options, add_output_options, add_publishing_options
+from .listen import build_service, prepare_to_serve
+
+if TYPE_CHECKING:  # mitmproxy is optional (the proxy extra): imported when the proxy starts
+    from ..sources.proxy.server import ProxyServer
+
+log = logging.getLogger("csm_collector")
+
+
+def register(commands: Subcommands) -> None:
+    proxy = commands.add_parser("proxy", help="an HTTPS proxy that records the AWS calls of any SDK or tool")
+    proxy.add_argument(
+        "--host", type=ip_address, default=PROXY.host, help="address to listen on (default: %(default)s)"
+    )
+    proxy.add_argument("--port", type=port_number, default=PROXY.port, help="TCP port (default: %(default)s)")
+    proxy.add_argument(
+        "--ca-dir", default=str(PROXY.ca_dir), help="the proxy's CA, generated on first run (default: %(default)s)"
+    )
+    proxy.add_argument(
+        "--ca-secret",
+        metavar="SECRET",
+        help="keep the CA in this Secrets Manager secret: loaded at start, or generated and stored there "
+        "(needs boto3; --region)",
+    )
+    proxy.add_argument(
+        "--intercept-host",
+        action="append",
+        type=host_pattern,
+        metavar="PATTERN",
+        help="also intercept hosts like this ('*.example.internal', 'localhost.localstack.cloud:4566'; "
+        "repeatable); AWS API hosts always are",
+    )
+    proxy.add_argument(
+        "--upstream",
+        type=upstream_url,
+        metavar="URL",
+        help="send intercepted requests to this endpoint instead, keeping their Host header (moto, LocalStack)",
+    )
+    add_collector_options(proxy)
+    add_output_options(proxy, LISTEN.output)
+    add_publishing_options(proxy)
+
+
+def run(options: ProxyOptions, out: TextIO) -> int:
+    try:
+        from ..sources.proxy.ca import CaError, prepare_ca
+        from ..sources.proxy.server import ProxyStartError
+    except ImportError as error:
+        raise StartupError(f"the proxy needs mitmproxy: pip install -e '.[proxy]' ({error})") from error
+    try:
+        if options.ca_secret:
+            _sync_ca_secret(options)
+        ca = prepare_ca(options.ca_dir)
+    except CaError as error:
+        log.error("%s", error)
+        return 1
+    settings = options.collector
+    action_map = load_action_map()
+    service = build_service(settings, out, action_map, listener=None)
+    server = _proxy_server(options, service, action_map)
+    try:
+        host, port = server.start()
+    except ProxyStartError as error:
+        log.error("%s", error)
+        return 1
+    service.on_stop(server.stop)
+    prepare_to_serve(service, settings)
+    _publish_certificate(service, settings, ca.certificate)
+    log.info(
+        "proxy listening on %s:%d/tcp (CA %s%s), writing to %s every %gs",
+        host,
+        port,
+        ca.certificate,
+        ", generated" if ca.created else "",
+        settings.output.output_dir,
+        settings.flush_interval,
+    )
+    return service.run()
+
+
+def _publish_certificate(service: CollectorService, settings: ListenOptions, certificate: Path) -> None:
+    """With --s3-bucket, the CA certificate (public) goes beside the results, where clients fetch it."""
+    from ..aws import AWS_ERRORS
+
+    targets = settings.publish_targets
+    if service.publisher is None or service.publisher.s3 is None or targets.bucket is None:
+        return
+    key = f"{targets.prefix}{CA_CERTIFICATE_OBJECT}"
+    try:
+        service.publisher.s3.put_object(Bucket=targets.bucket, Key=key, Body=certificate.read_bytes())
+    except AWS_ERRORS as error:
+        log.warning("cannot publish the CA certificate to s3://%s/%s: %s", targets.bucket, key, error)
+        return
+    log.info("CA certificate published to s3://%s/%s", targets.bucket, key)
+
+
+def _sync_ca_secret(options: ProxyOptions) -> None:
+    from ..aws import AWS_ERRORS, aws_clients
+    from ..sources.proxy.ca import CaError
+    from ..sources.proxy.ca_secret import sync_ca
+
+    assert options.ca_secret is not None
+    client = aws_clients(options.collector.region, ["secretsmanager"], purpose="--ca-secret")["secretsmanager"]
+    try:
+        how = sync_ca(options.ca_dir, options.ca_secret, client)
+    except AWS_ERRORS as error:
+        raise CaError(f"--ca-secret {options.ca_secret}: {error}") from error
+    log.info(
+        "proxy CA %s secret %s", "loaded from" if how == "loaded" else "generated and stored in", options.ca_secret
+    )
+
+
+def _proxy_server(options: ProxyOptions, service: CollectorService, action_map: ActionMap) -> ProxyServer:
+    from ..sources.proxy.addon import AwsInterceptor
+    from ..sources.proxy.calls import CallRecorder
+    from ..sources.proxy.catalog import ServiceCatalog
+    from ..sources.proxy.hosts import HostMatcher
+    from ..sources.proxy.server import ProxyServer, ProxyServerSettings
+
+    recorder = CallRecorder(ServiceCatalog(), action_map)
+    service.add_stats("proxy", recorder.counters.as_dict)
+    hosts = HostMatcher(options.intercept_hosts)
+    interceptor = AwsInterceptor(recorder, hosts, service.submit, upstream=options.upstream)
+    settings = ProxyServerSettings(options.host, options.port, options.ca_dir, hosts.regexes)
+    return ProxyServer(settings, interceptor)

@@ -1,0 +1,135 @@
+"""The mitmproxy addon: a thin adapter between mitmproxy's flows and the pure `CallRecorder`.
+
+Only AWS hosts (and `--intercept-host` patterns) reach it decrypted (mitmproxy's `allow_hosts`); it checks
+the host itself too, because plain-HTTP proxy requests reach the hooks whatever their host. For an
+intercepted request it reads the proxy user (never demanding one: no 407), strips `Proxy-Authorization`,
+optionally sends the request to `--upstream` (keeping the Host header), and when the response is in, hands
+method, host, path, headers and body to the recorder, which keeps only names and identifiers. A hook that
+fails on a request is counted and the request passes through: nothing a client sends stops the proxy.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, NamedTuple, TypeVar
+
+from mitmproxy import connection, http
+
+from collector_runtime.core.records import ObservedCall
+from collector_runtime.sources.proxy.calls import NO_RESPONSE, CallRecorder
+from collector_runtime.sources.proxy.hosts import HostMatcher, Upstream
+from collector_runtime.sources.proxy.request import http_request
+from collector_runtime.sources.proxy.responses import ResponseInfo, read_response
+
+log = logging.getLogger("csm_collector")
+INTERCEPTED = "csm_collector.intercepted"  # flow.metadata key: the original host and the proxy user
+Submit = Callable[[list[ObservedCall]], None]
+Hook = TypeVar("Hook", bound=Callable[..., None])
+
+
+class _Intercepted(NamedTuple):
+    host: str  # the host the client asked for ("my-bucket.s3.eu-west-1.amazonaws.com")
+    user: str | None
+
+
+def guarded(hook: Hook) -> Hook:
+    """A hook that never raises into mitmproxy: a failure is counted, logged once, and the flow goes on."""
+
+    @functools.wraps(hook)
+    def run(self: AwsInterceptor, *args: Any) -> None:
+        try:
+            hook(self, *args)
+        except Exception:
+            self.recorder.counters.internal_errors += 1
+            if self.recorder.counters.internal_errors == 1:
+                log.exception("proxy: internal error in %s (counted; the request passes through)", hook.__name__)
+
+    return run  # type: ignore[return-value]
+
+
+def proxy_user(value: str | None) -> str | None:
+    """The user name of a `Basic base64(user:password)` Proxy-Authorization value (any password)."""
+    if not value or value[:6].lower() != "basic ":
+        return None
+    try:
+        decoded = base64.b64decode(value[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    return decoded.split(":", 1)[0] or None
+
+
+class AwsInterceptor:
+    def __init__(
+        self,
+        recorder: CallRecorder,
+        hosts: HostMatcher,
+        submit: Submit,
+        *,
+        upstream: Upstream | None = None,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.recorder = recorder
+        self.hosts = hosts
+        self.submit = submit
+        self.upstream = upstream
+        self.wall_clock = wall_clock
+        self._users: dict[str, str] = {}  # client connection id -> proxy user of its CONNECT
+
+    @guarded
+    def http_connect(self, flow: http.HTTPFlow) -> None:
+        user = proxy_user(flow.request.headers.pop("Proxy-Authorization", None))
+        if user:
+            self._users[flow.client_conn.id] = user
+        if not self.hosts.intercepts(flow.request.host, flow.request.port):
+            self.recorder.counters.tunnels_not_intercepted += 1
+
+    @guarded
+    def client_disconnected(self, client: connection.Client) -> None:
+        self._users.pop(client.id, None)
+
+    @guarded
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        request = flow.request
+        user = proxy_user(request.headers.pop("Proxy-Authorization", None)) or self._users.get(flow.client_conn.id)
+        if not self.hosts.intercepts(request.pretty_host, request.port):
+            self.recorder.counters.requests_not_intercepted += 1
+            return
+        flow.metadata[INTERCEPTED] = _Intercepted(request.pretty_host, user)
+        if self.upstream is not None:
+            host_header = request.host_header
+            request.scheme, request.host, request.port = self.upstream
+            request.host_header = host_header  # the host and port setters rewrote it
+
+    @guarded
+    def response(self, flow: http.HTTPFlow) -> None:
+        seen = flow.metadata.get(INTERCEPTED)
+        if seen is None or flow.response is None:
+            return
+        if self.upstream is not None and flow.response.headers.get("connection", "").lower() == "close":
+            # moto_server closes after every response; passed on, every request would cost the client a new
+            # CONNECT and TLS handshake. Dropped here, after the upstream side has seen it (not in
+            # responseheaders: the upstream connection would then be reused after it was closed).
+            del flow.response.headers["connection"]
+        response = flow.response
+        body = response.get_content(strict=False) if response.status_code >= 300 else None
+        headers = {name.lower(): value for name, value in response.headers.items()}
+        self._record(flow, seen, read_response(response.status_code, headers, body))
+
+    @guarded
+    def error(self, flow: http.HTTPFlow) -> None:
+        seen = flow.metadata.get(INTERCEPTED)
+        if seen is not None and flow.response is None:
+            self._record(flow, seen, NO_RESPONSE)
+
+    def _record(self, flow: http.HTTPFlow, seen: _Intercepted, response: ResponseInfo) -> None:
+        request = flow.request
+        path, _, query = request.path.partition("?")
+        body = request.get_content(strict=False) or b""
+        wire = http_request(request.method, seen.host, path, query, headers=request.headers.items(), body=body)
+        time_ms = int(self.wall_clock() * 1000)
+        self.submit([self.recorder.record(wire, seen.user, response, time_ms)])

@@ -1,0 +1,116 @@
+"""An intercepted request and its response as an `ObservedCall`: the proxy source's records. Pure.
+
+    recorder = CallRecorder(ServiceCatalog(), action_map)
+    call = recorder.record(request, proxy_user, read_response(status, headers, body), time_ms)
+
+Workload: the proxy user name (`HTTPS_PROXY=http://ci-deploy:x@127.0.0.1:10080`), else a name for the
+signer (`credentials.principal`: account and a hash of the key id, never the key), else the default
+workload. Service, operation, region and account come from the matcher; resources are the ARNs the
+request's identifiers fill (`core.identifiers`), plus those an AccessDenied names; request members are
+the input members the request set (names only). A request the matcher cannot place is recorded as an
+operation the mapping does not know, so it is reported as unmapped (stats.json, live view), never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+
+from collector_runtime.core.identifiers import resource_arns
+from collector_runtime.core.mapping import ActionMap
+from collector_runtime.core.records import DEFAULT_WORKLOAD, FAILED, PROXY, ObservedCall
+from collector_runtime.sources.proxy.catalog import ServiceCatalog
+from collector_runtime.sources.proxy.credentials import principal
+from collector_runtime.sources.proxy.matcher import MatchedCall, UnmatchedCall, match_request
+from collector_runtime.sources.proxy.request import HttpRequest
+from collector_runtime.sources.proxy.responses import ResponseInfo
+
+MAX_WORKLOAD = 255  # as a CSM ClientId
+UNKNOWN_SERVICE = "unknown"
+_PRINTABLE = re.compile(r"^[\x21-\x7e][\x20-\x7e]*$")
+_SIGNING_NAME = re.compile(r"^[a-z0-9-]{1,64}$")
+_METHOD = re.compile(r"^[A-Z]{1,16}$")
+NO_RESPONSE = ResponseInfo(0, FAILED, None)  # the request got no response (upstream unreachable, cut off)
+
+
+@dataclass
+class ProxyCounters:
+    """What the proxy saw, for stats.json (`proxy`) and /metrics."""
+
+    requests_intercepted: int = 0  # AWS requests recorded
+    requests_matched: int = 0
+    requests_unmatched: int = 0  # recorded as unmapped calls
+    requests_without_response: int = 0
+    tunnels_not_intercepted: int = 0  # CONNECTs to other hosts, tunnelled untouched
+    requests_not_intercepted: int = 0  # plain-HTTP requests to other hosts, forwarded untouched
+    internal_errors: int = 0  # a hook failed on a request: passed through, counted
+
+    def as_dict(self) -> dict[str, int]:
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+def workload_of(proxy_user: str | None, request: HttpRequest) -> str:
+    if proxy_user and len(proxy_user) <= MAX_WORKLOAD and _PRINTABLE.match(proxy_user):
+        return proxy_user
+    return principal(request) or DEFAULT_WORKLOAD
+
+
+class CallRecorder:
+    def __init__(self, catalog: ServiceCatalog, action_map: ActionMap) -> None:
+        self.catalog = catalog
+        self.action_map = action_map
+        self.counters = ProxyCounters()
+
+    def record(
+        self, request: HttpRequest, proxy_user: str | None, response: ResponseInfo, time_ms: int | None = None
+    ) -> ObservedCall:
+        self.counters.requests_intercepted += 1
+        if response is NO_RESPONSE:
+            self.counters.requests_without_response += 1
+        workload = workload_of(proxy_user, request)
+        found = match_request(request, self.catalog)
+        if isinstance(found, UnmatchedCall):
+            self.counters.requests_unmatched += 1
+            return unmatched_call(found, request.method, workload, response, time_ms)
+        self.counters.requests_matched += 1
+        return self.matched_call(found, workload, response, time_ms)
+
+    def matched_call(
+        self, found: MatchedCall, workload: str, response: ResponseInfo, time_ms: int | None
+    ) -> ObservedCall:
+        prefix = self.action_map.prefix_of(found.service)
+        formats = self.action_map.formats_of(prefix) if prefix else {}
+        named = resource_arns(formats, found.identifiers, region=found.region, account=found.account)
+        return ObservedCall(
+            workload=workload,
+            source=PROXY,
+            service=found.service,
+            operation=found.operation,
+            region=found.region,
+            account=found.account,
+            outcome=response.outcome,
+            error_code=response.error_code,
+            denied_actions=response.denied_actions,
+            resources=tuple(dict.fromkeys((*named, *response.denied_resources))),
+            request_members=found.members,
+            time_ms=time_ms,
+        )
+
+
+def unmatched_call(
+    found: UnmatchedCall, method: str, workload: str, response: ResponseInfo, time_ms: int | None
+) -> ObservedCall:
+    """An operation no mapping knows: `s3` / `PUT (no operation matches)`; only checked names, no values."""
+    signing_name = found.signing_name if found.signing_name and _SIGNING_NAME.match(found.signing_name) else None
+    verb = method if _METHOD.match(method) else "request"
+    return ObservedCall(
+        workload=workload,
+        source=PROXY,
+        service=signing_name or UNKNOWN_SERVICE,
+        operation=f"{verb} ({found.reason})",
+        region=found.region,
+        account=found.account,
+        outcome=response.outcome,
+        error_code=response.error_code,
+        time_ms=time_ms,
+    )
