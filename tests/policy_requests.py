@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from collector_runtime.core.arns import PARTITION, REGION, arn_format, partition_of, read_arn
+from collector_runtime.core.arns import PARTITION, REGION, ArnFormat, arn_format, partition_of, read_arn
 from collector_runtime.core.mapping import PASS_ROLE, ActionMap, ResourceType
 from collector_runtime.core.usage import CallUsage, Scope, Workload
 from tests.oracle import Request
@@ -78,16 +78,25 @@ def _action_cases(action_map: ActionMap, usage: CallUsage, action: str, scope: S
 
 
 def _types_to_request(
-    types: tuple[ResourceType, ...], named: list[tuple[object, dict[str, str]]]
+    types: tuple[ResourceType, ...], named: list[tuple[ArnFormat, dict[str, str]]]
 ) -> list[ResourceType]:
-    bound = [k for k in types if any(set(b) & set(_names(k)) for _, b in named)]
+    """The types a call that named these resources used: each named resource's own; a type every request
+    needs (or, where none is, any of the alternatives) whose outermost name a named resource binds (a
+    bucket's objects); an optional extra (a table's index) only when named itself."""
+    alternatives = not any(k.required for k in types)
+    bound = [
+        k
+        for k in types
+        if any(f.text in k.formats for f, _ in named)
+        or ((k.required or alternatives) and any(_names(k) and _names(k)[0] in b for _, b in named))
+    ]
     if bound:
         return bound
     required = [k for k in types if k.required]
     return required or [min(types, key=lambda k: len(_names(k)))]
 
 
-def _best_binding(named: list[tuple[object, dict[str, str]]], kind: ResourceType) -> dict[str, str]:
+def _best_binding(named: list[tuple[ArnFormat, dict[str, str]]], kind: ResourceType) -> dict[str, str]:
     """Of the named ARNs, the one binding most of the type's names (an object's, not its bucket's)."""
     names = set(_names(kind))
     overlapping = [b for _, b in named if set(b) & names]

@@ -78,8 +78,9 @@ class Scoper:
         location = self._location(region, account)
         found: list[tuple[ResourceType, list[str]]] = []
         unbound: list[tuple[ResourceType, list[str]]] = []
+        alternatives = not any(kind.required for kind in types)  # S3: an object, or an access point's object
         for kind in types:
-            patterns = _named_patterns(kind, named, location)
+            patterns = _named_patterns(kind, named, location, fill=kind.required or alternatives)
             (found if patterns else unbound).append((kind, patterns))
         patterns = [p for _, ps in found for p in ps]
         for kind, _ in unbound:
@@ -102,17 +103,22 @@ class Scoper:
         return named
 
 
-def _named_patterns(kind: ResourceType, named: list[Named], location: tuple[str, str, str]) -> list[str]:
+def _named_patterns(kind: ResourceType, named: list[Named], location: tuple[str, str, str], *, fill: bool) -> list[str]:
     """What the named resources say about one resource type: themselves if of the type, else the names
-    they bind filled into its formats (partition, region and account: the resource's own, if it says)."""
+    they bind filled into its formats (partition, region and account: the resource's own, if it says) when
+    the type is one the action always needs or one of its alternatives (`fill`); an optional extra (a
+    table's index) only when the call named one of its own, as a source that reads the request does when
+    the request sets one. A format's names go from the outermost in: a resource fills it only when it
+    binds the first one (a bucket fills `${BucketName}/${ObjectName}`; an object's key alone does not make
+    every access point's `accesspoint/${AccessPointName}/object/${ObjectName}` one of the call's resources)."""
     own = [n.arn for n in named if n.format.text in kind.formats]
-    if own:
+    if own or not fill:
         return own
     filled = []
     for text in kind.formats:
         wanted = arn_format(text).names
         for resource in named:
-            if any(name in resource.bound for name in wanted):
+            if wanted and wanted[0] in resource.bound:
                 partition = resource.bound.get(PARTITION) or location[0]
                 region = resource.bound.get(REGION) or location[1]
                 account = resource.bound.get(ACCOUNT) or location[2]

@@ -100,6 +100,27 @@ def test_without_a_bucket_object_actions_keep_every_type_they_may_act_on(aggrega
     ]
 
 
+def test_a_named_object_is_granted_as_it_is_not_through_every_access_point(aggregator: Aggregator) -> None:
+    obj = ("arn:aws:s3:::artifacts/build/1",)
+    aggregator.add(observed("S3", "GetObject", region="eu-west-1", account=ACCOUNT, resources=obj))
+    aggregator.add(observed("S3", "ListObjectsV2", region="eu-west-1", account=ACCOUNT, resources=obj))
+    found = resources_of(policy(aggregator))
+    assert found["s3:GetObject"][0] == ["arn:aws:s3:::artifacts/build/1"]
+    assert found["s3:ListBucket"][0] == ["arn:aws:s3:::artifacts"]  # the object's bucket fills the bucket type
+
+
+def test_an_optional_resource_type_only_when_the_call_named_one(aggregator: Aggregator) -> None:
+    table = f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/orders"
+    aggregator.add(observed("DynamoDB", "Query", region="eu-west-1", account=ACCOUNT, resources=(table,)))
+    aggregator.add(
+        observed("DynamoDB", "Query", region="eu-west-1", account=ACCOUNT, resources=(f"{table}/index/by-day",))
+    )
+    aggregator.add(observed("DynamoDB", "Scan", region="eu-west-1", account=ACCOUNT, resources=(table,)))
+    found = resources_of(policy(aggregator))
+    assert found["dynamodb:Scan"][0] == [table]  # no index scanned: no index granted
+    assert found["dynamodb:Query"][0] == [table, f"{table}/index/by-day"]
+
+
 def test_an_action_on_another_resource_ignores_the_requests_bucket(aggregator: Aggregator) -> None:
     aggregator.add(observed("S3", "CopyObject", region="eu-west-1", account=ACCOUNT, resources=("arn:aws:s3:::dst",)))
     found = resources_of(policy(aggregator))

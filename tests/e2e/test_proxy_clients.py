@@ -31,8 +31,8 @@ def bucket(name: str) -> str:
 
 
 def objects(name: str, key: str) -> set[str]:
-    """An object, directly and through any access point of the account (how the core scopes object actions)."""
-    return {f"arn:aws:s3:::{name}/{key}", f"arn:aws:s3:{R}:{A}:accesspoint/*/object/{key}"}
+    """The object the request named, and no access point's (the request went to the bucket, not through one)."""
+    return {f"arn:aws:s3:::{name}/{key}"}
 
 
 def common(tag: str, *, key: str, parameter: str, secret: str) -> Grants:
