@@ -82,10 +82,10 @@ class Aggregator:
                 row[LAST_SEEN] = last
             if row[FIRST_SEEN] is None or time_ms < row[FIRST_SEEN]:
                 row[FIRST_SEEN] = time_ms
-        if (region, account, resources) not in usage.scope_set:
-            self._add_scope(workload, usage, (region, account, resources))
-        if members and not members <= usage.member_set:
-            usage.add_members(members)
+        scope = (region, account, resources)
+        if scope not in usage.scope_set:
+            scope = self._add_scope(workload, usage, scope)
+        if members and usage.add_members(scope, members):
             workload.version += 1
         if first_call and not self.fails_only:  # a call counts towards the policy from its first call
             self.learn(workload, usage)
@@ -129,16 +129,18 @@ class Aggregator:
             workload = self.workloads[name] = Workload(name)
         return workload
 
-    def _add_scope(self, workload: Workload, usage: CallUsage, scope: Scope) -> None:
-        """A new place the operation was called in. Over the limit, the call still counts, without its
-        resources: the policy then scopes it no narrower than its region and account (never lost)."""
+    def _add_scope(self, workload: Workload, usage: CallUsage, scope: Scope) -> Scope:
+        """A new place the operation was called in; returns the scope kept for it. Over the limit, the call
+        still counts, without its resources: the policy then scopes it no narrower than its region and
+        account (never lost)."""
         if len(usage.scope_set) >= self.limits.max_scopes_per_call:
             self.stats.dropped["resource_limit"] += 1
             scope = (scope[0], scope[1], ())
             if scope in usage.scope_set:
-                return
+                return scope
         usage.add_scope(scope)
         workload.version += 1
+        return scope
 
     def learn(self, workload: Workload, usage: CallUsage) -> None:
         """Add the actions of an operation that now counts towards the policy."""

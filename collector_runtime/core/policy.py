@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .arns import without_covered
-from .mapping import PASS_ROLE, ActionMap, OperationMapping
+from .mapping import PASS_ROLE, ActionMap, MayNeed, OperationMapping
 from .policy_size import POLICY_VERSION
 from .scoping import ANY, REGION_SCOPE, Scoper
-from .usage import CALLS, DENIED_MESSAGE, FAILED, SCOPES, CallUsage, Workload
+from .usage import CALLS, DENIED_MESSAGE, FAILED, SCOPES, CallUsage, Scope, Workload
+
+Use = tuple[CallUsage, "list[Scope] | None"]  # a usage needing an action, in these of its scopes (None: all)
 
 OBSERVED_SID, DEPENDENT_SID, PASS_ROLE_SID = "ObservedCalls", "DependentActions", "PassRole"
 
@@ -64,9 +66,9 @@ class PolicyBuilder:
         self._notes: dict[OperationMapping, tuple[MayNeedNote, ...]] = {}  # when no request showed a member
 
     def grants(self, workload: Workload) -> Grants:
-        needed: dict[str, list[CallUsage]] = {}  # action -> the usages that need it
-        dependent: dict[str, list[CallUsage]] = {}
-        pass_role: dict[frozenset[str], list[CallUsage]] = {}
+        needed: dict[str, list[Use]] = {}  # action -> the usages (and their scopes) that need it
+        dependent: dict[str, list[Use]] = {}
+        pass_role: dict[frozenset[str], list[Use]] = {}
         grants = Grants()
         fails_only = self.options.fails_only
         for usage in workload.usage.values():
@@ -75,7 +77,7 @@ class PolicyBuilder:
         for action, origin in workload.actions.items():
             denied = workload.usage.get((origin.service, origin.api))
             if origin.kind == DENIED_MESSAGE and denied is not None and action != PASS_ROLE:
-                needed.setdefault(action, []).append(denied)
+                needed.setdefault(action, []).append((denied, None))
         grants.observed = {a: self._resources(a, u) for a, u in needed.items()}
         grants.dependent = {a: self._resources(a, u) for a, u in dependent.items() if a not in needed}
         grants.pass_role = {s: self._resources(PASS_ROLE, u) for s, u in pass_role.items()}
@@ -84,31 +86,33 @@ class PolicyBuilder:
     def _collect(
         self,
         usage: CallUsage,
-        needed: dict[str, list[CallUsage]],
-        dependent: dict[str, list[CallUsage]],
-        pass_role: dict[frozenset[str], list[CallUsage]],
+        needed: dict[str, list[Use]],
+        dependent: dict[str, list[Use]],
+        pass_role: dict[frozenset[str], list[Use]],
         may_need: list[MayNeedNote],
     ) -> None:
         mapping = usage.mapping
+        every_scope: Use = (usage, None)
         for action in mapping.actions:
             target = pass_role.setdefault(frozenset(mapping.pass_role_services), []) if action == PASS_ROLE else None
-            (target if target is not None else needed.setdefault(action, [])).append(usage)
+            (target if target is not None else needed.setdefault(action, [])).append(every_scope)
         if not mapping.may_need:
             return
-        if not usage.member_set and not self.options.include_dependent:  # the common case: all listed
+        if not usage.scope_members and not self.options.include_dependent:  # the common case: all listed
             may_need.extend(self._listed(mapping))
             return
         for item in mapping.may_need:
+            triggered = _triggered_scopes(usage, item)
+            use: Use = (usage, triggered) if triggered else every_scope
             if item.action == PASS_ROLE:
-                wanted = item.triggered_by(usage.member_set) or self.options.include_dependent
-                if mapping.pass_role_services and wanted:
-                    pass_role.setdefault(frozenset(mapping.pass_role_services), []).append(usage)
+                if mapping.pass_role_services and (triggered or self.options.include_dependent):
+                    pass_role.setdefault(frozenset(mapping.pass_role_services), []).append(use)
                 else:
                     may_need.append(MayNeedNote(item.action, item.when, _via(mapping)))
-            elif item.triggered_by(usage.member_set):
-                needed.setdefault(item.action, []).append(usage)
+            elif triggered:
+                needed.setdefault(item.action, []).append(use)
             elif self.options.include_dependent:
-                dependent.setdefault(item.action, []).append(usage)
+                dependent.setdefault(item.action, []).append(use)
             else:
                 may_need.append(MayNeedNote(item.action, item.when, _via(mapping)))
 
@@ -119,14 +123,15 @@ class PolicyBuilder:
             notes = self._notes[mapping] = tuple(MayNeedNote(m.action, m.when, via) for m in mapping.may_need)
         return notes
 
-    def _resources(self, action: str, usages: list[CallUsage]) -> frozenset[str]:
+    def _resources(self, action: str, uses: list[Use]) -> frozenset[str]:
         if self.options.force_wildcard_resource:
             return ANY
-        if len(usages) == 1:
-            scopes = usages[0].row[SCOPES]
-            if len(scopes) == 1 and action not in usages[0].mapping.other_resource:
+        if len(uses) == 1:
+            usage, only = uses[0]
+            scopes = usage.row[SCOPES] if only is None else only
+            if len(scopes) == 1 and action not in usage.mapping.other_resource:
                 return self.scoper.patterns(action, scopes[0])  # the common case: one call site
-        return self.scoper.union(action, (scope for usage in usages for scope in _scopes_for(action, usage)))
+        return self.scoper.union(action, (scope for use in uses for scope in _scopes_for(action, *use)))
 
     def document(self, grants: Grants) -> dict[str, Any]:
         order = sorted if self.options.sort_alphabetical else list
@@ -139,12 +144,22 @@ class PolicyBuilder:
         return {"Version": POLICY_VERSION, "Statement": statements}
 
 
-def _scopes_for(action: str, usage: CallUsage) -> Iterator[tuple[str | None, str | None, tuple[str, ...]]]:
-    """Where the calls were made; for an action on another resource than the request's target (CopyObject's
-    s3:GetObject reads the source), the resources the call named are not the action's."""
+def _triggered_scopes(usage: CallUsage, item: MayNeed) -> list[Scope]:
+    """The scopes (in first-seen order) of the requests that set a member needing `item`'s action."""
+    if not usage.scope_members:
+        return []
+    members = usage.scope_members
+    return [scope for scope in usage.scopes if scope in members and item.triggered_by(members[scope])]
+
+
+def _scopes_for(action: str, usage: CallUsage, only: list[Scope] | None) -> Iterator[Scope]:
+    """Where the calls were made (`only` those, if given); for an action on another resource than the
+    request's target (CopyObject's s3:GetObject reads the source), the resources the call named are not
+    the action's."""
+    scopes = usage.scopes if only is None else only
     if action in usage.mapping.other_resource:
-        return ((region, account, ()) for region, account, _ in usage.scopes)
-    return iter(usage.scopes)
+        return ((region, account, ()) for region, account, _ in scopes)
+    return iter(scopes)
 
 
 def _via(mapping: OperationMapping) -> str:

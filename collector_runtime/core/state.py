@@ -14,7 +14,7 @@ from typing import Any
 from .aggregate import Aggregator
 from .jsonio import dumps_bytes
 from .records import DEFAULT_WORKLOAD
-from .usage import CALL_FIELDS, DENIED_MESSAGE, ActionOrigin, Workload, usage_of
+from .usage import CALL_FIELDS, DENIED_MESSAGE, ActionOrigin, Scope, Workload, usage_of
 
 STATE_FORMAT = 3
 READABLE_FORMATS = (2, 3)  # format 2: before scopes (S3 buckets per operation instead)
@@ -100,6 +100,19 @@ def _legacy_scopes(call: dict[str, Any], buckets: dict[str, list[str]]) -> list[
     return [[None, None, [] if arn == "*" else [arn]] for arn in buckets[call["api"]]]
 
 
+def _members_by_scope(saved: list[Any], scopes: list[Scope]) -> list[tuple[Scope, frozenset[str]]]:
+    """[[scope index, [member, ...]], ...] back to (scope, members); anything else is skipped."""
+    return [
+        (scopes[entry[0]], frozenset(str(member) for member in entry[1]))
+        for entry in saved
+        if isinstance(entry, list)
+        and len(entry) == 2
+        and isinstance(entry[0], int)
+        and 0 <= entry[0] < len(scopes)
+        and isinstance(entry[1], list)
+    ]
+
+
 def _restore_call(aggregator: Aggregator, workload: Workload, call: dict[str, Any]) -> None:
     key = (call["service"], call["api"])
     usage = workload.usage.get(key)
@@ -111,10 +124,11 @@ def _restore_call(aggregator: Aggregator, workload: Workload, call: dict[str, An
     for seen in (call.get("first_seen_ms"), call.get("last_seen_ms")):
         if seen is not None:
             usage.seen_at(int(seen))
-    for region, account, resources in call.get("scopes") or []:
-        if (region, account, tuple(resources)) not in usage.scope_set:
-            usage.add_scope((region, account, tuple(resources)))
-    if call.get("members"):
-        usage.add_members({str(member) for member in call["members"]})
+    scopes = [(region, account, tuple(resources)) for region, account, resources in call.get("scopes") or []]
+    for scope in scopes:
+        if scope not in usage.scope_set:
+            usage.add_scope(scope)
+    for scope, members in _members_by_scope(call.get("members") or [], scopes):
+        usage.add_members(scope, members)
     if not was_counted and usage.counted(aggregator.fails_only):
         aggregator.learn(workload, usage)

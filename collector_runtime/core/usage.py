@@ -29,8 +29,11 @@ class CallUsage:
     mapping: OperationMapping
     kind: int  # MAPPED, PERMISSIONLESS or UNMAPPED, decided once from the mapping
     row: list[Any]  # [service, api, calls, failed, denied, first_seen_ms, last_seen_ms, scopes, members]
+    #                 members: [[scope index, [member, ...]], ...]
     scope_set: set[Scope] = field(default_factory=set)  # the scopes of row[SCOPES], for membership tests
-    member_set: set[str] = field(default_factory=set)  # request members seen (names only)
+    # The request members seen (names only), per scope: a request-dependent action is granted on the
+    # resources of the requests that set its member, not on every resource of the operation.
+    scope_members: dict[Scope, frozenset[str]] = field(default_factory=dict)
 
     @property
     def calls(self) -> int:
@@ -59,7 +62,8 @@ class CallUsage:
 
     @property
     def members(self) -> set[str]:
-        return self.member_set
+        """Every request member seen, in any scope."""
+        return set().union(*self.scope_members.values())
 
     def counted(self, fails_only: bool) -> bool:
         """Whether this operation counts towards the policy."""
@@ -82,9 +86,19 @@ class CallUsage:
         self.scope_set.add(scope)
         self.row[SCOPES].append(scope)
 
-    def add_members(self, members: frozenset[str] | set[str]) -> None:
-        self.member_set |= members
-        self.row[MEMBERS] = sorted(self.member_set)
+    def add_members(self, scope: Scope, members: frozenset[str]) -> bool:
+        """Note the members a request in `scope` (one of row[SCOPES]) set; whether any is new there."""
+        known = self.scope_members.get(scope)
+        if known is not None and members <= known:
+            return False
+        self.scope_members[scope] = members if known is None else known | members
+        # stored as [index in row[SCOPES], sorted names], rebuilt on the rare change
+        self.row[MEMBERS] = [
+            [index, sorted(self.scope_members[seen])]
+            for index, seen in enumerate(self.row[SCOPES])
+            if seen in self.scope_members
+        ]
+        return True
 
 
 def usage_of(mapping: OperationMapping, service: str, api: str) -> CallUsage:

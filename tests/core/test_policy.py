@@ -185,6 +185,17 @@ def test_a_request_that_set_a_trigger_gets_its_action(aggregator: Aggregator) ->
     assert "s3:PutObjectAcl" not in found
 
 
+def test_a_triggered_action_is_granted_only_where_a_request_set_its_member(aggregator: Aggregator) -> None:
+    tagged, plain = "arn:aws:s3:::b1/tagged/1", "arn:aws:s3:::b1/plain/1"
+    aggregator.add(observed("S3", "PutObject", region="eu-west-1", resources=(plain,)))
+    aggregator.add(
+        observed("S3", "PutObject", region="eu-west-1", resources=(tagged,), request_members=frozenset({"Tagging"}))
+    )
+    found = resources_of(policy(aggregator))
+    assert found["s3:PutObject"][0] == [plain, tagged]
+    assert found["s3:PutObjectTagging"][0] == [tagged]
+
+
 def test_dependent_actions_flag_grants_every_one_apart(aggregator: Aggregator) -> None:
     aggregator.add(observed("SNS", "CreateTopic", region="eu-west-1", account=ACCOUNT))
     statements = policy(aggregator, PolicyOptions(include_dependent=True))["Statement"]

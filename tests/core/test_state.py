@@ -21,6 +21,7 @@ def test_snapshot_restores_the_same_policies(aggregator: Aggregator, action_map:
     aggregator.add(observed("Lambda", "CreateFunction", workload="deployer", account="123456789012"))
     aggregator.add(observed("S3", "PutObject", outcome=DENIED, denied_actions=("kms:Decrypt",)))
     aggregator.add(observed("S3", "PutObject", request_members=frozenset({"Tagging"})))
+    aggregator.add(observed("S3", "PutObject", resources=("arn:aws:s3:::b/k",), request_members=frozenset({"ACL"})))
     saved = snapshot(aggregator)
 
     restored = Aggregator(action_map)
@@ -31,7 +32,7 @@ def test_snapshot_restores_the_same_policies(aggregator: Aggregator, action_map:
         assert builder.document(builder.grants(restored.workloads[name])) == expected
         for key, usage in workload.usage.items():
             again = restored.workloads[name].usage[key]
-            assert (list(again.scopes), again.members) == (list(usage.scopes), usage.members)
+            assert (list(again.scopes), again.scope_members) == (list(usage.scopes), usage.scope_members)
     assert snapshot(restored) == saved
 
 
@@ -74,6 +75,15 @@ def test_a_format_2_snapshot_is_read(aggregator: Aggregator) -> None:
     assert list(usage[("SQS", "ListQueues")].scopes) == [(None, None, ())]
     assert "kms:Decrypt" in aggregator.workloads["app"].actions
     assert (aggregator.stats.calls, counters["datagrams_received"]) == (3, 6)
+
+
+def test_request_members_are_kept_per_scope(aggregator: Aggregator) -> None:
+    aggregator.add(observed("S3", "PutObject", resources=("arn:aws:s3:::b/plain",)))
+    aggregator.add(
+        observed("S3", "PutObject", resources=("arn:aws:s3:::b/tagged",), request_members=frozenset({"Tagging"}))
+    )
+    row = snapshot(aggregator)["workloads"]["app"]["calls"][0]  # type: ignore[index]
+    assert row[-1] == [[1, ["Tagging"]]]  # the second scope's request set Tagging
 
 
 def test_unknown_format_is_refused(aggregator: Aggregator) -> None:

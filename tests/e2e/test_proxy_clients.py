@@ -54,10 +54,10 @@ ROLE = f"arn:aws:iam::{A}:role/deploy/fn-role"
 EXPECTED: dict[str, Grants] = {
     "w-boto3": {
         "s3:CreateBucket": {bucket("py-bucket")},
-        # PutObject with and without Tagging: the workload's PutObject calls set Tagging, so it is granted,
-        # on the operation's objects (the core keeps request members per operation, not per object)
+        # PutObject with and without Tagging: s3:PutObjectTagging only on the object whose request set Tagging
+        # (the core keeps request members per scope: what a request set goes with the resources it named)
         "s3:PutObject": objects("py-bucket", "plain/object.txt") | objects("py-bucket", "tagged/object.txt"),
-        "s3:PutObjectTagging": objects("py-bucket", "plain/object.txt") | objects("py-bucket", "tagged/object.txt"),
+        "s3:PutObjectTagging": objects("py-bucket", "tagged/object.txt"),
         "s3:GetObject": objects("py-bucket", "plain/object.txt"),
         "dynamodb:CreateTable": {f"arn:aws:dynamodb:{R}:{A}:table/py-table"},
         "dynamodb:PutItem": {f"arn:aws:dynamodb:{R}:{A}:table/py-table"},
