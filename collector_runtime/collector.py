@@ -76,6 +76,7 @@ class CollectorService:
         self._logged_warnings: set[str] = set()
         self._inbox: queue.SimpleQueue[list[ObservedCall]] = queue.SimpleQueue()
         self._stoppers: list[Callable[[], object]] = []
+        self._stats_sources: dict[str, Callable[[], dict[str, Any]]] = {}
         self.last_flush: Rendered | None = None
 
     @property
@@ -89,6 +90,14 @@ class CollectorService:
         """Records from another source's thread (the proxy, the OTLP receiver): handled on the loop's thread."""
         self._inbox.put(calls)
         self._wake()
+
+    def pending_batches(self) -> int:
+        """Batches submitted and not yet taken by the loop (approximate): a source's backpressure signal."""
+        return self._inbox.qsize()
+
+    def add_stats(self, name: str, source: Callable[[], dict[str, Any]]) -> None:
+        """Another source's counters, in stats.json (and /metrics) under `name` (read at every flush)."""
+        self._stats_sources[name] = source
 
     def on_stop(self, stop: Callable[[], object]) -> None:
         """Stop another source before the final drain and flush, so nothing it accepted is left out."""
@@ -262,6 +271,8 @@ class CollectorService:
         }
         if self.publisher:
             stats["publishing"] = self.publisher.status()
+        for name, source in self._stats_sources.items():
+            stats[name] = source()
         if self.source_filter:
             stats["access"] = {
                 "dropped_not_allowed": self.source_filter.counters.not_allowed,

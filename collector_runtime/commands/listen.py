@@ -1,4 +1,5 @@
-"""`csm-collector listen`: the UDP collector with its live view, publisher and archive."""
+"""`csm-collector listen`: the UDP collector with its live view, publisher and archive, and the OTLP/HTTP
+receiver (`--otlp-port`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import TextIO
 
 from ..aws import aws_clients
 from ..collector import CollectorService
+from ..contract import DEFAULT_OTLP_PORT
+from ..core.mapping import ActionMap
 from ..data import load_action_map
 from ..outputs.archive import ArchiveOptions, ArchiveWriter, pending_files, salvage_archive_parts
 from ..outputs.live_view import LiveView
@@ -50,8 +53,32 @@ def register(commands: Subcommands) -> None:
     )
     listen.add_argument("--quiet", action="store_true", help="no live view")
     _add_guard_options(listen)
+    _add_otlp_options(listen)
     add_output_options(listen, LISTEN.output)
     add_publishing_options(listen)
+
+
+def _add_otlp_options(listen: argparse.ArgumentParser) -> None:
+    otlp = listen.add_argument_group("OpenTelemetry traces (OTLP/HTTP, POST /v1/traces)")
+    otlp.add_argument(
+        "--otlp-port",
+        type=port_number,
+        help=f"receive OTLP/HTTP traces on this TCP port ({DEFAULT_OTLP_PORT} is OTLP/HTTP's; default: off)",
+    )
+    otlp.add_argument(
+        "--otlp-host", type=ip_address, default=LISTEN.otlp.host, help="address for --otlp-port (default: %(default)s)"
+    )
+    otlp.add_argument(
+        "--otlp-workload-attribute",
+        metavar="ATTRIBUTE",
+        help="resource attribute naming the workload, before service.name and faas.name (default: none)",
+    )
+    otlp.add_argument(
+        "--otlp-max-request-bytes",
+        type=positive_int,
+        default=LISTEN.otlp.max_request_bytes,
+        help="largest request body, received and decompressed; larger ones get 413 (default: %(default)s)",
+    )
 
 
 def _add_guard_options(listen: argparse.ArgumentParser) -> None:
@@ -95,9 +122,10 @@ def run(options: ListenOptions, out: TextIO) -> int:
         log.error("cannot listen on %s:%s/udp: %s", options.host, options.port, error.strerror or error)
         return 1
     publisher = build_publisher(options)
+    action_map = load_action_map()
     service = CollectorService(
         options,
-        load_action_map(),
+        action_map,
         listener=listener,
         view=None if options.quiet else LiveView(out, is_tty=out.isatty(), explain=options.output.explain),
         publisher=publisher,
@@ -113,6 +141,9 @@ def run(options: ListenOptions, out: TextIO) -> int:
             "state: restored %d workloads (%d calls)", len(service.aggregator.workloads), service.aggregator.stats.calls
         )
         service.resume()
+    if options.otlp.enabled and not start_otlp_receiver(options, service, action_map):
+        listener.close()
+        return 1
     if options.metrics_port is not None:
         serve_metrics(options.metrics_host, options.metrics_port, service.metrics_snapshot)
     gc.freeze()  # the mapping data and restored state live for the whole run: keep them out of every collection
@@ -127,6 +158,35 @@ def run(options: ListenOptions, out: TextIO) -> int:
         options.flush_interval,
     )
     return service.run()
+
+
+def start_otlp_receiver(options: ListenOptions, service: CollectorService, action_map: ActionMap) -> bool:
+    """The OTLP/HTTP receiver in its thread, handing records to the service's loop (stopped before the final
+    drain); False when its port cannot be bound."""
+    from ..sources.otlp.receiver import OtlpReceiver  # needs the otlp extra (opentelemetry-proto)
+
+    otlp = options.otlp
+    allowed = SourceFilter(allow=options.allow_from).accepts if options.allow_from else None
+    try:
+        receiver = OtlpReceiver(
+            otlp.host,
+            otlp.port or 0,
+            action_map,
+            service.submit,
+            max_request_bytes=otlp.max_request_bytes,
+            workload_attribute=otlp.workload_attribute,
+            allowed=allowed,
+            backlog=service.pending_batches,
+        )
+    except OSError as error:
+        log.error("cannot listen on %s:%s/tcp (OTLP): %s", otlp.host, otlp.port, error.strerror or error)
+        return False
+    service.add_stats("otlp", receiver.counters.as_dict)
+    service.on_stop(receiver.stop)
+    receiver.start()
+    host, port = receiver.address
+    log.info("receiving OTLP/HTTP traces on http://%s:%d/v1/traces", host, port)
+    return True
 
 
 def build_source_filter(options: ListenOptions) -> SourceFilter | None:

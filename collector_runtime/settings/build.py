@@ -22,6 +22,7 @@ from .options import (
     IniOptions,
     ListenOptions,
     Options,
+    OtlpOptions,
     OutputOptions,
     ReplayOptions,
     ReportOptions,
@@ -74,6 +75,12 @@ def listen_options(args: argparse.Namespace, environ: Mapping[str, str]) -> List
         metrics_port=args.metrics_port,
         metrics_host=args.metrics_host,
         log_format=args.log_format,
+        otlp=OtlpOptions(
+            port=args.otlp_port,
+            host=args.otlp_host,
+            workload_attribute=values.attribute_name(args.otlp_workload_attribute),
+            max_request_bytes=args.otlp_max_request_bytes,
+        ),
     )
 
 

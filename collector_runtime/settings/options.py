@@ -12,6 +12,8 @@ from ..contract import (
     ATHENA_WORKGROUP,
     DEFAULT_HOST,
     DEFAULT_METRICS_HOST,
+    DEFAULT_OTLP_HOST,
+    DEFAULT_OTLP_MAX_REQUEST_BYTES,
     DEFAULT_PORT,
     DEFAULT_PUBLISH_TIMEOUT,
     DEFAULT_RECEIVE_BUFFER,
@@ -32,6 +34,20 @@ class OutputOptions:
     policy: PolicyOptions = field(default_factory=PolicyOptions)
     max_policy_chars: int = MANAGED_POLICY_MAX_CHARS
     explain: bool = False
+
+
+@dataclass(frozen=True)
+class OtlpOptions:
+    """The OTLP/HTTP traces receiver of `listen` (off unless a port is given)."""
+
+    port: int | None = None  # None: no receiver; contract.DEFAULT_OTLP_PORT (4318) is OTLP/HTTP's port
+    host: str = DEFAULT_OTLP_HOST
+    workload_attribute: str | None = None  # a resource attribute naming the workload before service.name
+    max_request_bytes: int = DEFAULT_OTLP_MAX_REQUEST_BYTES
+
+    @property
+    def enabled(self) -> bool:
+        return self.port is not None
 
 
 @dataclass(frozen=True)
@@ -59,6 +75,7 @@ class ListenOptions:
     metrics_port: int | None = None
     metrics_host: str = DEFAULT_METRICS_HOST
     log_format: str = "text"
+    otlp: OtlpOptions = field(default_factory=OtlpOptions)
 
     @property
     def archive_directory(self) -> Path:

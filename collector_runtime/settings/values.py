@@ -52,6 +52,16 @@ def ip_address(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text!r} is not an IP address (e.g. 127.0.0.1 or 0.0.0.0)") from error
 
 
+def attribute_name(text: str | None) -> str | None:
+    """An OpenTelemetry attribute name (`deployment.environment`), or None when not given."""
+    if text is None or not text.strip():
+        return None
+    name = text.strip()
+    if len(name) > 255 or not re.fullmatch(r"[A-Za-z0-9_.:/-]+", name):
+        raise ConfigError(f"--otlp-workload-attribute: {text!r} is not an attribute name (letters, digits, _ . : / -)")
+    return name
+
+
 def parse_networks(text: str) -> tuple[Network, ...]:
     """'10.0.0.0/16,192.168.1.5' -> networks; ConfigError names the bad entry."""
     networks = []
