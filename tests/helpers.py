@@ -97,20 +97,9 @@ def start_listen(out: Path, *flags: str) -> tuple[subprocess.Popen[str], int]:
 
 def start_otlp_listen(out: Path, *flags: str) -> tuple[subprocess.Popen[str], int, int]:
     """`csm-collector listen --otlp-port 0` as a real process; returns it, its UDP port and its OTLP/HTTP port."""
+    argv = ["listen", "--port", "0", "--otlp-port", "0", "--output-dir", str(out), *flags]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "collector_runtime",
-            "listen",
-            "--port",
-            "0",
-            "--otlp-port",
-            "0",
-            "--output-dir",
-            str(out),
-        ]
-        + list(flags),
+        [sys.executable, "-m", "collector_runtime", *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
