@@ -124,6 +124,8 @@ def attach_options(args: argparse.Namespace, environ: Mapping[str, str]) -> Atta
         client_id=args.client_id,
         dry_run=args.dry_run,
         region=args.region or None,
+        otlp=args.otlp,
+        layer_arn=values.layer_arn(args.layer_arn, otlp=args.otlp),
     )
 
 

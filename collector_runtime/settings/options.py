@@ -127,10 +127,12 @@ class AttachOptions:
     functions: tuple[str, ...] = ()
     host: str | None = None
     ssm_prefix: str | None = None
-    port: int | None = None  # None: from SSM with --ssm-prefix, else DEFAULT_PORT
+    port: int | None = None  # None: from SSM with --ssm-prefix, else DEFAULT_PORT (DEFAULT_OTLP_PORT with otlp)
     client_id: str | None = None
     dry_run: bool = False
     region: str | None = None
+    otlp: bool = False  # the ADOT layer and OTEL_* variables instead of AWS_CSM_*
+    layer_arn: str | None = None  # with otlp: this layer instead of the table's
 
 
 @dataclass(frozen=True)
