@@ -38,6 +38,9 @@ OTLP_TRACES_PATH = "/v1/traces"
 
 # --- what OpenTelemetry SDKs and the ADOT Lambda layers read (attach --otlp, the CDK Aspect) -----------
 EXEC_WRAPPER = "AWS_LAMBDA_EXEC_WRAPPER"  # the ADOT layer's wrapper script, which starts the SDK
+# The ADOT layers' wrappers (aws-otel.github.io/docs/getting-started/lambda: lambda-js, lambda-python, lambda-java):
+# Node.js and Java wrap regular handlers, Python runs opentelemetry-instrument.
+ADOT_EXEC_WRAPPERS = {"nodejs": "/opt/otel-handler", "python": "/opt/otel-instrument", "java": "/opt/otel-handler"}
 
 
 def otlp_environment(endpoint: str, *, service_name: str, exec_wrapper: str) -> dict[str, str]:

@@ -19,16 +19,21 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from collector_runtime.contract import ADOT_EXEC_WRAPPERS
+
 OUTPUT = Path(__file__).resolve().parents[1] / "collector_runtime" / "data" / "adot_layers.json"
 ARCHITECTURES = ("x86_64", "arm64")
-# language -> (the layer type of the fact name, the aws_lambda enum of its versions, its exec wrapper). The
-# wrappers are those of the ADOT docs (aws-otel.github.io/docs/getting-started/lambda, lambda-js, lambda-python,
-# lambda-java): the Node.js and Java wrappers wrap regular handlers, Python's runs opentelemetry-instrument.
+# language -> (the layer type of the fact name, the aws_lambda enum of its versions, its exec wrapper: contract's)
 LANGUAGES = {
-    "nodejs": ("JAVASCRIPT_SDK", "AdotLambdaLayerJavaScriptSdkVersion", "/opt/otel-handler"),
-    "python": ("PYTHON_SDK", "AdotLambdaLayerPythonSdkVersion", "/opt/otel-instrument"),
-    "java": ("JAVA_SDK", "AdotLambdaLayerJavaSdkVersion", "/opt/otel-handler"),
-    "java-agent": ("JAVA_AUTO_INSTRUMENTATION", "AdotLambdaLayerJavaAutoInstrumentationVersion", "/opt/otel-handler"),
+    "nodejs": ("JAVASCRIPT_SDK", "AdotLambdaLayerJavaScriptSdkVersion", ADOT_EXEC_WRAPPERS["nodejs"]),
+    "python": ("PYTHON_SDK", "AdotLambdaLayerPythonSdkVersion", ADOT_EXEC_WRAPPERS["python"]),
+    "java": ("JAVA_SDK", "AdotLambdaLayerJavaSdkVersion", ADOT_EXEC_WRAPPERS["java"]),
+    "java-agent": (
+        "JAVA_AUTO_INSTRUMENTATION",
+        "AdotLambdaLayerJavaAutoInstrumentationVersion",
+        ADOT_EXEC_WRAPPERS["java"],
+    ),
 }
 
 

@@ -18,8 +18,10 @@ import constructs
 
 from collector_runtime.contract import (
     COLLECTOR_ADDRESS,
+    COLLECTOR_OTLP_PORT,
     COLLECTOR_PORT,
     COLLECTOR_WORKLOAD_SECURITY_GROUP,
+    DEFAULT_OTLP_PORT,
     DEFAULT_PORT,
     collector_parameter,
     policies_parameter_path,
@@ -48,6 +50,7 @@ _S3_PREFIX = re.compile(r"^([A-Za-z0-9_.-]+/)+$")
 _RESERVED_SSM_ROOTS = ("/aws", "/ssm")
 _MIN_UNPRIVILEGED_PORT = 1024
 _MAX_PORT = 65535
+_HEALTH_PORT = 9100  # fargate_collector.HEALTH_PORT: the collector's own /health inside the task
 _VPC_PREFIX_LENGTHS = range(16, 23)  # room for four /24 subnets
 
 
@@ -60,6 +63,7 @@ class CollectorConfig:
     instance_type: str = "t4g.micro"
     nat_instance_type: str = "t4g.nano"
     port: int = DEFAULT_PORT
+    otlp_port: int = DEFAULT_OTLP_PORT
     ssm_prefix: str = "/csm-collector"
     s3_prefix: str = "collector/"
     archive_retention_days: int = 90
@@ -91,6 +95,10 @@ class CollectorConfig:
         return collector_parameter(self.ssm_prefix, COLLECTOR_PORT)
 
     @property
+    def otlp_port_parameter_name(self) -> str:
+        return collector_parameter(self.ssm_prefix, COLLECTOR_OTLP_PORT)
+
+    @property
     def workload_security_group_parameter_name(self) -> str:
         """The group a workload needs to reach the collector (`csm-collector attach` checks for it)."""
         return collector_parameter(self.ssm_prefix, COLLECTOR_WORKLOAD_SECURITY_GROUP)
@@ -110,6 +118,11 @@ def _problems(config: CollectorConfig) -> list[str]:
             _MIN_UNPRIVILEGED_PORT <= config.port <= _MAX_PORT,
             f"port={config.port}: must be between {_MIN_UNPRIVILEGED_PORT} and {_MAX_PORT} "
             "(the collector runs as an unprivileged user)",
+        ),
+        (
+            _MIN_UNPRIVILEGED_PORT <= config.otlp_port <= _MAX_PORT and config.otlp_port != _HEALTH_PORT,
+            f"otlpPort={config.otlp_port}: must be between {_MIN_UNPRIVILEGED_PORT} and {_MAX_PORT}, "
+            f"and not {_HEALTH_PORT} (the Fargate task's health port)",
         ),
         (
             bool(_SSM_PATH.match(config.ssm_prefix)) and not config.ssm_prefix.lower().startswith(_RESERVED_SSM_ROOTS),
@@ -181,6 +194,7 @@ CONTEXT_KEYS: Mapping[str, tuple[str, Callable[[str, object], Any]]] = {
     "instanceType": ("instance_type", _as_str),
     "natInstanceType": ("nat_instance_type", _as_str),
     "port": ("port", _as_int),
+    "otlpPort": ("otlp_port", _as_int),
     "ssmPrefix": ("ssm_prefix", _as_str),
     "s3Prefix": ("s3_prefix", _as_str),
     "archiveRetentionDays": ("archive_retention_days", _as_int),
