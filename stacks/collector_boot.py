@@ -48,7 +48,7 @@ HARDENING = (
 
 
 def listen_command(port: int, otlp_port: int | None = None) -> str:
-    otlp = f" --otlp-port {otlp_port} --otlp-host 0.0.0.0" if otlp_port else ""
+    otlp = f" --otlp-port {otlp_port} --otlp-host 0.0.0.0" if otlp_port is not None else ""
     return f"{PYTHON} -m collector_runtime listen --host 0.0.0.0 --port {port}{otlp} --output-dir {STATE_DIR} --quiet"
 
 
