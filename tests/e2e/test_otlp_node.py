@@ -20,8 +20,13 @@ from typing import Any
 import boto3
 import pytest
 
+from collector_runtime.core.aggregate import Aggregator
+from collector_runtime.core.state import restore
+from collector_runtime.data import load_action_map
 from tests.demo_lambda.test_csm_end_to_end import GRANTED_TO_THE_DEMO
 from tests.helpers import STARTED, policy_actions, read_json, start_otlp_listen, wait_for
+from tests.oracle import evaluate
+from tests.policy_requests import cases
 
 pytestmark = pytest.mark.slow
 CALLS = Path(__file__).parent / "otlp_node" / "calls.js"
@@ -123,6 +128,21 @@ def test_javascript_v3_spans_become_an_exact_policy_naming_its_resources(tmp_pat
         "sqs:SendMessage": [queue],
     }
     assert "never kept" not in "".join(p.read_text() for p in out.rglob("*.json"))
+    assert_the_evaluator_agrees(out, "node-otlp")
+
+
+def assert_the_evaluator_agrees(out: Path, workload: str) -> None:
+    """The independent evaluator allows every observed call and nothing moved to another name, region or account."""
+    action_map = load_action_map()
+    aggregator = Aggregator(action_map)
+    restore(aggregator, read_json(out / "state.json"))
+    found = list(cases(action_map, aggregator.workloads[workload], ACCOUNT))
+    decisions = evaluate(read_json(out / "policies" / f"{workload}.json"), [case.request for case in found])
+    wrong = [
+        (c.why, c.request) for c, d in zip(found, decisions, strict=True) if d.identity_allowed != (c.why == "observed")
+    ]
+    assert not wrong
+    assert {"observed", "other name", "other region", "other account"} <= {case.why for case in found}
 
 
 def test_a_denied_javascript_call_feeds_the_denied_call_view(tmp_path: Path, moto_url: str) -> None:
