@@ -82,7 +82,7 @@ class CollectorService:
         self._inbox: queue.SimpleQueue[list[ObservedCall]] = queue.SimpleQueue()
         self._stoppers: list[Callable[[], object]] = []
         self._render_ahead_pending = False
-        self._extra_stats: dict[str, Callable[[], dict[str, Any]]] = {}
+        self._stats_sources: dict[str, Callable[[], dict[str, Any]]] = {}
         self.last_flush: Rendered | None = None
 
     @property
@@ -97,13 +97,17 @@ class CollectorService:
         self._inbox.put(calls)
         self._wake()
 
+    def pending_batches(self) -> int:
+        """Batches submitted and not yet taken by the loop (approximate): a source's backpressure signal."""
+        return self._inbox.qsize()
+
+    def add_stats(self, name: str, source: Callable[[], dict[str, Any]]) -> None:
+        """Another source's counters, in stats.json (and /metrics) under `name` (read at every flush)."""
+        self._stats_sources[name] = source
+
     def on_stop(self, stop: Callable[[], object]) -> None:
         """Stop another source before the final drain and flush, so nothing it accepted is left out."""
         self._stoppers.append(stop)
-
-    def add_stats(self, name: str, provider: Callable[[], dict[str, Any]]) -> None:
-        """Another source's counters, in stats.json and /metrics under `name` (read on the loop's thread)."""
-        self._extra_stats[name] = provider
 
     def wake_fd(self) -> int:
         """A descriptor for signal.set_wakeup_fd: a signal then wakes the loop at once."""
@@ -309,10 +313,10 @@ class CollectorService:
             "previous_flush_ms": self._last_flush_ms,
             "output_files_pending": self.directory.pending_files,
         }
-        for name, provider in self._extra_stats.items():
-            stats[name] = provider()
         if self.publisher:
             stats["publishing"] = self.publisher.status()
+        for name, source in self._stats_sources.items():
+            stats[name] = source()
         if self.source_filter:
             stats["access"] = {
                 "dropped_not_allowed": self.source_filter.counters.not_allowed,

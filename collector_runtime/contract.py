@@ -17,7 +17,8 @@ CSM_VARIABLES = (CSM_ENABLED, CSM_HOST, CSM_PORT, CSM_CLIENT_ID)
 # --- what the collector reads -----------------------------------------------------------------------
 SETTINGS_PREFIX = "CSM_COLLECTOR_"  # CSM_COLLECTOR_<FLAG>: every flag's environment variable
 SAVED_ENV = "CSM_COLLECTOR_SAVED_ENV"  # on an attached Lambda function: what `attach` replaced
-NOT_SETTINGS = frozenset({SAVED_ENV})  # CSM_COLLECTOR_* variables that are not collector settings
+SAVED_OTLP = "CSM_COLLECTOR_SAVED_OTLP"  # on a function attached with --otlp: what it replaced, the layer it added
+NOT_SETTINGS = frozenset({SAVED_ENV, SAVED_OTLP})  # CSM_COLLECTOR_* variables that are not collector settings
 
 
 def setting_variable(flag: str) -> str:
@@ -31,6 +32,43 @@ DEFAULT_RECEIVE_BUFFER = 32 * 1024 * 1024  # bytes requested; the EC2 boot scrip
 DEFAULT_PROXY_PORT = 10080  # `csm-collector proxy` (TCP); the CDK app opens it to the workload security group
 DEFAULT_METRICS_HOST = "127.0.0.1"
 DEFAULT_PUBLISH_TIMEOUT = 30.0  # seconds to publish at shutdown (the Fargate task's stop timeout exceeds it)
+DEFAULT_OTLP_HOST = "127.0.0.1"
+DEFAULT_OTLP_PORT = 4318  # OTLP/HTTP's port; `listen --otlp-port` turns the receiver on (off by default)
+DEFAULT_OTLP_MAX_REQUEST_BYTES = 4 * 1024 * 1024  # per request, on the wire and decompressed
+OTLP_TRACES_PATH = "/v1/traces"
+
+# --- what OpenTelemetry SDKs and the ADOT Lambda layers read (attach --otlp, the CDK Aspect) -----------
+EXEC_WRAPPER = "AWS_LAMBDA_EXEC_WRAPPER"  # the ADOT layer's wrapper script, which starts the SDK
+# The ADOT layers' wrappers (aws-otel.github.io/docs/getting-started/lambda: lambda-js, lambda-python, lambda-java):
+# Node.js and Java wrap regular handlers, Python runs opentelemetry-instrument.
+ADOT_EXEC_WRAPPERS = {"nodejs": "/opt/otel-handler", "python": "/opt/otel-instrument", "java": "/opt/otel-handler"}
+
+
+def otlp_environment(endpoint: str, *, service_name: str, exec_wrapper: str) -> dict[str, str]:
+    """What a Lambda function with an ADOT layer needs to export every AWS SDK span to the collector:
+    traces only, OTLP/HTTP protobuf, every span sampled (Lambda's X-Ray header is Sampled=0 unless active
+    tracing samples the request: a parent-based sampler would drop calls and leave the policy incomplete),
+    no Application Signals metrics (the newer AWSOpenTelemetryDistro layers' default)."""
+    return {
+        EXEC_WRAPPER: exec_wrapper,
+        "OTEL_SERVICE_NAME": service_name,
+        "OTEL_TRACES_EXPORTER": "otlp",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": endpoint,
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/protobuf",
+        "OTEL_TRACES_SAMPLER": "always_on",
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_LOGS_EXPORTER": "none",
+        "OTEL_AWS_APPLICATION_SIGNALS_ENABLED": "false",
+    }
+
+
+OTLP_VARIABLES = tuple(otlp_environment("", service_name="", exec_wrapper=""))
+
+
+def otlp_endpoint(host: str, port: int) -> str:
+    """The OTLP/HTTP traces URL of a collector (plain HTTP: it is reached inside the VPC only)."""
+    return f"http://{host}:{port}{OTLP_TRACES_PATH}"
+
 
 # --- the output directory (and the same names under the S3 prefix) --------------------------------
 POLICIES_DIR = "policies"
@@ -45,6 +83,8 @@ CA_CERTIFICATE_OBJECT = "proxy-ca-cert.pem"  # the proxy's CA certificate, under
 POLICIES_PATH = "policies"  # <prefix>/policies/<workload>: each workload's policy (or its S3 URI)
 COLLECTOR_PATH = "collector"  # <prefix>/collector/<name>: where the collector is (the CDK app writes these)
 COLLECTOR_ADDRESS, COLLECTOR_PORT, COLLECTOR_WORKLOAD_SECURITY_GROUP = "address", "port", "workload-security-group"
+COLLECTOR_OTLP_PORT = "otlp-port"  # the TCP port of the collector's OTLP/HTTP receiver
+COLLECTOR_PROXY_PORT = "proxy-port"  # the TCP port of the HTTPS proxy (deployed with proxy=true)
 
 
 def policies_parameter_path(ssm_prefix: str) -> str:

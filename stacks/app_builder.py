@@ -65,6 +65,7 @@ def build_stacks(app: cdk.App, config: CollectorConfig) -> CsmStacks:
             bucket=storage.bucket,
             collector_address=collector.address,
             collector_port=collector.port,
+            collector_otlp_port=collector.otlp_port,
             address_parameter_name=config.address_parameter_name,
         )
         demo.add_stack_dependency(collector, "the demo reads the collector's address parameter")

@@ -47,11 +47,12 @@ HARDENING = (
 )
 
 
-def listen_command(port: int) -> str:
-    return f"{PYTHON} -m collector_runtime listen --host 0.0.0.0 --port {port} --output-dir {STATE_DIR} --quiet"
+def listen_command(port: int, otlp_port: int | None = None) -> str:
+    otlp = f" --otlp-port {otlp_port} --otlp-host 0.0.0.0" if otlp_port is not None else ""
+    return f"{PYTHON} -m collector_runtime listen --host 0.0.0.0 --port {port}{otlp} --output-dir {STATE_DIR} --quiet"
 
 
-def systemd_unit(*, port: int, environment: Mapping[str, str]) -> str:
+def systemd_unit(*, port: int, environment: Mapping[str, str], otlp_port: int | None = None) -> str:
     """The service: a dedicated system user, restarts on failure, read-only system, state in StateDirectory."""
     env_lines = [f'Environment="{name}={value}"' for name, value in environment.items()]
     lines = [
@@ -67,7 +68,7 @@ def systemd_unit(*, port: int, environment: Mapping[str, str]) -> str:
         f'Environment="PYTHONPATH={INSTALL_DIR}/vendor:{INSTALL_DIR}"',
         'Environment="PYTHONUNBUFFERED=1"',
         *env_lines,
-        f"ExecStart={listen_command(port)}",
+        f"ExecStart={listen_command(port, otlp_port)}",
         "Restart=on-failure",
         "RestartSec=5",
         f"StateDirectory={SERVICE_NAME}",
@@ -98,7 +99,9 @@ def write_file(path: str, content: str) -> str:
     return f"cat > {path} <<'CSM_COLLECTOR_EOF'\n{content}CSM_COLLECTOR_EOF"
 
 
-def boot_commands(*, package_zip: str, port: int, environment: Mapping[str, str], log_group_name: str) -> list[str]:
+def boot_commands(
+    *, package_zip: str, port: int, environment: Mapping[str, str], log_group_name: str, otlp_port: int | None = None
+) -> list[str]:
     """Idempotent: safe at every boot. `package_zip` is where the user data downloaded the asset."""
     staging = f"{INSTALL_DIR}.new"
     return [
@@ -114,7 +117,7 @@ def boot_commands(*, package_zip: str, port: int, environment: Mapping[str, str]
         f"rm -rf {INSTALL_DIR}",
         f"mv {staging} {INSTALL_DIR}",
         f"install -d -o {SERVICE_USER} -g {SERVICE_USER} -m 0750 {LOG_DIR}",
-        write_file(UNIT_PATH, systemd_unit(port=port, environment=environment)),
+        write_file(UNIT_PATH, systemd_unit(port=port, environment=environment, otlp_port=otlp_port)),
         write_file(LOGROTATE_PATH, logrotate_config()),
         write_file(CLOUDWATCH_AGENT_CONFIG, cloudwatch_agent_config(log_group_name)),
         f"{CLOUDWATCH_AGENT_CTL} -a fetch-config -m ec2 -s -c file:{CLOUDWATCH_AGENT_CONFIG}",

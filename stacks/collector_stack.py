@@ -10,7 +10,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from collector_runtime.contract import CA_CERTIFICATE_OBJECT
+from collector_runtime.contract import CA_CERTIFICATE_OBJECT, otlp_endpoint
 from collector_runtime.contract import MERGED_POLICY as MERGED_POLICY_FILE
 
 from .collector_boot import STATE_DIR
@@ -48,6 +48,7 @@ class CollectorStack(cdk.Stack):
             "Access",
             vpc=vpc,
             port=config.port,
+            otlp_port=config.otlp_port,
             workload_security_group=workload_security_group,
             allowed_vpc_cidr=config.vpc_cidr if config.allow_vpc_cidr else None,
             proxy_port=config.proxy_port,
@@ -61,6 +62,7 @@ class CollectorStack(cdk.Stack):
                 security_group=security_group,
                 instance_type=config.instance_type,
                 port=config.port,
+                otlp_port=config.otlp_port,
                 bucket=bucket,
                 s3_prefix=config.s3_prefix,
                 ssm_prefix=config.ssm_prefix,
@@ -76,6 +78,7 @@ class CollectorStack(cdk.Stack):
                 subnets=workload_subnets,
                 security_group=security_group,
                 port=config.port,
+                otlp_port=config.otlp_port,
                 bucket=bucket,
                 s3_prefix=config.s3_prefix,
                 ssm_prefix=config.ssm_prefix,
@@ -91,13 +94,16 @@ class CollectorStack(cdk.Stack):
             values={
                 config.address_parameter_name: self.address,
                 config.port_parameter_name: str(config.port),
+                config.otlp_port_parameter_name: str(config.otlp_port),
                 config.workload_security_group_parameter_name: workload_security_group.security_group_id,
                 **proxy_parameters,
             },
-            description="csm-collector: where workloads send CSM datagrams (AWS_CSM_HOST / AWS_CSM_PORT)",
+            description="csm-collector: where workloads send CSM datagrams and OTLP/HTTP traces",
         )
+        self.otlp_port = config.otlp_port
         cdk.CfnOutput(self, "CollectorAddress", value=self.address)
         cdk.CfnOutput(self, "CollectorPort", value=str(config.port))
+        cdk.CfnOutput(self, "CollectorOtlpEndpoint", value=otlp_endpoint(self.address, config.otlp_port))
         if config.proxy_port:
             cdk.CfnOutput(self, "ProxyPort", value=str(config.proxy_port))
             cdk.CfnOutput(

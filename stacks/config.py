@@ -18,8 +18,11 @@ import constructs
 
 from collector_runtime.contract import (
     COLLECTOR_ADDRESS,
+    COLLECTOR_OTLP_PORT,
     COLLECTOR_PORT,
+    COLLECTOR_PROXY_PORT,
     COLLECTOR_WORKLOAD_SECURITY_GROUP,
+    DEFAULT_OTLP_PORT,
     DEFAULT_PORT,
     DEFAULT_PROXY_PORT,
     collector_parameter,
@@ -49,6 +52,7 @@ _S3_PREFIX = re.compile(r"^([A-Za-z0-9_.-]+/)+$")
 _RESERVED_SSM_ROOTS = ("/aws", "/ssm")
 _MIN_UNPRIVILEGED_PORT = 1024
 _MAX_PORT = 65535
+_HEALTH_PORT = 9100  # fargate_collector.HEALTH_PORT: the collector's own /health inside the task
 _VPC_PREFIX_LENGTHS = range(16, 23)  # room for four /24 subnets
 
 
@@ -61,6 +65,7 @@ class CollectorConfig:
     instance_type: str = "t4g.micro"
     nat_instance_type: str = "t4g.nano"
     port: int = DEFAULT_PORT
+    otlp_port: int = DEFAULT_OTLP_PORT
     ssm_prefix: str = "/csm-collector"
     s3_prefix: str = "collector/"
     archive_retention_days: int = 90
@@ -93,6 +98,10 @@ class CollectorConfig:
         return collector_parameter(self.ssm_prefix, COLLECTOR_PORT)
 
     @property
+    def otlp_port_parameter_name(self) -> str:
+        return collector_parameter(self.ssm_prefix, COLLECTOR_OTLP_PORT)
+
+    @property
     def proxy_port(self) -> int | None:
         """The proxy's TCP port, when the proxy runs."""
         return DEFAULT_PROXY_PORT if self.proxy else None
@@ -104,7 +113,7 @@ class CollectorConfig:
 
     @property
     def proxy_port_parameter_name(self) -> str:
-        return collector_parameter(self.ssm_prefix, "proxy-port")
+        return collector_parameter(self.ssm_prefix, COLLECTOR_PROXY_PORT)
 
     @property
     def workload_security_group_parameter_name(self) -> str:
@@ -126,6 +135,11 @@ def _problems(config: CollectorConfig) -> list[str]:
             _MIN_UNPRIVILEGED_PORT <= config.port <= _MAX_PORT,
             f"port={config.port}: must be between {_MIN_UNPRIVILEGED_PORT} and {_MAX_PORT} "
             "(the collector runs as an unprivileged user)",
+        ),
+        (
+            _MIN_UNPRIVILEGED_PORT <= config.otlp_port <= _MAX_PORT and config.otlp_port != _HEALTH_PORT,
+            f"otlpPort={config.otlp_port}: must be between {_MIN_UNPRIVILEGED_PORT} and {_MAX_PORT}, "
+            f"and not {_HEALTH_PORT} (the Fargate task's health port)",
         ),
         (
             bool(_SSM_PATH.match(config.ssm_prefix)) and not config.ssm_prefix.lower().startswith(_RESERVED_SSM_ROOTS),
@@ -202,6 +216,7 @@ CONTEXT_KEYS: Mapping[str, tuple[str, Callable[[str, object], Any]]] = {
     "instanceType": ("instance_type", _as_str),
     "natInstanceType": ("nat_instance_type", _as_str),
     "port": ("port", _as_int),
+    "otlpPort": ("otlp_port", _as_int),
     "ssmPrefix": ("ssm_prefix", _as_str),
     "s3Prefix": ("s3_prefix", _as_str),
     "archiveRetentionDays": ("archive_retention_days", _as_int),

@@ -127,14 +127,16 @@ def csm_environment(host: str, port: int, *, client_id: str) -> dict[str, str]:
     }
 
 
-def demo_calls_policy(bucket: s3.IBucket, address_parameter_arn: str) -> iam.PolicyDocument:
+def demo_calls_policy(
+    bucket: s3.IBucket, address_parameter_arn: str, object_key: str = DEMO_OBJECT_KEY
+) -> iam.PolicyDocument:
     """sts:GetCallerIdentity needs no permission; the rest is one object, one listing prefix, one parameter."""
     return iam.PolicyDocument(
         statements=[
             iam.PolicyStatement(
                 sid="DemoObject",
                 actions=["s3:PutObject", "s3:GetObject"],
-                resources=[bucket.arn_for_objects(DEMO_OBJECT_KEY)],
+                resources=[bucket.arn_for_objects(object_key)],
             ),
             iam.PolicyStatement(
                 sid="ListDemoPrefix",

@@ -42,6 +42,7 @@ class Ec2Collector(Construct):
         security_group: ec2.ISecurityGroup,
         instance_type: str,
         port: int,
+        otlp_port: int,
         bucket: s3.IBucket,
         s3_prefix: str,
         ssm_prefix: str,
@@ -70,7 +71,12 @@ class Ec2Collector(Construct):
 
         def user_data(signal_url: str) -> ec2.UserData:
             return boot_user_data(
-                package.asset, port=port, environment=environment, log_group=self.log_group, signal_url=signal_url
+                package.asset,
+                port=port,
+                otlp_port=otlp_port,
+                environment=environment,
+                log_group=self.log_group,
+                signal_url=signal_url,
             )
 
         self.readiness = CollectorReadiness(self, "Ready")
@@ -157,7 +163,13 @@ def write_logs_policy(log_group: logs.ILogGroup) -> iam.PolicyDocument:
 
 
 def boot_user_data(
-    asset: s3_assets.Asset, *, port: int, environment: dict[str, str], log_group: logs.ILogGroup, signal_url: str
+    asset: s3_assets.Asset,
+    *,
+    port: int,
+    environment: dict[str, str],
+    log_group: logs.ILogGroup,
+    signal_url: str,
+    otlp_port: int | None = None,
 ) -> ec2.UserData:
     """A multipart user data: a cloud-config part (run scripts at every boot) and the boot script, which
     signals `signal_url` once the collector listens (or fails, with the reason)."""
@@ -168,7 +180,11 @@ def boot_user_data(
     )
     script.add_commands(
         *collector_boot.boot_commands(
-            package_zip=package_zip, port=port, environment=environment, log_group_name=log_group.log_group_name
+            package_zip=package_zip,
+            port=port,
+            otlp_port=otlp_port,
+            environment=environment,
+            log_group_name=log_group.log_group_name,
         ),
         *boot_signal.readiness_commands(
             service=collector_boot.SERVICE_NAME, port=port, log_file=collector_boot.LOG_FILE

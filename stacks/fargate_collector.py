@@ -76,6 +76,7 @@ class FargateCollector(Construct):
         subnets: ec2.SubnetSelection,
         security_group: ec2.ISecurityGroup,
         port: int,
+        otlp_port: int,
         bucket: s3.IBucket,
         s3_prefix: str,
         ssm_prefix: str,
@@ -111,6 +112,7 @@ class FargateCollector(Construct):
         self.container = self._add_container(
             image,
             port=port,
+            otlp_port=otlp_port,
             environment=publishing_environment(
                 bucket_name=bucket.bucket_name, s3_prefix=s3_prefix, ssm_prefix=ssm_prefix, region=cdk.Aws.REGION
             ),
@@ -158,7 +160,7 @@ class FargateCollector(Construct):
         )
 
     def _add_container(
-        self, image: ecs.ContainerImage, *, port: int, environment: dict[str, str]
+        self, image: ecs.ContainerImage, *, port: int, otlp_port: int, environment: dict[str, str]
     ) -> ecs.ContainerDefinition:
         log_group = logs.LogGroup(
             self, "Logs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.DESTROY
@@ -168,11 +170,16 @@ class FargateCollector(Construct):
             image=image,
             environment={
                 setting_variable("--port"): str(port),
+                setting_variable("--otlp-port"): str(otlp_port),
+                setting_variable("--otlp-host"): "0.0.0.0",
                 setting_variable("--metrics-port"): str(HEALTH_PORT),
                 "AWS_REGION": cdk.Aws.REGION,
                 **environment,
             },
-            port_mappings=[ecs.PortMapping(container_port=port, protocol=ecs.Protocol.UDP)],
+            port_mappings=[
+                ecs.PortMapping(container_port=port, protocol=ecs.Protocol.UDP),
+                ecs.PortMapping(container_port=otlp_port, protocol=ecs.Protocol.TCP),
+            ],
             health_check=health_check(),
             stop_timeout=STOP_TIMEOUT,
             logging=ecs.LogDrivers.aws_logs(stream_prefix="collector", log_group=log_group),
@@ -195,7 +202,7 @@ class FargateCollector(Construct):
         acknowledge(
             self.task_definition,
             "AwsSolutions-ECS2",
-            "The environment holds non-secret settings only: the CSM and health ports, bucket name, S3 and SSM "
+            "The environment holds non-secret settings only: the CSM, OTLP and health ports, bucket name, S3 and SSM "
             "prefixes, the archive switch, region",
         )
         acknowledge(

@@ -140,6 +140,29 @@ def start_listen(out: Path, *flags: str) -> tuple[subprocess.Popen[str], int]:
     raise AssertionError("the collector did not start:\n" + "".join(seen))
 
 
+def start_otlp_listen(out: Path, *flags: str) -> tuple[subprocess.Popen[str], int, int]:
+    """`csm-collector listen --otlp-port 0` as a real process; returns it, its UDP port and its OTLP/HTTP port."""
+    argv = ["listen", "--port", "0", "--otlp-port", "0", "--output-dir", str(out), *flags]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "collector_runtime", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    STARTED.append(process)
+    assert process.stderr is not None
+    seen, otlp = [], None
+    for line in process.stderr:
+        seen.append(line)
+        found = re.search(r"OTLP/HTTP traces on http://127\.0\.0\.1:(\d+)/v1/traces", line)
+        otlp = int(found.group(1)) if found else otlp
+        match = re.search(r"listening on 127\.0\.0\.1:(\d+)/udp", line)
+        if match and otlp:
+            return process, int(match.group(1)), otlp
+    raise AssertionError("the collector did not start:\n" + "".join(seen))
+
+
 def policy_actions(document: dict[str, Any]) -> list[str]:
     """Every action a policy document grants, whatever statement it is in, sorted."""
     return sorted({action for statement in document["Statement"] for action in statement["Action"]})

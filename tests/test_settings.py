@@ -140,7 +140,7 @@ def test_the_cdk_apps_collector_environment_is_valid_listen_settings(tmp_path: P
         bucket_name="results", s3_prefix="collector/", ssm_prefix="/csm-collector", region="eu-west-1"
     )
     env["CSM_COLLECTOR_PORT"] = "31001"  # the Fargate task's
-    argv = listen_command(31001).split(" -m collector_runtime ", 1)[1].split()
+    argv = listen_command(31001, 4318).split(" -m collector_runtime ", 1)[1].split()
     argv[argv.index("--output-dir") + 1] = str(tmp_path)
     options = parse_options(argv, env)
     assert isinstance(options, ListenOptions)
@@ -151,3 +151,20 @@ def test_the_cdk_apps_collector_environment_is_valid_listen_settings(tmp_path: P
         "eu-west-1",
     )
     assert options.archive and options.port == 31001 and options.host == "0.0.0.0" and options.quiet
+    assert (options.otlp.port, options.otlp.host) == (4318, "0.0.0.0")
+
+
+def test_the_otlp_receiver_is_off_unless_given_a_port(tmp_path: Path) -> None:
+    from collector_runtime.contract import DEFAULT_OTLP_PORT
+    from collector_runtime.settings import OtlpOptions
+
+    assert listen(["--output-dir", str(tmp_path)]).otlp == OtlpOptions() and not OtlpOptions().enabled
+    env = {"CSM_COLLECTOR_OTLP_PORT": str(DEFAULT_OTLP_PORT), "CSM_COLLECTOR_OTLP_WORKLOAD_ATTRIBUTE": "team.name"}
+    options = listen(["--otlp-host", "0.0.0.0", "--otlp-max-request-bytes", "1024", "--output-dir", str(tmp_path)], env)
+    assert options.otlp == OtlpOptions(
+        port=4318, host="0.0.0.0", workload_attribute="team.name", max_request_bytes=1024
+    )
+    with pytest.raises(ConfigError, match="otlp-workload-attribute"):
+        listen(["--otlp-workload-attribute", "no spaces", "--output-dir", str(tmp_path)])
+    with pytest.raises(ConfigError, match="--otlp-host"):
+        listen(["--otlp-host", "example.com"])

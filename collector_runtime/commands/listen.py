@@ -1,4 +1,5 @@
-"""`csm-collector listen`: the UDP collector with its live view, publisher and archive."""
+"""`csm-collector listen`: the UDP collector with its live view, publisher and archive, and the OTLP/HTTP
+receiver (`--otlp-port`, see listen_otlp.py)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from ..settings.values import ip_address, port_number, positive_float, positive_
 from ..sources.source_filter import SourceFilter
 from ..sources.udp import UdpListener
 from .grammar import Subcommands, add_collector_options, add_output_options, add_publishing_options
+from .listen_otlp import add_otlp_options, start_otlp_receiver
 
 log = logging.getLogger("csm_collector")
 
@@ -54,6 +56,7 @@ def register(commands: Subcommands) -> None:
         help="at most N datagrams/s per source address, bursts of N (default: no limit)",
     )
     add_collector_options(listen)
+    add_otlp_options(listen)
     add_output_options(listen, LISTEN.output)
     add_publishing_options(listen)
 
@@ -64,8 +67,12 @@ def run(options: ListenOptions, out: TextIO) -> int:
     except OSError as error:
         log.error("cannot listen on %s:%s/udp: %s", options.host, options.port, error.strerror or error)
         return 1
-    service = build_service(options, out, load_action_map(), listener=listener)
+    action_map = load_action_map()
+    service = build_service(options, out, action_map, listener=listener)
     prepare_to_serve(service, options)
+    if options.otlp.enabled and not start_otlp_receiver(options, service, action_map):
+        listener.close()
+        return 1
     host, port = service.address
     log.info(
         "listening on %s:%d/udp, writing to %s every %gs", host, port, options.output.output_dir, options.flush_interval

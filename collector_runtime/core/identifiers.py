@@ -4,7 +4,9 @@ a function name or ARN, ...): what the proxy and OTLP sources put in a record's 
 An identifier that is an ARN is kept as it is. Otherwise its name binds a placeholder of the ARN formats
 of the operation's IAM prefix: by the same name (`TableName`, `FunctionName`, `StreamName`), or through
 the reviewed aliases below; every format whose names are all bound becomes an ARN, with the call's
-partition, region and account. A queue URL carries its own region and account.
+partition, region and account. A queue URL carries its own region and account; one of another host (an
+endpoint override: a VPC endpoint's name, LocalStack, moto) carries its account and name, and is in the
+call's region.
 """
 
 from __future__ import annotations
@@ -44,14 +46,21 @@ _QUEUE_URL = re.compile(  # sqs.<region>.amazonaws.com, <region>.queue.amazonaws
     rf"^https?://(?:sqs\.(?P<region>{_REGION})\.|(?P<legacy>{_REGION})\.queue\.|(?:sqs|queue)\.)"
     r"amazonaws\.com(?:\.cn)?/(?P<account>\d{12})/(?P<name>[^/?#]+)$"
 )
+_OTHER_QUEUE_URL = re.compile(  # an endpoint override: host[:port]/<account>/<name>, nothing else
+    r"^https?://[A-Za-z0-9.:-]{1,255}/(?P<account>\d{12})/(?P<name>[A-Za-z0-9_-]{1,80}(?:\.fifo)?)/?$"
+)
 
 
-def queue_arn(url: str, partition: str | None = None) -> str | None:
-    """`https://sqs.eu-west-1.amazonaws.com/123456789012/jobs` -> `arn:aws:sqs:eu-west-1:123456789012:jobs`."""
+def queue_arn(url: str, partition: str | None = None, *, region: str | None = None) -> str | None:
+    """`https://sqs.eu-west-1.amazonaws.com/123456789012/jobs` -> `arn:aws:sqs:eu-west-1:123456789012:jobs`;
+    a queue URL of another host only with the call's `region`."""
     match = _QUEUE_URL.match(url)
-    if not match:
+    if match:
+        region = match.group("region") or match.group("legacy") or "us-east-1"
+    else:
+        match = _OTHER_QUEUE_URL.match(url) if region else None
+    if not match or not region:
         return None
-    region = match.group("region") or match.group("legacy") or "us-east-1"
     return f"arn:{partition or partition_of(region)}:sqs:{region}:{match.group('account')}:{match.group('name')}"
 
 
@@ -70,7 +79,7 @@ def resource_arns(
             continue
         if value.startswith("arn:"):
             found.append(value)
-        elif member.lower().endswith("url") and (arn := queue_arn(value)):
+        elif member.lower().endswith("url") and (arn := queue_arn(value, region=region)):
             found.append(arn)
         elif member == "KeyId" and value.startswith("alias/"):
             bound["Alias"] = value.removeprefix("alias/")

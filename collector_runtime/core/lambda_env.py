@@ -94,11 +94,11 @@ def address_in(host: str, cidrs: list[str]) -> bool | None:
     return any(ip in ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)
 
 
-def egress_allows(groups: list[dict[str, Any]], host: str, port: int) -> bool:
-    """Whether any of these security groups (describe_security_groups output) lets UDP out to host:port."""
+def egress_allows(groups: list[dict[str, Any]], host: str, port: int, *, protocol: str = "udp") -> bool:
+    """Whether any of these security groups (describe_security_groups output) lets `protocol` out to host:port."""
     for group in groups:
         for rule in group.get("IpPermissionsEgress", []):
-            if not _rule_covers(rule, port):
+            if not _rule_covers(rule, port, protocol):
                 continue
             cidrs = [r["CidrIp"] for r in rule.get("IpRanges", [])] + [
                 r["CidrIpv6"] for r in rule.get("Ipv6Ranges", [])
@@ -108,10 +108,10 @@ def egress_allows(groups: list[dict[str, Any]], host: str, port: int) -> bool:
     return False
 
 
-def _rule_covers(rule: dict[str, Any], port: int) -> bool:
-    protocol = str(rule.get("IpProtocol"))
-    if protocol == "-1":
+def _rule_covers(rule: dict[str, Any], port: int, protocol: str) -> bool:
+    allowed = str(rule.get("IpProtocol"))
+    if allowed == "-1":
         return True
-    if protocol not in ("udp", "17"):
+    if allowed not in {"udp": ("udp", "17"), "tcp": ("tcp", "6")}[protocol]:
         return False
     return int(rule.get("FromPort", 0)) <= port <= int(rule.get("ToPort", 65535))

@@ -71,7 +71,26 @@ def prometheus_text(stats: dict[str, Any]) -> str:
         lines.append(f'csm_collector_access_dropped_total{{reason="{key.removeprefix("dropped_")}"}} {value}')
     for key, value in sorted(stats.get("proxy", {}).items()):
         lines.append(f"csm_collector_proxy_{key}_total {value}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _otlp_lines(stats.get("otlp"))) + "\n"
+
+
+def _otlp_lines(otlp: dict[str, Any] | None) -> list[str]:
+    """The OTLP receiver's counters (`--otlp-port`): spans by kind, requests refused by reason."""
+    if not otlp:
+        return []
+    lines = [
+        "# HELP csm_collector_otlp_spans_total OTLP spans received, by kind",
+        "# TYPE csm_collector_otlp_spans_total counter",
+    ]
+    lines += [f'csm_collector_otlp_spans_total{{kind="{kind}"}} {otlp[key]}' for kind, key in _OTLP_SPANS]
+    lines += [f"csm_collector_otlp_requests_accepted_total {otlp['requests_accepted']}"]
+    lines += [
+        f'csm_collector_otlp_requests_refused_total{{reason="{r}"}} {n}' for r, n in otlp["refused_reasons"].items()
+    ]
+    return lines
+
+
+_OTLP_SPANS = (("aws", "aws_spans"), ("ignored", "spans_ignored"), ("rejected", "spans_rejected"))
 
 
 def health(stats: dict[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from .options import (
     IniOptions,
     ListenOptions,
     Options,
+    OtlpOptions,
     OutputOptions,
     ProxyEnvOptions,
     ProxyOptions,
@@ -55,6 +56,12 @@ def listen_options(args: argparse.Namespace, environ: Mapping[str, str]) -> List
         receive_buffer=args.receive_buffer,
         allow_from=values.parse_networks(args.allow_from) if args.allow_from else None,
         rate_limit=args.rate_limit,
+        otlp=OtlpOptions(
+            port=args.otlp_port,
+            host=args.otlp_host,
+            workload_attribute=values.attribute_name(args.otlp_workload_attribute),
+            max_request_bytes=args.otlp_max_request_bytes,
+        ),
     )
 
 
@@ -146,6 +153,8 @@ def attach_options(args: argparse.Namespace, environ: Mapping[str, str]) -> Atta
         client_id=args.client_id,
         dry_run=args.dry_run,
         region=args.region or None,
+        otlp=args.otlp,
+        layer_arn=values.layer_arn(args.layer_arn, otlp=args.otlp),
     )
 
 

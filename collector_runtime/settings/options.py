@@ -12,6 +12,8 @@ from ..contract import (
     ATHENA_WORKGROUP,
     DEFAULT_HOST,
     DEFAULT_METRICS_HOST,
+    DEFAULT_OTLP_HOST,
+    DEFAULT_OTLP_MAX_REQUEST_BYTES,
     DEFAULT_PORT,
     DEFAULT_PROXY_PORT,
     DEFAULT_PUBLISH_TIMEOUT,
@@ -35,6 +37,20 @@ class OutputOptions:
     policy: PolicyOptions = field(default_factory=PolicyOptions)
     max_policy_chars: int = MANAGED_POLICY_MAX_CHARS
     explain: bool = False
+
+
+@dataclass(frozen=True)
+class OtlpOptions:
+    """The OTLP/HTTP traces receiver of `listen` (off unless a port is given)."""
+
+    port: int | None = None  # None: no receiver; contract.DEFAULT_OTLP_PORT (4318) is OTLP/HTTP's port
+    host: str = DEFAULT_OTLP_HOST
+    workload_attribute: str | None = None  # a resource attribute naming the workload before service.name
+    max_request_bytes: int = DEFAULT_OTLP_MAX_REQUEST_BYTES
+
+    @property
+    def enabled(self) -> bool:
+        return self.port is not None
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,7 @@ class ListenOptions:
     metrics_port: int | None = None
     metrics_host: str = DEFAULT_METRICS_HOST
     log_format: str = "text"
+    otlp: OtlpOptions = field(default_factory=OtlpOptions)
 
     @property
     def archive_directory(self) -> Path:
@@ -138,10 +155,12 @@ class AttachOptions:
     functions: tuple[str, ...] = ()
     host: str | None = None
     ssm_prefix: str | None = None
-    port: int | None = None  # None: from SSM with --ssm-prefix, else DEFAULT_PORT
+    port: int | None = None  # None: from SSM with --ssm-prefix, else DEFAULT_PORT (DEFAULT_OTLP_PORT with otlp)
     client_id: str | None = None
     dry_run: bool = False
     region: str | None = None
+    otlp: bool = False  # the ADOT layer and OTEL_* variables instead of AWS_CSM_*
+    layer_arn: str | None = None  # with otlp: this layer instead of the table's
 
 
 @dataclass(frozen=True)

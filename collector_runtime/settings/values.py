@@ -98,6 +98,29 @@ def upstream_url(text: str) -> Upstream:
     return Upstream(parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80))
 
 
+def attribute_name(text: str | None) -> str | None:
+    """An OpenTelemetry attribute name (`deployment.environment`), or None when not given."""
+    if text is None or not text.strip():
+        return None
+    name = text.strip()
+    if len(name) > 255 or not re.fullmatch(r"[A-Za-z0-9_.:/-]+", name):
+        raise ConfigError(f"--otlp-workload-attribute: {text!r} is not an attribute name (letters, digits, _ . : / -)")
+    return name
+
+
+def layer_arn(text: str | None, *, otlp: bool) -> str | None:
+    """A Lambda layer version ARN for attach --otlp --layer-arn."""
+    if not text:
+        return None
+    if not otlp:
+        raise ConfigError("--layer-arn goes with --otlp")
+    if not re.fullmatch(r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]{1,140}:\d{1,10}", text):
+        raise ConfigError(
+            f"--layer-arn: {text!r} is not a layer version ARN (arn:aws:lambda:REGION:ACCOUNT:layer:NAME:N)"
+        )
+    return text
+
+
 def parse_networks(text: str) -> tuple[Network, ...]:
     """'10.0.0.0/16,192.168.1.5' -> networks; ConfigError names the bad entry."""
     networks = []

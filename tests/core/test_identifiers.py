@@ -75,3 +75,19 @@ def test_names_that_bind_no_format_give_nothing(action_map: ActionMap) -> None:
 )
 def test_queue_urls(url: str, arn: str | None) -> None:
     assert queue_arn(url) == arn
+
+
+@pytest.mark.parametrize(
+    ("url", "region", "arn"),
+    [
+        ("http://127.0.0.1:5000/123456789012/jobs", "eu-west-1", "arn:aws:sqs:eu-west-1:123456789012:jobs"),
+        ("http://localhost:4566/000000000000/q.fifo", "cn-north-1", "arn:aws-cn:sqs:cn-north-1:000000000000:q.fifo"),
+        ("http://127.0.0.1:5000/123456789012/jobs", None, None),  # another host: only in the call's region
+        ("https://sqs.us-west-2.amazonaws.com/210987654321/q", "eu-west-1", "arn:aws:sqs:us-west-2:210987654321:q"),
+        ("http://127.0.0.1:5000/123456789012/jobs?Action=x", "eu-west-1", None),
+        ("https://user:pw@example.com/123456789012/jobs", "eu-west-1", None),
+        ("http://127.0.0.1:5000/12345/jobs", "eu-west-1", None),
+    ],
+)
+def test_queue_urls_of_endpoint_overrides(url: str, region: str | None, arn: str | None) -> None:
+    assert queue_arn(url, region=region) == arn

@@ -29,6 +29,7 @@ BUCKET = "csm-results-bucket"
 WORKLOAD = "unit-test-workload"
 UNIT = collector_boot.systemd_unit(
     port=0,  # the unit's port is a setting; 0 lets the kernel pick a free one here
+    otlp_port=0,  # so is the OTLP port: the vendored opentelemetry-proto and protobuf must import from the bundle
     environment=collector_environment(
         bucket_name=BUCKET, s3_prefix="collector/", ssm_prefix="/csm-collector", region="us-east-1"
     ),

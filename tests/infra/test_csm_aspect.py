@@ -92,3 +92,31 @@ def test_a_fixed_port_needs_no_parameter() -> None:
     for name, variables in functions(template).items():
         if name.startswith("Orders"):
             assert variables["AWS_CSM_PORT"] == "31001"
+
+
+def test_the_otlp_variant_adds_the_adot_layer_and_environment_to_node_python_and_java() -> None:
+    stack, template = user_app(CsmMonitoring(otlp=True, selector=lambda f: f.node.id != "Excluded"))
+    found = template.find_resources("AWS::Lambda::Function")
+    by_name = {name[:-8]: body["Properties"] for name, body in found.items()}
+    for name, language, wrapper in (
+        ("Orders", "python", "/opt/otel-instrument"),
+        ("Frontend", "nodejs", "/opt/otel-handler"),
+    ):
+        properties = by_name[name]
+        (layer,) = properties["Layers"]  # the region-info fact: one ARN format for every region that has it
+        prefix, region, layer_name = layer["Fn::Join"][1]
+        assert (prefix, region) == ("arn:aws:lambda:", {"Ref": "AWS::Region"})
+        assert layer_name.startswith(f":901920570463:layer:aws-otel-{language}-amd64-ver-")
+        env = properties["Environment"]["Variables"]
+        assert (env["AWS_LAMBDA_EXEC_WRAPPER"], env["OTEL_TRACES_SAMPLER"]) == (wrapper, "always_on")
+        parts = env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]["Fn::Join"][1]
+        assert parts[0] == "http://" and parts[-1] == "/v1/traces"
+        assert parts[1]["Ref"].startswith("SsmParameterValuecsmcollectorcollectoraddress")
+        assert parts[3]["Ref"].startswith("SsmParameterValuecsmcollectorcollectorotlpport")
+        assert "AWS_CSM_ENABLED" not in env
+        assert len(properties["VpcConfig"]["SecurityGroupIds"]) == 2
+    assert by_name["Orders"]["Environment"]["Variables"]["OTEL_SERVICE_NAME"] == "orders-api"
+    for untouched in ("Public", "Excluded"):
+        assert "Layers" not in by_name[untouched]
+    annotations = assertions.Annotations.from_stack(stack)
+    annotations.has_warning("/UserApp/Public", assertions.Match.string_like_regexp("not in a VPC"))

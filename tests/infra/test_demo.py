@@ -15,19 +15,33 @@ from tests.infra.synth import SynthesizedApp, new_app, render_text
 pytestmark = pytest.mark.slow
 
 
-def function(app: SynthesizedApp) -> dict[str, Any]:
-    _, body = app.only_resource(DEMO_STACK, "AWS::Lambda::Function")
-    return dict(body["Properties"])
+def function_resource(app: SynthesizedApp, name: str = "csm-collector-demo") -> tuple[str, dict[str, Any]]:
+    """The demo function of that name (the stack also holds the Node.js demo) and its logical id."""
+    (found,) = [
+        (logical_id, body)
+        for logical_id, body in app.resources(DEMO_STACK, "AWS::Lambda::Function").items()
+        if body["Properties"].get("FunctionName") == name
+    ]
+    return found
 
 
-def environment(app: SynthesizedApp) -> dict[str, Any]:
-    return dict(function(app)["Environment"]["Variables"])
+def function(app: SynthesizedApp, name: str = "csm-collector-demo") -> dict[str, Any]:
+    return dict(function_resource(app, name)[1]["Properties"])
 
 
-def demo_statements(app: SynthesizedApp) -> dict[str, dict[str, Any]]:
-    _, role = app.only_resource(DEMO_STACK, "AWS::IAM::Role")
+def role(app: SynthesizedApp, name: str = "csm-collector-demo") -> dict[str, Any]:
+    role_id = function(app, name)["Role"]["Fn::GetAtt"][0]
+    return dict(app.templates[DEMO_STACK]["Resources"][role_id])
+
+
+def environment(app: SynthesizedApp, name: str = "csm-collector-demo") -> dict[str, Any]:
+    return dict(function(app, name)["Environment"]["Variables"])
+
+
+def demo_statements(app: SynthesizedApp, name: str = "csm-collector-demo") -> dict[str, dict[str, Any]]:
     policies = {
-        policy["PolicyName"]: policy["PolicyDocument"]["Statement"] for policy in role["Properties"]["Policies"]
+        policy["PolicyName"]: policy["PolicyDocument"]["Statement"]
+        for policy in role(app, name)["Properties"]["Policies"]
     }
     assert set(policies) == {"DemoCalls", "WriteLogs", "VpcNetworking"}
     return {statement["Sid"]: statement for statement in policies["DemoCalls"]}
@@ -62,11 +76,18 @@ def test_python_312_on_arm64_from_the_lambda_demo_folder(ec2: SynthesizedApp) ->
         ["arm64"],
         "handler.handler",
     )
-    (code,) = [
-        asset for asset in ec2.asset_manifest(DEMO_STACK)["files"].values() if asset["source"]["packaging"] == "zip"
+    assert staged_files(ec2, properties) == ["handler.py"]
+
+
+def staged_files(app: SynthesizedApp, properties: dict[str, Any]) -> list[str]:
+    """The files of a function's code asset."""
+    key = properties["Code"]["S3Key"]
+    (asset,) = [
+        asset
+        for asset in app.asset_manifest(DEMO_STACK)["files"].values()
+        if any(destination["objectKey"] == key for destination in asset["destinations"].values())
     ]
-    staged = ec2.outdir / code["source"]["path"]
-    assert sorted(path.name for path in staged.iterdir()) == ["handler.py"]
+    return sorted(path.name for path in (app.outdir / asset["source"]["path"]).iterdir())
 
 
 def test_in_the_private_subnets_with_the_workload_security_group(ec2: SynthesizedApp) -> None:
@@ -98,14 +119,14 @@ def test_the_role_allows_exactly_the_demo_calls(ec2: SynthesizedApp) -> None:
     assert render_text(parameter["Resource"]).endswith(":parameter/csm-collector/collector/address")
 
 
-def test_the_role_has_no_managed_policies(ec2: SynthesizedApp) -> None:
-    _, role = ec2.only_resource(DEMO_STACK, "AWS::IAM::Role")
-    assert "ManagedPolicyArns" not in role["Properties"]
+def test_the_roles_have_no_managed_policies(ec2: SynthesizedApp) -> None:
+    for _, body in ec2.resources(DEMO_STACK, "AWS::IAM::Role").items():
+        assert "ManagedPolicyArns" not in body["Properties"]
 
 
 def test_outputs_say_how_to_invoke_it(ec2: SynthesizedApp) -> None:
     outputs = ec2.templates[DEMO_STACK]["Outputs"]
-    function_id, _ = ec2.only_resource(DEMO_STACK, "AWS::Lambda::Function")
+    function_id, _ = function_resource(ec2)
     assert outputs["InvokeCommand"]["Value"] == {
         "Fn::Join": ["", ["aws lambda invoke --function-name ", {"Ref": function_id}, " out.json"]]
     }

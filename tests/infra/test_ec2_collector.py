@@ -87,7 +87,7 @@ def test_the_user_data_runs_the_collector_under_systemd_at_every_boot(ec2: Synth
     assert "dnf install -y python3.11 amazon-cloudwatch-agent && break" in text
     assert (
         "ExecStart=/usr/bin/python3.11 -m collector_runtime listen --host 0.0.0.0 --port 31000 "
-        "--output-dir /var/lib/csm-collector --quiet"
+        "--otlp-port 4318 --otlp-host 0.0.0.0 --output-dir /var/lib/csm-collector --quiet"
     ) in text
     assert "Restart=on-failure" in text
     assert "systemctl restart csm-collector" in text

@@ -77,7 +77,10 @@ def test_the_image_is_built_from_the_repo_dockerfile_for_arm64(fargate: Synthesi
 
 def test_the_container_listens_on_the_csm_port_and_logs_to_cloudwatch(fargate: SynthesizedApp) -> None:
     definition = container(fargate)
-    assert definition["PortMappings"] == [{"ContainerPort": 31000, "Protocol": "udp"}]
+    assert definition["PortMappings"] == [
+        {"ContainerPort": 31000, "Protocol": "udp"},
+        {"ContainerPort": 4318, "Protocol": "tcp"},
+    ]
     assert definition["LogConfiguration"]["LogDriver"] == "awslogs"
     assert definition["LinuxParameters"]["InitProcessEnabled"] is True
     assert environment(fargate)["CSM_COLLECTOR_PORT"] == "31000"
@@ -180,8 +183,8 @@ def test_the_container_is_healthy_only_while_the_collector_answers_on_loopback(f
         "StartPeriod": 30,
     }
     assert environment(fargate)["CSM_COLLECTOR_METRICS_PORT"] == str(HEALTH_PORT)
-    # the health port is not published: only the CSM port is mapped, and the endpoint binds 127.0.0.1
-    assert [mapping["ContainerPort"] for mapping in container(fargate)["PortMappings"]] == [31000]
+    # the health port is not published: only the CSM and OTLP ports are mapped, and the endpoint binds 127.0.0.1
+    assert [mapping["ContainerPort"] for mapping in container(fargate)["PortMappings"]] == [31000, 4318]
 
 
 def test_the_dockerfile_has_the_same_health_check() -> None:

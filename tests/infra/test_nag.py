@@ -47,6 +47,8 @@ COMMON = CDK_OWN | {
     (f"{STORAGE_STACK}/Results/AccessLogs", "Annotation::AwsSolutions-S1"),
     (f"{DEMO_STACK}/Demo/Role", ANY_RESOURCE),
     (f"{DEMO_STACK}/Demo/Function", "Annotation::AwsSolutions-L1"),
+    (f"{DEMO_STACK}/NodeDemo/Role", ANY_RESOURCE),
+    (f"{DEMO_STACK}/NodeDemo/Function", "Annotation::AwsSolutions-L1"),
 }
 EC2_COLLECTOR = instance_findings(f"{EC2}/Instance") | {(f"{EC2}/Role", ANY_RESOURCE)}
 FARGATE_COLLECTOR = {

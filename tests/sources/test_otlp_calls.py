@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import json
-from importlib import resources
-
 import pytest
 
 from collector_runtime.core.records import DEFAULT_WORKLOAD, DENIED, FAILED, OK, OTLP, ObservedCall
-from collector_runtime.sources.otlp import (
-    decode_export,
-    observed_calls,
-    resolve_service,
-    service_index,
-)
+from collector_runtime.data import load_action_map
+from collector_runtime.sources.otlp import decode_export, observed_calls, resolve_service
 from tests.conftest import SECRET_ACCESS_KEY_ID
 from tests.otlp_builders import MANIFEST, MAX_BYTES, PROTOBUF, body, export, fixture, span
 
-SERVICE_IDS = json.loads(resources.files("collector_runtime.data").joinpath("iam_mapping.json").read_bytes())[
-    "services"
-]
-SERVICES = service_index(SERVICE_IDS)
+SERVICES = load_action_map()  # the catalog: serviceIds and their ARN formats
 ACCOUNT = "123456789012"
 
 
@@ -355,37 +345,56 @@ def test_workload(resource: dict[str, object], workload: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("attrs", "expected"),
+    ("service", "attrs", "expected"),
     [
-        ({"aws__s3__bucket": "logs.example-1"}, ("arn:aws:s3:::logs.example-1",)),
-        ({"aws__s3__bucket": "Bad_Bucket!"}, ()),
+        ("S3", {"aws__s3__bucket": "logs.example-1"}, ("arn:aws:s3:::logs.example-1",)),
+        ("S3", {"aws__s3__bucket": "Bad_Bucket!"}, ()),
         (
+            "DynamoDB",
             {"aws__dynamodb__table_names": ["a_b", "c.d"]},
             ("arn:aws:dynamodb:eu-west-1:*:table/a_b", "arn:aws:dynamodb:eu-west-1:*:table/c.d"),
         ),
-        ({"aws__kinesis__stream_name": "s"}, ("arn:aws:kinesis:eu-west-1:*:stream/s",)),
-        ({"aws__log__group__names": ["/aws/lambda/f"]}, ("arn:aws:logs:eu-west-1:*:log-group:/aws/lambda/f",)),
-        ({"faas__invoked_name": "fn:live"}, ("arn:aws:lambda:eu-west-1:*:function:fn:live",)),
+        ("S3", {"aws__dynamodb__table_names": ["a_b"]}, ()),  # a name binds only its own service's formats
+        ("Kinesis", {"aws__kinesis__stream_name": "s"}, ("arn:aws:kinesis:eu-west-1:*:stream/s",)),
         (
+            "CloudWatch Logs",
+            {"aws__log__group__names": ["/aws/lambda/f"]},
+            ("arn:aws:logs:eu-west-1:*:log-group:/aws/lambda/f",),
+        ),
+        ("Lambda", {"faas__invoked_name": "fn:live"}, ("arn:aws:lambda:eu-west-1:*:function:fn:live",)),
+        (
+            "Lambda",
             {"aws__lambda__invoked_arn": "arn:aws:lambda:eu-west-1:111122223333:function:f"},
             ("arn:aws:lambda:eu-west-1:111122223333:function:f",),
         ),
         (
+            "Lambda",
             {"aws__lambda__function__name": "arn:aws:lambda:eu-west-1:111122223333:function:g"},
             ("arn:aws:lambda:eu-west-1:111122223333:function:g",),
         ),
         (
+            "Lambda",
             {"faas__invoked_name": "arn:aws:lambda:eu-west-1:111122223333:function:h:2"},
             ("arn:aws:lambda:eu-west-1:111122223333:function:h:2",),
         ),
-        ({"aws__sqs__queue__name": "jobs.fifo"}, ("arn:aws:sqs:eu-west-1:*:jobs.fifo",)),
-        ({"aws__sns__topic__arn": "not an arn"}, ()),
-        ({"aws__s3__key": "private/report.pdf", "db__statement": "SELECT 1"}, ()),
+        ("SQS", {"aws__sqs__queue__name": "jobs.fifo"}, ("arn:aws:sqs:eu-west-1:*:jobs.fifo",)),
+        ("SNS", {"aws__sns__topic__arn": "not an arn"}, ()),
+        ("S3", {"aws__s3__key": "private/report.pdf", "db__statement": "SELECT 1"}, ()),
+        (
+            "NoSuchService",
+            {"aws__sns__topic__arn": "arn:aws:sns:eu-west-1:111122223333:t"},
+            ("arn:aws:sns:eu-west-1:111122223333:t",),
+        ),  # an ARN is kept as named, whatever the service
     ],
 )
-def test_identifier_rules(attrs: dict[str, object], expected: tuple[str, ...]) -> None:
-    [call] = calls_from(span("S3", "Op", cloud__region="eu-west-1", **attrs))
+def test_identifier_rules(service: str, attrs: dict[str, object], expected: tuple[str, ...]) -> None:
+    [call] = calls_from(span(service, "Op", cloud__region="eu-west-1", **attrs))
     assert call.resources == expected
+
+
+def test_a_name_without_region_is_named_in_any_region() -> None:
+    [call] = calls_from(span("DynamoDB", "GetItem", aws__dynamodb__table_names=["orders"]))
+    assert call.resources == ("arn:aws:dynamodb:*:*:table/orders",)
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,10 @@
 
 Pure. The instrumentations spell `rpc.service` differently: botocore sends the serviceId ("Secrets
 Manager"), JavaScript v3 strips its spaces ("SecretsManager"), Java uses client names ("Sns",
-"DynamoDb"). `service_index` builds a case- and space-insensitive index over the serviceIds the
-mapping knows (passed in, so this module loads no data); a name it does not know is kept as sent, so
-the mapping reports it as unknown instead of it being dropped here.
+"DynamoDb"). The catalog (the mapping's `ActionMap`, passed in, so this module loads no data) resolves
+them case- and space-insensitively; a name it does not know is kept as sent, so the mapping reports it
+as unknown instead of it being dropped here. The same catalog gives the ARN formats of the service's
+IAM prefix, which `core.identifiers` fills with the identifiers the span names.
 
 Workload: the configured resource attribute if set, else `service.name` (unless it is an SDK default
 such as "unknown_service:python"), else `faas.name`, else the default workload.
@@ -12,35 +13,37 @@ such as "unknown_service:python"), else `faas.name`, else the default workload.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
+from typing import Protocol, TypeVar
 
+from collector_runtime.core.identifiers import resource_arns
 from collector_runtime.core.records import DEFAULT_WORKLOAD, OTLP, ObservedCall, outcome_of
 
-from .arns import ARN_KEYS, account_of_arn, queue_url_account, resource_arns
+from .identifiers import MEMBERS, account_in
 from .spans import AwsSpan, DecodedExport, ResourceInfo
 
-ServiceIndex = Mapping[str, str]  # normalised name -> serviceId
 MAX_WORKLOAD = 255  # as a CSM ClientId
-_SEPARATORS = re.compile(r"[\s_-]")
+MAX_MEMO = 50_000  # remembered services and identifiers (each repeats in nearly every span)
 _UNKNOWN_SERVICE = "unknown_service"
+Formats = Mapping[str, list[str]]
+_NO_FORMATS: Formats = {}
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 
-def normalised_service(name: str) -> str:
-    return _SEPARATORS.sub("", name).lower()
+class Catalog(Protocol):
+    """What this module needs of the mapping (core.mapping.ActionMap has it)."""
+
+    def resolve_service(self, service: str) -> str | None: ...
+
+    def prefix_of(self, service: str) -> str | None: ...
+
+    def formats_of(self, prefix: str) -> dict[str, list[str]]: ...
 
 
-def service_index(service_ids: Iterable[str]) -> ServiceIndex:
-    """The index `resolve_service` reads: every serviceId under its normalised spelling."""
-    index: dict[str, str] = {}
-    for service_id in sorted(service_ids):
-        index.setdefault(normalised_service(service_id), service_id)
-    return index
-
-
-def resolve_service(name: str, services: ServiceIndex) -> str:
+def resolve_service(name: str, catalog: Catalog) -> str:
     """The serviceId a span's `rpc.service` names, or the name as sent when no known serviceId matches."""
-    return services.get(normalised_service(name), name)
+    return catalog.resolve_service(name) or name
 
 
 def workload_of(resource: ResourceInfo) -> str:
@@ -56,29 +59,71 @@ def account_of(span: AwsSpan) -> str | None:
     if span.account or span.resource.account:
         return span.account or span.resource.account
     for key, value in span.identifiers:
-        account = account_of_arn(value) if key in ARN_KEYS else queue_url_account(value)
+        account = account_in(key, value)
         if account:
             return account
     return None
 
 
-def observed_call(span: AwsSpan, services: ServiceIndex) -> ObservedCall:
-    region = span.region or span.resource.region
-    account = account_of(span)
-    return ObservedCall(
-        workload=workload_of(span.resource),
-        source=OTLP,
-        service=resolve_service(span.service, services),
-        operation=span.operation,
-        region=region,
-        account=account,
-        outcome=outcome_of(failed=span.failed, error_code=span.error_code, status=span.http_status),
-        error_code=span.error_code,
-        denied_actions=span.denied_actions,
-        resources=resource_arns(span.identifiers, region=region, account=account),
-        time_ms=span.start_ms,
-    )
+class SpanRecords:
+    """Makes the records of decoded spans with one catalog, remembering what repeats (bounded)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._services: dict[str, tuple[str, Formats]] = {}
+        self._arns: dict[tuple[str, str, str, str | None, str | None], tuple[str, ...]] = {}
+
+    def calls(self, export: DecodedExport) -> list[ObservedCall]:
+        return [self.call(span) for span in export.spans]
+
+    def call(self, span: AwsSpan) -> ObservedCall:
+        service, formats = self._service(span.service)
+        region = span.region or span.resource.region
+        account = account_of(span)
+        return ObservedCall(
+            workload=workload_of(span.resource),
+            source=OTLP,
+            service=service,
+            operation=span.operation,
+            region=region,
+            account=account,
+            outcome=outcome_of(failed=span.failed, error_code=span.error_code, status=span.http_status),
+            error_code=span.error_code,
+            denied_actions=span.denied_actions,
+            resources=self._resources(service, formats, span, region, account) if span.identifiers else (),
+            time_ms=span.start_ms,
+        )
+
+    def _service(self, name: str) -> tuple[str, Formats]:
+        known = self._services.get(name)
+        if known is None:
+            service_id = self.catalog.resolve_service(name)
+            prefix = self.catalog.prefix_of(service_id) if service_id else None
+            known = (service_id or name, self.catalog.formats_of(prefix) if prefix else _NO_FORMATS)
+            _remember(self._services, name, known)
+        return known
+
+    def _resources(
+        self, service: str, formats: Formats, span: AwsSpan, region: str | None, account: str | None
+    ) -> tuple[str, ...]:
+        """Each identifier stands alone: no two attributes fill one ARN format together."""
+        found: dict[str, None] = {}
+        for key, value in span.identifiers:
+            memo_key = (service, key, value, region, account)
+            arns = self._arns.get(memo_key)
+            if arns is None:
+                arns = resource_arns(formats, {MEMBERS[key]: value}, region=region, account=account)
+                _remember(self._arns, memo_key, arns)
+            found.update(dict.fromkeys(arns))
+        return tuple(found)
 
 
-def observed_calls(export: DecodedExport, services: ServiceIndex) -> list[ObservedCall]:
-    return [observed_call(span, services) for span in export.spans]
+def _remember(memo: dict[_K, _V], key: _K, value: _V) -> None:
+    if len(memo) >= MAX_MEMO:
+        memo.clear()
+    memo[key] = value
+
+
+def observed_calls(export: DecodedExport, catalog: Catalog) -> list[ObservedCall]:
+    """The records of one decoded export (a receiver keeps one `SpanRecords` instead, for its memo)."""
+    return SpanRecords(catalog).calls(export)

@@ -4,7 +4,7 @@ Pure: no sockets, no environment, no clock. `decode_export` keeps the spans with
 `rpc.system = "aws-api"` (one CLIENT, PRODUCER or CONSUMER span per API call in every AWS SDK
 instrumentation) and counts the others. Of each span it keeps only what a call record needs: service,
 operation, region, account, start time, whether and how it failed, and the identifier attributes of
-`arns.IDENTIFIER_KEYS`. Error messages are read here for the error code and the actions an
+`identifiers.IDENTIFIER_KEYS`. Error messages are read here for the error code and the actions an
 AccessDenied names, and then dropped; no other attribute value (statements, message bodies, headers,
 URLs of other services, access keys) ever leaves this module.
 
@@ -27,7 +27,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span, Status
 
 from collector_runtime.core.records import actions_named_in
 
-from .arns import IDENTIFIER_KEYS, QUEUE_URL_KEYS, is_identifier
+from .identifiers import IDENTIFIER_KEYS, QUEUE_URL_KEYS, is_identifier
 from .payload import decompressed, media_kind, parse_request
 
 AWS_API = "aws-api"
@@ -79,7 +79,7 @@ class AwsSpan(NamedTuple):
     http_status: int | None = None
     error_code: str | None = None
     denied_actions: tuple[str, ...] = ()
-    identifiers: tuple[tuple[str, str], ...] = ()  # (attribute, value) of arns.IDENTIFIER_KEYS only
+    identifiers: tuple[tuple[str, str], ...] = ()  # (attribute, value) of identifiers.IDENTIFIER_KEYS only
 
 
 class DecodedExport(NamedTuple):

@@ -1,0 +1,180 @@
+"""OTLP/HTTP ingest benchmark: spans per second a real `csm-collector listen --otlp-port` process takes in with zero
+loss, against a bare protobuf-decode loop over the same request bodies, in the same run, on this machine.
+
+The requests are real: the botocore instrumentation's export of tests/fixtures/otlp (35 AWS SDK spans), its spans
+repeated to 105 per request, under 40 workloads (service.name). Two sender threads, each on a keep-alive
+connection, post them as fast as the collector answers for --seconds. Zero loss means: every span of every
+request answered 200 is counted in stats.json (`otlp.spans_received`) and became a call (`calls`), and no request
+was refused. The baselines run in this process: `ExportTraceServiceRequest.ParseFromString` alone (the ceiling of
+any Python receiver built on the official package), and the pure decoder (`decode_export` + `SpanRecords`).
+
+Results: bench/results/local/otlp-latest.json (and otlp-history.jsonl there; ignored by git).
+Usage: python bench/otlp.py [--seconds 10] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from collector_runtime.data import load_action_map  # noqa: E402
+from collector_runtime.sources.otlp import SpanRecords, decode_export  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results" / "local"
+FIXTURE = ROOT / "tests" / "fixtures" / "otlp" / "python-botocore-0.66b2.pb"
+HEADERS = {"Content-Type": "application/x-protobuf"}
+TICK = os.sysconf("SC_CLK_TCK")
+WORKLOADS, REPEAT, SENDERS = 40, 3, 2
+
+
+def bodies() -> tuple[list[bytes], int]:
+    """One request body per workload, and the spans in each."""
+    template = ExportTraceServiceRequest.FromString(FIXTURE.read_bytes())
+    spans = [span for scope in template.resource_spans[0].scope_spans for span in scope.spans] * REPEAT
+    built = []
+    for index in range(WORKLOADS):
+        request = ExportTraceServiceRequest()
+        resource_spans = request.resource_spans.add()
+        name = KeyValue(key="service.name", value=AnyValue(string_value=f"bench-workload-{index:02d}"))
+        resource_spans.resource.attributes.append(name)
+        resource_spans.scope_spans.add().spans.extend(spans)
+        built.append(request.SerializeToString())
+    return built, len(spans)
+
+
+def loop_rate(work: Any, spans: int, seconds: float) -> float:
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        work()
+        count += 1
+    return count * spans / (time.perf_counter() - start)
+
+
+def baselines(requests: list[bytes], spans: int, seconds: float) -> dict[str, float]:
+    parse = ExportTraceServiceRequest.FromString
+    records = SpanRecords(load_action_map())
+    cycle = iter(range(1 << 62))
+
+    def bare() -> None:
+        parse(requests[next(cycle) % len(requests)])
+
+    def decoder() -> None:
+        export = decode_export(requests[next(cycle) % len(requests)], HEADERS["Content-Type"], None, max_bytes=4 << 20)
+        records.calls(export)
+
+    return {
+        "bare_parse_spans_per_s": loop_rate(bare, spans, seconds),
+        "decoder_spans_per_s": loop_rate(decoder, spans, seconds),
+    }
+
+
+def start_collector(out: Path) -> tuple[subprocess.Popen[str], int]:
+    argv = [sys.executable, "-m", "collector_runtime", "listen", "--port", "0", "--otlp-port", "0"]
+    argv += ["--output-dir", str(out), "--flush-interval", "3600", "--quiet"]
+    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    assert process.stderr is not None
+    for line in process.stderr:
+        found = re.search(r"OTLP/HTTP traces on http://127\.0\.0\.1:(\d+)/", line)
+        if found:
+            return process, int(found.group(1))
+    raise RuntimeError("the collector did not start")
+
+
+def send(port: int, requests: list[bytes], deadline: float, offset: int, answered: list[int]) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    index, ok, other = offset, 0, 0
+    while time.monotonic() < deadline:
+        connection.request("POST", "/v1/traces", body=requests[index % len(requests)], headers=HEADERS)
+        response = connection.getresponse()
+        response.read()
+        ok, other = (ok + 1, other) if response.status == 200 else (ok, other + 1)
+        index += 1
+    connection.close()
+    answered.extend([ok, other])
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def collector_run(requests: list[bytes], spans: int, seconds: float) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        process, port = start_collector(Path(tmp))
+        results: list[list[int]] = [[] for _ in range(SENDERS)]
+        cpu_before, start = cpu_seconds(process.pid), time.monotonic()
+        threads = [
+            threading.Thread(target=send, args=(port, requests, start + seconds, i * 7, results[i]))
+            for i in range(SENDERS)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed, cpu = time.monotonic() - start, cpu_seconds(process.pid) - cpu_before
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=120)
+        stats = json.loads((Path(tmp) / "stats.json").read_text())
+    answered = sum(r[0] for r in results)
+    counted = stats["otlp"]["spans_received"]
+    return {
+        "seconds": round(elapsed, 2),
+        "requests_answered_200": answered,
+        "requests_answered_other": sum(r[1] for r in results),
+        "spans_sent_and_acknowledged": answered * spans,
+        "spans_counted": counted,
+        "calls_counted": stats["calls"],
+        "requests_refused": stats["otlp"]["requests_refused"],
+        "lost": answered * spans - counted,
+        "spans_per_s": round(counted / elapsed),
+        "collector_cpu_percent": round(100 * cpu / elapsed),
+        "workloads": len(stats["workloads"]),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--quick", action="store_true", help="3 s runs (a smoke run)")
+    args = parser.parse_args()
+    seconds = 3.0 if args.quick else args.seconds
+    requests, spans = bodies()
+    base = baselines(requests, spans, min(seconds, 5.0))
+    run = collector_run(requests, spans, seconds)
+    result = {"time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "spans_per_request": spans, **base, **run}
+    result["collector_vs_bare_parse"] = round(run["spans_per_s"] / base["bare_parse_spans_per_s"], 4)
+    print(f"{'bare ParseFromString loop':40} {base['bare_parse_spans_per_s']:>12,.0f} spans/s")
+    print(f"{'pure decoder (decode_export + records)':40} {base['decoder_spans_per_s']:>12,.0f} spans/s")
+    print(
+        f"{'listen --otlp-port, 2 keep-alive senders':40} {run['spans_per_s']:>12,.0f} spans/s  "
+        f"(lost {run['lost']}, refused {run['requests_refused']}, collector CPU {run['collector_cpu_percent']}%)"
+    )
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "otlp-latest.json").write_text(json.dumps(result, indent=2) + "\n")
+    with (RESULTS / "otlp-history.jsonl").open("a") as history:
+        history.write(json.dumps(result) + "\n")
+    print(f"results: {RESULTS / 'otlp-latest.json'}")
+    return (
+        0 if run["lost"] == 0 and run["requests_refused"] == 0 and run["calls_counted"] == run["spans_counted"] else 1
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

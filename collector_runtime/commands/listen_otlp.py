@@ -1,0 +1,68 @@
+"""listen's OTLP/HTTP traces receiver (`--otlp-port`): its flags, and starting it beside the UDP listener."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from ..collector import CollectorService
+from ..contract import DEFAULT_OTLP_PORT
+from ..core.mapping import ActionMap
+from ..settings import ListenOptions
+from ..settings.options import LISTEN
+from ..settings.values import ip_address, port_number, positive_int
+from ..sources.source_filter import SourceFilter
+
+log = logging.getLogger("csm_collector")
+
+
+def add_otlp_options(listen: argparse.ArgumentParser) -> None:
+    otlp = listen.add_argument_group("OpenTelemetry traces (OTLP/HTTP, POST /v1/traces)")
+    otlp.add_argument(
+        "--otlp-port",
+        type=port_number,
+        help=f"receive OTLP/HTTP traces on this TCP port ({DEFAULT_OTLP_PORT} is OTLP/HTTP's; default: off)",
+    )
+    otlp.add_argument(
+        "--otlp-host", type=ip_address, default=LISTEN.otlp.host, help="address for --otlp-port (default: %(default)s)"
+    )
+    otlp.add_argument(
+        "--otlp-workload-attribute",
+        metavar="ATTRIBUTE",
+        help="resource attribute naming the workload, before service.name and faas.name (default: none)",
+    )
+    otlp.add_argument(
+        "--otlp-max-request-bytes",
+        type=positive_int,
+        default=LISTEN.otlp.max_request_bytes,
+        help="largest request body, received and decompressed; larger ones get 413 (default: %(default)s)",
+    )
+
+
+def start_otlp_receiver(options: ListenOptions, service: CollectorService, action_map: ActionMap) -> bool:
+    """The OTLP/HTTP receiver in its thread, handing records to the service's loop (stopped before the final
+    drain); False when its port cannot be bound."""
+    from ..sources.otlp.receiver import OtlpReceiver  # needs the otlp extra (opentelemetry-proto)
+
+    otlp = options.otlp
+    allowed = SourceFilter(allow=options.allow_from).accepts if options.allow_from else None
+    try:
+        receiver = OtlpReceiver(
+            otlp.host,
+            otlp.port or 0,
+            action_map,
+            service.submit,
+            max_request_bytes=otlp.max_request_bytes,
+            workload_attribute=otlp.workload_attribute,
+            allowed=allowed,
+            backlog=service.pending_batches,
+        )
+    except OSError as error:
+        log.error("cannot listen on %s:%s/tcp (OTLP): %s", otlp.host, otlp.port, error.strerror or error)
+        return False
+    service.add_stats("otlp", receiver.counters.as_dict)
+    service.on_stop(receiver.stop)
+    receiver.start()
+    host, port = receiver.address
+    log.info("receiving OTLP/HTTP traces on http://%s:%d/v1/traces", host, port)
+    return True

@@ -1,0 +1,107 @@
+"""The resources an AWS SDK span names: which attributes hold identifiers, which values are well-formed,
+and the request member each one reports. Pure.
+
+Only what is OTLP-specific lives here: the attribute names (OpenTelemetry semantic conventions `aws-sdk`,
+plus the spellings the instrumentations measured here actually emit) and a check of each value. Turning
+an identifier into ARNs is `core.identifiers`' job, shared with the proxy source: a span's identifier
+is handed over as the request member it reports (`aws.dynamodb.table_names` -> `TableName`), and the
+formats of the called service's IAM prefix say which ARN it names.
+
+ARN-valued, kept as they are when they look like an ARN:
+  `aws.sns.topic.arn`, `aws.secretsmanager.secret.arn`, `aws.step_functions.state_machine.arn`,
+  `aws.step_functions.activity.arn`, `aws.lambda.invoked_arn`
+Queue URLs (`arn:<p>:sqs:<region>:<account>:<name>`): `aws.sqs.queue.url`, `aws.queue_url` (Python),
+  `messaging.url` (older), `url.full` (JavaScript; on SQS spans only)
+Name-valued: `aws.s3.bucket` (Bucket), `aws.dynamodb.table_names` (array; TableName),
+  `aws.kinesis.stream_name` / `aws.kinesis.stream.name` (JavaScript) (StreamName), `aws.sqs.queue.name`
+  (ADOT JavaScript; QueueName), `faas.invoked_name` / `aws.lambda.function.name` (ADOT JavaScript;
+  FunctionName: a name, name:qualifier or an ARN), `aws.log.group.names` (array, on the span; logGroupName)
+
+Values that are not well-formed identifiers of their kind are dropped, so a hostile sender cannot put
+arbitrary text into a policy. `aws.s3.key` is not read: object keys can carry personal data, and S3
+object actions are scoped per bucket by the core. The resource attribute `aws.log.group.names` names
+the workload's own log group, not what it called, and is not read either.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+ARN_KEYS = frozenset(
+    {
+        "aws.sns.topic.arn",
+        "aws.secretsmanager.secret.arn",
+        "aws.step_functions.state_machine.arn",
+        "aws.step_functions.activity.arn",
+        "aws.lambda.invoked_arn",
+    }
+)
+QUEUE_URL_KEYS = frozenset({"aws.sqs.queue.url", "aws.queue_url", "messaging.url", "url.full"})
+# attribute -> the request member it reports (core.identifiers binds members to ARN placeholders)
+MEMBERS: Mapping[str, str] = {
+    "aws.s3.bucket": "Bucket",
+    "aws.dynamodb.table_names": "TableName",
+    "aws.kinesis.stream_name": "StreamName",
+    "aws.kinesis.stream.name": "StreamName",
+    "aws.sqs.queue.name": "QueueName",
+    "faas.invoked_name": "FunctionName",
+    "aws.lambda.function.name": "FunctionName",
+    "aws.log.group.names": "logGroupName",
+    **dict.fromkeys(QUEUE_URL_KEYS, "QueueUrl"),
+    **dict.fromkeys(ARN_KEYS, "Arn"),
+}
+NAME_KEYS = frozenset(MEMBERS) - ARN_KEYS - QUEUE_URL_KEYS
+_FUNCTION_KEYS = frozenset({"faas.invoked_name", "aws.lambda.function.name"})
+IDENTIFIER_KEYS = frozenset(MEMBERS)
+MAX_IDENTIFIER = 2_048
+
+_ARN = re.compile(r"^arn:(aws[a-z-]*):([a-z0-9-]{1,64}):([a-z0-9-]*):(\d{12})?:[^\s]{1,1500}$")
+_QUEUE_URL = re.compile(r"^https?://([A-Za-z0-9.:-]{1,255})/(\d{12})/([A-Za-z0-9_-]{1,80}(?:\.fifo)?)/?$")
+_FUNCTION = re.compile(r"^[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9$_-]{1,128})?$")
+_STREAM = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+_NAMES: dict[str, re.Pattern[str]] = {
+    "aws.s3.bucket": re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"),
+    "aws.dynamodb.table_names": re.compile(r"^[A-Za-z0-9_.-]{3,255}$"),
+    "aws.kinesis.stream_name": _STREAM,
+    "aws.kinesis.stream.name": _STREAM,
+    "aws.sqs.queue.name": re.compile(r"^[A-Za-z0-9_-]{1,80}(?:\.fifo)?$"),
+    "faas.invoked_name": _FUNCTION,
+    "aws.lambda.function.name": _FUNCTION,
+    "aws.log.group.names": re.compile(r"^[A-Za-z0-9_./#-]{1,512}$"),
+}
+
+
+def is_arn(value: str) -> bool:
+    return len(value) <= MAX_IDENTIFIER and _ARN.match(value) is not None
+
+
+def account_of_arn(value: str) -> str | None:
+    match = _ARN.match(value)
+    return match.group(4) if match else None
+
+
+def is_queue_url(value: str) -> bool:
+    return len(value) <= MAX_IDENTIFIER and _QUEUE_URL.match(value) is not None
+
+
+def queue_url_account(value: str) -> str | None:
+    match = _QUEUE_URL.match(value)
+    return match.group(2) if match else None
+
+
+def is_identifier(key: str, value: str) -> bool:
+    """Whether a value of an identifier attribute is well-formed enough to be kept at all."""
+    if key in ARN_KEYS or (key in _FUNCTION_KEYS and value.startswith("arn:")):
+        return is_arn(value)
+    if key in QUEUE_URL_KEYS:
+        return is_queue_url(value)
+    pattern = _NAMES.get(key)
+    return pattern is not None and pattern.match(value) is not None
+
+
+def account_in(key: str, value: str) -> str | None:
+    """The account an identifier carries: an ARN's, or a queue URL's."""
+    if key in QUEUE_URL_KEYS:
+        return queue_url_account(value)
+    return account_of_arn(value) if value.startswith("arn:") else None
