@@ -36,7 +36,9 @@ ALIASES: Mapping[str, str] = {
 # Members that name a second placeholder too, in another service's formats (only the operation's own IAM
 # prefix's formats are filled, so the other placeholder never leaks into an unrelated service).
 ALSO: Mapping[str, tuple[str, ...]] = {
-    "Name": ("SecretId",),  # Secrets Manager CreateSecret: Name (SSM's Name fills its parameter ARN)
+    # Secrets Manager CreateSecret and SNS CreateTopic name their secret and topic `Name` (SSM's Name fills
+    # its parameter ARN); no other service's formats have these placeholders alone.
+    "Name": ("SecretId", "TopicName"),
 }
 # Placeholders whose ARN carries a random suffix AWS appends (Secrets Manager: name-AbCdEf): only a pattern
 # matches.

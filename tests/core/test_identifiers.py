@@ -35,6 +35,7 @@ ACCOUNT = "123456789012"
         ),
         ("Kinesis", {"StreamName": "s"}, (f"arn:aws:kinesis:eu-west-1:{ACCOUNT}:stream/s",)),
         ("SNS", {"TopicArn": "arn:aws:sns:us-east-1:210987654321:t"}, ("arn:aws:sns:us-east-1:210987654321:t",)),
+        ("SNS", {"Name": "alerts"}, (f"arn:aws:sns:eu-west-1:{ACCOUNT}:alerts",)),  # CreateTopic names it Name
         (
             "SQS",
             {"QueueUrl": "https://sqs.us-west-2.amazonaws.com/210987654321/jobs"},

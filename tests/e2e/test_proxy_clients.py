@@ -64,7 +64,7 @@ EXPECTED: dict[str, Grants] = {
         "dynamodb:GetItem": {f"arn:aws:dynamodb:{R}:{A}:table/py-table"},
         "sqs:CreateQueue": {f"arn:aws:sqs:{R}:{A}:py-queue"},
         "sqs:SendMessage": {f"arn:aws:sqs:{R}:{A}:py-queue"},
-        "sns:CreateTopic": {f"arn:aws:sns:{R}:{A}:*"},  # CreateTopic's Name binds no ARN format
+        "sns:CreateTopic": {f"arn:aws:sns:{R}:{A}:py-topic"},  # its Name fills the topic ARN
         "sns:Publish": {f"arn:aws:sns:{R}:{A}:py-topic"},
         "ssm:PutParameter": {f"arn:aws:ssm:{R}:{A}:parameter/py/password"},
         "ssm:GetParameter": {f"arn:aws:ssm:{R}:{A}:parameter/py/password"},
