@@ -9,21 +9,19 @@ shutdown is missing from the files.
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import gc
 import logging
-import queue
 import select
-import socket
 import time
 from collections.abc import Callable
 from typing import Any
 
+from .collector_stats import access_stats, archive_stats, iso, udp_stats
 from .core.aggregate import Aggregator
 from .core.mapping import ActionMap
 from .core.records import ObservedCall
 from .core.rendering import FlushRenderer, Rendered
+from .loop_inbox import LoopInbox
 from .outputs.archive import ArchiveWriter
 from .outputs.live_view import LiveView
 from .outputs.output_dir import OutputDirectory
@@ -66,9 +64,7 @@ class CollectorService:
         self.pipeline = Pipeline(self.aggregator, archive=archive.append if archive else None)
         self.renderer = FlushRenderer(action_map, output.policy, max_policy_chars=output.max_policy_chars)
         self.directory = OutputDirectory(output.output_dir)
-        self._wake_reader, self._wake_writer = socket.socketpair()
-        self._wake_reader.setblocking(False)
-        self._wake_writer.setblocking(False)
+        self.inbox = LoopInbox()
         self._stop_requested = False
         self._flush_requested = False
         self._signals: list[tuple[str, str]] = []  # (signal name, what it asks for), logged by the loop
@@ -79,7 +75,6 @@ class CollectorService:
         self._flushes = 0
         self._last_flush_ms: float | None = None
         self._logged_warnings: set[str] = set()
-        self._inbox: queue.SimpleQueue[list[ObservedCall]] = queue.SimpleQueue()
         self._stoppers: list[Callable[[], object]] = []
         self._render_ahead_pending = False
         self._stats_sources: dict[str, Callable[[], dict[str, Any]]] = {}
@@ -94,12 +89,11 @@ class CollectorService:
 
     def submit(self, calls: list[ObservedCall]) -> None:
         """Records from another source's thread (the proxy, the OTLP receiver): handled on the loop's thread."""
-        self._inbox.put(calls)
-        self._wake()
+        self.inbox.put(calls)
 
     def pending_batches(self) -> int:
         """Batches submitted and not yet taken by the loop (approximate): a source's backpressure signal."""
-        return self._inbox.qsize()
+        return self.inbox.pending()
 
     def add_stats(self, name: str, source: Callable[[], dict[str, Any]]) -> None:
         """Another source's counters, in stats.json (and /metrics) under `name` (read at every flush)."""
@@ -111,24 +105,20 @@ class CollectorService:
 
     def wake_fd(self) -> int:
         """A descriptor for signal.set_wakeup_fd: a signal then wakes the loop at once."""
-        return self._wake_writer.fileno()
+        return self.inbox.wake_fd()
 
     def request_flush(self, signal_name: str | None = None) -> None:
         """Safe in a signal handler: sets flags only; the loop logs `signal_name` and what it wrote."""
         if signal_name:
             self._signals.append((signal_name, "flush"))
         self._flush_requested = True
-        self._wake()
+        self.inbox.wake()
 
     def request_stop(self, signal_name: str | None = None) -> None:
         if signal_name:
             self._signals.append((signal_name, "stop"))
         self._stop_requested = True
-        self._wake()
-
-    def _wake(self) -> None:
-        with contextlib.suppress(OSError):  # already awake (buffer full), or shutting down
-            self._wake_writer.send(b"\0")
+        self.inbox.wake()
 
     def resume(self) -> None:
         """After a restored state: render everything once and hand it to the publisher (without
@@ -148,8 +138,8 @@ class CollectorService:
             if datagrams_ready:
                 self._render_ahead_pending |= drain() > 0
             if woken:
-                self._clear_wakeups()
-                self._render_ahead_pending |= self._drain_inbox()
+                self.inbox.clear_wakeups()
+                self._render_ahead_pending |= self.inbox.take_all(self.pipeline.add_calls)
             if not datagrams_ready and not woken and self._render_ahead_pending:
                 self._render_ahead()
             now = self.clock()
@@ -165,20 +155,9 @@ class CollectorService:
 
     def _wait(self, timeout: float) -> tuple[bool, bool]:
         if self.listener is not None:
-            return self.listener.wait(timeout, self._wake_reader)
-        readable, _, _ = select.select([self._wake_reader], [], [], max(timeout, 0.0))
+            return self.listener.wait(timeout, self.inbox.reader)
+        readable, _, _ = select.select([self.inbox.reader], [], [], max(timeout, 0.0))
         return False, bool(readable)
-
-    def _drain_inbox(self) -> bool:
-        """Hand the other sources' records to the pipeline; whether there were any."""
-        received = False
-        while True:
-            try:
-                calls = self._inbox.get_nowait()
-            except queue.Empty:
-                return received
-            self.pipeline.add_calls(calls)
-            received = True
 
     def _render_ahead(self) -> None:
         """While nothing arrives, render the changed policies ahead of the next flush, in slices short
@@ -209,11 +188,6 @@ class CollectorService:
         until_flush = next_flush - self.clock()
         return min(until_flush, self.view.refresh if self.view else until_flush, 1.0)
 
-    def _clear_wakeups(self) -> None:
-        with contextlib.suppress(OSError):
-            while self._wake_reader.recv(4096):
-                pass
-
     def _signal_for(self, kind: str) -> str | None:
         names = [name for name, wanted in self._signals if wanted == kind]
         self._signals = [entry for entry in self._signals if entry[1] != kind]
@@ -233,7 +207,7 @@ class CollectorService:
             stop()
         while drain():
             pass
-        self._drain_inbox()
+        self.inbox.take_all(self.pipeline.add_calls)
         publishing = f", publishing for at most {self.settings.publish_timeout:g}s" if self.publisher else ""
         ok = self._logged_flush(
             self._signal_for("stop"), f"stopping: queued datagrams read, writing the files{publishing}"
@@ -253,8 +227,7 @@ class CollectorService:
             self.view.close()
         if self.listener is not None:
             self.listener.close()
-        self._wake_reader.close()
-        self._wake_writer.close()
+        self.inbox.close()
         return 0 if ok else 1
 
     def flush(self) -> bool:
@@ -305,10 +278,10 @@ class CollectorService:
     def runtime_stats(self) -> dict[str, Any]:
         now = self.wall_clock()
         stats: dict[str, Any] = {
-            "started_at": _iso(self._started_wall),
-            "written_at": _iso(now),
+            "started_at": iso(self._started_wall),
+            "written_at": iso(now),
             "uptime_seconds": round(now - self._started_wall, 3),
-            **(_udp_stats(self.listener, self.settings.receive_buffer) if self.listener is not None else {}),
+            **(udp_stats(self.listener, self.settings.receive_buffer) if self.listener is not None else {}),
             "flush_count": self._flushes,
             "previous_flush_ms": self._last_flush_ms,
             "output_files_pending": self.directory.pending_files,
@@ -318,30 +291,7 @@ class CollectorService:
         for name, source in self._stats_sources.items():
             stats[name] = source()
         if self.source_filter:
-            stats["access"] = {
-                "dropped_not_allowed": self.source_filter.counters.not_allowed,
-                "dropped_rate_limited": self.source_filter.counters.rate_limited,
-            }
+            stats["access"] = access_stats(self.source_filter)
         if self.archive:
-            stats["archive"] = {
-                "events_archived": self.archive.events_archived,
-                "events_dropped": self.archive.events_dropped,
-                "files_rolled": self.archive.files_rolled,
-                "write_errors": self.archive.errors,
-            }
+            stats["archive"] = archive_stats(self.archive)
         return stats
-
-
-def _iso(timestamp: float) -> str:
-    return dt.datetime.fromtimestamp(timestamp, tz=dt.UTC).isoformat(timespec="seconds")
-
-
-def _udp_stats(listener: UdpListener, requested_buffer: int) -> dict[str, Any]:
-    host, port = listener.address
-    return {
-        "listening_on": f"{host}:{port}",
-        "receive_buffer_requested": requested_buffer,
-        "receive_buffer_granted": listener.granted_buffer,
-        "receive_buffer_usable": listener.usable_buffer,
-        "kernel_receive_drops": listener.kernel_drops(),
-    }

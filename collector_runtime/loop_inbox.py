@@ -1,0 +1,56 @@
+"""How other threads and signal handlers reach the collector's loop without touching its state: records
+queued for it, and a socket pair whose readable end wakes the loop's select()."""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import socket
+from collections.abc import Callable
+
+from .core.records import ObservedCall
+
+
+class LoopInbox:
+    def __init__(self) -> None:
+        self.reader, self._writer = socket.socketpair()
+        self.reader.setblocking(False)
+        self._writer.setblocking(False)
+        self._queue: queue.SimpleQueue[list[ObservedCall]] = queue.SimpleQueue()
+
+    def wake(self) -> None:
+        """Safe in a signal handler and from any thread."""
+        with contextlib.suppress(OSError):  # already awake (buffer full), or shutting down
+            self._writer.send(b"\0")
+
+    def wake_fd(self) -> int:
+        """A descriptor for signal.set_wakeup_fd: a signal then wakes the loop at once."""
+        return self._writer.fileno()
+
+    def put(self, calls: list[ObservedCall]) -> None:
+        self._queue.put(calls)
+        self.wake()
+
+    def pending(self) -> int:
+        """Batches put and not yet taken (approximate)."""
+        return self._queue.qsize()
+
+    def take_all(self, handle: Callable[[list[ObservedCall]], object]) -> bool:
+        """Hand every queued batch to `handle` (on the loop's thread); whether there were any."""
+        received = False
+        while True:
+            try:
+                calls = self._queue.get_nowait()
+            except queue.Empty:
+                return received
+            handle(calls)
+            received = True
+
+    def clear_wakeups(self) -> None:
+        with contextlib.suppress(OSError):
+            while self.reader.recv(4096):
+                pass
+
+    def close(self) -> None:
+        self.reader.close()
+        self._writer.close()
