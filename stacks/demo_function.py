@@ -45,31 +45,12 @@ class DemoFunction(Construct):
         address_parameter_name: str,
     ) -> None:
         super().__init__(scope, construct_id)
-        log_group = logs.LogGroup(
-            self, "Logs", retention=logs.RetentionDays.ONE_WEEK, removal_policy=cdk.RemovalPolicy.DESTROY
-        )
-        address_parameter_arn = cdk.Stack.of(self).format_arn(
-            service="ssm", resource="parameter", resource_name=address_parameter_name.lstrip("/")
-        )
-        role = iam.Role(
+        role, log_group = demo_role(
             self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            bucket=bucket,
+            address_parameter_name=address_parameter_name,
+            object_key=DEMO_OBJECT_KEY,
             description="csm-collector demo: exactly the calls the demo makes, its logs, its VPC networking",
-            inline_policies={
-                "DemoCalls": demo_calls_policy(bucket, address_parameter_arn),
-                "WriteLogs": iam.PolicyDocument(
-                    statements=[
-                        iam.PolicyStatement(
-                            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                            resources=[log_group.log_group_arn],
-                        )
-                    ]
-                ),
-                "VpcNetworking": iam.PolicyDocument(
-                    statements=[iam.PolicyStatement(actions=list(VPC_NETWORKING_ACTIONS), resources=["*"])]
-                ),
-            },
         )
         self.function = lambda_.Function(
             self,
@@ -101,20 +82,59 @@ class DemoFunction(Construct):
         ignore_in_cfn_lint(self.function, ["W3005"])
 
     def _acknowledge(self, role: iam.Role) -> None:
-        acknowledge(
-            role,
-            "AwsSolutions-IAM5[Resource::*]",
-            "Lambda in a VPC manages the function's network interfaces with this role: ec2:DescribeNetworkInterfaces "
-            "and ec2:DescribeSubnets support no resource-level permissions, and the create, delete and assign "
-            "actions keep * as in AWS's AWSLambdaVPCAccessExecutionRole (the interfaces do not exist before Lambda "
-            "creates them)",
-        )
+        acknowledge_vpc_networking(role)
         acknowledge(
             self.function,
             "AwsSolutions-L1",
             "Pinned on purpose to python3.12, a supported runtime, so a CDK upgrade never changes the demo's "
             "runtime unnoticed",
         )
+
+
+def demo_role(
+    scope: Construct,
+    *,
+    bucket: s3.IBucket,
+    address_parameter_name: str,
+    object_key: str,
+    description: str,
+) -> tuple[iam.Role, logs.LogGroup]:
+    """A demo function's role (exactly its calls, its own log group, the VPC networking Lambda needs) and
+    that log group."""
+    log_group = logs.LogGroup(
+        scope, "Logs", retention=logs.RetentionDays.ONE_WEEK, removal_policy=cdk.RemovalPolicy.DESTROY
+    )
+    address_parameter_arn = cdk.Stack.of(scope).format_arn(
+        service="ssm", resource="parameter", resource_name=address_parameter_name.lstrip("/")
+    )
+    write_logs = iam.PolicyStatement(
+        actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+    )
+    role = iam.Role(
+        scope,
+        "Role",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description=description,
+        inline_policies={
+            "DemoCalls": demo_calls_policy(bucket, address_parameter_arn, object_key),
+            "WriteLogs": iam.PolicyDocument(statements=[write_logs]),
+            "VpcNetworking": iam.PolicyDocument(
+                statements=[iam.PolicyStatement(actions=list(VPC_NETWORKING_ACTIONS), resources=["*"])]
+            ),
+        },
+    )
+    return role, log_group
+
+
+def acknowledge_vpc_networking(role: iam.Role) -> None:
+    acknowledge(
+        role,
+        "AwsSolutions-IAM5[Resource::*]",
+        "Lambda in a VPC manages the function's network interfaces with this role: ec2:DescribeNetworkInterfaces "
+        "and ec2:DescribeSubnets support no resource-level permissions, and the create, delete and assign "
+        "actions keep * as in AWS's AWSLambdaVPCAccessExecutionRole (the interfaces do not exist before Lambda "
+        "creates them)",
+    )
 
 
 def csm_environment(host: str, port: int, *, client_id: str) -> dict[str, str]:

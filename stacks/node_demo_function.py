@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -21,7 +19,7 @@ from collector_runtime.contract import ADOT_EXEC_WRAPPERS, otlp_environment
 
 from .collector_package import REPO_ROOT
 from .csm_aspect import add_adot_layer
-from .demo_function import DEMO_PREFIX, VPC_NETWORKING_ACTIONS, demo_calls_policy
+from .demo_function import DEMO_PREFIX, acknowledge_vpc_networking, demo_role
 from .nag import acknowledge, ignore_in_cfn_lint
 
 FUNCTION_NAME = "csm-collector-demo-node"
@@ -43,30 +41,12 @@ class NodeDemoFunction(Construct):
         address_parameter_name: str,
     ) -> None:
         super().__init__(scope, construct_id)
-        log_group = logs.LogGroup(
-            self, "Logs", retention=logs.RetentionDays.ONE_WEEK, removal_policy=cdk.RemovalPolicy.DESTROY
-        )
-        address_parameter_arn = cdk.Stack.of(self).format_arn(
-            service="ssm", resource="parameter", resource_name=address_parameter_name.lstrip("/")
-        )
-        role = iam.Role(
+        role, log_group = demo_role(
             self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            bucket=bucket,
+            address_parameter_name=address_parameter_name,
+            object_key=DEMO_OBJECT_KEY,
             description="csm-collector Node.js demo: exactly the calls the demo makes, its logs, its VPC networking",
-            inline_policies={
-                "DemoCalls": demo_calls_policy(bucket, address_parameter_arn, DEMO_OBJECT_KEY),
-                "WriteLogs": iam.PolicyDocument(
-                    statements=[
-                        iam.PolicyStatement(
-                            actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
-                        )
-                    ]
-                ),
-                "VpcNetworking": iam.PolicyDocument(
-                    statements=[iam.PolicyStatement(actions=list(VPC_NETWORKING_ACTIONS), resources=["*"])]
-                ),
-            },
         )
         self.function = lambda_.Function(
             self,
@@ -95,14 +75,7 @@ class NodeDemoFunction(Construct):
             },
         )
         add_adot_layer(self.function)
-        acknowledge(
-            role,
-            "AwsSolutions-IAM5[Resource::*]",
-            "Lambda in a VPC manages the function's network interfaces with this role: ec2:DescribeNetworkInterfaces "
-            "and ec2:DescribeSubnets support no resource-level permissions, and the create, delete and assign "
-            "actions keep * as in AWS's AWSLambdaVPCAccessExecutionRole (the interfaces do not exist before Lambda "
-            "creates them)",
-        )
+        acknowledge_vpc_networking(role)
         acknowledge(
             self.function,
             "AwsSolutions-L1",
