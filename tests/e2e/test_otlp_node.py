@@ -9,9 +9,7 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,9 +22,10 @@ from collector_runtime.core.aggregate import Aggregator
 from collector_runtime.core.state import restore
 from collector_runtime.data import load_action_map
 from tests.demo_lambda.test_csm_end_to_end import GRANTED_TO_THE_DEMO
-from tests.helpers import STARTED, policy_actions, read_json, start_otlp_listen, wait_for
+from tests.helpers import STARTED, policy_actions, read_json, start_otlp_listen
 from tests.oracle import evaluate
 from tests.policy_requests import cases
+from tests.proxy_harness import moto_server
 
 pytestmark = pytest.mark.slow
 CALLS = Path(__file__).parent / "otlp_node" / "calls.js"
@@ -35,29 +34,8 @@ ACCOUNT, REGION = "123456789012", "eu-west-1"  # moto's account
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        assert wait_for(lambda: _reachable(f"{url}/moto-api/"), timeout=30)
-        yield url
-    finally:
-        server.kill()
-        server.wait(timeout=10)
-
-
-def _reachable(url: str) -> bool:
-    try:
-        urllib.request.urlopen(url, timeout=2).read()
-    except OSError:
-        return False
-    return True
+    with moto_server(ACCOUNT) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def _post(url: str, body: bytes = b"") -> None:

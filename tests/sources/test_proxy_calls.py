@@ -15,7 +15,7 @@ from collector_runtime.sources.proxy.calls import NO_RESPONSE, CallRecorder, wor
 from collector_runtime.sources.proxy.catalog import ServiceCatalog
 from collector_runtime.sources.proxy.request import http_request
 from collector_runtime.sources.proxy.responses import read_response
-from tests.proxy_requests import ACCESS_KEY_ID, ACCOUNT, SESSION_TOKEN, capturing_client, new_session, request_of
+from tests.proxy_requests import ACCESS_KEY_ID, ACCOUNT, SESSION_TOKEN, capturing_client, request_of
 
 OK_RESPONSE = read_response(200, {}, b"")
 
@@ -23,11 +23,6 @@ OK_RESPONSE = read_response(200, {}, b"")
 @pytest.fixture(scope="module")
 def recorder(action_map: ActionMap) -> CallRecorder:
     return CallRecorder(ServiceCatalog(), action_map)
-
-
-@pytest.fixture(scope="module")
-def session() -> Any:
-    return new_session()
 
 
 def sent(session: Any, service: str, operation: str, params: dict[str, Any]) -> Any:

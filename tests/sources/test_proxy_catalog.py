@@ -11,11 +11,6 @@ import pytest
 from collector_runtime.sources.proxy.catalog import ServiceCatalog, default_loader, read_metadata_head
 
 
-@pytest.fixture(scope="module")
-def catalog() -> ServiceCatalog:
-    return ServiceCatalog()
-
-
 def test_indexes_every_botocore_service(catalog: ServiceCatalog) -> None:
     summaries = catalog.summaries()
     assert len(summaries) > 400

@@ -20,19 +20,9 @@ from collector_runtime.sources.proxy.matcher import (
     match_request,
 )
 from collector_runtime.sources.proxy.request import MAX_BODY, HttpRequest, http_request
-from tests.proxy_requests import ACCESS_KEY_ID, ACCOUNT, capturing_client, new_session, request_of
+from tests.proxy_requests import ACCESS_KEY_ID, ACCOUNT, capturing_client, request_of
 
 SCOPE = f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/20260101/eu-west-1/{{}}/aws4_request, SignedHeaders=host"
-
-
-@pytest.fixture(scope="module")
-def catalog() -> ServiceCatalog:
-    return ServiceCatalog()
-
-
-@pytest.fixture(scope="module")
-def session() -> Any:
-    return new_session()
 
 
 def sent(session: Any, service: str, operation: str, params: dict[str, Any], region: str = "eu-west-1") -> HttpRequest:

@@ -17,19 +17,9 @@ import pytest
 from collector_runtime.sources.proxy.catalog import ServiceCatalog
 from collector_runtime.sources.proxy.matcher import MatchedCall, match_request
 from collector_runtime.sources.proxy.request import HttpRequest, http_request
-from tests.proxy_requests import ACCESS_KEY_ID, ACCOUNT, SESSION_TOKEN, capturing_client, new_session, request_of
+from tests.proxy_requests import ACCESS_KEY_ID, ACCOUNT, SESSION_TOKEN, capturing_client, request_of
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "proxy"
-
-
-@pytest.fixture(scope="module")
-def catalog() -> ServiceCatalog:
-    return ServiceCatalog()
-
-
-@pytest.fixture(scope="module")
-def session() -> Any:
-    return new_session()
 
 
 def sent(session: Any, service: str, operation: str, params: dict[str, Any]) -> HttpRequest:
