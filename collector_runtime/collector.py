@@ -35,6 +35,9 @@ from .sources.udp import UdpListener
 log = logging.getLogger("csm_collector")
 Clock = Callable[[], float]
 RENDER_AHEAD_SLICE = 0.005  # seconds of rendering ahead between two looks at the socket
+# Render ahead only once nothing arrived for this long: a steady stream, whose every call changes some
+# workload, would otherwise have the same fragments rendered again and again between two flushes.
+RENDER_AHEAD_QUIET = 0.02
 
 
 class CollectorService:
@@ -77,6 +80,7 @@ class CollectorService:
         self._logged_warnings: set[str] = set()
         self._stoppers: list[Callable[[], object]] = []
         self._render_ahead_pending = False
+        self._last_arrival = 0.0
         self._stats_sources: dict[str, Callable[[], dict[str, Any]]] = {}
         self.last_flush: Rendered | None = None
 
@@ -135,14 +139,15 @@ class CollectorService:
         next_flush = self.clock() + self.settings.flush_interval
         while not self._stop_requested:
             datagrams_ready, woken = self._wait(self._timeout(next_flush))
-            if datagrams_ready:
-                self._render_ahead_pending |= drain() > 0
+            arrived = datagrams_ready and drain() > 0
             if woken:
                 self.inbox.clear_wakeups()
-                self._render_ahead_pending |= self.inbox.take_all(self.pipeline.add_calls)
-            if not datagrams_ready and not woken and self._render_ahead_pending:
-                self._render_ahead()
+                arrived |= self.inbox.take_all(self.pipeline.add_calls)
             now = self.clock()
+            if arrived:
+                self._render_ahead_pending, self._last_arrival = True, now
+            elif self._render_ahead_pending and now - self._last_arrival >= RENDER_AHEAD_QUIET:
+                self._render_ahead()
             if self._flush_requested or now >= next_flush:
                 self._flush_requested = False
                 self._logged_flush(self._signal_for("flush"), "writing all files now, then collecting on")
@@ -160,33 +165,25 @@ class CollectorService:
         return False, bool(readable)
 
     def _render_ahead(self) -> None:
-        """While nothing arrives, render the changed policies ahead of the next flush, in slices short
+        """In a quiet moment, render the changed policies and state ahead of the next flush, in slices short
         enough that a burst starting now waits at most one slice (the socket buffer holds it meanwhile)."""
         deadline = self.clock() + RENDER_AHEAD_SLICE
         clock = self.clock
         self._render_ahead_pending = not self.renderer.prepare(self.aggregator, lambda: clock() < deadline)
 
     def _drainer(self) -> Callable[[], int]:
-        """The receive path: with access control the source address is read; without, it is not."""
-        listener = self.listener
-        if listener is None:
+        if self.listener is None:
             return lambda: 0
-        receive = self.pipeline.receive_datagram
-        if self.source_filter is None:
-            return lambda: listener.drain(receive)
-        accepts = self.source_filter.accepts
-
-        def receive_from(data: bytes, source: str) -> None:
-            if accepts(source):
-                receive(data)
-
-        return lambda: listener.drain_from(receive_from)
+        accepts = self.source_filter.accepts if self.source_filter else None
+        return self.listener.drainer(self.pipeline.receive_datagram, accepts)
 
     def _timeout(self, next_flush: float) -> float:
-        if self._render_ahead_pending:
-            return 0.0  # look for datagrams, and if none, keep rendering ahead
-        until_flush = next_flush - self.clock()
-        return min(until_flush, self.view.refresh if self.view else until_flush, 1.0)
+        now = self.clock()
+        until_flush = next_flush - now
+        timeout = min(until_flush, self.view.refresh if self.view else until_flush, 1.0)
+        if self._render_ahead_pending:  # wake when the quiet moment begins, then render ahead in slices
+            timeout = min(timeout, max(self._last_arrival + RENDER_AHEAD_QUIET - now, 0.0))
+        return timeout
 
     def _signal_for(self, kind: str) -> str | None:
         names = [name for name, wanted in self._signals if wanted == kind]

@@ -55,23 +55,28 @@ class Rendered:
 
 
 @dataclass
-class _KnownWorkload:
+class _Known:
+    """What a flush keeps of a workload's last rendered policy (not its texts)."""
+
     version: int
     grants: Grants
-    parts: int
-    stem: str
+    actions: frozenset[str]
+    part_count: int
+    summary: dict[str, Any]
 
 
 @dataclass
 class _Prepared:
-    """A workload's policy rendered ahead of a flush (see `FlushRenderer.prepare`)."""
+    """A workload's policy as rendered (ahead of a flush, see `FlushRenderer.prepare`, or at one)."""
 
     version: int
     grants: Grants
+    actions: frozenset[str]
     document: dict[str, Any]
     text: str
     parts: list[str]  # the texts of its part files; empty when it needs no splitting
     unsplittable: str | None  # a warning when the size limit is below what one of its statements needs
+    summary: dict[str, Any]  # its entry in stats.json (`calls` filled in at each flush)
 
 
 class FlushRenderer:
@@ -82,9 +87,10 @@ class FlushRenderer:
         self.options = options
         self.builder = PolicyBuilder(action_map, options)
         self.max_policy_chars = max_policy_chars
-        self._known: dict[str, _KnownWorkload] = {}
+        self._known: dict[str, _Known] = {}  # each workload's policy at its last render
         self._prepared: dict[str, _Prepared] = {}
         self._merged_text: str | None = None
+        self._merged_ahead: tuple[tuple[tuple[str, int], ...], str] | None = None  # (versions, text)
         self._state = StateSnapshots()
         self.warnings: dict[tuple[str, str], str] = {}  # (workload, kind) -> warning
 
@@ -116,6 +122,8 @@ class FlushRenderer:
             prepared = self._prepared.get(name)
             if self._changed(name, workload) and (prepared is None or prepared.version != workload.version):
                 self._prepared[name] = self._prepare(workload)
+        if self._prepared and more_time():
+            self._prepare_merged()
         return self._state.prepare(aggregator, more_time)
 
     @property
@@ -132,12 +140,24 @@ class FlushRenderer:
         document = self.builder.document(grants)
         text = dumps_pretty(document)
         # The indented text is never shorter than what IAM counts: most policies need no measuring.
-        if len(text) <= self.max_policy_chars:
-            return _Prepared(workload.version, grants, document, text, [], None)
-        parts = split_policy(document, self.max_policy_chars)
-        texts = [dumps_pretty(part) for part in parts] if len(parts) > 1 else []
-        unsplittable = unsplittable_warning(workload.name, document, self.max_policy_chars)
-        return _Prepared(workload.version, grants, document, text, texts, unsplittable)
+        texts: list[str] = []
+        unsplittable = None
+        if len(text) > self.max_policy_chars:
+            parts = split_policy(document, self.max_policy_chars)
+            texts = [dumps_pretty(part) for part in parts] if len(parts) > 1 else []
+            unsplittable = unsplittable_warning(workload.name, document, self.max_policy_chars)
+        actions = frozenset(grants.actions())
+        summary = {
+            "policy_file": f"{POLICIES_DIR}/{workload_file_stem(workload.name)}.json",
+            "actions": len(actions),
+            "calls": 0,
+            "policy_parts": len(texts) or 1,
+            "may_need": [
+                {"action": note.action, "if_the_request_sets": list(note.when), "via": note.via}
+                for note in grants.may_need
+            ],
+        }
+        return _Prepared(workload.version, grants, actions, document, text, texts, unsplittable, summary)
 
     def _render_workload(self, name: str, prepared: _Prepared, files: FileChanges) -> RenderedPolicy:
         stem = workload_file_stem(name)
@@ -145,12 +165,14 @@ class FlushRenderer:
         for index, part in enumerate(prepared.parts, start=1):
             files[f"{POLICIES_DIR}/{stem}.part{index}.json"] = part
         previous = self._known.get(name)
-        for index in range(len(prepared.parts) + 1, (previous.parts if previous else 0) + 1):
+        for index in range(len(prepared.parts) + 1, (previous.part_count if previous else 0) + 1):
             files[f"{POLICIES_DIR}/{stem}.part{index}.json"] = None
         self._note_size(name, stem, prepared)
-        before = previous.grants.actions() if previous else set()
-        self._known[name] = _KnownWorkload(prepared.version, prepared.grants, len(prepared.parts), stem)
-        after = prepared.grants.actions()
+        before = previous.actions if previous else frozenset()
+        self._known[name] = _Known(
+            prepared.version, prepared.grants, prepared.actions, len(prepared.parts), prepared.summary
+        )
+        after = prepared.actions
         added, removed = sorted(after - before), sorted(before - after)
         return RenderedPolicy(name, stem, prepared.document, prepared.text, added, removed)
 
@@ -168,25 +190,26 @@ class FlushRenderer:
         else:
             self.warnings.pop((name, "unsplittable"), None)
 
+    def _prepare_merged(self) -> None:
+        """policy.json as it will be once the prepared policies are rendered (a flush then reuses it)."""
+        upcoming: dict[str, _Known | _Prepared] = {**self._known, **self._prepared}
+        versions = _versions(upcoming)
+        if self._merged_ahead is None or self._merged_ahead[0] != versions:
+            self._merged_ahead = (versions, self._merged(upcoming))
+
+    def _merged(self, policies: dict[str, _Known] | dict[str, _Known | _Prepared]) -> str:
+        return dumps_pretty(self.builder.document(merge_grants(p.grants for p in policies.values())))
+
     def _render_merged(self, rendered: Rendered) -> None:
-        merged = merge_grants(w.grants for w in self._known.values())
-        text = dumps_pretty(self.builder.document(merged))
+        ahead, self._merged_ahead = self._merged_ahead, None
+        text = ahead[1] if ahead and ahead[0] == _versions(self._known) else self._merged(self._known)
         if text != self._merged_text:
             rendered.merged_text = self._merged_text = text
             rendered.files[MERGED_POLICY] = text
 
     def _stats(self, aggregator: Aggregator, counters: dict[str, Any], runtime: dict[str, Any]) -> dict[str, Any]:
         workloads = {
-            name: {
-                "policy_file": f"{POLICIES_DIR}/{known.stem}.json",
-                "actions": len(known.grants.actions()),
-                "calls": aggregator.workloads[name].calls,
-                "policy_parts": known.parts or 1,
-                "may_need": [
-                    {"action": note.action, "if_the_request_sets": list(note.when), "via": note.via}
-                    for note in known.grants.may_need
-                ],
-            }
+            name: {**known.summary, "calls": aggregator.workloads[name].calls}
             for name, known in sorted(self._known.items())
         }
         return {
@@ -196,3 +219,7 @@ class FlushRenderer:
             "warnings": sorted(self.warnings.values()),
             "mapping_inputs": self.action_map.inputs,
         }
+
+
+def _versions(policies: dict[str, _Known] | dict[str, _Known | _Prepared]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted((name, policy.version) for name, policy in policies.items()))

@@ -83,6 +83,18 @@ class UdpListener:
             pass
         return count
 
+    def drainer(self, handle: Handler, accepts: Callable[[str], bool] | None) -> Callable[[], int]:
+        """The receive path: with access control (`accepts` a source address) the address is read; without,
+        it is not (recv is cheaper than recvfrom)."""
+        if accepts is None:
+            return lambda: self.drain(handle)
+
+        def handle_from(data: bytes, source: str) -> None:
+            if accepts(source):
+                handle(data)
+
+        return lambda: self.drain_from(handle_from)
+
     def wait(self, timeout: float, wake: socket.socket) -> tuple[bool, bool]:
         """Block until datagrams are queued or `wake` is readable; returns (datagrams ready, woken)."""
         readable, _, _ = select.select([self.sock, wake], [], [], max(timeout, 0.0))

@@ -59,5 +59,7 @@ def test_a_call_after_rendering_ahead_is_in_the_flush(action_map: ActionMap, agg
     flush = renderer(action_map)
     assert flush.prepare(aggregator, lambda: True)
     aggregator.add(observed("SQS", "SendMessage", workload="w0"))
-    (policy,) = flush.render(aggregator, COUNTERS, {}).policies
+    rendered = flush.render(aggregator, COUNTERS, {})
+    (policy,) = rendered.policies
     assert "sqs:SendMessage" in policy.added
+    assert "sqs:SendMessage" in (rendered.merged_text or "")  # policy.json prepared ahead is not reused
