@@ -123,9 +123,6 @@ class ActionMap:
             return service
         return self._service_index.get(_normalise(service))
 
-    def service_ids(self) -> list[str]:
-        return list(self._services)
-
     def prefix_of(self, service: str) -> str | None:
         """The IAM prefix of a service (by serviceId or alias): whose ARN formats its resources have."""
         service_id = self.resolve_service(service)
