@@ -4,12 +4,14 @@ logged once (never a traceback), and a Content-Length that is not plain ASCII di
 
 from __future__ import annotations
 
+import io
 import logging
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from email.message import Message
 
 import pytest
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -18,6 +20,8 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExportResult
 
 from collector_runtime.sources.otlp import receiver as receiver_module
+from collector_runtime.sources.otlp.connections import EVICTED, Connections, Limits
+from collector_runtime.sources.otlp.http_io import BodyError, read_body
 from tests.otlp_builders import fixture
 from tests.sources.otlp_http import receiving, request
 
@@ -79,7 +83,7 @@ def slow_clients(port: int, count: int, every: float, source: str = "127.0.0.1")
 
 @pytest.mark.timeout(90)
 def test_slow_connections_do_not_shut_out_a_real_exporter(caplog: pytest.LogCaptureFixture) -> None:
-    """More slow connections than the receiver serves, held for 6 s: every export of the real OTLP/HTTP exporter
+    """More slow connections than the receiver serves, held for about 5 s: every export of the real OTLP/HTTP exporter
     in that time is still answered (before the fix: refused once the slow ones held every connection)."""
     slow = receiver_module.MAX_CONNECTIONS + 16
     results = []
@@ -189,3 +193,45 @@ def test_one_address_beyond_its_cap_loses_its_own_oldest_connection(monkeypatch:
         for connection in other + busy:
             connection.close()
     assert counters["refused_reasons"] == {"incomplete": 2} and counters["requests_accepted"] == 1
+
+
+class FakeSocket:
+    def __init__(self) -> None:
+        self.shut = False
+
+    def shutdown(self, how: int, /) -> None:
+        self.shut = True
+
+
+def test_connections_deadlines_and_eviction_with_a_clock() -> None:
+    """The supervisor alone: deadlines per state, the global cap's grace (EVICT_AFTER), handling never ended."""
+    now = [0.0]
+    limits = Limits(max_connections=3, per_address=2, request_timeout=10, idle_timeout=15, evict_after=1)
+    table = Connections(limits, clock=lambda: now[0])
+    a1, a2, b1, c1, d1 = (FakeSocket() for _ in range(5))
+    assert table.admit(a1, "a") and table.admit(a2, "a") and table.admit(b1, "b")
+    assert not table.admit(c1, "c")  # full, and nobody has been reading for 1 s: the newcomer is refused
+    table.reading(table.watch(a1))
+    now[0] = 2.0
+    table.handling(table.watch(b1))  # answering: never evicted
+    table.reading(table.watch(a2))
+    assert table.admit(c1, "c") and a1.shut and table.watch(a1).ended_by == EVICTED
+    now[0] = 11.9
+    table.reap()
+    assert not a2.shut
+    now[0] = 12.1
+    table.reap()  # a2 read for more than 10 s
+    assert a2.shut and not b1.shut and not c1.shut and len(table) == 2
+    now[0] = 100.0
+    table.reap()  # c1 silent for more than 15 s; b1 still handling
+    assert c1.shut and not b1.shut
+    table.release(b1)
+    assert len(table) == 0 and table.admit(d1, "d")
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0661\u0662", "+3", "3_0", " ", "1" * 19])
+def test_read_body_takes_only_ascii_digits_as_a_length(value: str) -> None:
+    headers = Message()
+    headers["Content-Length"] = value
+    with pytest.raises(BodyError):
+        read_body(io.BytesIO(b"x" * 20), headers, 1 << 30)
