@@ -23,6 +23,7 @@ from .payload import JSON, OtlpPayloadError, PayloadTooLarge
 
 MAX_CHUNK_LINE = 1_024  # a chunk-size line (with extensions) or a trailer line
 MAX_TRAILERS = 64
+MAX_LENGTH_DIGITS = 18  # a Content-Length beyond 10**18 is no length (int() of 5,000 digits even raises)
 PROTOBUF_TYPE, JSON_TYPE = "application/x-protobuf", "application/json"
 # google.rpc.Code values for the statuses answered
 _RPC_CODES = {400: 3, 404: 5, 405: 12, 413: 8, 415: 3, 500: 13, 503: 14}
@@ -50,12 +51,20 @@ def read_body(stream: Stream, headers: Message, max_bytes: int) -> bytes:
         if [value.strip().lower() for value in encoding] != ["chunked"]:
             raise BodyError("unsupported Transfer-Encoding")
         return _read_chunked(stream, max_bytes)
-    if len(length) > 1 or (length and not length[0].strip().isdigit()):
-        raise BodyError("invalid Content-Length")
-    size = int(length[0]) if length else 0
+    if len(length) > 1:
+        raise BodyError("more than one Content-Length")
+    size = _content_length(length[0]) if length else 0
     if size > max_bytes:
         raise PayloadTooLarge(f"Content-Length {size} exceeds {max_bytes}")
     return _read_exactly(stream, size)
+
+
+def _content_length(value: str) -> int:
+    """RFC 9110's 1*DIGIT, ASCII only: str.isdigit() and int() would take "²" or "١٢", int() also signs, "_"."""
+    text = value.strip(" \t")
+    if not text or len(text) > MAX_LENGTH_DIGITS or not all(c in "0123456789" for c in text):
+        raise BodyError("invalid Content-Length")
+    return int(text)
 
 
 def _read_chunked(stream: Stream, max_bytes: int) -> bytes:

@@ -9,9 +9,18 @@ that is not an export gets 400 (415 for another media type, 413 past the size), 
 nothing a sender sends ends the receiver. Attribute values are never logged: a refusal is logged
 once per reason, with the sender's address and what was wrong, never what the body held.
 
-Bounded: at most MAX_CONNECTIONS connections (further ones are closed at once and counted), an
-idle or slow connection is closed after IDLE_TIMEOUT seconds, and while the loop has more than
-MAX_BACKLOG batches not yet taken, requests get 503 (OTLP exporters retry it).
+Bounded (see `connections`): at most MAX_CONNECTIONS connections, MAX_CONNECTIONS_PER_ADDRESS from one
+address (past it, that address's longest-reading connection is closed); at capacity the connection that has
+been reading the longest (for EVICT_AFTER at least) is closed for a new one, else the new one is closed and
+counted; a request must arrive whole (headers and body) within REQUEST_TIMEOUT of its first byte; a silent
+connection is closed after IDLE_TIMEOUT; while the loop has more than MAX_BACKLOG batches not yet taken,
+requests get 503 (OTLP exporters retry it). An aborted request is counted `incomplete`, logged once per cause.
+
+Why the stdlib server and not another: the defects slow clients exploit are in connection management
+(deadlines, caps, eviction), which a parser such as h11 leaves to its caller, and the asyncio servers
+(uvicorn, hypercorn, aiohttp) bring a new dependency and event loop without per-address caps or eviction
+either; the framing http.server leaves to us (`http_io`) is small and bounded, so a supervisor of the
+threaded server (`connections`) fixes the defects with no new dependency.
 """
 
 from __future__ import annotations
@@ -20,23 +29,24 @@ import logging
 import socket
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
-from collector_runtime.contract import OTLP_TRACES_PATH
 from collector_runtime.core.records import ObservedCall
 
 from .calls import Catalog, SpanRecords
+from .connections import Connections, Limits
 from .counters import OtlpCounters
-from .http_io import BodyError, read_body, status_body, success_body
-from .payload import PROTOBUF, OtlpPayloadError, media_kind
+from .handler import IDLE_TIMEOUT, Handler
 from .spans import decode_export
 
 log = logging.getLogger("csm_collector")
 Submit = Callable[[list[ObservedCall]], None]
 Allowed = Callable[[str], bool]
 MAX_CONNECTIONS = 256
-IDLE_TIMEOUT = 15.0  # seconds a connection may stay silent (between requests, or in the middle of one)
+MAX_CONNECTIONS_PER_ADDRESS = 64
+REQUEST_TIMEOUT = 10.0  # seconds from a request's first byte to the end of its body
+EVICT_AFTER = 1.0  # at capacity, a connection reading for this long gives way to a new one
 MAX_BACKLOG = 512  # batches handed to the loop and not yet taken: beyond, answer 503
 STOP_TIMEOUT = 10.0  # seconds a clean stop waits for requests being handled
 
@@ -66,6 +76,7 @@ class OtlpReceiver:
         self._lock = threading.Lock()
         self._handling = 0
         self._idle = threading.Condition(self._lock)
+        self._causes_logged: set[str] = set()
         self.stopping = False
         self._server = _Server(host, port, self)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.1,), name="csm-otlp", daemon=True)
@@ -119,6 +130,20 @@ class OtlpReceiver:
         if self.counters.refused(reason) == 1:
             log.warning("OTLP: refused a request from %s (%s: %s); further ones are only counted", peer, reason, detail)
 
+    def incomplete(self, peer: str, cause: str) -> None:
+        """A request aborted before its end (nobody to answer): counted `incomplete`, logged once per cause."""
+        self.counters.refused("incomplete")
+        with self._lock:
+            first = cause not in self._causes_logged
+            self._causes_logged.add(cause)
+        if first:
+            log.warning("OTLP: a request from %s was incomplete (%s); further ones are only counted", peer, cause)
+
+    def internal_error(self) -> None:
+        """Called while handling an exception nothing expected (a bug): counted, its traceback logged once."""
+        if self.counters.refused("internal_error") == 1:
+            log.exception("OTLP: internal error while handling a request (counted; the receiver goes on)")
+
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
@@ -127,7 +152,8 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, host: str, port: int, receiver: OtlpReceiver) -> None:
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.receiver = receiver
-        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        limits = Limits(MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, REQUEST_TIMEOUT, IDLE_TIMEOUT, EVICT_AFTER)
+        self.connections = Connections(limits)
         super().__init__((host, port), _Handler)
 
     def verify_request(self, request: Any, client_address: Any) -> bool:
@@ -135,91 +161,22 @@ class _Server(ThreadingHTTPServer):
         if self.receiver.allowed is not None and not self.receiver.allowed(peer):
             self.receiver.counters.refused("not_allowed")
             return False
-        if not self.slots.acquire(blocking=False):
+        if not self.connections.admit(request, peer):
             self.receiver.counters.refused("too_many_connections")
             return False
         return True
 
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self.slots.release()
+    def service_actions(self) -> None:
+        """Every POLL_INTERVAL in the server's thread: end the connections past their deadline."""
+        self.connections.reap()
+
+    def shutdown_request(self, request: Any) -> None:
+        self.connections.release(request)  # before the socket is closed (its descriptor may be reused)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """An exception a handler did not expect: counted and logged once, never a traceback per connection."""
+        self.receiver.internal_error()
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive: exporters reuse their connection
-    timeout = IDLE_TIMEOUT
-    server: _Server
-
-    def do_POST(self) -> None:
-        receiver = self.server.receiver
-        if self.path.split("?", 1)[0] != OTLP_TRACES_PATH:
-            self._refuse("not_found", 404, "not found: OTLP traces are POSTed to /v1/traces", PROTOBUF)
-            return
-        kind = _kind_of(self.headers.get("Content-Type"))
-        if receiver.stopping or receiver.busy():
-            self._refuse("busy", 503, "the collector is busy or stopping: retry later", kind, retry=True)
-            return
-        receiver.begin()
-        try:
-            self._export(receiver, kind)
-        finally:
-            receiver.end()
-
-    def _export(self, receiver: OtlpReceiver, kind: str) -> None:
-        try:
-            body = read_body(self.rfile, self.headers, receiver.max_request_bytes)
-            rejected = receiver.handle(body, self.headers.get("Content-Type"), self.headers.get("Content-Encoding"))
-        except BodyError as error:
-            self._refuse("malformed", 400, str(error), kind)
-        except OtlpPayloadError as error:
-            self._refuse(_REASONS.get(error.status, "malformed"), error.status, str(error), kind)
-        except OSError:  # timed out or reset in the middle of the body: nothing to answer
-            receiver.counters.refused("incomplete")
-            self.close_connection = True
-        except Exception:  # a bug: this request is lost (counted, logged once), the receiver goes on
-            if receiver.counters.refused("internal_error") == 1:
-                log.exception("OTLP: internal error while handling a request (counted; the receiver goes on)")
-            self._answer(500, *status_body(kind, 500, "internal error"), close=True)
-        else:
-            self._answer(200, *success_body(kind, rejected))
-
-    def do_GET(self) -> None:
-        self._refuse("method_not_allowed", 405, "only POST", PROTOBUF)
-
-    do_PUT = do_DELETE = do_PATCH = do_HEAD = do_GET
-
-    def _refuse(self, reason: str, status: int, detail: str, kind: str, *, retry: bool = False) -> None:
-        self.server.receiver.refused(reason, str(self.client_address[0]), detail)
-        self._answer(status, *status_body(kind, status, detail[:200]), close=True, retry=retry)
-
-    def _answer(self, status: int, body: bytes, content_type: str, *, close: bool = False, retry: bool = False) -> None:
-        """After a refusal the body may be unread: the connection is closed, never read on as a request."""
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        if status == 405:
-            self.send_header("Allow", "POST")
-        if retry:
-            self.send_header("Retry-After", "1")
-        if close:
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return  # never a line per request (counters instead); refusals are logged by the receiver
-
-
-_REASONS = {400: "malformed", 413: "too_large", 415: "unsupported_media_type"}
-
-
-def _kind_of(content_type: str | None) -> str:
-    """The encoding to answer in: the request's, protobuf when it has none that OTLP knows."""
-    try:
-        return media_kind(content_type)
-    except OtlpPayloadError:
-        return PROTOBUF
+_Handler = Handler
