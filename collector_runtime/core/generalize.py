@@ -8,15 +8,21 @@ It runs on all of a workload's granted resources at once, between scoping and th
 Rules, in order; `?` stands for a fixed number of characters, `*` for any other run (both as IAM reads
 them). A name with none of these shapes is granted exactly: no rule fires without evidence.
 
-| what | observed | granted | source of the scheme |
-|---|---|---|---|
-| Secrets Manager secret ARN | `secret:acme/db-AbCdEf` | `secret:acme/db-??????` | Secrets Manager appends `-` and 6 random characters; AWS recommends `-??????` (`acme/db*` would also match `acme/db2`) |
-| Step Functions execution | `execution:acme-flow:<uuid>` | `execution:acme-flow:*` | an execution's name is chosen per run (a UUID by default) |
-| DynamoDB stream | `table/orders/stream/2026-12-06T20:07:19.959` | `table/orders/stream/*` | the label is the stream's creation time |
-| Lambda version | `function:acme-worker:7` | `function:acme-worker:*` | a published version number grows with each deployment |
-| Terraform generated name | `terraform-20261206200719959000000001`, `app-logs-2026...0001` | `terraform-` / `app-logs-` + 26 `?` | plugin SDK `id.PrefixedUniqueId`: a timestamp to 1/10,000 s and an 8-hex-digit counter (`UniqueIDSuffixLength` = 26) |
-| CloudFormation / CDK physical name | `appstack-artifactsbucket-1a2b3c4d5e6f` | `appstack-artifactsbucket-*` | `<stack>-<logical id>-<12-13 random characters>` (CloudFormation "Name type"); CDK's logical ids (`UploadsBucketF68F3FF0`) are stable and kept |
-| S3 object key, log stream name | `reports/2026/12/06/<uuid>.csv`, `2026/12/06/[$LATEST]<hex>` | `reports/*`, `*` | cut at the first segment holding a date, a timestamp, a UUID, a long hex hash or a number; its literal start is kept (`exports/export-*`) |
+- Secrets Manager secret ARN: `secret:acme/db-AbCdEf` -> `secret:acme/db-??????`. Secrets Manager appends `-`
+  and 6 random characters; AWS recommends `-??????` (`acme/db*` would also match `acme/db2`).
+- Step Functions execution: `execution:acme-flow:<uuid>` -> `execution:acme-flow:*` (a name per run).
+- DynamoDB stream: `table/orders/stream/2026-12-06T20:07:19.959` -> `table/orders/stream/*` (the label is
+  the stream's creation time).
+- Lambda version: `function:acme-worker:7` -> `function:acme-worker:*` (a number per deployment).
+- Terraform generated name (no name, or `name_prefix`/`bucket_prefix`): `terraform-20261206200719959000000001`
+  -> `terraform-` and 26 `?` (plugin SDK `id.PrefixedUniqueId`: the time to 1/10,000 s and an 8-hex-digit
+  counter; `UniqueIDSuffixLength` = 26).
+- CloudFormation / CDK physical name: `appstack-artifactsbucket-1a2b3c4d5e6f` -> `appstack-artifactsbucket-*`
+  (`<stack>-<logical id>-<12-13 random characters>`, CloudFormation "Name type"; CDK's logical ids such as
+  `UploadsBucketF68F3FF0` are stable and kept).
+- S3 object key, log stream name: `reports/2026/12/06/<uuid>.csv` -> `reports/*`,
+  `exports/export-1733512345.json` -> `exports/export-*`: cut at the first segment holding a date, a
+  timestamp, a UUID, a long hexadecimal hash or a number, keeping that segment's literal start.
 
 A bucket, table, queue, key or role whose whole name is random (a KMS key id) is never generalized:
 only a generated part after a stable stem is. Names that become the same pattern merge into it.

@@ -99,7 +99,10 @@ SCHEMES = [
         f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:acme-worker:7",
         f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:acme-worker:*",
         [f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:acme-worker:8"],
-        [f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:acme-admin:8", f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:acme-worker"],
+        [
+            f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:acme-admin:8",
+            f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:acme-worker",
+        ],
     ),
     (
         f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/lambda/acme:log-stream:2026/12/06/[$LATEST]{'ab12' * 8}",
@@ -191,7 +194,9 @@ def test_the_policy_grants_the_decided_patterns_and_exact_names_keeps_them(aggre
     bucket = "acme-reports"
     for day in (5, 6):
         key = f"reports/2026/12/{day:02d}/{uuid.uuid4()}.csv"
-        aggregator.add(observed("S3", "PutObject", region="eu-west-1", account=ACCOUNT, resources=(f"{S3}{bucket}/{key}",)))
+        aggregator.add(
+            observed("S3", "PutObject", region="eu-west-1", account=ACCOUNT, resources=(f"{S3}{bucket}/{key}",))
+        )
     workload = aggregator.workloads["app"]
 
     builder = PolicyBuilder(aggregator.action_map, PolicyOptions())
