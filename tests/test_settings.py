@@ -168,3 +168,11 @@ def test_the_otlp_receiver_is_off_unless_given_a_port(tmp_path: Path) -> None:
         listen(["--otlp-workload-attribute", "no spaces", "--output-dir", str(tmp_path)])
     with pytest.raises(ConfigError, match="--otlp-host"):
         listen(["--otlp-host", "example.com"])
+
+
+def test_exact_names_is_a_policy_flag_of_every_policy_command(tmp_path: Path) -> None:
+    assert not listen(["--output-dir", str(tmp_path)]).output.policy.exact_names
+    assert listen(["--exact-names", "--output-dir", str(tmp_path)]).output.policy.exact_names
+    assert listen(["--output-dir", str(tmp_path)], {"CSM_COLLECTOR_EXACT_NAMES": "true"}).output.policy.exact_names
+    replay = parse_options(["replay", "--exact-names", "--output-dir", str(tmp_path), "x.jsonl"], {})
+    assert isinstance(replay, ReplayOptions) and replay.output.policy.exact_names

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..contract import STATE_FILE
+from ..contract import STATE_FILE, STATS_FILE
 from ..core.mapping import ActionMap, OperationMapping
 from ..core.scoping import Scoper, explain_scope
 from ..core.usage import CALL_FIELDS
@@ -81,6 +81,7 @@ def explain_output(action_map: ActionMap, output_dir: Path, workload: str | None
     if workload is not None and workload not in workloads:
         raise BadInput(f"no workload {workload!r} in {state_file} (known: {', '.join(sorted(workloads)) or 'none'})")
     scoper = Scoper(action_map)
+    generalized = _generalized(output_dir / STATS_FILE)
     for name, saved in sorted(workloads.items()):
         if workload is not None and name != workload:
             continue
@@ -96,7 +97,28 @@ def explain_output(action_map: ActionMap, output_dir: Path, workload: str | None
             out.write(
                 f"  {denied['service']}.{denied['api']:<36} {'':<34} {denied['action']}  [named in AccessDenied]\n"
             )
+        for item in generalized.get(name, []):
+            out.write(f"  granted {_generalized_line(item)}\n")
     return 0
+
+
+def _generalized(stats_file: Path) -> dict[str, list[Any]]:
+    """Each workload's generalized resources as the last render decided them (stats.json), if it is there."""
+    try:
+        stats = json.loads(stats_file.read_text())
+        workloads = stats["workloads"]
+        return {str(name): list(entry.get("generalized") or []) for name, entry in workloads.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _generalized_line(item: Any) -> str:
+    """`pattern (why) from N names: e.g. ...`"""
+    if not isinstance(item, dict):
+        return str(item)
+    why = "; ".join(str(rule) for rule in item.get("why", []))
+    examples = ", ".join(str(example) for example in item.get("examples", []))
+    return f"{item.get('pattern')} ({why}) from {item.get('from')} names, e.g. {examples}"
 
 
 def _scope_lines(scoper: Scoper, mapping: OperationMapping, scopes: list[Any]) -> list[str]:

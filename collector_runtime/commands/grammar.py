@@ -119,6 +119,13 @@ def add_output_options(parser: argparse.ArgumentParser, defaults: OutputOptions)
         "only, or neither (default: %(default)s)",
     )
     group.add_argument(
+        "--exact-names",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.policy.exact_names,
+        help="grant the resource names the calls used as they are, without turning their generated parts "
+        "(dates, UUIDs, random suffixes) into wildcards (default: off)",
+    )
+    group.add_argument(
         "--max-policy-chars",
         type=positive_int,
         default=defaults.max_policy_chars,

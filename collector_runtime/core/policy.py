@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .arns import without_covered
+from .generalize import Decision, Generalization, decide
 from .mapping import PASS_ROLE, ActionMap, MayNeed, OperationMapping
 from .policy_size import POLICY_VERSION
 from .scoping import ANY, REGION_SCOPE, Scoper
@@ -34,6 +35,7 @@ class PolicyOptions:
     include_dependent: bool = False  # request-dependent actions are listed, granted only when asked for
     fails_only: bool = False
     resource_scope: str = REGION_SCOPE  # region, account or none: what a scoped ARN assumes of the call
+    exact_names: bool = False  # grant the observed names as they are (no generalization, see generalize.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,7 @@ class Grants:
     dependent: dict[str, frozenset[str]] = field(default_factory=dict)  # --dependent-actions
     pass_role: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)  # passed-to services -> roles
     may_need: list[MayNeedNote] = field(default_factory=list)
+    generalized: tuple[Generalization, ...] = ()  # the patterns granted instead of observed names, and why
 
     def actions(self) -> set[str]:
         return set(self.observed) | set(self.dependent) | ({PASS_ROLE} if self.pass_role else set())
@@ -81,6 +84,8 @@ class PolicyBuilder:
         grants.observed = {a: self._resources(a, u) for a, u in needed.items()}
         grants.dependent = {a: self._resources(a, u) for a, u in dependent.items() if a not in needed}
         grants.pass_role = {s: self._resources(PASS_ROLE, u) for s, u in pass_role.items()}
+        if not self.options.exact_names:
+            _generalize(grants)
         return grants
 
     def _collect(
@@ -142,6 +147,24 @@ class PolicyBuilder:
             statements.append(_statement(sid, [PASS_ROLE], roles) | {"Condition": condition})
         statements += _grouped(DEPENDENT_SID, grants.dependent, order)
         return {"Version": POLICY_VERSION, "Statement": statements}
+
+
+def _generalize(grants: Grants) -> None:
+    """Replace the observed names of every grant with the patterns decided for all of them at once."""
+    tables: tuple[dict[Any, frozenset[str]], ...] = (grants.observed, grants.dependent, grants.pass_role)
+    decision = decide(name for table in tables for names in table.values() for name in names)
+    if not decision.patterns:
+        return
+    for table in tables:
+        for key, names in table.items():
+            table[key] = _applied(decision, names)
+    grants.generalized = decision.generalizations
+
+
+def _applied(decision: Decision, names: frozenset[str]) -> frozenset[str]:
+    if not any(name in decision.patterns for name in names):
+        return names
+    return without_covered(decision.apply(names))
 
 
 def _triggered_scopes(usage: CallUsage, item: MayNeed) -> list[Scope]:

@@ -156,6 +156,7 @@ class FlushRenderer:
                 {"action": note.action, "if_the_request_sets": list(note.when), "via": note.via}
                 for note in grants.may_need
             ],
+            "generalized": [item.as_dict() for item in grants.generalized],
         }
         return _Prepared(workload.version, grants, actions, document, text, texts, unsplittable, summary)
 

@@ -42,6 +42,7 @@ def output_options(args: argparse.Namespace, *, check_writable: bool = True) -> 
             include_dependent=args.dependent_actions,
             fails_only=args.fails_only,
             resource_scope=args.resource_scope,
+            exact_names=args.exact_names,
         ),
         max_policy_chars=args.max_policy_chars,
         explain=args.explain,

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import json
+from pathlib import Path
+
+from collector_runtime.commands.explain import explain_output
 from collector_runtime.core.aggregate import Aggregator
 from collector_runtime.core.mapping import ActionMap
 from collector_runtime.core.policy import PolicyOptions
@@ -63,3 +68,30 @@ def test_a_call_after_rendering_ahead_is_in_the_flush(action_map: ActionMap, agg
     (policy,) = rendered.policies
     assert "sqs:SendMessage" in policy.added
     assert "sqs:SendMessage" in (rendered.merged_text or "")  # policy.json prepared ahead is not reused
+
+
+def test_stats_explain_each_generalized_resource(action_map: ActionMap, aggregator: Aggregator) -> None:
+    for day in range(1, 5):
+        key = f"arn:aws:s3:::acme-reports/reports/2026/12/{day:02d}/{day}a2b3c4d-1111-4222-8333-444455556666.csv"
+        aggregator.add(observed("S3", "PutObject", account="123456789012", region="eu-west-1", resources=(key,)))
+    stats = json.loads(renderer(action_map).render(aggregator, COUNTERS, {}).stats_text)
+    [item] = stats["workloads"]["app"]["generalized"]
+    assert item["pattern"] == "arn:aws:s3:::acme-reports/reports/*" and item["from"] == 4
+    assert len(item["examples"]) == 3 and item["examples"][0].startswith(
+        "arn:aws:s3:::acme-reports/reports/2026/12/01/"
+    )
+    assert "S3 object key" in item["why"][0]
+
+
+def test_explain_output_dir_shows_each_generalized_pattern_and_its_examples(
+    action_map: ActionMap, aggregator: Aggregator, tmp_path: Path
+) -> None:
+    key = "arn:aws:s3:::acme-reports/reports/2026/12/06/9f1c2a3b-1111-4222-8333-444455556666.csv"
+    aggregator.add(observed("S3", "PutObject", account="123456789012", region="eu-west-1", resources=(key,)))
+    for name, text in renderer(action_map).render(aggregator, COUNTERS, {}).files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text or "")
+    out = io.StringIO()
+    assert explain_output(action_map, tmp_path, None, out) == 0
+    assert "granted arn:aws:s3:::acme-reports/reports/* (S3 object key" in out.getvalue()
+    assert f"from 1 names, e.g. {key}" in out.getvalue()
