@@ -67,6 +67,7 @@ class CollectorService:
         self.pipeline = Pipeline(self.aggregator, archive=archive.append if archive else None)
         self.renderer = FlushRenderer(action_map, output.policy, max_policy_chars=output.max_policy_chars)
         self.directory = OutputDirectory(output.output_dir)
+        self.renderer.adopt(self.directory.policy_files())
         self.inbox = LoopInbox()
         self._stop_requested = False
         self._flush_requested = False
@@ -128,6 +129,7 @@ class CollectorService:
         """After a restored state: render everything once and hand it to the publisher (without
         history entries: nothing changed); the files are written at the first flush."""
         rendered = self.render()
+        self.directory.update(rendered.files)
         if self.publisher:
             self.publisher.update(rendered, record_history=False)
 
