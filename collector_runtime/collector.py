@@ -207,12 +207,12 @@ class CollectorService:
         while drain():
             pass
         self.inbox.take_all(self.pipeline.add_calls)
+        if self.archive:
+            self.archive.close()  # first: the last stats.json counts what the closed archive holds
         publishing = f", publishing for at most {self.settings.publish_timeout:g}s" if self.publisher else ""
         ok = self._logged_flush(
             self._signal_for("stop"), f"stopping: queued datagrams read, writing the files{publishing}"
         )
-        if self.archive:
-            self.archive.close()
         if self.publisher and not self.publisher.stop(self.settings.publish_timeout):
             log.error(
                 "%d items not published before the %gs shutdown timeout; local files are complete",
