@@ -11,7 +11,7 @@ GIL), so the archive costs little on the intake thread. A file a crash cut short
 next start (`salvage_archive_parts`): every complete line it holds is kept.
 
 A write error (full disk, read-only directory, I/O error) costs the chunk being written, never the file:
-the file is cut back to its last complete chunk and the compressor to its state before the chunk, the
+the file is cut back to its last complete chunk (chunks do not refer to each other), the
 events are counted as dropped (with a reason), and the next chunk is tried again (a file that could not
 be created is created at the next chunk; one that could not be cut back is left for salvage and a fresh
 one started). `events_archived` counts only what reached a file, so stats.json never claims more.

@@ -1,20 +1,20 @@
 """One archive file being written (by the archive's writer thread): a gzip stream appended chunk by chunk.
 
 A chunk either reaches the file whole or not at all: when a write fails (full disk, I/O error) the file is
-cut back to its last complete chunk and the compressor restored to its state before the chunk, so the
-file stays a valid stream and the next chunk can go on in it. A file that cannot be cut back is marked
-`damaged` (its complete chunks are salvaged at the next start, see archive.salvage_archive_parts).
+cut back to its last complete chunk, so it stays a valid stream and the next chunk can go on in it. A
+file that cannot be cut back is marked `damaged` (its complete chunks are salvaged at the next start, see
+archive.salvage_archive_parts).
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import struct
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 SUFFIX = ".jsonl.gz"
 PART_PREFIX = "."
@@ -34,8 +34,17 @@ class FileCalls:
     truncate: Callable[[int, int], None] = field(default=os.ftruncate)
 
 
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"  # deflate, no name, no time, Unix
+_FINAL_BLOCK = b"\x03\x00"  # an empty last deflate block (fixed Huffman), from a byte boundary
+
+
 class ArchiveFile:
-    """One archive file being written: a gzip stream fed by the writer thread, chunk by chunk."""
+    """One archive file being written: a gzip stream fed by the writer thread, chunk by chunk.
+
+    The compressor is raw deflate (the header and trailer are written here) and every chunk ends with a
+    full flush: on a byte boundary and with no reference to an earlier chunk's data. So a chunk that could
+    not be written is simply cut off, the next one follows the last complete one, the checksum covers what
+    the file holds, and a file cut short by a crash stays readable up to its last chunk."""
 
     def __init__(self, final: Path, level: int, calls: FileCalls) -> None:
         self.final = final
@@ -43,19 +52,20 @@ class ArchiveFile:
         self.calls = calls
         final.parent.mkdir(parents=True, exist_ok=True)
         self.fd = calls.open(str(self.part))
-        self.compressor = zlib.compressobj(level, zlib.DEFLATED, 31)  # wbits 31: gzip container
+        self.compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
         self.size = 0  # bytes of complete chunks: the file is readable up to here
         self.damaged = False  # a failed chunk could not be cut off: left for salvage
+        self._crc = 0  # of the uncompressed data in the file
+        self._length = 0
 
     def write(self, data: bytes) -> None:
-        """Append one chunk, or raise with the file and compressor as they were before it. A sync flush
-        ends each chunk on a byte boundary: a file cut short stays readable up to its last chunk."""
-        before = self.compressor.copy()
-        self._append(self.compressor.compress(data) + self.compressor.flush(zlib.Z_SYNC_FLUSH), before)
+        """Append one chunk, or raise with the file as it was before it."""
+        self._append(self.compressor.compress(data) + self.compressor.flush(zlib.Z_FULL_FLUSH))
+        self._crc = zlib.crc32(data, self._crc)
+        self._length += len(data)
 
     def finish(self) -> Path:
-        before = self.compressor.copy()
-        self._append(self.compressor.flush(), before)
+        self._append(_FINAL_BLOCK + struct.pack("<II", self._crc, self._length & 0xFFFFFFFF))
         os.fsync(self.fd)
         self.close()
         self.part.replace(self.final)
@@ -66,7 +76,9 @@ class ArchiveFile:
             os.close(self.fd)
             self.fd = -1
 
-    def _append(self, data: bytes, before: Any) -> None:
+    def _append(self, data: bytes) -> None:
+        if self.size == 0:
+            data = _GZIP_HEADER + data
         written = 0
         try:
             while written < len(data):
@@ -75,7 +87,6 @@ class ArchiveFile:
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
                 written += count
         except OSError:
-            self.compressor = before
             try:
                 self.calls.truncate(self.fd, self.size)
             except OSError:
