@@ -74,6 +74,7 @@ class ArchiveWriter:
         self._current: ArchiveFile | None = None  # the writer thread's file
         self._next_path: Path | None = None  # the file to create at the next chunk
         self._fresh = 0  # files started after one that could not be cut back
+        self._unfinished: list[ArchiveFile] = []  # rolled, not finished yet (a full disk): retried
         self._lines: list[bytes] = []
         self._bytes = 0
         self._opened_at: float | None = None
@@ -171,9 +172,15 @@ class ArchiveWriter:
                 chunk, count = payload
                 self._queued_bytes -= len(chunk)
                 self._write(chunk, count)
+                self._finish_unfinished()
             elif command == "finish":
-                self._finish()
+                if self._current is not None:
+                    self._unfinished.append(self._current)
+                self._current = self._next_path = None
+                self._finish_unfinished()
             elif command == "stop":
+                for left in self._unfinished:  # their chunks stay in the hidden files: salvaged at the next start
+                    left.close()
                 return
 
     def _write(self, chunk: bytes, count: int) -> None:
@@ -193,20 +200,28 @@ class ArchiveWriter:
             log.warning("archive: writing works again after %d events dropped", self._dropped_in_outage)
             self._dropped_in_outage = 0
 
-    def _finish(self) -> None:
-        current, self._current, self._next_path = self._current, None, None
-        if current is None:
-            return
-        try:
-            path = current.finish()
-        except Exception as error:  # its chunks stay in the hidden file: salvaged at the next start
-            current.close()
-            self.errors += 1
-            log.error("archive: cannot finish %s (%s); salvaged at the next start", current.part, error)
-            return
-        self.files_rolled += 1
-        if self.on_rolled is not None:
-            self.on_rolled(path)
+    def _finish_unfinished(self) -> None:
+        """Finish the rolled files (oldest first); one that cannot be finished now is tried again at the next
+        chunk or roll (one that cannot be finished at all is salvaged at the next start)."""
+        while self._unfinished:
+            oldest = self._unfinished[0]
+            try:
+                path = oldest.finish()
+            except Exception as error:
+                self.errors += 1
+                if oldest.damaged:
+                    oldest.close()
+                    self._unfinished.pop(0)
+                    log.error("archive: cannot finish %s (%s); salvaged at the next start", oldest.part, error)
+                    continue
+                if not oldest.finish_failed:
+                    log.error("archive: cannot finish %s (%s); trying again at every chunk", oldest.part, error)
+                oldest.finish_failed = True
+                return
+            self._unfinished.pop(0)
+            self.files_rolled += 1
+            if self.on_rolled is not None:
+                self.on_rolled(path)
 
     def _failed(self, error: Exception, count: int) -> None:
         self.errors += 1

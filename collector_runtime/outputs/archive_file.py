@@ -55,6 +55,8 @@ class ArchiveFile:
         self.compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
         self.size = 0  # bytes of complete chunks: the file is readable up to here
         self.damaged = False  # a failed chunk could not be cut off: left for salvage
+        self.finish_failed = False
+        self._sealed = False  # the last block and trailer are written
         self._crc = 0  # of the uncompressed data in the file
         self._length = 0
 
@@ -65,9 +67,13 @@ class ArchiveFile:
         self._length += len(data)
 
     def finish(self) -> Path:
-        self._append(_FINAL_BLOCK + struct.pack("<II", self._crc, self._length & 0xFFFFFFFF))
-        os.fsync(self.fd)
-        self.close()
+        """Seal, sync, close and show the file; raises at the step that failed (calling it again resumes)."""
+        if not self._sealed:
+            self._append(_FINAL_BLOCK + struct.pack("<II", self._crc, self._length & 0xFFFFFFFF))
+            self._sealed = True
+        if self.fd >= 0:
+            os.fsync(self.fd)
+            self.close()
         self.part.replace(self.final)
         return self.final
 

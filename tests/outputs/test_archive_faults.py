@@ -274,3 +274,19 @@ def test_the_last_stats_json_counts_what_the_closed_archive_holds(tmp_path: Path
     stats = read_json(tmp_path / "out" / "stats.json")["archive"]
     assert stats["events_archived"] == archived_lines(tmp_path / "archive") == 50
     assert stats["events_dropped"] == 0
+
+
+def test_a_file_that_could_not_be_finished_is_finished_when_the_disk_allows(injected: InjectedDisk) -> None:
+    rolled: list[Path] = []
+    writer = writer_on(injected, rolled)
+    offered = offer(writer, 50, 0)
+    injected.fill()
+    writer.roll()  # its last block cannot be written
+    offered = offer(writer, 50, offered)
+    assert rolled == [] and writer.events_dropped == 50
+    injected.free()
+    offer(writer, 50, offered)
+    assert wait_for(lambda: len(rolled) == 1)  # finished at the next chunk
+    writer.close()
+    assert len(rolled) == 2
+    assert_counts_match_the_files(writer, injected.directory, archived=100, dropped=50)
