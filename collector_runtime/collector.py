@@ -67,6 +67,7 @@ class CollectorService:
         self.pipeline = Pipeline(self.aggregator, archive=archive.append if archive else None)
         self.renderer = FlushRenderer(action_map, output.policy, max_policy_chars=output.max_policy_chars)
         self.directory = OutputDirectory(output.output_dir)
+        self.renderer.adopt(self.directory.policy_files())
         self.inbox = LoopInbox()
         self._stop_requested = False
         self._flush_requested = False
@@ -128,6 +129,7 @@ class CollectorService:
         """After a restored state: render everything once and hand it to the publisher (without
         history entries: nothing changed); the files are written at the first flush."""
         rendered = self.render()
+        self.directory.update(rendered.files)
         if self.publisher:
             self.publisher.update(rendered, record_history=False)
 
@@ -205,12 +207,12 @@ class CollectorService:
         while drain():
             pass
         self.inbox.take_all(self.pipeline.add_calls)
+        if self.archive:
+            self.archive.close()  # first: the last stats.json counts what the closed archive holds
         publishing = f", publishing for at most {self.settings.publish_timeout:g}s" if self.publisher else ""
         ok = self._logged_flush(
             self._signal_for("stop"), f"stopping: queued datagrams read, writing the files{publishing}"
         )
-        if self.archive:
-            self.archive.close()
         if self.publisher and not self.publisher.stop(self.settings.publish_timeout):
             log.error(
                 "%d items not published before the %gs shutdown timeout; local files are complete",

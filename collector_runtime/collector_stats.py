@@ -32,10 +32,11 @@ def access_stats(source_filter: SourceFilter) -> dict[str, int]:
     }
 
 
-def archive_stats(archive: ArchiveWriter) -> dict[str, int]:
+def archive_stats(archive: ArchiveWriter) -> dict[str, Any]:
     return {
         "events_archived": archive.events_archived,
         "events_dropped": archive.events_dropped,
+        "dropped_reasons": archive.dropped_reasons,
         "files_rolled": archive.files_rolled,
         "write_errors": archive.errors,
     }

@@ -15,8 +15,9 @@ def write_results(
 ) -> Rendered:
     """Render every file once and write it to the output directory."""
     renderer = FlushRenderer(aggregator.action_map, output.policy, max_policy_chars=output.max_policy_chars)
-    rendered = renderer.render(aggregator, counters, runtime)
     directory = OutputDirectory(output.output_dir)
+    renderer.adopt(directory.policy_files())
+    rendered = renderer.render(aggregator, counters, runtime)
     directory.update(rendered.files)
     directory.write()
     return rendered

@@ -8,6 +8,7 @@ fragments.
 Files (relative to the output directory; the same keys under the S3 prefix):
   policies/<workload>.json        one IAM policy per workload, full
   policies/<workload>.partN.json  the same policy split under the managed-policy size limit, if needed
+                                  (names: core.names, core.policy_files)
   policy.json                     all workloads merged
   stats.json                      counters, unmapped calls, warnings
   state.json                      call usage per workload (restarts, `explain`, `compare` read it)
@@ -19,12 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..contract import MERGED_POLICY, POLICIES_DIR, STATE_FILE, STATS_FILE
+from ..contract import MERGED_POLICY, STATE_FILE, STATS_FILE
 from .aggregate import Aggregator
 from .jsonio import dumps_pretty
 from .mapping import ActionMap
-from .names import workload_file_stem
+from .names import legacy_file_stem, split_part_stem, workload_file_stem
 from .policy import Grants, PolicyBuilder, PolicyOptions, merge_grants
+from .policy_files import Leftovers, file_stem, part_path, policy_path
 from .policy_size import split_policy, unsplittable_warning
 from .state import StateSnapshots
 from .usage import Workload
@@ -92,17 +94,29 @@ class FlushRenderer:
         self._merged_text: str | None = None
         self._merged_ahead: tuple[tuple[tuple[str, int], ...], str] | None = None  # (versions, text)
         self._state = StateSnapshots()
+        self._stems: dict[str, str] = {}  # file stem -> the workload whose policy it names
+        self._leftovers = Leftovers()
         self.warnings: dict[tuple[str, str], str] = {}  # (workload, kind) -> warning
+
+    def adopt(self, policy_files: list[str]) -> None:
+        """The policy files an earlier run left (`policies/<name>.json`): those that belong to a workload and
+        are no longer its files are deleted when it is first rendered (see core.policy_files)."""
+        self._leftovers = Leftovers(policy_files)
 
     def render(self, aggregator: Aggregator, counters: dict[str, Any], runtime: dict[str, Any]) -> Rendered:
         """`counters`: every counter to keep in state.json; `runtime`: what stats.json adds to them."""
         rendered = Rendered()
+        first_rendered: list[str] = []
         for name, workload in aggregator.workloads.items():
             if self._changed(name, workload):
                 prepared = self._prepared.pop(name, None)
                 if prepared is None or prepared.version != workload.version:
                     prepared = self._prepare(workload)
+                if name not in self._known:
+                    first_rendered.append(name)
                 rendered.policies.append(self._render_workload(name, prepared, rendered.files))
+        if first_rendered:
+            self._delete_leftovers(first_rendered, rendered.files)
         if rendered.policies or self._merged_text is None:
             self._render_merged(rendered)
         rendered.state_text = self._state.render(aggregator, counters).decode()
@@ -148,7 +162,7 @@ class FlushRenderer:
             unsplittable = unsplittable_warning(workload.name, document, self.max_policy_chars)
         actions = frozenset(grants.actions())
         summary = {
-            "policy_file": f"{POLICIES_DIR}/{workload_file_stem(workload.name)}.json",
+            "policy_file": policy_path(workload_file_stem(workload.name)),
             "actions": len(actions),
             "calls": 0,
             "policy_parts": len(texts) or 1,
@@ -162,12 +176,13 @@ class FlushRenderer:
 
     def _render_workload(self, name: str, prepared: _Prepared, files: FileChanges) -> RenderedPolicy:
         stem = workload_file_stem(name)
-        files[f"{POLICIES_DIR}/{stem}.json"] = prepared.text
+        self._stems[stem] = name
+        files[policy_path(stem)] = prepared.text
         for index, part in enumerate(prepared.parts, start=1):
-            files[f"{POLICIES_DIR}/{stem}.part{index}.json"] = part
+            files[part_path(stem, index)] = part
         previous = self._known.get(name)
         for index in range(len(prepared.parts) + 1, (previous.part_count if previous else 0) + 1):
-            files[f"{POLICIES_DIR}/{stem}.part{index}.json"] = None
+            files[part_path(stem, index)] = None  # parts it no longer has: its own names only (core.names)
         self._note_size(name, stem, prepared)
         before = previous.actions if previous else frozenset()
         self._known[name] = _Known(
@@ -176,6 +191,22 @@ class FlushRenderer:
         after = prepared.actions
         added, removed = sorted(after - before), sorted(before - after)
         return RenderedPolicy(name, stem, prepared.document, prepared.text, added, removed)
+
+    def _delete_leftovers(self, workloads: list[str], files: FileChanges) -> None:
+        """Delete what an earlier run left under these workloads' names, unless a current workload's file."""
+        stems = {stem for name in workloads for stem in (workload_file_stem(name), legacy_file_stem(name))}
+        for path in self._leftovers.claim(stems):
+            if path not in files and not self._is_current(path):
+                files[path] = None
+
+    def _is_current(self, path: str) -> bool:
+        """Whether `path` is the policy or a part of a rendered workload."""
+        stem = file_stem(path)
+        if stem is None or stem in self._stems:
+            return stem is not None
+        part = split_part_stem(stem)
+        owner = self._stems.get(part[0]) if part else None
+        return part is not None and owner is not None and self._known[owner].part_count >= part[1]
 
     def _note_size(self, name: str, stem: str, prepared: _Prepared) -> None:
         part_count = len(prepared.parts)

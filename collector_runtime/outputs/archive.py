@@ -9,11 +9,18 @@ Records hold no secrets (sources drop them before a record exists). Intake only 
 of microseconds per call); compression and writing run in a background thread (zlib releases the
 GIL), so the archive costs little on the intake thread. A file a crash cut short is salvaged at the
 next start (`salvage_archive_parts`): every complete line it holds is kept.
+
+A write error (full disk, read-only directory, I/O error) costs the chunk being written, never the file:
+the file is cut back to its last complete chunk (chunks do not refer to each other), the
+events are counted as dropped (with a reason), and the next chunk is tried again (a file that could not
+be created is created at the next chunk; one that could not be cut back is left for salvage and a fresh
+one started). `events_archived` counts only what reached a file, so stats.json never claims more.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import gzip
 import logging
 import os
@@ -28,14 +35,12 @@ from typing import Any
 
 from ..core.jsonio import dumps_bytes
 from ..core.records import ObservedCall, call_as_dict
+from .archive_file import PART_PREFIX, PART_SUFFIX, SUFFIX, ArchiveFile, FileCalls, drop_reason
 
 log = logging.getLogger("csm_collector")
 
 CHUNK_LINES = 2_000
 MAX_BACKLOG_BYTES = 128 * 1024 * 1024
-SUFFIX = ".jsonl.gz"
-PART_PREFIX = "."
-PART_SUFFIX = ".part"
 
 
 @dataclass(frozen=True)
@@ -47,31 +52,6 @@ class ArchiveOptions:
     level: int = 1  # zlib: fast; CSM JSON still compresses ~5x
 
 
-class _File:
-    """One archive file being written: a gzip stream fed by the writer thread."""
-
-    def __init__(self, final: Path, level: int) -> None:
-        self.final = final
-        self.part = final.with_name(PART_PREFIX + final.name + PART_SUFFIX)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        self.handle = self.part.open("wb")
-        self.compressor = zlib.compressobj(level, zlib.DEFLATED, 31)  # wbits 31: gzip container
-
-    def write(self, data: bytes) -> None:
-        # A sync flush ends each chunk on a byte boundary: a file cut short by a crash stays readable
-        # up to its last chunk (see salvage_archive_parts).
-        self.handle.write(self.compressor.compress(data) + self.compressor.flush(zlib.Z_SYNC_FLUSH))
-        self.handle.flush()
-
-    def finish(self) -> Path:
-        self.handle.write(self.compressor.flush())
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
-        self.handle.close()
-        self.part.replace(self.final)
-        return self.final
-
-
 class ArchiveWriter:
     def __init__(
         self,
@@ -79,14 +59,22 @@ class ArchiveWriter:
         *,
         on_rolled: Callable[[Path], None] | None = None,
         clock: Callable[[], float] = time.time,
+        calls: FileCalls | None = None,
     ) -> None:
         self.options = options
         self.on_rolled = on_rolled
         self.clock = clock
-        self.events_archived = 0
+        self.calls = calls or FileCalls()
+        self.events_archived = 0  # in a file (the writer thread counts them once written)
         self.files_rolled = 0
         self.errors = 0
-        self.events_dropped = 0
+        self._dropped_backlog = 0  # the intake thread's count
+        self._dropped: dict[str, int] = {}  # the writer thread's: reason -> events
+        self._dropped_in_outage = 0
+        self._current: ArchiveFile | None = None  # the writer thread's file
+        self._next_path: Path | None = None  # the file to create at the next chunk
+        self._fresh = 0  # files started after one that could not be cut back
+        self._unfinished: list[ArchiveFile] = []  # rolled, not finished yet (a full disk): retried
         self._lines: list[bytes] = []
         self._bytes = 0
         self._opened_at: float | None = None
@@ -108,11 +96,21 @@ class ArchiveWriter:
             line = dumps_bytes(call_as_dict(call))
             lines.append(line)
             self._bytes += len(line) + 1
-        self.events_archived += len(calls)
         if len(lines) >= CHUNK_LINES:
             self._hand_over_chunk()
         if self._bytes >= self.options.max_bytes:
             self.roll()
+
+    @property
+    def events_dropped(self) -> int:
+        return self._dropped_backlog + sum(self._dropped.copy().values())
+
+    @property
+    def dropped_reasons(self) -> dict[str, int]:
+        reasons = self._dropped.copy()
+        if self._dropped_backlog:
+            reasons["backlog"] = self._dropped_backlog
+        return reasons
 
     def flush(self) -> None:
         """Hand what is buffered to the writer thread (the collector calls this at every flush)."""
@@ -156,41 +154,100 @@ class ArchiveWriter:
         chunk = b"\n".join(self._lines)
         self._lines = []
         if self._queued_bytes > MAX_BACKLOG_BYTES:
-            self.events_dropped += count
-            if self.events_dropped == count:
+            self._dropped_backlog += count
+            if self._dropped_backlog == count:
                 log.error("archive: the writer is behind (slow or full disk); dropping events from the archive")
             return
         self._queued_bytes += len(chunk)
-        self._queue.put(("write", chunk))
+        self._queue.put(("write", (chunk, count)))
 
     # --- writer thread ----------------------------------------------------------------------------
 
     def _work(self) -> None:
-        current: _File | None = None
         while True:
             command, payload = self._queue.get()
-            try:
-                if command == "open":
-                    current = _File(payload, self.options.level)
-                elif command == "write":
-                    self._queued_bytes -= len(payload)
-                    if current is not None:
-                        current.write(payload)
-                elif command == "finish" and current is not None:
-                    self._finished(current.finish())
-                    current = None
-                elif command == "stop":
-                    return
-            except Exception as error:  # a failed write must not end the writer thread: count, log once, go on
-                self.errors += 1
-                if self.errors == 1:
-                    log.error("archive: cannot write %s: %s", getattr(current, "part", "?"), error)
-                current = None
+            if command == "open":
+                self._next_path, self._fresh = payload, 0
+            elif command == "write":
+                chunk, count = payload
+                self._queued_bytes -= len(chunk)
+                self._write(chunk, count)
+                self._finish_unfinished()
+            elif command == "finish":
+                if self._current is not None:
+                    self._unfinished.append(self._current)
+                self._current = self._next_path = None
+                self._finish_unfinished()
+            elif command == "stop":
+                for left in self._unfinished:  # their chunks stay in the hidden files: salvaged at the next start
+                    left.close()
+                return
 
-    def _finished(self, path: Path) -> None:
-        self.files_rolled += 1
-        if self.on_rolled is not None:
-            self.on_rolled(path)
+    def _write(self, chunk: bytes, count: int) -> None:
+        """Write one chunk to the current file (created if needed); what fails is dropped and counted."""
+        try:
+            if self._current is None and self._next_path is not None:
+                self._current = ArchiveFile(self._next_path, self.options.level, self.calls)
+            if self._current is None:
+                raise OSError(errno.EBADF, "no archive file")  # not reached: `open` precedes every chunk
+            self._current.write(chunk)
+        except Exception as error:  # a failed write must not end the writer thread: count, log, go on
+            self._failed(error, count)
+            self._abandon_damaged()
+            return
+        self.events_archived += count
+        if self._dropped_in_outage:
+            log.warning("archive: writing works again after %d events dropped", self._dropped_in_outage)
+            self._dropped_in_outage = 0
+
+    def _finish_unfinished(self) -> None:
+        """Finish the rolled files (oldest first); one that cannot be finished now is tried again at the next
+        chunk or roll (one that cannot be finished at all is salvaged at the next start)."""
+        while self._unfinished:
+            oldest = self._unfinished[0]
+            try:
+                path = oldest.finish()
+            except Exception as error:
+                self.errors += 1
+                if oldest.damaged:
+                    oldest.close()
+                    self._unfinished.pop(0)
+                    log.error("archive: cannot finish %s (%s); salvaged at the next start", oldest.part, error)
+                    continue
+                if not oldest.finish_failed:
+                    log.error("archive: cannot finish %s (%s); trying again at every chunk", oldest.part, error)
+                oldest.finish_failed = True
+                return
+            self._unfinished.pop(0)
+            self.files_rolled += 1
+            if self.on_rolled is not None:
+                self.on_rolled(path)
+
+    def _failed(self, error: Exception, count: int) -> None:
+        self.errors += 1
+        reason = drop_reason(error)
+        self._dropped[reason] = self._dropped.get(reason, 0) + count
+        if not self._dropped_in_outage:
+            where = self._current.part if self._current else self._next_path
+            log.error(
+                "archive: cannot write %s (%s); dropping events from the archive (archive.events_dropped, "
+                "reason %s) and trying again at every chunk",
+                where,
+                error,
+                reason,
+            )
+        self._dropped_in_outage += count
+
+    def _abandon_damaged(self) -> None:
+        """A file a failed chunk could not be cut off from keeps its complete chunks for salvage at the next
+        start; the next chunk goes to a fresh file."""
+        current = self._current
+        if current is None or not current.damaged:
+            return
+        current.close()
+        self._current = None
+        self._fresh += 1
+        self._next_path = current.final.with_name(f"{current.final.name.removesuffix(SUFFIX)}-{self._fresh}{SUFFIX}")
 
 
 def _day(timestamp: float) -> str:

@@ -55,6 +55,15 @@ class OutputDirectory:
             written += 1
         return written
 
+    def policy_files(self) -> list[str]:
+        """The policy files on disk (`policies/<name>.json`), for the renderer to clean up what an earlier
+        run left (see core.policy_files); none if the directory cannot be read."""
+        try:
+            with os.scandir(os.path.join(self._root, POLICIES_DIR)) as entries:
+                return [f"{POLICIES_DIR}/{e.name}" for e in entries if e.name.endswith(".json") and e.is_file()]
+        except OSError:
+            return []
+
     @property
     def pending_files(self) -> int:
         return len(self._pending)
