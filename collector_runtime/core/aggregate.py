@@ -153,7 +153,7 @@ class Aggregator:
             self._notify(Notice(workload.name, mapping.service, mapping.api, None, "unmapped"))
         for action in mapping.actions:
             self._record_action(workload, action, ActionOrigin(OBSERVED, mapping.service, mapping.api))
-        members = usage.members if usage.scope_members else frozenset()
+        members: set[str] = usage.members if usage.scope_members else set()
         for item in mapping.may_need:
             kind = OBSERVED if _granted(mapping, item, members) else DEPENDENT
             self._record_action(workload, item.action, ActionOrigin(kind, mapping.service, mapping.api))
