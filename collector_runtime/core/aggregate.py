@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .mapping import ActionMap, OperationMapping
+from .mapping import PASS_ROLE, ActionMap, MayNeed, OperationMapping
 from .records import DENIED, OK, ObservedCall
 from .usage import (
     CALLS,
@@ -85,10 +85,13 @@ class Aggregator:
         scope = (region, account, resources)
         if scope not in usage.scope_set:
             scope = self._add_scope(workload, usage, scope)
-        if members and usage.add_members(scope, members):
+        new_members = bool(members) and usage.add_members(scope, members)
+        if new_members:
             workload.version += 1
         if first_call and not self.fails_only:  # a call counts towards the policy from its first call
             self.learn(workload, usage)
+        elif new_members and usage.counted(self.fails_only):
+            self._learn_triggered(workload, usage)
         return True
 
     def _count_unusual(self, workload: Workload, usage: CallUsage, call: ObservedCall, count: int) -> None:
@@ -150,8 +153,17 @@ class Aggregator:
             self._notify(Notice(workload.name, mapping.service, mapping.api, None, "unmapped"))
         for action in mapping.actions:
             self._record_action(workload, action, ActionOrigin(OBSERVED, mapping.service, mapping.api))
-        for action in mapping.dependent:
-            self._record_action(workload, action, ActionOrigin(DEPENDENT, mapping.service, mapping.api))
+        members: set[str] = usage.members if usage.scope_members else set()
+        for item in mapping.may_need:
+            kind = OBSERVED if _granted(mapping, item, members) else DEPENDENT
+            self._record_action(workload, item.action, ActionOrigin(kind, mapping.service, mapping.api))
+
+    def _learn_triggered(self, workload: Workload, usage: CallUsage) -> None:
+        """A request set a member: the actions it triggers are granted (as the policy does), not listed."""
+        mapping, members = usage.mapping, usage.members
+        for item in mapping.may_need:
+            if _granted(mapping, item, members):
+                self._record_action(workload, item.action, ActionOrigin(OBSERVED, mapping.service, mapping.api))
 
     def _learn_from_denial(self, workload: Workload, mapping: OperationMapping, named: tuple[str, ...]) -> None:
         for name in named:
@@ -171,7 +183,7 @@ class Aggregator:
         workload.actions[action] = origin
         workload.version += 1
         workload.has_denials = workload.has_denials or origin.kind == DENIED_MESSAGE
-        if known is None:
+        if known is None or known.kind == DEPENDENT:  # new, or listed so far and granted now
             self._notify(Notice(workload.name, origin.service, origin.api, action, origin.kind))
 
     def _notify(self, notice: Notice) -> None:
@@ -183,3 +195,9 @@ class Aggregator:
     def take_notices(self) -> list[Notice]:
         notices, self.notices = self.notices, []
         return notices
+
+
+def _granted(mapping: OperationMapping, item: MayNeed, members: set[str] | frozenset[str]) -> bool:
+    """Whether the policy grants a request-dependent action (core.policy): a request set a member that needs
+    it; a passed role only where the mapping knows to which service it goes."""
+    return item.triggered_by(members) and (item.action != PASS_ROLE or bool(mapping.pass_role_services))

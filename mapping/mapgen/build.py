@@ -12,7 +12,7 @@ from .classify import classify
 from .iam_reference import resource_formats
 from .models import ServiceModel
 from .primary import Operation, Sources, map_primary, resolve_prefix
-from .service_reference import ReferenceOperation, ServiceReference
+from .service_reference import ReferenceOperation, ServiceReference, further_of_bases
 
 FORMAT_VERSION = 2
 
@@ -39,8 +39,9 @@ def build(
         record = services.setdefault(service.service_id, {"prefix": prefix, "aliases": [], "operations": {}})
         record["aliases"] = sorted(set(record["aliases"]) | service.aliases)
         for key, spec in service.model["operations"].items():
+            ref = _join(service, key, prefix, service_ref)
             operation = Operation(
-                service.service_id, key, spec, service.model, prefix, _join(service, key, prefix, service_ref)
+                service.service_id, key, spec, service.model, prefix, ref, further_of_bases(ref, service_ref)
             )
             passed_to = service_ref.passed_to_by_service.get(
                 operation.reference.service if operation.reference else prefix or "", set()

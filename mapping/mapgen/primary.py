@@ -39,6 +39,8 @@ class Operation:
     model: dict[str, Any]
     prefix: str | None
     reference: ReferenceOperation | None
+    # what AWS lists for the operations this one's actions are named after, beyond them (service_reference)
+    base_further: frozenset[str] = frozenset()
 
     @property
     def wire_name(self) -> str:

@@ -14,7 +14,8 @@ PERMISSIONLESS = ("no-iam-auth", "permissionless")
 
 
 def report(built: Any) -> str:
-    sections = [_coverage(built), _agreement(built), _extras(built.reasons), _pass_role(built), _other_sdks(built)]
+    sections = [_coverage(built), _agreement(built), _extras(built.reasons), _may_need(built), _pass_role(built)]
+    sections.append(_other_sdks(built))
     return "\n\n".join("\n".join(lines) for lines in sections)
 
 
@@ -77,12 +78,22 @@ def _difference(ours: set[str], theirs: set[str], mapped: dict[str, Any], ref: A
 
 
 def _extras(reasons: Counter[str]) -> list[str]:
-    lines = ["further actions (beyond the primary) by decision and rule:"]
-    for decision in ("required", "may_need", "not-needed"):
+    lines = ["further actions (beyond the primary) by decision and rule (unlisted: no request member tells when):"]
+    for decision in ("required", "may_need", "unlisted", "not-needed"):
         picked = {k.partition(":")[2]: n for k, n in reasons.items() if k.startswith(decision + ":")}
         lines.append(f"  {decision:12} {sum(picked.values()):6}")
         lines += [f"      {rule:40} {n:6}" for rule, n in sorted(picked.items())]
     return lines
+
+
+def _may_need(built: Any) -> list[str]:
+    entries = [m for _, _, mapped in _operations(built, origin=None) for m in mapped.get("may_need", [])]
+    named = sum(1 for m in entries if m["when"])
+    return [
+        "may-need entries in the data, all services:",
+        f"  naming the request members that trigger them {named:6}",
+        f"  with no triggering member (if_the_request_sets: []) {len(entries) - named:6}",
+    ]
 
 
 def _pass_role(built: Any) -> list[str]:

@@ -70,6 +70,26 @@ def load_service_reference(path: Path = REFERENCE_FILE) -> ServiceReference:
     return reference
 
 
+def further_of_bases(ref: ReferenceOperation | None, reference: ServiceReference) -> frozenset[str]:
+    """The actions of `ref` that AWS also lists for a base operation beside its namesake action.
+
+    An operation AWS authorizes with other operations' actions is a variant of them: CreateDistributionWithTags
+    lists cloudfront:CreateDistribution, CreateConnectionGroup, GetVpcOrigin and TagResource; AWS's entry for
+    CreateDistribution lists CreateConnectionGroup and GetVpcOrigin beside CreateDistribution, where they are
+    needed by some requests only (a multi-tenant distribution, a VPC origin). Listed one way only: when two of
+    the actions list each other, neither is the base of the other, and nothing is decided."""
+    if ref is None:
+        return frozenset()
+    own = set(ref.actions)
+    further: dict[str, set[str]] = {}
+    for action in ref.actions:
+        prefix, _, name = action.partition(":")
+        base = reference.by_name.get((prefix, name))
+        if base is not None and base.name != ref.name:
+            further[action] = set(base.actions) & own - {action}
+    return frozenset(x for base, listed in further.items() for x in listed if base not in further.get(x, set()))
+
+
 def _operation(service: str, raw: dict[str, Any]) -> ReferenceOperation:
     authorized = raw.get("AuthorizedActions", [])
     passed_to = {

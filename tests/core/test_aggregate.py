@@ -139,3 +139,22 @@ def test_identities_cache_is_bounded_and_rebuilt(action_map: ActionMap) -> None:
     for operation in ("GetObject", "PutObject", "ListBuckets", "GetObject"):
         aggregator.add(observed("S3", operation))
     assert aggregator.workloads["app"].usage[("S3", "GetObject")].calls == 2
+
+
+def test_an_action_the_request_asked_for_is_learned_as_granted_not_listed(aggregator: Aggregator) -> None:
+    """The live view and the policy agree: a proxy request that set `Tagging` is granted s3:PutObjectTagging,
+    so the live view says `+` (learned), never `~ ... not granted`."""
+    from collector_runtime.core.policy import PolicyBuilder, PolicyOptions
+
+    aggregator.add(observed("S3", "PutObject", source=PROXY, request_members=frozenset({"Tagging"})))
+    notices = {n.action: n.kind for n in aggregator.take_notices()}
+    assert notices["s3:PutObjectTagging"] == OBSERVED
+    assert notices["s3:PutObjectAcl"] == DEPENDENT  # no request set ACL (or a Grant*): listed, not granted
+    # a later request sets ACL: its action is learned then, with its own notice
+    aggregator.add(observed("S3", "PutObject", source=PROXY, request_members=frozenset({"ACL"})))
+    assert [(n.action, n.kind) for n in aggregator.take_notices()] == [("s3:PutObjectAcl", OBSERVED)]
+    workload = aggregator.workloads["app"]
+    grants = PolicyBuilder(aggregator.action_map, PolicyOptions()).grants(workload)
+    listed = {action for action, origin in workload.actions.items() if origin.kind == DEPENDENT}
+    assert listed == {note.action for note in grants.may_need}
+    assert not listed & set(grants.observed)

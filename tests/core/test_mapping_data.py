@@ -213,4 +213,48 @@ def test_only_evidence_makes_a_further_action_required(generator: ModuleType) ->
         "required:only-source",
         "required:override:required",
     }
-    assert reasons["may_need:unexplained"] > 0 and "required:unexplained" not in reasons
+    assert reasons["unlisted:unexplained"] > 0 and "required:unexplained" not in reasons
+    assert not [
+        reason
+        for reason in reasons
+        if reason.startswith("may_need:")
+        and reason.partition(":")[2]
+        in ("unexplained", "policy-sentry", "shared-entry", "other-namespace", "pass-role-no-member", "base-dependent")
+    ]  # what no member tells is never a may-need entry
+
+
+def _reference_operation(name: str, actions: list[str]) -> Any:
+    from mapgen.service_reference import ReferenceOperation
+
+    return ReferenceOperation("cloudfront", name, ("cloudfront",), tuple(f"cloudfront:{a}" for a in actions))
+
+
+def test_a_variant_of_a_base_operation_keeps_its_request_dependent_actions(generator: ModuleType) -> None:
+    """AWS's entries (abridged): CreateDistributionWithTags lists its base's actions and TagResource; the base,
+    CreateDistribution, lists CreateConnectionGroup and GetVpcOrigin beside its namesake. Two actions listing
+    each other (A <-> B) are nobody's base."""
+    from mapgen.service_reference import ServiceReference, further_of_bases
+
+    reference = ServiceReference()
+    entries = {
+        "CreateDistribution": ["CreateConnectionGroup", "CreateDistribution", "GetVpcOrigin"],
+        "CreateConnectionGroup": ["CreateConnectionGroup", "TagResource"],
+        "GetVpcOrigin": ["GetVpcOrigin"],
+        "TagResource": ["TagResource"],
+        "A": ["A", "B"],
+        "B": ["A", "B"],
+    }
+    for name, actions in entries.items():
+        reference.by_name[("cloudfront", name)] = _reference_operation(name, actions)
+    variant = _reference_operation(
+        "CreateDistributionWithTags", ["CreateConnectionGroup", "CreateDistribution", "GetVpcOrigin", "TagResource"]
+    )
+    # TagResource too (a connection group is tagged on request); a trigger decides before this rule, and
+    # CreateDistributionWithTags requires its tags
+    assert further_of_bases(variant, reference) == {
+        "cloudfront:CreateConnectionGroup",
+        "cloudfront:GetVpcOrigin",
+        "cloudfront:TagResource",
+    }
+    assert further_of_bases(_reference_operation("C", ["A", "B"]), reference) == set()
+    assert further_of_bases(reference.by_name[("cloudfront", "CreateDistribution")], reference) == set()

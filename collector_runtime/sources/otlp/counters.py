@@ -2,13 +2,15 @@
 
 Every span of every accepted request is counted once, as an AWS SDK call (`aws_spans`, each one
 record), another span (`spans_ignored`: HTTP servers, the function itself, messaging spans without
-`rpc.system`) or an AWS SDK span without a usable service or operation (`spans_rejected`); a request
+`rpc.system`) or an AWS SDK span in a form it cannot read (`spans_rejected`, by reason in `rejected_reasons`:
+`no_operation`, `no_service`, `bad_name`); a request
 that is refused is counted under its reason. Per run, in stats.json under `otlp`.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -21,14 +23,20 @@ class OtlpCounters:
         self.spans_ignored = 0
         self.spans_rejected = 0
         self.refused_reasons: dict[str, int] = {}
+        self.rejected_reasons: dict[str, int] = {}  # a fixed handful of reasons: bounded
 
-    def accepted(self, size: int, aws_spans: int, ignored: int, rejected: int) -> None:
+    def accepted(
+        self, size: int, aws_spans: int, ignored: int, rejected: int, *, unreadable: Mapping[str, int] | None = None
+    ) -> None:
+        """`unreadable`: the rejected spans by reason (spans.NO_OPERATION, NO_SERVICE, BAD_NAME)."""
         with self._lock:
             self.requests_accepted += 1
             self.bytes_received += size
             self.aws_spans += aws_spans
             self.spans_ignored += ignored
             self.spans_rejected += rejected
+            for reason, count in (unreadable or {}).items():
+                self.rejected_reasons[reason] = self.rejected_reasons.get(reason, 0) + count
 
     def refused(self, reason: str) -> int:
         """Count one refused request (or connection); returns how many of this reason so far."""
@@ -47,4 +55,5 @@ class OtlpCounters:
                 "aws_spans": self.aws_spans,
                 "spans_ignored": self.spans_ignored,
                 "spans_rejected": self.spans_rejected,
+                "rejected_reasons": dict(sorted(self.rejected_reasons.items())),
             }

@@ -17,6 +17,11 @@ Name-valued: `aws.s3.bucket` (Bucket), `aws.dynamodb.table_names` (array; TableN
   (ADOT JavaScript; QueueName), `faas.invoked_name` / `aws.lambda.function.name` (ADOT JavaScript;
   FunctionName: a name, name:qualifier or an ARN), `aws.log.group.names` (array, on the span; logGroupName)
 
+By service (`canonical`): `server.address` is the SQS queue URL (Go's otelaws), else a host and not read;
+`messaging.destination.name` is an SNS topic's ARN (Java, JavaScript) or name (Go, Python; not Python's
+"unknown"/"phone_number") or an SQS queue's name (JavaScript); `aws.s3.copy_source` (`bucket/key`) names its
+bucket; `aws.lambda.function.arn` (Java, experimental) is an ARN.
+
 Values that are not well-formed identifiers of their kind are dropped, so a hostile sender cannot put
 arbitrary text into a policy. `aws.s3.key` is not read: object keys can carry personal data, and S3
 object actions are scoped per bucket by the core. The resource attribute `aws.log.group.names` names
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from urllib.parse import unquote
 
 ARN_KEYS = frozenset(
     {
@@ -35,9 +41,11 @@ ARN_KEYS = frozenset(
         "aws.step_functions.state_machine.arn",
         "aws.step_functions.activity.arn",
         "aws.lambda.invoked_arn",
+        "aws.lambda.function.arn",  # Java agent, experimental attributes
     }
 )
 QUEUE_URL_KEYS = frozenset({"aws.sqs.queue.url", "aws.queue_url", "messaging.url", "url.full"})
+DESTINATION = "messaging.destination.name"  # SNS: topic ARN (Java, JS) or name (Go, Python); SQS: queue name
 # attribute -> the request member it reports (core.identifiers binds members to ARN placeholders)
 MEMBERS: Mapping[str, str] = {
     "aws.s3.bucket": "Bucket",
@@ -48,12 +56,17 @@ MEMBERS: Mapping[str, str] = {
     "faas.invoked_name": "FunctionName",
     "aws.lambda.function.name": "FunctionName",
     "aws.log.group.names": "logGroupName",
+    DESTINATION: "TopicName",
     **dict.fromkeys(QUEUE_URL_KEYS, "QueueUrl"),
     **dict.fromkeys(ARN_KEYS, "Arn"),
 }
 NAME_KEYS = frozenset(MEMBERS) - ARN_KEYS - QUEUE_URL_KEYS
 _FUNCTION_KEYS = frozenset({"faas.invoked_name", "aws.lambda.function.name"})
-IDENTIFIER_KEYS = frozenset(MEMBERS)
+# Read as another attribute, depending on the span's service (`canonical`):
+SERVER_ADDRESS = "server.address"  # otelaws: the SQS QueueUrl; elsewhere a host name, never kept
+COPY_SOURCE = "aws.s3.copy_source"  # `bucket/key` (URL-encoded, maybe `?versionId=`): its bucket
+IDENTIFIER_KEYS = frozenset(MEMBERS) | {SERVER_ADDRESS, COPY_SOURCE}
+_SNS_PLACEHOLDERS = frozenset({"unknown", "phone_number"})  # Python botocore's, when no topic is named
 MAX_IDENTIFIER = 2_048
 
 _ARN = re.compile(r"^arn:(aws[a-z-]*):([a-z0-9-]{1,64}):([a-z0-9-]*):(\d{12})?:[^\s]{1,1500}$")
@@ -69,7 +82,32 @@ _NAMES: dict[str, re.Pattern[str]] = {
     "faas.invoked_name": _FUNCTION,
     "aws.lambda.function.name": _FUNCTION,
     "aws.log.group.names": re.compile(r"^[A-Za-z0-9_./#-]{1,512}$"),
+    DESTINATION: re.compile(r"^[A-Za-z0-9_-]{1,256}(?:\.fifo)?$"),
 }
+
+
+def canonical(key: str, value: str, service: str) -> tuple[str, str] | None:
+    """The attribute (of MEMBERS) a span attribute reports on a span of `service` (lower case, no spaces),
+    with its value; None for what names nothing there (a URL or host of another service, a placeholder)."""
+    if key == COPY_SOURCE:
+        bucket = copy_source_bucket(value)
+        return ("aws.s3.bucket", bucket) if bucket else None
+    if key in QUEUE_URL_KEYS or key == SERVER_ADDRESS:
+        return ("aws.sqs.queue.url", value) if service == "sqs" else None
+    if key == DESTINATION:
+        if service == "sqs":
+            return ("aws.sqs.queue.name", value)
+        if service != "sns" or value in _SNS_PLACEHOLDERS:
+            return None
+        return ("aws.sns.topic.arn", value) if value.startswith("arn:") else (DESTINATION, value)  # TopicName
+    return key, value
+
+
+def copy_source_bucket(value: str) -> str | None:
+    """`src/key`, `/src/key?versionId=1`, URL-encoded: the source bucket (an access point ARN: None)."""
+    path = unquote(value[:MAX_IDENTIFIER]).lstrip("/")
+    bucket = path.partition("/")[0].partition("?")[0]
+    return bucket if "/" in path and not path.startswith("arn:") and bucket else None
 
 
 def is_arn(value: str) -> bool:

@@ -1,14 +1,16 @@
 """One OTLP/HTTP traces body to the AWS SDK spans it holds, as plain typed values.
 
 Pure: no sockets, no environment, no clock. `decode_export` keeps the spans with
-`rpc.system = "aws-api"` (one CLIENT, PRODUCER or CONSUMER span per API call in every AWS SDK
-instrumentation) and counts the others. Of each span it keeps only what a call record needs: service,
+`rpc.system = "aws-api"` or (current conventions) `rpc.system.name = "aws-api"` (one CLIENT, PRODUCER or
+CONSUMER span per API call in every AWS SDK instrumentation) and counts the others; an AWS span whose call
+it cannot read is counted by reason (`unreadable`). Of each span it keeps only what a call record needs: service,
 operation, region, account, start time, whether and how it failed, and the identifier attributes of
 `identifiers.IDENTIFIER_KEYS`. Error messages are read here for the error code and the actions an
 AccessDenied names, and then dropped; no other attribute value (statements, message bodies, headers,
 URLs of other services, access keys) ever leaves this module.
 
-Attributes read from the span: `rpc.system`, `rpc.service`, `rpc.method`, `cloud.region`,
+Attributes read from the span: `rpc.system` / `rpc.system.name`, `rpc.service`, `rpc.method` (or
+`Service/Method`; without it the span name `Service.Operation`), `api.error_code`, `cloud.region`,
 `aws.region` or `aws.auth.region` (the ADOT distro's signing region), `cloud.account.id`,
 `http.response.status_code` or `http.status_code`, the identifiers, and `exception.type` /
 `exception.message` of the first `exception` event; from the resource:
@@ -27,7 +29,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span, Status
 
 from collector_runtime.core.records import actions_named_in
 
-from .identifiers import IDENTIFIER_KEYS, QUEUE_URL_KEYS, is_identifier
+from .identifiers import IDENTIFIER_KEYS, canonical, is_identifier
 from .payload import decompressed, media_kind, parse_request
 
 AWS_API = "aws-api"
@@ -44,11 +46,15 @@ _ERROR_TYPE = re.compile(r"^[A-Z][A-Za-z0-9]{1,99}$")
 _GENERIC_ERRORS = frozenset(
     {"ClientError", "Error", "Exception", "SyntaxError", "TypeError", "OperationError", "ServiceException"}
 )
+_SYSTEM_KEYS = ("rpc.system", "rpc.system.name")  # the older convention's, the current one's
 _SPAN_KEYS = frozenset(
-    {"rpc.system", "rpc.service", "rpc.method", "cloud.region", "aws.region", "aws.auth.region", "cloud.account.id"}
-    | {"http.response.status_code", "http.status_code"}
+    {*_SYSTEM_KEYS, "rpc.service", "rpc.method", "cloud.region", "aws.region", "aws.auth.region", "cloud.account.id"}
+    | {"http.response.status_code", "http.status_code", "api.error_code", "exception.type", "exception.message"}
     | IDENTIFIER_KEYS
 )
+MAX_SPAN_NAME = 2 * MAX_NAME + 1  # `Service.Operation`
+# Why an AWS SDK span could not be read (stats.json: otlp.rejected_reasons)
+NO_OPERATION, NO_SERVICE, BAD_NAME = "no_operation", "no_service", "bad_name"
 _REGION_KEYS = ("cloud.region", "aws.region", "aws.auth.region")
 _EXCEPTION_KEYS = frozenset({"exception.type", "exception.message"})
 _RESOURCE_KEYS = frozenset({"service.name", "faas.name", "cloud.region", "cloud.account.id"})
@@ -86,6 +92,7 @@ class DecodedExport(NamedTuple):
     spans: tuple[AwsSpan, ...]
     ignored: int  # spans of anything but the AWS SDK (HTTP servers, databases, the function itself)
     rejected: int  # aws-api spans without a usable service or operation
+    unreadable: tuple[tuple[str, int], ...] = ()  # the rejected ones by reason (NO_OPERATION, ...)
 
 
 def decode_export(
@@ -103,7 +110,8 @@ def decode_export(
     kind = media_kind(content_type)
     request = parse_request(decompressed(body, content_encoding, max_bytes=max_bytes), kind)
     spans: list[AwsSpan] = []
-    ignored = rejected = 0
+    ignored = 0
+    unreadable: dict[str, int] = {}
     for resource_spans in request.resource_spans:
         resource = _resource_info(resource_spans, workload_attribute)
         for scope_spans in resource_spans.scope_spans:
@@ -111,14 +119,11 @@ def decode_export(
                 decoded = _aws_span(span, resource)
                 if decoded is None:
                     ignored += 1
-                elif decoded is _REJECTED:
-                    rejected += 1
+                elif isinstance(decoded, str):
+                    unreadable[decoded] = unreadable.get(decoded, 0) + 1
                 else:
                     spans.append(decoded)
-    return DecodedExport(tuple(spans), ignored, rejected)
-
-
-_REJECTED = AwsSpan("", "", ResourceInfo())
+    return DecodedExport(tuple(spans), ignored, sum(unreadable.values()), tuple(sorted(unreadable.items())))
 
 
 def _resource_info(resource_spans: ResourceSpans, workload_attribute: str | None) -> ResourceInfo:
@@ -133,18 +138,18 @@ def _resource_info(resource_spans: ResourceSpans, workload_attribute: str | None
     )
 
 
-def _aws_span(span: Span, resource: ResourceInfo) -> AwsSpan | None:
-    """None for a span that is no AWS API call, _REJECTED for one that names no usable operation."""
+def _aws_span(span: Span, resource: ResourceInfo) -> AwsSpan | str | None:
+    """None for a span that is no AWS API call; the reason for one whose call cannot be read."""
     attributes = _picked(span.attributes)
-    if attributes.get("rpc.system") != AWS_API:
+    if AWS_API not in (attributes.get("rpc.system"), attributes.get("rpc.system.name")):
         return None
-    service = _name(attributes.get("rpc.service"))
-    operation = _name(attributes.get("rpc.method"))
-    if service is None or operation is None:
-        return _REJECTED
+    named = _service_and_operation(attributes, span.name)
+    if isinstance(named, str):
+        return named
+    service, operation = named
     http_status = _status(attributes.get("http.response.status_code", attributes.get("http.status_code")))
     failed = span.status.code == _ERROR
-    error_code, denied = _error_of(span, failed) if failed or span.events else (None, ())
+    error_code, denied = _error_of(span, attributes, failed) if failed or span.events else (None, ())
     return AwsSpan(
         service,
         operation,
@@ -159,6 +164,25 @@ def _aws_span(span: Span, resource: ResourceInfo) -> AwsSpan | None:
         denied,
         _identifiers(attributes, service) if not attributes.keys().isdisjoint(IDENTIFIER_KEYS) else (),
     )
+
+
+def _service_and_operation(attributes: dict[str, object], span_name: str) -> tuple[str, str] | str:
+    """Older convention: `rpc.service` and `rpc.method`. Current: `rpc.method` = `Service/Method` (otelaws).
+    Java's agent with the stable RPC convention sends no method at all: the span's name, `Service.Operation`."""
+    service, method = attributes.get("rpc.service"), attributes.get("rpc.method")
+    if isinstance(method, str) and "/" in method:
+        service, _, method = method.rpartition("/")
+    elif method is None:
+        if "." not in span_name or len(span_name) > MAX_SPAN_NAME:
+            return NO_OPERATION
+        from_name, _, method = span_name.rpartition(".")
+        service = service if isinstance(service, str) else from_name
+    if not service:
+        return NO_SERVICE
+    checked_service, checked_operation = _name(service), _name(method)
+    if checked_service is None or checked_operation is None:
+        return BAD_NAME
+    return checked_service, checked_operation
 
 
 def _picked(attributes: Iterable[KeyValue]) -> dict[str, object]:
@@ -191,17 +215,27 @@ def _region(attributes: dict[str, object]) -> str | None:
     return None
 
 
-def _error_of(span: Span, failed: bool) -> tuple[str | None, tuple[str, ...]]:
-    """The error code and the actions named by the span's exception event (or its status message)."""
+def _error_of(span: Span, attributes: dict[str, object], failed: bool) -> tuple[str | None, tuple[str, ...]]:
+    """The error code and the actions named by the span's exception event (or its status message); the Go
+    SDK's own spans carry `exception.*` and `api.error_code` as attributes instead."""
     error_type = message = None
     for event in span.events:
         if event.name == "exception":
             values = {kv.key: _string(kv.value) for kv in event.attributes if kv.key in _EXCEPTION_KEYS}
             error_type, message = values.get("exception.type"), values.get("exception.message")
             break
+    error_type = error_type or _text(attributes.get("exception.type"))
+    message = message or _text(attributes.get("exception.message"))
     if failed:
         message = message or _string_of(span.status.message)
-    return _error_code(error_type, message), actions_named_in(message)
+    code = _text(attributes.get("api.error_code"))
+    if code is None or not _ERROR_TYPE.match(code):
+        code = _error_code(error_type, message)
+    return code, actions_named_in(message)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _error_code(error_type: str | None, message: str | None) -> str | None:
@@ -215,14 +249,16 @@ def _error_code(error_type: str | None, message: str | None) -> str | None:
 
 
 def _identifiers(attributes: dict[str, object], service: str) -> tuple[tuple[str, str], ...]:
-    is_sqs = service.replace(" ", "").lower() == "sqs"
+    """(attribute, value) pairs, each read as the attribute it reports on this service's spans
+    (`identifiers.canonical`: url.full of any other service is an arbitrary URL, never kept)."""
+    kind = service.replace(" ", "").lower()
     found: list[tuple[str, str]] = []
     for key in sorted(IDENTIFIER_KEYS & attributes.keys()):
-        if key in QUEUE_URL_KEYS and not is_sqs:
-            continue  # url.full of any other service is an arbitrary URL: never kept
         value = attributes[key]
-        values = value if isinstance(value, list) else [value]
-        found.extend((key, v) for v in values if isinstance(v, str) and v and is_identifier(key, v))
+        for item in value if isinstance(value, list) else [value]:
+            pair = canonical(key, item, kind) if isinstance(item, str) and item else None
+            if pair is not None and is_identifier(*pair):
+                found.append(pair)
     return tuple(dict.fromkeys(found))[:MAX_IDENTIFIERS]
 
 
