@@ -73,6 +73,7 @@ def test_other_spans_are_counted_and_unusable_ones_reported_as_partial_success()
         counters = receiver.counters.as_dict()
     assert status == 200 and ExportTraceServiceResponse.FromString(reply).partial_success.rejected_spans == 1
     assert (counters["aws_spans"], counters["spans_ignored"], counters["spans_rejected"]) == (1, 1, 1)
+    assert counters["rejected_reasons"] == {"bad_name": 1}  # why the span could not be read, in stats.json
     assert [c.operation for c in collected.calls] == ["ListBuckets"]
 
 

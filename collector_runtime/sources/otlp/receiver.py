@@ -111,7 +111,9 @@ class OtlpReceiver:
         calls = self.records.calls(export)
         if calls:
             self.submit(calls)
-        self.counters.accepted(len(body), len(calls), export.ignored, export.rejected)
+        self.counters.accepted(
+            len(body), len(calls), export.ignored, export.rejected, unreadable=dict(export.unreadable)
+        )
         return export.rejected
 
     def busy(self) -> bool:
