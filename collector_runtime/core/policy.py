@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .arns import without_covered
+from .identifiers import other_resources
 from .mapping import PASS_ROLE, ActionMap, MayNeed, OperationMapping
 from .policy_size import POLICY_VERSION
 from .scoping import ANY, REGION_SCOPE, Scoper
@@ -158,7 +159,7 @@ def _scopes_for(action: str, usage: CallUsage, only: list[Scope] | None) -> Iter
     the action's."""
     scopes = usage.scopes if only is None else only
     if action in usage.mapping.other_resource:
-        return ((region, account, ()) for region, account, _ in scopes)
+        return ((region, account, other_resources(resources)) for region, account, resources in scopes)
     return iter(scopes)
 
 
