@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import botocore.session
 import pytest
 
 from collector_runtime.core.aggregate import Aggregator
@@ -107,3 +108,17 @@ def test_a_create_response_names_the_new_resource(recorder: CallRecorder, sessio
     created = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:f:7"
     call = recorder.record(request, "app", json_response({"FunctionArn": created, "Version": "7"}))
     assert created in call.resources
+
+
+def test_the_account_the_callers_traffic_shows_applies_to_all_its_calls(action_map: ActionMap) -> None:
+    """An older access key id encodes no account; the queue URL the same caller used shows it."""
+    session = botocore.session.get_session()
+    session.set_credentials("AKIAIOSFODNN7EXAMPLE", "fake-secret-access-key")
+    recorder = CallRecorder(ServiceCatalog(), action_map)
+    role = recorder.record(sent(session, "iam", "GetRole", {"RoleName": "x"}), "app", OK)
+    queue = "https://sqs.eu-west-1.amazonaws.com/123456789012/q"
+    message = recorder.record(sent(session, "sqs", "SendMessage", {"QueueUrl": queue, "MessageBody": "m"}), "app", OK)
+    assert role.account is None
+    found = granted(action_map, [role, message])
+    assert found["iam:GetRole"] == ["arn:aws:iam::123456789012:role/x"]
+    assert found["sqs:SendMessage"] == ["arn:aws:sqs:eu-west-1:123456789012:q"]
