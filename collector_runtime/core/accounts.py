@@ -1,10 +1,15 @@
-"""The AWS account an access key id belongs to (a public, documented encoding). Pure."""
+"""The AWS account an access key id belongs to (a public, documented encoding), and the one account a
+caller's traffic shows when its key id encodes none. Pure."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import re
+from collections.abc import Iterable
 from typing import Any
+
+_ARN_ACCOUNT = re.compile(r"^(?:other-resource:)?arn:[a-z-]+:[a-z0-9-]+:[a-z0-9-]*:(\d{12}):")
 
 _ENCODING_PREFIXES = ("AKIA", "ASIA")  # long-term and temporary keys
 # Current-format ids set the top bit of the encoded 48 bits, so their fifth character is in the upper half
@@ -34,3 +39,24 @@ def example_access_key(account: str, kind: str = "ASIA") -> str:
     any key id works there, and one like this shows how policies are scoped to the caller's account)."""
     value = (1 << 47) | (int(account) << 7)
     return kind + base64.b32encode(value.to_bytes(6, "big") + b"demo").decode()
+
+
+def caller_account(scopes: Iterable[tuple[str | None, str | None, tuple[str, ...]]]) -> str | None:
+    """The one account a caller's calls show: the account of its calls where a source knew it (an access
+    key id, an STS response), else the one account of every resource ARN they named (a queue URL, a role
+    ARN); None when there is none or more than one (a caller that reaches into other accounts)."""
+    scopes = list(scopes)
+    known = {account for _, account, _ in scopes if account}
+    if not known:
+        known = {
+            match.group(1) for _, _, resources in scopes for arn in resources if (match := _ARN_ACCOUNT.match(arn))
+        }
+    return known.pop() if len(known) == 1 else None
+
+
+_UNKNOWN_ACCOUNT = re.compile(r"^((?:other-resource:)?arn:[a-z-]+:[a-z0-9-]+:[a-z0-9-]*:)\*:")
+
+
+def in_account(arn: str, account: str) -> str:
+    """An ARN a source filled without the caller's account (`arn:aws:iam::*:role/x`), in `account`."""
+    return _UNKNOWN_ACCOUNT.sub(lambda match: match.group(1) + account + ":", arn, count=1)

@@ -7,14 +7,29 @@ the reviewed aliases below; every format whose names are all bound becomes an AR
 partition, region and account. A queue URL carries its own region and account; one of another host (an
 endpoint override: a VPC endpoint's name, LocalStack, moto) carries its account and name, and is in the
 call's region.
+
+Names bind by more than their exact spelling (the same class of create operations and targets): a member
+`<Placeholder>Name` (`AliasName` -> `${Alias}`), `Target<Placeholder>` (`TargetKeyId` -> `${KeyId}`), one
+named like a placeholder in another case (`tableName`), and a generic `Name`/`name` the one placeholder of
+the resource the operation acts on (`own`: Step Functions CreateStateMachine's `name` -> `${StateMachineName}`).
+S3's `CopySource` (`bucket/key?versionId=...`, URL-encoded, or an access point's object ARN) names the object
+read: it is returned marked `OTHER_RESOURCE` (see `other_resources`), the resource of the actions on
+another resource than the request's target (CopyObject's s3:GetObject).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
+from urllib.parse import parse_qsl, unquote
 
 from .arns import ACCOUNT, PARTITION, REGION, arn_format, partition_of
+
+OTHER_RESOURCE = "other-resource:"  # marks a resource of a call's actions on another resource (a copy source)
+GENERIC_NAMES = frozenset({"Name", "name"})
+_S3_OBJECT_ARN = re.compile(r"^arn:aws[a-z-]*:s3(?:-outposts)?:[a-z0-9-]+:\d{12}:[^\s]+/object/.+$", re.DOTALL)
+_S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 # botocore member (or span attribute kind) -> the placeholder it fills, where the names differ. Reviewed:
 # each is how AWS names that identifier in the service's ARN format.
@@ -66,31 +81,83 @@ def queue_arn(url: str, partition: str | None = None, *, region: str | None = No
     return f"arn:{partition or partition_of(region)}:sqs:{region}:{match.group('account')}:{match.group('name')}"
 
 
+class CopySource(NamedTuple):
+    arn: str  # the object read (an S3 object ARN, or an access point's object ARN)
+    versioned: bool  # `?versionId=`: the read needs s3:GetObjectVersion
+
+
+def copy_source(value: str, region: str | None) -> CopySource | None:
+    """S3's `x-amz-copy-source`: `bucket/key` or an access point's object ARN, URL-encoded, with an optional
+    `?versionId=`; None when it is neither."""
+    path, _, query = value.partition("?")
+    versioned = any(name == "versionId" and version for name, version in parse_qsl(query, keep_blank_values=True))
+    decoded = unquote(path).lstrip("/")
+    if decoded.startswith("arn:"):
+        return CopySource(decoded, versioned) if _S3_OBJECT_ARN.match(decoded) else None
+    bucket, _, key = decoded.partition("/")
+    if not _S3_BUCKET.match(bucket) or not key:
+        return None
+    return CopySource(f"arn:{partition_of(region)}:s3:::{bucket}/{key}", versioned)
+
+
+def other_resources(resources: Iterable[str]) -> tuple[str, ...]:
+    """The resources marked `OTHER_RESOURCE`, unmarked: what the actions on another resource act on."""
+    return tuple(r[len(OTHER_RESOURCE) :] for r in resources if r.startswith(OTHER_RESOURCE))
+
+
 def resource_arns(
     formats: Mapping[str, list[str]],
     identifiers: Mapping[str, str],
     *,
     region: str | None,
     account: str | None,
+    own: str | None = None,
 ) -> tuple[str, ...]:
-    """The ARNs the identifiers name, given the formats of the operation's IAM prefix (ActionMap.formats_of)."""
+    """The ARNs the identifiers name, given the formats of the operation's IAM prefix (ActionMap.formats_of)
+    and `own`, the one placeholder of the resource the operation acts on (if it has one)."""
     found: list[str] = []
     bound: dict[str, str] = {}
+    placeholders: set[str] | None = None
     for member, value in identifiers.items():
         if not value:
             continue
-        if value.startswith("arn:"):
+        if member == "CopySource":
+            source = copy_source(value, region)
+            found += [OTHER_RESOURCE + source.arn] if source else []
+        elif value.startswith("arn:"):
             found.append(value)
         elif member.lower().endswith("url") and (arn := queue_arn(value, region=region)):
             found.append(arn)
-        elif member == "KeyId" and value.startswith("alias/"):
+        elif member.endswith("KeyId") and value.startswith("alias/"):  # KMS: a key named by its alias
             bound["Alias"] = value.removeprefix("alias/")
         else:
-            for placeholder in (ALIASES.get(member, member), *ALSO.get(member, ())):
-                bound[placeholder] = value + SUFFIXED.get(placeholder, "")
+            if placeholders is None:
+                placeholders = {name for texts in formats.values() for text in texts for name in arn_format(text).names}
+            for placeholder in _placeholders_of(member, placeholders, own):
+                bound[placeholder] = _bound_value(placeholder, value)
     if bound:
         found += _filled(formats, bound, region, account)
     return tuple(dict.fromkeys(found))
+
+
+def _placeholders_of(member: str, placeholders: set[str], own: str | None) -> tuple[str, ...]:
+    """The placeholders a member's value fills: by the reviewed aliases, else by the naming rules."""
+    if member in ALIASES or member in ALSO:
+        return (ALIASES.get(member, member), *ALSO.get(member, ()))
+    if member in placeholders:
+        return (member,)
+    if member in GENERIC_NAMES:
+        return (own,) if own else ()
+    for candidate in (member.removesuffix("Name"), member.removeprefix("Target"), member[:1].upper() + member[1:]):
+        if candidate != member and candidate in placeholders:
+            return (candidate,)
+    return (member,)
+
+
+def _bound_value(placeholder: str, value: str) -> str:
+    if placeholder == "Alias":
+        return value.removeprefix("alias/")
+    return value + SUFFIXED.get(placeholder, "")
 
 
 def _filled(

@@ -174,6 +174,25 @@ class ActionMap:
         """Every resource type of an IAM prefix and its ARN formats (to read ARNs a source names)."""
         return self._formats.get(prefix, {})
 
+    def own_placeholder(self, mapping: OperationMapping) -> str | None:
+        """The one name placeholder of the resources an operation's actions always act on (Step Functions
+        CreateStateMachine: `StateMachineName`), which a generic `Name`/`name` member fills; None when there
+        are several (KMS CreateAlias: an alias and a key) or none."""
+        names = {
+            name
+            for action in mapping.actions
+            if action != PASS_ROLE and action not in mapping.other_resource
+            for kind in self.resource_types(action)
+            if kind.required
+            for text in kind.formats
+            for name in _format_names(text)[:1]
+        }
+        return names.pop() if len(names) == 1 else None
+
+
+def _format_names(text: str) -> list[str]:
+    return [n for n in re.findall(r"\$\{([A-Za-z0-9]+)\}", text) if n not in ("Partition", "Region", "Account")]
+
 
 def _build(service: str, service_id: str, api: str, record: dict[str, Any]) -> OperationMapping:
     pass_role = record.get("pass_role") or {}

@@ -16,8 +16,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .accounts import caller_account, in_account
 from .arns import without_covered
 from .generalize import Decision, Generalization, decide
+from .identifiers import other_resources
 from .mapping import PASS_ROLE, ActionMap, MayNeed, OperationMapping
 from .policy_size import POLICY_VERSION
 from .scoping import ANY, REGION_SCOPE, Scoper
@@ -81,9 +83,10 @@ class PolicyBuilder:
             denied = workload.usage.get((origin.service, origin.api))
             if origin.kind == DENIED_MESSAGE and denied is not None and action != PASS_ROLE:
                 needed.setdefault(action, []).append((denied, None))
-        grants.observed = {a: self._resources(a, u) for a, u in needed.items()}
-        grants.dependent = {a: self._resources(a, u) for a, u in dependent.items() if a not in needed}
-        grants.pass_role = {s: self._resources(PASS_ROLE, u) for s, u in pass_role.items()}
+        account = caller_account(scope for usage in workload.usage.values() for scope in usage.scopes)
+        grants.observed = {a: self._resources(a, u, account) for a, u in needed.items()}
+        grants.dependent = {a: self._resources(a, u, account) for a, u in dependent.items() if a not in needed}
+        grants.pass_role = {s: self._resources(PASS_ROLE, u, account) for s, u in pass_role.items()}
         if not self.options.exact_names:
             _generalize(grants)
         return grants
@@ -128,15 +131,17 @@ class PolicyBuilder:
             notes = self._notes[mapping] = tuple(MayNeedNote(m.action, m.when, via) for m in mapping.may_need)
         return notes
 
-    def _resources(self, action: str, uses: list[Use]) -> frozenset[str]:
+    def _resources(self, action: str, uses: list[Use], account: str | None) -> frozenset[str]:
+        """`account`: the caller's one account, for the calls whose source could not tell it."""
         if self.options.force_wildcard_resource:
             return ANY
         if len(uses) == 1:
             usage, only = uses[0]
             scopes = usage.row[SCOPES] if only is None else only
             if len(scopes) == 1 and action not in usage.mapping.other_resource:
-                return self.scoper.patterns(action, scopes[0])  # the common case: one call site
-        return self.scoper.union(action, (scope for use in uses for scope in _scopes_for(action, *use)))
+                return self.scoper.patterns(action, _in_account(scopes[0], account))  # the common case
+        scopes = (_in_account(scope, account) for use in uses for scope in _scopes_for(action, *use))
+        return self.scoper.union(action, scopes)
 
     def document(self, grants: Grants) -> dict[str, Any]:
         order = sorted if self.options.sort_alphabetical else list
@@ -167,6 +172,13 @@ def _applied(decision: Decision, names: frozenset[str]) -> frozenset[str]:
     return without_covered(decision.apply(names))
 
 
+def _in_account(scope: Scope, account: str | None) -> Scope:
+    """A scope whose source did not know the caller's account, in `account` (its ARNs filled with `*` too)."""
+    if scope[1] or not account:
+        return scope
+    return scope[0], account, tuple(in_account(arn, account) for arn in scope[2])
+
+
 def _triggered_scopes(usage: CallUsage, item: MayNeed) -> list[Scope]:
     """The scopes (in first-seen order) of the requests that set a member needing `item`'s action."""
     if not usage.scope_members:
@@ -181,7 +193,7 @@ def _scopes_for(action: str, usage: CallUsage, only: list[Scope] | None) -> Iter
     the action's."""
     scopes = usage.scopes if only is None else only
     if action in usage.mapping.other_resource:
-        return ((region, account, ()) for region, account, _ in scopes)
+        return ((region, account, other_resources(resources)) for region, account, resources in scopes)
     return iter(scopes)
 
 

@@ -252,11 +252,11 @@ def test_athena_report_runs_the_shared_query(
         run = athena_runner(client, source, sleep=lambda _: None)
         aggregator = rebuild(run, athena_table(source), action_map, "2026-11-01", None)
         stub.assert_no_pending_responses()
-    found = policies(aggregator, tmp_path)
+    found = policies(aggregator, tmp_path)  # GetObject (no account) is in the one account ci showed
     ci = json.loads(found["ci.json"])
     assert {tuple(s["Action"]): s["Resource"] for s in ci["Statement"]} == {
-        ("kms:Decrypt",): ["arn:aws:kms:us-east-1:*:key/*"],
-        ("s3:GetObject",): ["arn:aws:s3:::*/*", "arn:aws:s3:us-east-1:*:accesspoint/*/object/*"],
+        ("kms:Decrypt",): ["arn:aws:kms:us-east-1:123456789012:key/*"],
+        ("s3:GetObject",): ["arn:aws:s3:::*/*", "arn:aws:s3:us-east-1:123456789012:accesspoint/*/object/*"],
         ("s3:PutObject",): ["arn:aws:s3:::artifacts/*"],
     }
     assert json.loads(found["default.json"])["Statement"] == []

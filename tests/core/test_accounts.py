@@ -19,3 +19,14 @@ from collector_runtime.core.accounts import account_from_access_key
 )
 def test_account_from_access_key(key: object, account: str | None) -> None:
     assert account_from_access_key(key) == account
+
+
+def test_the_callers_account_is_the_one_its_traffic_shows_or_none() -> None:
+    from collector_runtime.core.accounts import caller_account, in_account
+
+    queue = ("arn:aws:sqs:eu-west-1:123456789012:q",)
+    assert caller_account([(None, None, ("arn:aws:iam::*:role/x",)), ("eu-west-1", None, queue)]) == "123456789012"
+    assert caller_account([("eu-west-1", "210987654321", queue)]) == "210987654321"  # the key's account wins
+    assert caller_account([(None, None, (*queue, "arn:aws:sqs:eu-west-1:210987654321:q"))]) is None  # two: unknown
+    assert in_account("arn:aws:iam::*:role/x", "123456789012") == "arn:aws:iam::123456789012:role/x"
+    assert in_account("arn:aws:s3:::b/*", "123456789012") == "arn:aws:s3:::b/*"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from collector_runtime.core.identifiers import queue_arn, resource_arns
+from collector_runtime.core.identifiers import copy_source, other_resources, queue_arn, resource_arns
 from collector_runtime.core.mapping import ActionMap
 
 ACCOUNT = "123456789012"
@@ -92,3 +92,29 @@ def test_queue_urls(url: str, arn: str | None) -> None:
 )
 def test_queue_urls_of_endpoint_overrides(url: str, region: str | None, arn: str | None) -> None:
     assert queue_arn(url, region=region) == arn
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("src/a%20b/%C3%BC?versionId=v1", ("arn:aws:s3:::src/a b/ü", True)),
+        ("/src/k", ("arn:aws:s3:::src/k", False)),
+        ("src/k?versionId=", ("arn:aws:s3:::src/k", False)),
+        (
+            "arn%3Aaws%3As3%3Aeu-west-1%3A123456789012%3Aaccesspoint%2Fap%2Fobject%2Fk",
+            ("arn:aws:s3:eu-west-1:123456789012:accesspoint/ap/object/k", False),
+        ),
+    ],
+)
+def test_a_copy_source_names_the_object_read(header: str, expected: tuple[str, bool]) -> None:
+    assert copy_source(header, "eu-west-1") == expected
+
+
+@pytest.mark.parametrize("header", ["", "/", "src", "src/", "B/k", "arn:aws:s3:::b", "x" * 5000, "%ZZ/%"])
+def test_a_copy_source_that_names_no_object_is_refused(header: str) -> None:
+    assert copy_source(header, None) is None
+
+
+def test_a_copy_source_is_the_resource_of_the_actions_on_another_resource() -> None:
+    arns = resource_arns({}, {"CopySource": "src/k"}, region="eu-west-1", account=ACCOUNT)
+    assert other_resources(arns) == ("arn:aws:s3:::src/k",)

@@ -47,18 +47,18 @@ def test_a_pattern_that_is_no_host_glob_is_refused(pattern: str) -> None:
 
 
 def test_success_is_ok_without_reading_the_body() -> None:
-    assert read_response(200, {}, b"<Code>AccessDenied</Code>") == (200, OK, None, (), ())
+    assert read_response(200, {}, b"<Code>AccessDenied</Code>") == (200, OK, None, (), (), None)
 
 
 def test_the_error_code_comes_from_the_header_then_json_then_xml() -> None:
     header = {"x-amzn-errortype": "ResourceNotFoundException:http://internal.amazon.com/coral/"}
     assert read_response(400, header, b"{}").error_code == "ResourceNotFoundException"
     body = json.dumps({"__type": "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException"}).encode()
-    assert read_response(400, {}, body) == (400, FAILED, "ConditionalCheckFailedException", (), ())
+    assert read_response(400, {}, body)[:5] == (400, FAILED, "ConditionalCheckFailedException", (), ())
     assert (
         read_response(404, {}, b"<Error><Code>NoSuchKey</Code><Message>x</Message></Error>").error_code == "NoSuchKey"
     )
-    assert read_response(404, {}, None) == (404, FAILED, None, (), ())  # HEAD, or a streamed body
+    assert read_response(404, {}, None)[:5] == (404, FAILED, None, (), ())  # HEAD, or a streamed body
 
 
 def test_an_access_denied_names_its_action_and_resource() -> None:

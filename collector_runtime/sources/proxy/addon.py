@@ -24,7 +24,7 @@ from collector_runtime.core.records import ObservedCall
 from collector_runtime.sources.proxy.calls import NO_RESPONSE, CallRecorder
 from collector_runtime.sources.proxy.hosts import HostMatcher, Upstream
 from collector_runtime.sources.proxy.request import http_request
-from collector_runtime.sources.proxy.responses import ResponseInfo, read_response
+from collector_runtime.sources.proxy.responses import ResponseInfo, names_in_body, read_response
 
 log = logging.getLogger("csm_collector")
 INTERCEPTED = "csm_collector.intercepted"  # flow.metadata key: the original host and the proxy user
@@ -116,8 +116,8 @@ class AwsInterceptor:
             # responseheaders: the upstream connection would then be reused after it was closed).
             del flow.response.headers["connection"]
         response = flow.response
-        body = response.get_content(strict=False) if response.status_code >= 300 else None
         headers = {name.lower(): value for name, value in response.headers.items()}
+        body = response.get_content(strict=False) if response.status_code >= 300 or names_in_body(headers) else None
         self._record(flow, seen, read_response(response.status_code, headers, body))
 
     @guarded

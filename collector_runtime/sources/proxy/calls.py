@@ -16,11 +16,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields
 
-from collector_runtime.core.identifiers import resource_arns
+from collector_runtime.core.identifiers import copy_source, resource_arns
 from collector_runtime.core.mapping import ActionMap
 from collector_runtime.core.records import DEFAULT_WORKLOAD, FAILED, PROXY, ObservedCall
 from collector_runtime.sources.proxy.catalog import ServiceCatalog
 from collector_runtime.sources.proxy.credentials import principal
+from collector_runtime.sources.proxy.identifiers import response_identifiers
 from collector_runtime.sources.proxy.matcher import MatchedCall, UnmatchedCall, match_request
 from collector_runtime.sources.proxy.request import HttpRequest
 from collector_runtime.sources.proxy.responses import ResponseInfo
@@ -80,7 +81,10 @@ class CallRecorder:
     ) -> ObservedCall:
         prefix = self.action_map.prefix_of(found.service)
         formats = self.action_map.formats_of(prefix) if prefix else {}
-        named = resource_arns(formats, found.identifiers, region=found.region, account=found.account)
+        own = self.action_map.own_placeholder(self.action_map.lookup(found.service, found.operation))
+        identifiers = {**found.identifiers, **self._response_identifiers(found, response)}
+        named = resource_arns(formats, identifiers, region=found.region, account=found.account, own=own)
+        members = found.members | copy_source_members(found.identifiers, found.region)
         return ObservedCall(
             workload=workload,
             source=PROXY,
@@ -92,9 +96,27 @@ class CallRecorder:
             error_code=response.error_code,
             denied_actions=response.denied_actions,
             resources=tuple(dict.fromkeys((*named, *response.denied_resources))),
-            request_members=found.members,
+            request_members=members,
             time_ms=time_ms,
         )
+
+    def _response_identifiers(self, found: MatchedCall, response: ResponseInfo) -> dict[str, str]:
+        """The identifiers a successful response names that the request did not (KMS by alias: the key's
+        ARN; a create call: the new resource's ARN), read through the operation's output shape."""
+        if not response.values:
+            return {}
+        operation = self.catalog.operation_model(found.service_name, found.operation)
+        named = response_identifiers(operation, response.values) if operation is not None else {}
+        return {
+            f"response.{member}": value for member, value in named.items() if found.identifiers.get(member) != value
+        }
+
+
+def copy_source_members(identifiers: dict[str, str], region: str | None) -> frozenset[str]:
+    """`CopySourceVersionId` when S3's copy source names a version (the read needs s3:GetObjectVersion)."""
+    value = identifiers.get("CopySource")
+    source = copy_source(value, region) if value else None
+    return frozenset({"CopySourceVersionId"}) if source and source.versioned else frozenset()
 
 
 def unmatched_call(

@@ -103,6 +103,11 @@ class ServiceCatalog:
             table = self._tables[service.name] = OperationTable(model)
         return table
 
+    def operation_model(self, service_name: str, wire_name: str) -> Any:
+        """A botocore OperationModel by service name and wire name; None if unknown."""
+        summary = self.summaries().get(service_name)
+        return self.operations(summary).operation(wire_name) if summary is not None else None
+
     def _index(self, summaries: Any) -> None:
         by_signing, by_target, by_endpoint = defaultdict(list), defaultdict(list), defaultdict(list)
         for summary in sorted(summaries, key=lambda s: s.name):

@@ -70,6 +70,27 @@ def identifiers_of(operation: Any, values: dict[str, str], uri_members: frozense
     }
 
 
+def response_identifiers(operation: Any, values: dict[str, str]) -> dict[str, str]:
+    """The identifiers among a successful response's top-level string members, by the operation's output
+    shape: ARN values of members it declares in the body (none when a payload, such as Lambda Invoke's
+    function result, is the body), never a secret by the same rules as a request's."""
+    shape = operation.output_shape
+    if shape is None or shape.serialization.get("payload") is not None:
+        return {}
+    found = {}
+    for name, value in values.items():
+        member = shape.members.get(name)
+        if member is None or member.serialization.get("location") or member.type_name != "string":
+            continue
+        if (
+            _ARN.match(value)
+            and is_identifier(name, value)
+            and not is_secret(name, value, sensitive=is_sensitive(member))
+        ):
+            found[name] = value
+    return found
+
+
 def is_identifier(name: str, value: str, *, from_uri: bool = False) -> bool:
     """Rule 1: the member names a resource (by location, ARN value, or name)."""
     return from_uri or bool(_ARN.match(value)) or name in IDENTIFIER_NAMES or _has_identifier_suffix(name)

@@ -26,18 +26,46 @@ class ResponseInfo(NamedTuple):
     error_code: str | None
     denied_actions: tuple[str, ...] = ()  # raw action names an AccessDenied message named
     denied_resources: tuple[str, ...] = ()  # ARNs it named
+    # A successful JSON response's top-level string members (short ones only): the recorder keeps only the
+    # identifiers the operation's output shape declares, then drops them. Never persisted.
+    values: dict[str, str] | None = None
 
 
 def read_response(status: int, headers: Mapping[str, str], body: bytes | None) -> ResponseInfo:
     """`headers` with lower-case names; `body` None when it was streamed (not kept)."""
     if status < 300:
-        return ResponseInfo(status, outcome_of(failed=False, error_code=None, status=status), None)
+        values = _json_values(headers, body) if body is not None else None
+        return ResponseInfo(status, outcome_of(failed=False, error_code=None, status=status), None, values=values)
     document = body if body is not None and len(body) <= MAX_ERROR_BODY else b""
     code, message = _error_of(headers, document)
     outcome = outcome_of(failed=True, error_code=code, status=status)
     if outcome != DENIED:
         return ResponseInfo(status, outcome, code)
     return ResponseInfo(status, outcome, code, actions_named_in(message), resources_named_in(message))
+
+
+def names_in_body(headers: Mapping[str, str]) -> bool:
+    """Whether a successful response's body may name resources the request did not: a small AWS JSON
+    document (its length announced). Object data and streams are never read."""
+    length = headers.get("content-length", "")
+    return is_json(headers) and length.isdigit() and int(length) <= MAX_ERROR_BODY
+
+
+def is_json(headers: Mapping[str, str]) -> bool:
+    content_type = headers.get("content-type", "").lower()
+    return content_type.startswith(("application/x-amz-json", "application/json"))
+
+
+def _json_values(headers: Mapping[str, str], body: bytes) -> dict[str, str] | None:
+    if not is_json(headers) or not body or len(body) > MAX_ERROR_BODY or body[:1] != b"{":
+        return None
+    try:
+        document: Any = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(document, dict):
+        return None
+    return {k: v for k, v in document.items() if isinstance(k, str) and isinstance(v, str) and len(v) <= 2_048}
 
 
 def _error_of(headers: Mapping[str, str], body: bytes) -> tuple[str | None, str | None]:

@@ -1,0 +1,124 @@
+"""Never wider because a name was unread: the names a request carries (headers included) and its response
+names, through real botocore requests (captured, never sent) recorded by the proxy's CallRecorder."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import botocore.session
+import pytest
+
+from collector_runtime.core.aggregate import Aggregator
+from collector_runtime.core.mapping import ActionMap
+from collector_runtime.core.policy import PolicyBuilder, PolicyOptions
+from collector_runtime.sources.proxy.calls import CallRecorder
+from collector_runtime.sources.proxy.catalog import ServiceCatalog
+from collector_runtime.sources.proxy.request import HttpRequest
+from collector_runtime.sources.proxy.responses import read_response
+from tests.proxy_requests import ACCOUNT, capturing_client, request_of
+
+OK = read_response(200, {}, b"")
+KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+@pytest.fixture
+def recorder(action_map: ActionMap) -> CallRecorder:
+    return CallRecorder(ServiceCatalog(), action_map)
+
+
+def sent(session: Any, service: str, operation: str, params: dict[str, Any]) -> HttpRequest:
+    with capturing_client(session, service) as client:
+        return request_of(client, operation, params)
+
+
+def granted(action_map: ActionMap, calls: list[Any], workload: str = "app") -> dict[str, Any]:
+    """action -> its sorted resources, for the calls as one workload's."""
+    aggregator = Aggregator(action_map)
+    for call in calls:
+        aggregator.add(call)
+    builder = PolicyBuilder(action_map, PolicyOptions())
+    grants = builder.grants(aggregator.workloads[workload])
+    return {action: sorted(resources) for action, resources in grants.observed.items()}
+
+
+def json_response(document: dict[str, Any]) -> Any:
+    return read_response(200, {"content-type": "application/x-amz-json-1.1"}, json.dumps(document).encode())
+
+
+def test_copy_object_reads_its_source_from_the_copy_source_header(
+    recorder: CallRecorder, session: Any, action_map: ActionMap
+) -> None:
+    params = {"Bucket": "dst", "Key": "out/1", "CopySource": {"Bucket": "src", "Key": "in put/ü 1"}}
+    call = recorder.record(sent(session, "s3", "CopyObject", params), "app", OK)
+    found = granted(action_map, [call])
+    assert found["s3:GetObject"] == ["arn:aws:s3:::src/in put/ü 1"]
+    assert found["s3:PutObject"] == ["arn:aws:s3:::dst/out/1"]
+    assert "s3:GetObjectVersion" not in found
+
+
+def test_a_copy_source_version_needs_get_object_version_on_that_object(
+    recorder: CallRecorder, session: Any, action_map: ActionMap
+) -> None:
+    params = {"Bucket": "dst", "Key": "o", "CopySource": {"Bucket": "src", "Key": "k", "VersionId": "v1"}}
+    call = recorder.record(sent(session, "s3", "CopyObject", params), "app", OK)
+    found = granted(action_map, [call])
+    assert found["s3:GetObjectVersion"] == ["arn:aws:s3:::src/k"]
+    assert found["s3:GetObject"] == ["arn:aws:s3:::src/k"]
+
+
+def test_upload_part_copy_from_an_access_point(recorder: CallRecorder, session: Any, action_map: ActionMap) -> None:
+    source = f"arn:aws:s3:eu-west-1:{ACCOUNT}:accesspoint/ap1/object/data/x.csv"
+    params = {"Bucket": "dst", "Key": "o", "UploadId": "u", "PartNumber": 1, "CopySource": source}
+    call = recorder.record(sent(session, "s3", "UploadPartCopy", params), "app", OK)
+    found = granted(action_map, [call])
+    assert found["s3:GetObject"] == [source]
+    assert found["s3:PutObject"] == ["arn:aws:s3:::dst/o"]
+
+
+def test_create_calls_are_granted_on_the_resource_they_name(
+    recorder: CallRecorder, session: Any, action_map: ActionMap
+) -> None:
+    role = f"arn:aws:iam::{ACCOUNT}:role/r"
+    machine = sent(
+        session, "stepfunctions", "CreateStateMachine", {"name": "flow", "definition": "{}", "roleArn": role}
+    )
+    alias = sent(session, "kms", "CreateAlias", {"AliasName": "alias/app", "TargetKeyId": KEY_ID})
+    found = granted(action_map, [recorder.record(machine, "app", OK), recorder.record(alias, "app", OK)])
+    assert found["states:CreateStateMachine"] == [f"arn:aws:states:eu-west-1:{ACCOUNT}:stateMachine:flow"]
+    assert found["kms:CreateAlias"] == [
+        f"arn:aws:kms:eu-west-1:{ACCOUNT}:alias/app",
+        f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/{KEY_ID}",
+    ]
+
+
+def test_a_kms_call_by_alias_is_granted_on_the_key_its_response_names(
+    recorder: CallRecorder, session: Any, action_map: ActionMap
+) -> None:
+    key_arn = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/{KEY_ID}"
+    request = sent(session, "kms", "Encrypt", {"KeyId": "alias/app", "Plaintext": b"SECRET-PLAINTEXT"})
+    response = json_response({"KeyId": key_arn, "CiphertextBlob": "U0VDUkVULUNJUEhFUg==", "EncryptionAlgorithm": "x"})
+    call = recorder.record(request, "app", response)
+    assert "U0VDUkVULUNJUEhFUg" not in repr(call) and "SECRET" not in repr(call)
+    assert granted(action_map, [call])["kms:Encrypt"] == [key_arn]
+
+
+def test_a_create_response_names_the_new_resource(recorder: CallRecorder, session: Any, action_map: ActionMap) -> None:
+    request = sent(session, "lambda", "PublishVersion", {"FunctionName": "f"})
+    created = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:f:7"
+    call = recorder.record(request, "app", json_response({"FunctionArn": created, "Version": "7"}))
+    assert created in call.resources
+
+
+def test_the_account_the_callers_traffic_shows_applies_to_all_its_calls(action_map: ActionMap) -> None:
+    """An older access key id encodes no account; the queue URL the same caller used shows it."""
+    session = botocore.session.get_session()
+    session.set_credentials("AKIAIOSFODNN7EXAMPLE", "fake-secret-access-key")
+    recorder = CallRecorder(ServiceCatalog(), action_map)
+    role = recorder.record(sent(session, "iam", "GetRole", {"RoleName": "x"}), "app", OK)
+    queue = "https://sqs.eu-west-1.amazonaws.com/123456789012/q"
+    message = recorder.record(sent(session, "sqs", "SendMessage", {"QueueUrl": queue, "MessageBody": "m"}), "app", OK)
+    assert role.account is None
+    found = granted(action_map, [role, message])
+    assert found["iam:GetRole"] == ["arn:aws:iam::123456789012:role/x"]
+    assert found["sqs:SendMessage"] == ["arn:aws:sqs:eu-west-1:123456789012:q"]
