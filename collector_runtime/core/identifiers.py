@@ -28,6 +28,10 @@ from .arns import ACCOUNT, PARTITION, REGION, arn_format, partition_of
 
 OTHER_RESOURCE = "other-resource:"  # marks a resource of a call's actions on another resource (a copy source)
 GENERIC_NAMES = frozenset({"Name", "name"})
+# Request members no model declares: a part of a member's value that needs an action of its own, named by the
+# sources that read it (mapping/overrides.toml's `when` may name them).
+COPY_SOURCE_VERSION = "CopySourceVersionId"  # `?versionId=` in S3's x-amz-copy-source: s3:GetObjectVersion
+DERIVED_MEMBERS = frozenset({COPY_SOURCE_VERSION})
 _S3_OBJECT_ARN = re.compile(r"^arn:aws[a-z-]*:s3(?:-outposts)?:[a-z0-9-]+:\d{12}:[^\s]+/object/.+$", re.DOTALL)
 _S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 

@@ -33,11 +33,11 @@ def sent(session: Any, service: str, operation: str, params: dict[str, Any]) -> 
 
 
 def granted(action_map: ActionMap, calls: list[Any], workload: str = "app") -> dict[str, Any]:
-    """action -> its sorted resources, for the calls as one workload's."""
+    """action -> its sorted resources, for the calls as one workload's (the names read, not generalized)."""
     aggregator = Aggregator(action_map)
     for call in calls:
         aggregator.add(call)
-    builder = PolicyBuilder(action_map, PolicyOptions())
+    builder = PolicyBuilder(action_map, PolicyOptions(exact_names=True))
     grants = builder.grants(aggregator.workloads[workload])
     return {action: sorted(resources) for action, resources in grants.observed.items()}
 

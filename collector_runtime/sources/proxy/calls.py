@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields
 
-from collector_runtime.core.identifiers import copy_source, resource_arns
+from collector_runtime.core.identifiers import COPY_SOURCE_VERSION, copy_source, resource_arns
 from collector_runtime.core.mapping import ActionMap
 from collector_runtime.core.records import DEFAULT_WORKLOAD, FAILED, PROXY, ObservedCall
 from collector_runtime.sources.proxy.catalog import ServiceCatalog
@@ -113,10 +113,10 @@ class CallRecorder:
 
 
 def copy_source_members(identifiers: dict[str, str], region: str | None) -> frozenset[str]:
-    """`CopySourceVersionId` when S3's copy source names a version (the read needs s3:GetObjectVersion)."""
+    """COPY_SOURCE_VERSION when S3's copy source names a version (the read needs s3:GetObjectVersion)."""
     value = identifiers.get("CopySource")
     source = copy_source(value, region) if value else None
-    return frozenset({"CopySourceVersionId"}) if source and source.versioned else frozenset()
+    return frozenset({COPY_SOURCE_VERSION}) if source and source.versioned else frozenset()
 
 
 def unmatched_call(
