@@ -3,8 +3,9 @@
 One moto_server on 127.0.0.1 and one proxy (--upstream to it). The same boto3 call (DynamoDB ListTables) is
 made N times sequentially and N times from THREADS threads, directly (plain HTTP to moto with endpoint_url)
 and through the proxy (HTTPS to dynamodb.eu-west-1.amazonaws.com, AWS's real host name, with the proxy's
-CA: CONNECT + TLS to the proxy, matched and recorded, sent on to moto). Client, proxy and moto share this
-machine's cores. Results: printed, and written to bench/results/local/proxy-latest.json (ignored by git).
+CA: CONNECT + TLS to the proxy, matched and recorded, sent on to moto; every request recorded, none refused
+by the proxy's destination guard). Client, proxy and moto share this machine's cores. Results: printed,
+and written to bench/results/local/proxy-latest.json (ignored by git).
 
 Usage: python bench/proxy.py [--requests 600] [--threads 4]
 """
@@ -95,6 +96,8 @@ def measure(requests: int, threads: int) -> dict[str, Any]:
             process.communicate(timeout=60)
         stats = json.loads((Path(tmp) / "out" / "stats.json").read_text())
     result["recorded_by_proxy"] = stats["proxy"]["requests_intercepted"]
+    result["sent_through_proxy"] = 2 + requests + requests // threads * threads  # with the two warm-up calls
+    result["refused_by_proxy"] = stats["proxy"].get("destinations_refused", 0)  # AWS hosts: never
     result["added_median_ms"] = round(
         result["proxy"]["sequential"]["median_ms"] - result["direct"]["sequential"]["median_ms"], 2
     )
@@ -118,8 +121,10 @@ def main() -> None:
             f"{mode:10} {seq['median_ms']:>6} ms {seq['p95_ms']:>5} ms "
             f"{seq['requests_per_s']:>8} r/s {con['requests_per_s']:>8} r/s"
         )
+    print(f"added latency (median): {result['added_median_ms']} ms")
     print(
-        f"added latency (median): {result['added_median_ms']} ms; recorded by the proxy: {result['recorded_by_proxy']}"
+        f"recorded by the proxy: {result['recorded_by_proxy']} of {result['sent_through_proxy']} requests; "
+        f"refused: {result['refused_by_proxy']}"
     )
     print(f"written to {target.relative_to(ROOT)}")
 

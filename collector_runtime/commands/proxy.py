@@ -18,11 +18,12 @@ from ..core.mapping import ActionMap
 from ..data import load_action_map
 from ..settings import ListenOptions, ProxyOptions, StartupError
 from ..settings.options import LISTEN, PROXY
-from ..settings.values import host_pattern, ip_address, port_number, upstream_url
+from ..settings.values import destination, host_pattern, ip_address, port_number, upstream_url
 from .grammar import Subcommands, add_collector_options, add_output_options, add_publishing_options
 from .listen import build_service, prepare_to_serve
 
 if TYPE_CHECKING:  # mitmproxy is optional (the proxy extra): imported when the proxy starts
+    from ..sources.proxy.destinations import DestinationPolicy
     from ..sources.proxy.server import ProxyServer
 
 log = logging.getLogger("csm_collector")
@@ -56,6 +57,14 @@ def register(commands: Subcommands) -> None:
         type=upstream_url,
         metavar="URL",
         help="send intercepted requests to this endpoint instead, keeping their Host header (moto, LocalStack)",
+    )
+    proxy.add_argument(
+        "--allow-destination",
+        action="append",
+        type=destination,
+        metavar="DEST",
+        help="also let clients reach this HOST[:PORT], address or network ('10.0.0.0/8', '[fd00::1]:8443'; "
+        "repeatable); otherwise only AWS API hosts and other hosts' port 443 at public addresses",
     )
     add_collector_options(proxy)
     add_output_options(proxy, LISTEN.output)
@@ -135,6 +144,7 @@ def _proxy_server(options: ProxyOptions, service: CollectorService, action_map: 
     from ..sources.proxy.addon import AwsInterceptor
     from ..sources.proxy.calls import CallRecorder
     from ..sources.proxy.catalog import ServiceCatalog
+    from ..sources.proxy.guard import DestinationGuard
     from ..sources.proxy.hosts import HostMatcher
     from ..sources.proxy.server import ProxyServer, ProxyServerSettings
 
@@ -142,5 +152,16 @@ def _proxy_server(options: ProxyOptions, service: CollectorService, action_map: 
     service.add_stats("proxy", recorder.counters.as_dict)
     hosts = HostMatcher(options.intercept_hosts)
     interceptor = AwsInterceptor(recorder, hosts, service.submit, upstream=options.upstream)
+    guard = DestinationGuard(destination_policy(options), recorder.counters)
     settings = ProxyServerSettings(options.host, options.port, options.ca_dir, hosts.regexes)
-    return ProxyServer(settings, interceptor)
+    return ProxyServer(settings, guard, interceptor)
+
+
+def destination_policy(options: ProxyOptions) -> DestinationPolicy:
+    """What clients may reach besides AWS and public HTTPS: --allow-destination, --upstream, --intercept-host."""
+    from ..sources.proxy.destinations import DestinationPolicy, allowed_destination
+
+    allowed = [allowed_destination(text) for text in options.allowed_destinations]
+    if options.upstream is not None:
+        allowed.append(allowed_destination(f"[{options.upstream.host}]:{options.upstream.port}"))
+    return DestinationPolicy(options.intercept_hosts, allowed)

@@ -101,6 +101,7 @@ def proxy_options(args: argparse.Namespace, environ: Mapping[str, str]) -> Proxy
         ca_dir=Path(args.ca_dir).expanduser(),
         intercept_hosts=tuple(args.intercept_host or ()),
         upstream=args.upstream,
+        allowed_destinations=tuple(args.allow_destination or ()),
         ca_secret=args.ca_secret or None,
         collector=collector_options(args),
     )

@@ -99,6 +99,7 @@ class ProxyOptions:
     ca_dir: Path = DEFAULT_CA_DIR  # expanded when the options are built
     intercept_hosts: tuple[str, ...] = ()  # host globs intercepted besides AWS's (sources.proxy.hosts.AWS_HOSTS)
     upstream: Upstream | None = None  # send intercepted requests here instead (moto, LocalStack)
+    allowed_destinations: tuple[str, ...] = ()  # --allow-destination (sources.proxy.destinations)
     ca_secret: str | None = None  # a Secrets Manager secret that keeps the CA (the deployed proxy)
     collector: ListenOptions = field(default_factory=ListenOptions)
 

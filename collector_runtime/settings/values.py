@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..sources.proxy.destinations import DestinationError, allowed_destination
 from ..sources.proxy.hosts import HostPatternError, Upstream, host_regex
 from .errors import ConfigError, StartupError
 from .options import Network
@@ -82,6 +83,15 @@ def host_pattern(text: str) -> str:
     try:
         host_regex(text)
     except HostPatternError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+    return text
+
+
+def destination(text: str) -> str:
+    """An --allow-destination: `HOST[:PORT]`, an address or network (`10.0.0.0/8`), `[IPv6]:PORT`."""
+    try:
+        allowed_destination(text)
+    except DestinationError as error:
         raise argparse.ArgumentTypeError(str(error)) from error
     return text
 

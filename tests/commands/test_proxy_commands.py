@@ -54,6 +54,8 @@ def test_without_a_workload_no_user_is_sent(tmp_path: Path) -> None:
         ["proxy", "--upstream", "ftp://x"],
         ["proxy", "--upstream", "http://127.0.0.1:99999"],
         ["proxy", "--intercept-host", "(.*)"],
+        ["proxy", "--allow-destination", "*.example.com"],
+        ["proxy", "--allow-destination", "10.0.0.0/8:0"],
         ["proxy", "--port", "70000"],
         ["proxy", "--host", "not-an-ip"],
     ],
@@ -67,12 +69,17 @@ def test_bad_flags_are_refused_with_status_2(
 
 
 def test_proxy_options_come_from_flags_and_environment(tmp_path: Path) -> None:
-    environ = {"CSM_COLLECTOR_INTERCEPT_HOST": "*.aws.internal", "CSM_COLLECTOR_FLUSH_INTERVAL": "5"}
+    environ = {
+        "CSM_COLLECTOR_INTERCEPT_HOST": "*.aws.internal",
+        "CSM_COLLECTOR_FLUSH_INTERVAL": "5",
+        "CSM_COLLECTOR_ALLOW_DESTINATION": "10.0.0.0/8",
+    }
     flags = ["proxy", "--upstream", "http://127.0.0.1:5000", "--output-dir", str(tmp_path), "--ca-dir", "~/x"]
     options = parse_options(flags, environ)
     assert isinstance(options, ProxyOptions)
     assert options.upstream == Upstream("http", "127.0.0.1", 5000)
     assert options.intercept_hosts == ("*.aws.internal",) and options.collector.flush_interval == 5
+    assert options.allowed_destinations == ("10.0.0.0/8",)
     assert options.port == 10080 and options.ca_dir == Path("~/x").expanduser()
 
 

@@ -75,6 +75,8 @@ def run_everything(tmp: Path) -> ProxyRun:
             str(run.out),
             "--flush-interval",
             "3600",
+            "--allow-destination",  # the TLS server that is not AWS: a local address, refused unless allowed
+            f"127.0.0.1:{tls_port}",
         ]
         flags += [
             "--s3-bucket",

@@ -138,8 +138,9 @@ def test_denied_calls_show_in_the_view_and_the_stats_and_name_the_missing_action
 
 
 def test_other_hosts_are_left_alone(run: ProxyRun) -> None:
-    """TLS to a server that is not AWS is tunnelled: the client verified the server's own certificate with
-    that certificate alone (no interception possible); plain HTTP to it is forwarded, not recorded."""
+    """TLS to a server that is not AWS (allowed with --allow-destination) is tunnelled: the client verified
+    the server's own certificate with that certificate alone (no interception possible); plain HTTP to
+    moto (the --upstream, an allowed destination) is forwarded, not recorded."""
     from cryptography import x509
 
     seen = x509.load_der_x509_certificate(run.results["tls_certificate"])
@@ -148,6 +149,7 @@ def test_other_hosts_are_left_alone(run: ProxyRun) -> None:
     assert run.results["probes"]["plain"] == 200
     counters = run.stats()["proxy"]
     assert counters["tunnels_not_intercepted"] == 1 and counters["requests_not_intercepted"] == 1
+    assert counters["destinations_refused"] == 0
 
 
 def test_malformed_input_is_refused_and_the_proxy_goes_on(run: ProxyRun) -> None:

@@ -17,6 +17,8 @@ only when a catalog first loads. Modules, in the order a request meets them:
 - members      the top-level input members the request set, read back through the model
 - bodies       top level of JSON, XML, form and CBOR bodies
 - identifiers  the allow-list: which member values may leave (identifiers, never secrets)
+
+Beside them, `destinations` (pure too) says where the proxy may connect at all; `guard` applies it in mitmproxy.
 """
 
 from collector_runtime.sources.proxy.catalog import ServiceCatalog

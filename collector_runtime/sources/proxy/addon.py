@@ -82,6 +82,8 @@ class AwsInterceptor:
 
     @guarded
     def http_connect(self, flow: http.HTTPFlow) -> None:
+        if flow.response is not None:  # refused (guard.DestinationGuard)
+            return
         user = proxy_user(flow.request.headers.pop("Proxy-Authorization", None))
         if user:
             self._users[flow.client_conn.id] = user
@@ -94,6 +96,8 @@ class AwsInterceptor:
 
     @guarded
     def requestheaders(self, flow: http.HTTPFlow) -> None:
+        if flow.response is not None:  # refused (guard.DestinationGuard)
+            return
         request = flow.request
         user = proxy_user(request.headers.pop("Proxy-Authorization", None)) or self._users.get(flow.client_conn.id)
         if not self.hosts.intercepts(request.pretty_host, request.port):

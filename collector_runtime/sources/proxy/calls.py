@@ -44,6 +44,7 @@ class ProxyCounters:
     requests_without_response: int = 0
     tunnels_not_intercepted: int = 0  # CONNECTs to other hosts, tunnelled untouched
     requests_not_intercepted: int = 0  # plain-HTTP requests to other hosts, forwarded untouched
+    destinations_refused: int = 0  # CONNECTs, requests and connections refused (destinations.DestinationPolicy)
     internal_errors: int = 0  # a hook failed on a request: passed through, counted
 
     def as_dict(self) -> dict[str, int]:

@@ -2,8 +2,10 @@
 
 The options that make it work here (see the README's Proxy mode): `connection_strategy="lazy"` (no DNS and
 no dial of the real host before a request is seen), `allow_hosts` anchored on `host:port` (every other
-host is a plain TCP tunnel with its own certificate), the CA in `confdir`, and bodies over
-`STREAM_LARGE_BODIES` streamed (not held in memory; such a request is matched without its body).
+host is a plain TCP tunnel with its own certificate), the CA in `confdir`, bodies over
+`STREAM_LARGE_BODIES` streamed (not held in memory; such a request is matched without its body), and no
+onboarding app (`http://mitm.it/` would be served by the proxy itself). The addons, in hook order: the
+destination guard (refuses before the interceptor sees a flow), then the AWS interceptor.
 mitmproxy's own log is kept at warnings, with query strings cut (a presigned URL carries a signature).
 """
 
@@ -19,6 +21,7 @@ from typing import Any, NamedTuple
 from mitmproxy import addons, ctx, master, options
 
 from collector_runtime.sources.proxy.addon import AwsInterceptor
+from collector_runtime.sources.proxy.guard import DestinationGuard
 
 STREAM_LARGE_BODIES = "4m"
 START_TIMEOUT = 30.0
@@ -64,8 +67,9 @@ class _Ready:
 
 
 class ProxyServer:
-    def __init__(self, settings: ProxyServerSettings, interceptor: AwsInterceptor) -> None:
+    def __init__(self, settings: ProxyServerSettings, guard: DestinationGuard, interceptor: AwsInterceptor) -> None:
         self.settings = settings
+        self.guard = guard
         self.interceptor = interceptor
         self._loop = asyncio.new_event_loop()
         self._master: master.Master | None = None
@@ -98,7 +102,7 @@ class ProxyServer:
     async def _main(self) -> None:
         self._master = master.Master(options.Options(), event_loop=self._loop)
         self._master.addons.add(*addons.default_addons())
-        self._master.addons.add(self.interceptor, self._ready)
+        self._master.addons.add(self.guard, self.interceptor, self._ready)
         self._master.options.update(**self._options())  # addon options exist only once the addons are added
         await self._master.run()
 
@@ -111,4 +115,5 @@ class ProxyServer:
             "connection_strategy": "lazy",
             "allow_hosts": settings.intercepted,
             "stream_large_bodies": STREAM_LARGE_BODIES,
+            "onboarding": False,
         }
