@@ -82,7 +82,7 @@ def _inline_policies(iam: Any, role: str) -> list[GrantedPolicy]:
     for page in iam.get_paginator("list_role_policies").paginate(RoleName=role):
         for name in page["PolicyNames"]:
             document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
-            policies.append(GrantedPolicy(f"inline:{name}", _document(document)))
+            policies.append(GrantedPolicy(f"inline:{name}", _document(document, f"inline policy {name}")))
     return policies
 
 
@@ -93,12 +93,16 @@ def _managed_policies(iam: Any, role: str) -> list[GrantedPolicy]:
             arn = attached["PolicyArn"]
             version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
             document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
-            policies.append(GrantedPolicy(f"managed:{arn}", _document(document)))
+            policies.append(GrantedPolicy(f"managed:{arn}", _document(document, f"managed policy {arn}")))
     return policies
 
 
-def _document(document: Any) -> dict[str, Any]:
-    """boto3 decodes IAM policy documents; some SDK paths leave them URL-encoded JSON strings."""
+def _document(document: Any, where: str) -> dict[str, Any]:
+    """boto3 decodes IAM policy documents; some SDK paths leave them URL-encoded JSON strings. A role's
+    policy is checked as a file is: a hostile one (a pattern over the limits) is bad input."""
     if isinstance(document, str):
-        return dict(json.loads(unquote(document)))
+        return policy_document(unquote(document), where)
+    problem = policy_problem(document)
+    if problem:
+        raise SourceError(f"{where} is not a policy compare can evaluate: {problem}")
     return dict(document)
