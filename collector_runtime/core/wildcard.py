@@ -18,6 +18,7 @@ from typing import NamedTuple
 class _Segment(NamedTuple):
     length: int
     pieces: tuple[tuple[int, str], ...]  # (offset in the segment, literal text): the parts between `?`s
+    plain: str | None  # the segment itself when it has no `?` (the common case: plain string operations)
 
 
 def matches(pattern: str, subject: str, *, ignore_case: bool = False) -> bool:
@@ -30,7 +31,7 @@ def matches(pattern: str, subject: str, *, ignore_case: bool = False) -> bool:
     if last is None:  # no `*`: one segment, the whole subject
         return first.length == len(subject) and _at(first, subject, 0)
     end = len(subject) - last.length
-    if first.length > end or not _at(first, subject, 0) or not _at(last, subject, end):
+    if first.length > end or not _ends_match(first, last, subject, end):
         return False
     position = first.length
     for segment in middle:
@@ -70,7 +71,14 @@ def _segment(text: str) -> _Segment:
         if piece:
             pieces.append((offset, piece))
         offset += len(piece) + 1
-    return _Segment(len(text), tuple(pieces))
+    return _Segment(len(text), tuple(pieces), None if "?" in text else text)
+
+
+def _ends_match(first: _Segment, last: _Segment, subject: str, end: int) -> bool:
+    """Whether the text before the first `*` and after the last one are the subject's start and end."""
+    if first.plain is not None and last.plain is not None:  # e.g. `s3:Get*`, `arn:...:table/*/index/*`
+        return subject.startswith(first.plain) and subject.endswith(last.plain)
+    return _at(first, subject, 0) and _at(last, subject, end)
 
 
 def _at(segment: _Segment, subject: str, start: int) -> bool:
@@ -82,9 +90,8 @@ def _at(segment: _Segment, subject: str, start: int) -> bool:
 
 def _find(segment: _Segment, subject: str, start: int, end: int) -> int:
     """The leftmost place in subject[start:end] where `segment` is, or -1."""
-    pieces = segment.pieces
-    if len(pieces) == 1 and pieces[0][0] == 0 and len(pieces[0][1]) == segment.length:  # no `?`
-        return subject.find(pieces[0][1], start, end)
+    if segment.plain is not None:
+        return subject.find(segment.plain, start, end)
     for position in range(start, end - segment.length + 1):
         if _at(segment, subject, position):
             return position
