@@ -21,7 +21,9 @@ from .core.aggregate import Aggregator
 from .core.mapping import ActionMap
 from .core.records import ObservedCall
 from .core.rendering import FlushRenderer, Rendered
+from .limits import MAX_STOP_DRAIN_ROUNDS
 from .loop_inbox import LoopInbox
+from .loop_watch import LoopWatch, stall_threshold
 from .outputs.archive import ArchiveWriter
 from .outputs.live_view import LiveView
 from .outputs.output_dir import OutputDirectory
@@ -80,6 +82,8 @@ class CollectorService:
         self._last_flush_ms: float | None = None
         self._logged_warnings: set[str] = set()
         self._stoppers: list[Callable[[], object]] = []
+        self._after_final_write: list[Callable[[], object]] = []
+        self.watch = LoopWatch(stall_threshold(settings.flush_interval), clock)  # /health: does the loop turn?
         self._render_ahead_pending = False
         self._last_arrival = 0.0
         self._stats_sources: dict[str, Callable[[], dict[str, Any]]] = {}
@@ -107,6 +111,10 @@ class CollectorService:
     def on_stop(self, stop: Callable[[], object]) -> None:
         """Stop another source before the final drain and flush, so nothing it accepted is left out."""
         self._stoppers.append(stop)
+
+    def after_final_write(self, callback: Callable[[], object]) -> None:
+        """Called once the stop's final flush is written (the stop watchdog stands down then)."""
+        self._after_final_write.append(callback)
 
     def wake_fd(self) -> int:
         """A descriptor for signal.set_wakeup_fd: a signal then wakes the loop at once."""
@@ -140,6 +148,7 @@ class CollectorService:
         drain = self._drainer()
         next_flush = self.clock() + self.settings.flush_interval
         while not self._stop_requested:
+            self.watch.beat()
             datagrams_ready, woken = self._wait(self._timeout(next_flush))
             arrived = datagrams_ready and drain() > 0
             if woken:
@@ -204,8 +213,9 @@ class CollectorService:
     def _shutdown(self, drain: Callable[[], int]) -> int:
         for stop in self._stoppers:
             stop()
-        while drain():
-            pass
+        for _ in range(MAX_STOP_DRAIN_ROUNDS):  # what was queued; a flood going on cannot hold the stop
+            if not drain():
+                break
         self.inbox.take_all(self.pipeline.add_calls)
         if self.archive:
             self.archive.close()  # first: the last stats.json counts what the closed archive holds
@@ -213,6 +223,8 @@ class CollectorService:
         ok = self._logged_flush(
             self._signal_for("stop"), f"stopping: queued datagrams read, writing the files{publishing}"
         )
+        for callback in self._after_final_write:
+            callback()
         if self.publisher and not self.publisher.stop(self.settings.publish_timeout):
             log.error(
                 "%d items not published before the %gs shutdown timeout; local files are complete",
@@ -272,6 +284,8 @@ class CollectorService:
             **self.runtime_stats(),
             **self.pipeline.counters(),
             "workloads": dict.fromkeys(list(self.aggregator.workloads)),
+            "loop_seconds_since_turn": round(self.watch.since_turn(), 3),
+            "loop_stalled": self.watch.stalled(),
         }
 
     def runtime_stats(self) -> dict[str, Any]:

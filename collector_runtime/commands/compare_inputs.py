@@ -5,7 +5,6 @@ naming what it was about (`aws.calling`), an input that is no policy document is
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -16,6 +15,8 @@ from ..core.compare import GrantedPolicy
 from ..core.names import workload_file_stem
 from ..core.policy_document import policy_problem
 from ..errors import BadInput
+from ..input_files import json_document, read_limited
+from ..limits import MAX_JSON_FILE_BYTES
 
 
 class SourceError(BadInput):
@@ -25,9 +26,9 @@ class SourceError(BadInput):
 def policy_document(text: str | bytes, where: str) -> dict[str, Any]:
     """The IAM policy document in `text`; SourceError (naming `where`) if it is none."""
     try:
-        document = json.loads(text)
-    except ValueError as error:
-        raise SourceError(f"{where} is not JSON: {error}") from error
+        document = json_document(text, where)  # bounded: size and nesting
+    except BadInput as error:
+        raise SourceError(str(error)) from error
     problem = policy_problem(document)
     if problem:
         raise SourceError(f"{where} is not an IAM policy document: {problem}")
@@ -36,8 +37,8 @@ def policy_document(text: str | bytes, where: str) -> dict[str, Any]:
 
 def load_json_file(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as error:
+        text = read_limited(path)
+    except OSError as error:
         raise SourceError(f"cannot read a policy from {path}: {getattr(error, 'strerror', None) or error}") from error
     return policy_document(text, str(path))
 
@@ -51,7 +52,7 @@ def read_s3_json(s3: Any, uri: str) -> dict[str, Any]:
     if parsed.scheme != "s3" or not parsed.netloc or not parsed.path.lstrip("/"):
         raise SourceError(f"{uri!r} is not an s3://bucket/key URI")
     with calling(f"S3 object {uri}"):
-        body = s3.get_object(Bucket=parsed.netloc, Key=parsed.path.lstrip("/"))["Body"].read()
+        body = s3.get_object(Bucket=parsed.netloc, Key=parsed.path.lstrip("/"))["Body"].read(MAX_JSON_FILE_BYTES + 1)
     return policy_document(body, uri)
 
 
@@ -82,7 +83,7 @@ def _inline_policies(iam: Any, role: str) -> list[GrantedPolicy]:
     for page in iam.get_paginator("list_role_policies").paginate(RoleName=role):
         for name in page["PolicyNames"]:
             document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
-            policies.append(GrantedPolicy(f"inline:{name}", _document(document)))
+            policies.append(GrantedPolicy(f"inline:{name}", _document(document, f"inline policy {name}")))
     return policies
 
 
@@ -93,12 +94,16 @@ def _managed_policies(iam: Any, role: str) -> list[GrantedPolicy]:
             arn = attached["PolicyArn"]
             version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
             document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
-            policies.append(GrantedPolicy(f"managed:{arn}", _document(document)))
+            policies.append(GrantedPolicy(f"managed:{arn}", _document(document, f"managed policy {arn}")))
     return policies
 
 
-def _document(document: Any) -> dict[str, Any]:
-    """boto3 decodes IAM policy documents; some SDK paths leave them URL-encoded JSON strings."""
+def _document(document: Any, where: str) -> dict[str, Any]:
+    """boto3 decodes IAM policy documents; some SDK paths leave them URL-encoded JSON strings. A role's
+    policy is checked as a file is: a hostile one (a pattern over the limits) is bad input."""
     if isinstance(document, str):
-        return dict(json.loads(unquote(document)))
+        return policy_document(unquote(document), where)
+    problem = policy_problem(document)
+    if problem:
+        raise SourceError(f"{where} is not a policy compare can evaluate: {problem}")
     return dict(document)

@@ -16,6 +16,8 @@ from ..core.scoping import Scoper, explain_scope
 from ..core.usage import CALL_FIELDS
 from ..data import load_action_map
 from ..errors import BadInput
+from ..input_files import json_document, read_limited
+from ..limits import MAX_STATE_FILE_BYTES
 from ..settings import ExplainOptions
 from .grammar import Subcommands
 
@@ -72,8 +74,8 @@ def explain_operation(action_map: ActionMap, service: str, api: str, out: TextIO
 def explain_output(action_map: ActionMap, output_dir: Path, workload: str | None, out: TextIO) -> int:
     state_file = output_dir / STATE_FILE
     try:
-        state: dict[str, Any] = json.loads(state_file.read_text())
-    except (OSError, ValueError) as error:
+        state: dict[str, Any] = json_document(read_limited(state_file, MAX_STATE_FILE_BYTES), str(state_file))
+    except OSError as error:
         raise BadInput(f"cannot read {state_file}: {getattr(error, 'strerror', None) or error}") from error
     workloads = state.get("workloads", {}) if isinstance(state, dict) else None
     if not isinstance(workloads, dict):

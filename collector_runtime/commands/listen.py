@@ -13,6 +13,7 @@ from ..aws import aws_clients
 from ..collector import CollectorService
 from ..core.mapping import ActionMap
 from ..data import load_action_map
+from ..loop_watch import StopWatchdog
 from ..outputs.archive import ArchiveOptions, ArchiveWriter, pending_files, salvage_archive_parts
 from ..outputs.live_view import LiveView
 from ..outputs.metrics import serve_metrics
@@ -162,8 +163,17 @@ def build_archive(options: ListenOptions, publisher: Publisher | None) -> Archiv
 
 
 def _install_signals(service: CollectorService) -> None:
+    """SIGTERM and SIGINT stop the loop; if it is stuck, the watchdog writes the files and ends the process
+    (see loop_watch.py). SIGHUP asks for a flush."""
+    watchdog = StopWatchdog(service.flush)
+    service.after_final_write(watchdog.loop_stopped)
+
+    def stop(name: str) -> None:
+        service.request_stop(name)
+        watchdog.stop_requested()
+
     signal.set_wakeup_fd(service.wake_fd(), warn_on_full_buffer=False)
-    signal.signal(signal.SIGTERM, lambda *_: service.request_stop("SIGTERM"))
-    signal.signal(signal.SIGINT, lambda *_: service.request_stop("SIGINT"))
+    signal.signal(signal.SIGTERM, lambda *_: stop("SIGTERM"))
+    signal.signal(signal.SIGINT, lambda *_: stop("SIGINT"))
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, lambda *_: service.request_flush("SIGHUP"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..limits import MAX_NAMED_RESOURCE_WILDCARDS
 from .mapping import PASS_ROLE, ActionMap, MayNeed, OperationMapping
 from .records import DENIED, OK, ObservedCall
 from .usage import (
@@ -28,6 +29,7 @@ from .usage import (
     Workload,
     usage_of,
 )
+from .wildcard import wildcard_count
 
 MAX_PENDING_NOTICES = 1_000
 Slot = tuple[Workload, CallUsage]
@@ -136,6 +138,12 @@ class Aggregator:
         """A new place the operation was called in; returns the scope kept for it. Over the limit, the call
         still counts, without its resources: the policy then scopes it no narrower than its region and
         account (never lost)."""
+        tame = tuple(r for r in scope[2] if wildcard_count(r) <= MAX_NAMED_RESOURCE_WILDCARDS)
+        if len(tame) < len(scope[2]):  # a resource with more wildcards than any real one: dropped, counted
+            self.stats.dropped["resource_pattern"] += 1
+            scope = (scope[0], scope[1], tame)
+            if scope in usage.scope_set:
+                return scope
         if len(usage.scope_set) >= self.limits.max_scopes_per_call:
             self.stats.dropped["resource_limit"] += 1
             scope = (scope[0], scope[1], ())

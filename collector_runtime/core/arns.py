@@ -13,6 +13,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from .arn_reader import read_names
+from .wildcard import matches
+
 PARTITION, REGION, ACCOUNT = "Partition", "Region", "Account"
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
 _LOCATION = frozenset({PARTITION, REGION, ACCOUNT})
@@ -43,10 +46,9 @@ class ArnFormat:
             for literal, name in self.parts
         )
 
-    @property
-    def pattern(self) -> re.Pattern[str]:
-        """Reads an ARN of this format: a group per placeholder (compiled on first use)."""
-        return _reader(self.text)
+    def read(self, arn: str) -> dict[str, str] | None:
+        """The names `arn` binds in this format (None: it is no ARN of it); linear time, no regex."""
+        return read_names(self.parts, arn)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -62,38 +64,16 @@ def arn_format(text: str) -> ArnFormat:
     return ArnFormat(text, tuple(names), tuple(parts), literal + 10 * len(names))
 
 
-@functools.lru_cache(maxsize=4096)
-def _reader(text: str) -> re.Pattern[str]:
-    pieces, seen, position = ["^"], set(), 0
-    placeholders = list(_PLACEHOLDER.finditer(text))
-    for index, match in enumerate(placeholders):
-        pieces.append(re.escape(text[position : match.start()]))
-        name = match.group(1)
-        last = index == len(placeholders) - 1 and match.end() == len(text)
-        # A name at the end may hold anything (object keys, paths); one inside holds no ":" (log groups hold "/").
-        group = "[^:]*" if name in _LOCATION else (".+" if last else "[^:]+?")
-        pieces.append(f"(?P<{name}>{group})" if name not in seen else f"(?:{group})")
-        seen.add(name)
-        position = match.end()
-    pieces.append(re.escape(text[position:]) + "$")
-    return re.compile("".join(pieces))
-
-
 def read_arn(arn: str, formats: Iterable[str]) -> tuple[ArnFormat, dict[str, str]] | None:
     """The most specific of `formats` that `arn` is an ARN of, and the names it binds (a `*` binds none)."""
     best: tuple[ArnFormat, dict[str, str]] | None = None
     for text in formats:
         candidate = arn_format(text)
-        match = candidate.pattern.match(arn)
-        if match and (best is None or candidate.specificity > best[0].specificity):
-            bound = {k: v for k, v in match.groupdict().items() if v and "*" not in v and "?" not in v}
+        names = candidate.read(arn)
+        if names is not None and (best is None or candidate.specificity > best[0].specificity):
+            bound = {k: v for k, v in names.items() if v and "*" not in v and "?" not in v}
             best = (candidate, bound)
     return best
-
-
-@functools.lru_cache(maxsize=16384)
-def _wildcard(pattern: str) -> re.Pattern[str]:
-    return re.compile("^" + re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".") + "$")
 
 
 def covers(pattern: str, arn: str) -> bool:
@@ -104,7 +84,7 @@ def covers(pattern: str, arn: str) -> bool:
     star = pattern.find("*")
     if star == len(pattern) - 1 and "?" not in pattern:  # the common shape, `...:table/*`: a prefix test
         return arn.startswith(pattern[:-1])
-    return _wildcard(pattern).match(arn) is not None
+    return matches(pattern, arn)  # linear-time, never a regex: both may come from a client
 
 
 def without_covered(patterns: Iterable[str]) -> frozenset[str]:

@@ -11,11 +11,11 @@ resources), permission boundaries, SCPs, session and resource-based policies.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
+
+from .wildcard import matches as wildcard_matches
 
 SCHEMA = "csm-collector/compare/v1"
 DEPENDENT_SID = "DependentActions"
@@ -50,12 +50,17 @@ class ActionUniverse:
         self.actions = frozenset(actions)
         self._exact = {a.lower(): a for a in self.actions}
         self._by_prefix: dict[str, list[tuple[str, str]]] = {}
+        self._expanded: dict[str, frozenset[str]] = {}  # each pattern is expanded twice per statement
         for action in sorted(self.actions):
             prefix = action.split(":", 1)[0].lower()
             self._by_prefix.setdefault(prefix, []).append((action.lower(), action))
 
     def expand(self, pattern: str) -> frozenset[str]:
-        return _expand(self, pattern.strip().lower())
+        key = pattern.strip().lower()
+        known = self._expanded.get(key)
+        if known is None:
+            known = self._expanded[key] = _expand(self, key)
+        return known
 
     def canonical(self, action: str) -> str:
         return self._exact.get(action.lower(), action)
@@ -71,13 +76,7 @@ def _expand(universe: ActionUniverse, pattern: str) -> frozenset[str]:
     if "*" not in pattern and "?" not in pattern:
         exact = universe._exact.get(pattern)
         return frozenset([exact] if exact else [])
-    regex = _pattern(pattern)
-    return frozenset(action for low, action in universe.candidates(pattern) if regex.match(low))
-
-
-@cache
-def _pattern(pattern: str) -> re.Pattern[str]:
-    return re.compile("^" + re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".") + "$")
+    return frozenset(action for low, action in universe.candidates(pattern) if wildcard_matches(pattern, low))
 
 
 def as_list(value: Any) -> list[str]:

@@ -153,7 +153,8 @@ class CallStats:
     calls_failed: int = 0
     calls_denied: int = 0
     unmapped: Counter[tuple[str, str]] = field(default_factory=Counter)
-    dropped: Counter[str] = field(default_factory=Counter)  # workload_limit, call_limit, resource_limit
+    # workload_limit, call_limit, resource_limit, resource_pattern
+    dropped: Counter[str] = field(default_factory=Counter)
     notices_dropped: int = 0
 
     def count(self, usage: CallUsage, calls: int, failed: bool, denied: bool) -> None:

@@ -1,5 +1,9 @@
 """Health and metrics over HTTP on a local port: Prometheus text at /metrics, JSON at /health.
 
+/health answers 503 (status "stalled") when the service loop has not turned for longer than its
+threshold (see loop_watch.py), so a supervisor (systemd, ECS health checks) restarts the process; 200
+otherwise ("ok", or "degraded" while publishing or writing fails: the loop still collects).
+
 Off by default (`--metrics-port`); binds 127.0.0.1 unless told otherwise. Served from a daemon
 thread that only reads counters, so it never slows intake.
 """
@@ -34,6 +38,11 @@ _GAUGES = {
     "output_files_pending": ("csm_collector_output_files_pending", "gauge", "Files not yet written (disk problems)"),
     "previous_flush_ms": ("csm_collector_flush_milliseconds", "gauge", "Duration of the previous flush"),
     "uptime_seconds": ("csm_collector_uptime_seconds", "gauge", "Seconds since start"),
+    "loop_seconds_since_turn": (
+        "csm_collector_loop_seconds_since_turn",
+        "gauge",
+        "Seconds since the service loop last turned (/health is 503 past its threshold)",
+    ),
 }
 
 
@@ -98,8 +107,11 @@ def health(stats: dict[str, Any]) -> dict[str, Any]:
     problems = [f"{target} publishing failing" for target, status in publishing.items() if status.get("in_outage")]
     if stats.get("output_files_pending"):
         problems.append(f"{stats['output_files_pending']} output files not written")
+    stalled = bool(stats.get("loop_stalled"))
+    if stalled:
+        problems.append(f"the service loop has not turned for {stats.get('loop_seconds_since_turn', 0):.0f}s")
     return {
-        "status": "degraded" if problems else "ok",
+        "status": "stalled" if stalled else "degraded" if problems else "ok",
         "problems": problems,
         "kernel_receive_drops": stats.get("kernel_receive_drops"),
         "uptime_seconds": stats.get("uptime_seconds"),
@@ -109,14 +121,17 @@ def health(stats: dict[str, Any]) -> dict[str, Any]:
 def serve_metrics(host: str, port: int, source: StatsSource) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            status = 200
             if self.path == "/metrics":
                 body, kind = prometheus_text(source()).encode(), "text/plain; version=0.0.4"
             elif self.path == "/health":
-                body, kind = json.dumps(health(source())).encode(), "application/json"
+                report = health(source())
+                body, kind = json.dumps(report).encode(), "application/json"
+                status = 503 if report["status"] == "stalled" else 200
             else:
                 self.send_error(404)
                 return
-            self.send_response(200)
+            self.send_response(status)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

@@ -7,7 +7,6 @@ A snapshot that cannot be read is set aside (state.json.unreadable-<time>), neve
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -15,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ..contract import STATE_FILE
+from ..input_files import json_document
+from ..limits import MAX_STATE_FILE_BYTES
 
 log = logging.getLogger("csm_collector")
 Restore = Callable[[dict[str, Any]], None]
@@ -29,8 +30,8 @@ def restore_state(
     if text is None:
         return False
     try:
-        restore(json.loads(text))
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        restore(json_document(text, str(path), MAX_STATE_FILE_BYTES))  # bounded: size and nesting
+    except (ValueError, KeyError, TypeError, AttributeError) as error:  # BadInput is a ValueError
         if path.exists():
             aside = path.with_name(f"{STATE_FILE}.unreadable-{int(time.time())}")
             path.replace(aside)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import gzip
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import BadInput
+from ..input_files import capture_lines
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -32,21 +33,13 @@ def open_capture(name: str, stdin: BinaryIO) -> BinaryIO:
     return raw
 
 
-def datagrams(stream: BinaryIO) -> Iterator[bytes]:
-    """One datagram per line; blank lines are skipped."""
-    for raw in stream:
-        line = raw.rstrip(b"\r\n")
-        if line.strip():
-            yield line
-
-
 def replay(names: Iterable[str], receive: Callable[[bytes], None], stdin: BinaryIO) -> int:
     """Hand every datagram of every capture to `receive`; returns how many were read."""
     count = 0
     for name in names:
         stream = open_capture(name, stdin)
         try:
-            for datagram in datagrams(stream):
+            for datagram in capture_lines(stream, name):  # bounded: lines, line length, decompressed size
                 receive(datagram)
                 count += 1
         except (OSError, EOFError, gzip.BadGzipFile) as error:

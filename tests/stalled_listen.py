@@ -1,0 +1,24 @@
+"""`csm-collector ARGS` with a CSM handler that gets stuck for good on a datagram containing `stall-here`:
+the stand-in for any bug or input that stalls the service loop (tests/test_loop_watch.py)."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from collector_runtime.commands.cli import main
+from collector_runtime.pipeline import Pipeline
+
+_original = Pipeline.receive_datagram
+
+
+def _stalling(self: Pipeline, data: bytes) -> None:
+    _original(self, data)
+    while b"stall-here" in data:  # never returns
+        time.sleep(0.05)
+
+
+Pipeline.receive_datagram = _stalling  # type: ignore[method-assign]
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
