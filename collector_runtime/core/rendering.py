@@ -24,7 +24,7 @@ from ..contract import MERGED_POLICY, STATE_FILE, STATS_FILE
 from .aggregate import Aggregator
 from .jsonio import dumps_pretty
 from .mapping import ActionMap
-from .names import legacy_file_stem, split_part_stem, workload_file_stem
+from .names import legacy_file_stem, part_file_stem, split_part_stem, workload_file_stem
 from .policy import Grants, PolicyBuilder, PolicyOptions, merge_grants
 from .policy_files import Leftovers, file_stem, part_path, policy_path
 from .policy_size import split_policy, unsplittable_warning
@@ -206,7 +206,9 @@ class FlushRenderer:
             return stem is not None
         part = split_part_stem(stem)
         owner = self._stems.get(part[0]) if part else None
-        return part is not None and owner is not None and self._known[owner].part_count >= part[1]
+        if part is None or owner is None or part_file_stem(part[0], part[1]) != stem:  # `x.PART1` is not `x.part1`
+            return False
+        return self._known[owner].part_count >= part[1]
 
     def _note_size(self, name: str, stem: str, prepared: _Prepared) -> None:
         part_count = len(prepared.parts)

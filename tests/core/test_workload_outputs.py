@@ -3,7 +3,7 @@ parameter; cleaning up parts (and the names of earlier versions) only ever touch
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from collector_runtime.contract import HISTORY_DIR, POLICIES_DIR
@@ -112,6 +112,7 @@ def render_both(
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(related_names(), st.sampled_from([SMALL, 2 * SMALL, 100_000]))
+@example(("0.PART1", "0"), 150)  # a legacy file named like another workload's part in another case
 def test_a_restart_deletes_stale_files_of_known_workloads_and_nothing_else(
     action_map: ActionMap, names: tuple[str, str], max_chars: int
 ) -> None:
