@@ -89,7 +89,7 @@ def aws_error(error: BaseException, what: str) -> ConfigError | Failure:
     if type(error).__name__ in CREDENTIAL_EXCEPTIONS or code in CREDENTIAL_CODES:
         return CredentialsError(f"{what}: no usable AWS credentials ({message}); {HOW_TO_AUTHENTICATE}")
     if type(error).__name__ == "NoRegionError":
-        return ConfigError(f"{what}: no AWS region: pass --region, or set AWS_REGION or AWS_DEFAULT_REGION")
+        return ConfigError(f"{what}: no AWS region: pass --region or set AWS_DEFAULT_REGION (boto3 ignores AWS_REGION)")
     if code in NOT_FOUND_CODES or (code == "InvalidRequestException" and _says_not_found(message)):
         return NotFound(f"{what} not found ({message})")
     return Failure(f"{what}: {message}")

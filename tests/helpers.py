@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from collector_runtime.collector import CollectorService
 from collector_runtime.data import load_action_map
@@ -117,6 +117,20 @@ def assert_one_error_line(result: subprocess.CompletedProcess[str], status: int,
     return lines[0]
 
 
+def unbuffered_lines(stream: IO[str]) -> Iterator[str]:
+    """A process's output line by line, reading nothing past the line returned: `communicate()` reads the
+    pipe itself, so whatever a buffered reader took beyond the start-up line (the next log lines, when
+    they came in the same chunk) would be missing from what it returns."""
+    line = bytearray()
+    while chunk := os.read(stream.fileno(), 1):
+        line += chunk
+        if chunk == b"\n":
+            yield line.decode()
+            line.clear()
+    if line:
+        yield line.decode()
+
+
 STARTED: list[subprocess.Popen[str]] = []  # killed after each test (see conftest): a failed test leaks none
 
 
@@ -132,7 +146,7 @@ def start_listen(out: Path, *flags: str) -> tuple[subprocess.Popen[str], int]:
     STARTED.append(process)
     assert process.stderr is not None
     seen = []
-    for line in process.stderr:  # other lines (a restored state, metrics) may come first
+    for line in unbuffered_lines(process.stderr):  # other lines (a restored state, metrics) may come first
         seen.append(line)
         match = re.search(r"listening on 127\.0\.0\.1:(\d+)/udp", line)
         if match:
@@ -153,7 +167,7 @@ def start_otlp_listen(out: Path, *flags: str) -> tuple[subprocess.Popen[str], in
     STARTED.append(process)
     assert process.stderr is not None
     seen, otlp = [], None
-    for line in process.stderr:
+    for line in unbuffered_lines(process.stderr):
         seen.append(line)
         found = re.search(r"OTLP/HTTP traces on http://127\.0\.0\.1:(\d+)/v1/traces", line)
         otlp = int(found.group(1)) if found else otlp

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from tests.helpers import wait_for
+from tests.helpers import unbuffered_lines, wait_for
 
 ROOT = Path(__file__).parents[1]
 CLIENTS = Path(__file__).parent / "proxy_clients"
@@ -76,7 +76,7 @@ def start_proxy(env: dict[str, str], *flags: str) -> tuple[subprocess.Popen[str]
     )
     assert process.stderr is not None
     seen = []
-    for line in process.stderr:
+    for line in unbuffered_lines(process.stderr):  # the lines after it stay for communicate()
         seen.append(line)
         match = re.search(r"proxy listening on 127\.0\.0\.1:(\d+)/tcp", line)
         if match:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 
 from collector_runtime.core.policy_size import unsplittable_warning
 from tests.conftest import call, datagram
-from tests.helpers import read_json, running_collector, send, start_listen, wait_for
+from tests.helpers import read_json, running_collector, send, start_listen, unbuffered_lines, wait_for
 
 
 @pytest.mark.slow
@@ -38,6 +39,18 @@ def test_signals_drops_and_the_receive_buffer_are_logged(tmp_path: Path) -> None
         assert f"receive buffer: 65536 bytes requested, {stats['receive_buffer_usable']} set, reported as " in stderr
         assert "(the kernel doubles the size it sets, for its bookkeeping)" in stderr
     assert "not allowed 3 | rate limited 0" in stdout  # the live view's last status line
+
+
+def test_lines_after_the_start_up_line_stay_for_communicate() -> None:
+    """The race behind the test above failing one run in two: the start-up line and the next ones arrive
+    in one chunk; reading the start-up line must leave the others to `communicate()` (a buffered reader
+    took them along, and they were missing from the captured stderr)."""
+    writes_at_once = "import sys; sys.stderr.write('listening on 127.0.0.1:1/udp\\nreceive buffer: 1\\n')"
+    process = subprocess.Popen([sys.executable, "-c", writes_at_once], stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    assert next(unbuffered_lines(process.stderr)) == "listening on 127.0.0.1:1/udp\n"
+    _, stderr = process.communicate(timeout=30)
+    assert stderr == "receive buffer: 1\n"
 
 
 BIG = {

@@ -26,7 +26,7 @@ from ..core.lambda_otlp import adot_layer, attach_otlp, detach_otlp, is_attached
 from ..data import load_adot_layers
 from ..errors import CredentialsError, Failure, NotFound, one_line
 from ..settings import AttachOptions, DetachOptions
-from ..settings.values import port_number
+from ..settings.values import client_port, host_name
 from .grammar import Subcommands, add_region
 
 log = logging.getLogger("csm_collector")
@@ -48,11 +48,11 @@ def register(commands: Subcommands) -> None:
     attach_cmd = commands.add_parser("attach", help="point Lambda functions at a collector (AWS_CSM_* variables)")
     attach_cmd.add_argument("functions", nargs="+", metavar="FUNCTION", help="function names or ARNs")
     where = attach_cmd.add_mutually_exclusive_group(required=True)
-    where.add_argument("--host", help="the collector's address (IP or DNS name)")
+    where.add_argument("--host", type=host_name, help="the collector's address (IP or DNS name)")
     where.add_argument("--ssm-prefix", help="read the address from <prefix>/collector/address (the CDK stack's)")
     attach_cmd.add_argument(
         "--port",
-        type=port_number,
+        type=client_port,
         help=f"UDP port, or with --otlp the OTLP/HTTP port (default: from SSM with --ssm-prefix, else {DEFAULT_PORT} "
         f"or {DEFAULT_OTLP_PORT})",
     )

@@ -114,8 +114,8 @@ def unset_csm(text: str, profile: str, keys: tuple[str, ...] = CSM_KEYS) -> str:
 
 def rewrite(path: Path, edit: str, profile: str, values: Mapping[str, str]) -> bool:
     """Apply set/unset to the file at `path` (following symlinks); returns whether it changed.
-    BadInput: the file is no valid config file, or (unset) it has no such profile; Failure: unreadable
-    or unwritable."""
+    BadInput: the file cannot be read or is no valid config file, or (unset) it has no such profile;
+    Failure: it cannot be written."""
     target = Path(os.path.realpath(path))
     before = _read(target)
     problem = config_problem(before)
@@ -135,7 +135,8 @@ def rewrite(path: Path, edit: str, profile: str, values: Mapping[str, str]) -> b
 
 
 def _read(target: Path) -> str:
+    """The file's text ("" when there is none yet); BadInput when it cannot be read (a directory, not UTF-8)."""
     try:
         return target.read_text(encoding="utf-8") if target.exists() else ""
     except (OSError, UnicodeDecodeError) as error:
-        raise Failure(f"cannot read {target}: {getattr(error, 'strerror', None) or error}") from error
+        raise BadInput(f"cannot read {target}: {getattr(error, 'strerror', None) or error}") from error

@@ -13,7 +13,7 @@ from .. import __version__
 from ..core.scoping import RESOURCE_SCOPES
 from ..errors import ConfigError
 from ..settings.options import LISTEN, OutputOptions
-from ..settings.values import port_number, positive_float, positive_int
+from ..settings.values import ip_address, port_number, positive_float, positive_int
 
 if TYPE_CHECKING:  # argparse's action is generic only for type checkers
     Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -72,7 +72,10 @@ def add_collector_options(parser: argparse.ArgumentParser) -> None:
         "--metrics-port", type=port_number, help="serve Prometheus /metrics and /health on this TCP port (default: off)"
     )
     guard.add_argument(
-        "--metrics-host", default=LISTEN.metrics_host, help="address for --metrics-port (default: %(default)s)"
+        "--metrics-host",
+        type=ip_address,
+        default=LISTEN.metrics_host,
+        help="address for --metrics-port (default: %(default)s)",
     )
     guard.add_argument(
         "--log-format", choices=("text", "json"), default=LISTEN.log_format, help="(default: %(default)s)"

@@ -13,6 +13,7 @@ from ..aws import aws_clients
 from ..collector import CollectorService
 from ..core.mapping import ActionMap
 from ..data import load_action_map
+from ..errors import StartupError
 from ..loop_watch import StopWatchdog
 from ..outputs.archive import ArchiveOptions, ArchiveWriter, pending_files, salvage_archive_parts
 from ..outputs.live_view import LiveView
@@ -22,11 +23,11 @@ from ..outputs.publisher import Publisher
 from ..outputs.state_file import restore_state
 from ..settings import ListenOptions
 from ..settings.options import LISTEN
-from ..settings.values import ip_address, port_number, positive_float, positive_int
+from ..settings.values import ip_address, port_number, positive_float, socket_buffer
 from ..sources.source_filter import SourceFilter
 from ..sources.udp import UdpListener
 from .grammar import Subcommands, add_collector_options, add_output_options, add_publishing_options
-from .listen_otlp import add_otlp_options, start_otlp_receiver
+from .listen_otlp import add_otlp_options, require_otlp, start_otlp_receiver
 
 log = logging.getLogger("csm_collector")
 
@@ -42,7 +43,7 @@ def register(commands: Subcommands) -> None:
     listen.add_argument("--port", type=port_number, default=LISTEN.port, help="UDP port (default: %(default)s)")
     listen.add_argument(
         "--receive-buffer",
-        type=positive_int,
+        type=socket_buffer,
         default=LISTEN.receive_buffer,
         help="socket receive buffer to request, bytes (default: %(default)s)",
     )
@@ -63,6 +64,8 @@ def register(commands: Subcommands) -> None:
 
 
 def run(options: ListenOptions, out: TextIO) -> int:
+    if options.otlp.enabled:
+        require_otlp()  # before anything starts: without the otlp extra, cli names it
     try:
         listener = UdpListener(options.host, options.port, receive_buffer=options.receive_buffer)
     except OSError as error:
@@ -110,9 +113,16 @@ def prepare_to_serve(service: CollectorService, options: ListenOptions) -> None:
         )
         service.resume()
     if options.metrics_port is not None:
-        serve_metrics(options.metrics_host, options.metrics_port, service.metrics_snapshot)
+        _serve_metrics(service, options.metrics_host, options.metrics_port)
     gc.freeze()  # the mapping data and restored state live for the whole run: keep them out of every collection
     _install_signals(service)
+
+
+def _serve_metrics(service: CollectorService, host: str, port: int) -> None:
+    try:
+        serve_metrics(host, port, service.metrics_snapshot)
+    except OSError as error:  # the port is taken, the address is not this machine's
+        raise StartupError(f"cannot serve metrics on {host}:{port}/tcp: {error.strerror or error}") from error
 
 
 def _log_receive_buffer(listener: UdpListener, requested: int) -> None:

@@ -39,6 +39,11 @@ def add_otlp_options(listen: argparse.ArgumentParser) -> None:
     )
 
 
+def require_otlp() -> None:
+    """ImportError when the otlp extra (opentelemetry-proto) is not installed."""
+    from ..sources.otlp import receiver  # noqa: F401
+
+
 def start_otlp_receiver(options: ListenOptions, service: CollectorService, action_map: ActionMap) -> bool:
     """The OTLP/HTTP receiver in its thread, handing records to the service's loop (stopped before the final
     drain); False when its port cannot be bound."""

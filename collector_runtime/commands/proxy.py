@@ -9,6 +9,7 @@ and written.
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -20,6 +21,7 @@ from ..settings import ListenOptions, ProxyOptions, StartupError
 from ..settings.options import LISTEN, PROXY
 from ..settings.values import destination, host_pattern, ip_address, port_number, upstream_url
 from .grammar import Subcommands, add_collector_options, add_output_options, add_publishing_options
+from .interrupts import interrupts_deferred
 from .listen import build_service, prepare_to_serve
 
 if TYPE_CHECKING:  # mitmproxy is optional (the proxy extra): imported when the proxy starts
@@ -72,11 +74,11 @@ def register(commands: Subcommands) -> None:
 
 
 def run(options: ProxyOptions, out: TextIO) -> int:
-    try:
-        from ..sources.proxy.ca import CaError, prepare_ca
+    with interrupts_deferred():  # mitmproxy loads; without it, cli names the extra to install
+        from ..sources.proxy.ca import KEY_FILES, CaError, prepare_ca
+        from ..sources.proxy.ca_check import check_ca_key, check_certificate
         from ..sources.proxy.server import ProxyStartError
-    except ImportError as error:
-        raise StartupError(f"the proxy needs mitmproxy: pip install -e '.[proxy]' ({error})") from error
+
     try:
         if options.ca_secret:
             _sync_ca_secret(options)
@@ -84,6 +86,9 @@ def run(options: ProxyOptions, out: TextIO) -> int:
     except CaError as error:
         log.error("%s", error)
         return 1
+    check_certificate(ca.certificate, "the proxy CA certificate")
+    check_ca_key(ca.directory / KEY_FILES[0])
+    check_can_listen(options.host, options.port)
     settings = options.collector
     action_map = load_action_map()
     service = build_service(settings, out, action_map, listener=None)
@@ -106,6 +111,19 @@ def run(options: ProxyOptions, out: TextIO) -> int:
         settings.flush_interval,
     )
     return service.run()
+
+
+def check_can_listen(host: str, port: int) -> None:
+    """StartupError (one line) when the proxy's port is taken or the address is not this machine's, before
+    mitmproxy tries and logs its own lines about it. Bound as asyncio binds (SO_REUSEADDR): what passes
+    here, mitmproxy can bind too."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise StartupError(f"cannot listen on {host}:{port}/tcp: {error.strerror or error}") from error
 
 
 def _publish_certificate(service: CollectorService, settings: ListenOptions, certificate: Path) -> None:

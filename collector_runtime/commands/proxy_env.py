@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 from urllib.parse import quote
 
-from ..settings import ProxyEnvOptions, StartupError
+from ..errors import Failure
+from ..settings import ProxyEnvOptions
 from ..settings.options import PROXY_ENV
-from ..settings.values import host_name, port_number, workload_name
+from ..settings.values import client_port, host_name, workload_name
 from .grammar import Subcommands
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ def register(commands: Subcommands) -> None:
     env.add_argument(
         "--host", type=host_name, default=PROXY_ENV.host, help="where clients reach the proxy (default: %(default)s)"
     )
-    env.add_argument("--port", type=port_number, default=PROXY_ENV.port, help="its TCP port (default: %(default)s)")
+    env.add_argument("--port", type=client_port, default=PROXY_ENV.port, help="its TCP port (default: %(default)s)")
     env.add_argument("--ca-dir", default=str(PROXY_ENV.ca_dir), help="the proxy's CA directory (default: %(default)s)")
     env.add_argument("--workload", type=workload_name, help="the workload name the proxy records these clients under")
     env.add_argument(
@@ -47,13 +48,11 @@ def register(commands: Subcommands) -> None:
 
 
 def run(options: ProxyEnvOptions, out: TextIO) -> int:
-    try:
-        from ..sources.proxy.ca import CaError, prepare_ca
-    except ImportError as error:  # pragma: no cover - the proxy extra is missing
-        raise StartupError(f"proxy-env needs mitmproxy: pip install -e '.[proxy]' ({error})") from error
+    from ..sources.proxy.ca import CaError, prepare_ca  # mitmproxy is imported only to generate a CA
+
     try:
         certificate, bundle = _trusted(options, prepare_ca)
-    except (CaError, OSError) as error:
+    except CaError as error:
         log.error("%s", error)
         return 1
     out.write(export_lines(options, str(certificate), str(bundle)))
@@ -63,12 +62,18 @@ def run(options: ProxyEnvOptions, out: TextIO) -> int:
 def _trusted(options: ProxyEnvOptions, prepare_ca: Callable[[Path], CaFiles]) -> tuple[Path, Path]:
     """The CA certificate clients trust and the combined bundle: a given certificate's, or the CA dir's."""
     from ..sources.proxy.ca import write_bundle
+    from ..sources.proxy.ca_check import check_certificate
 
     if options.ca_certificate is None:
         ca = prepare_ca(options.ca_dir)
+        check_certificate(ca.certificate, "the proxy CA certificate")
         return ca.certificate, ca.bundle
     certificate = options.ca_certificate.resolve()
-    return certificate, write_bundle(certificate.parent, certificate)
+    check_certificate(certificate, "--ca-certificate")
+    try:
+        return certificate, write_bundle(certificate.parent, certificate)
+    except OSError as error:
+        raise Failure(f"cannot write the CA bundle beside {certificate}: {error.strerror or error}") from error
 
 
 def proxy_url(options: ProxyEnvOptions) -> str:

@@ -68,7 +68,7 @@ def listen_options(args: argparse.Namespace, environ: Mapping[str, str]) -> List
 
 def collector_options(args: argparse.Namespace) -> ListenOptions:
     """What every running collector has (listen, proxy): output, publishing, archive, limits, observability."""
-    return ListenOptions(
+    options = ListenOptions(
         flush_interval=args.flush_interval,
         quiet=args.quiet,
         output=output_options(args),
@@ -92,6 +92,9 @@ def collector_options(args: argparse.Namespace) -> ListenOptions:
         metrics_host=args.metrics_host,
         log_format=args.log_format,
     )
+    if options.archive:  # found at start, not at the first event: the archive would stay off all along
+        values.writable_directory(options.archive_directory, "archive directory")
+    return options
 
 
 def proxy_options(args: argparse.Namespace, environ: Mapping[str, str]) -> ProxyOptions:
@@ -116,6 +119,7 @@ def proxy_env_options(args: argparse.Namespace, environ: Mapping[str, str]) -> P
 
 
 def report_options(args: argparse.Namespace, environ: Mapping[str, str]) -> ReportOptions:
+    values.day_range(args.since, args.until)
     return ReportOptions(
         archive_dirs=tuple(args.archive_dirs or REPORT.archive_dirs),
         athena=args.athena,

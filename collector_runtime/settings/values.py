@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import ipaddress
+import math
 import os
 import re
 import socket
@@ -18,17 +19,29 @@ from ..sources.proxy.hosts import HostPatternError, Upstream, host_regex
 from .errors import ConfigError, StartupError
 from .options import Network
 
+MAX_SOCKET_BUFFER = 2**31 - 1  # setsockopt takes a C int
+
 
 def port_number(text: str) -> int:
+    """A port to listen on: 0 picks a free one."""
     port = int(text)
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"port {port} is not between 0 and 65535")
     return port
 
 
+def client_port(text: str) -> int:
+    """A port clients send to: a real one (0 only makes sense for listening)."""
+    port = int(text)
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is not between 1 and 65535")
+    return port
+
+
 def positive_float(text: str) -> float:
+    """A positive, finite number (an infinite interval or timeout would never come)."""
     value = float(text)
-    if not value > 0:
+    if not (value > 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"{text} is not a positive number")
     return value
 
@@ -37,6 +50,13 @@ def positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
+    return value
+
+
+def socket_buffer(text: str) -> int:
+    value = positive_int(text)
+    if value > MAX_SOCKET_BUFFER:
+        raise argparse.ArgumentTypeError(f"{text} is more than a socket buffer can be ({MAX_SOCKET_BUFFER} bytes)")
     return value
 
 
@@ -61,6 +81,27 @@ def host_name(text: str) -> str:
     if re.fullmatch(r"[A-Za-z0-9.-]{1,253}", text) or _is_ip(text):
         return text
     raise argparse.ArgumentTypeError(f"{text!r} is not a host name or IP address")
+
+
+def profile_name(text: str) -> str:
+    """An AWS config profile name: it becomes a section header `[profile NAME]`, so no bracket, no line break."""
+    if not text or text != text.strip() or not text.isprintable() or "[" in text or "]" in text:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a profile name (printable characters, no '[' or ']')")
+    return text
+
+
+def config_value(text: str) -> str:
+    """A value written on one line of the AWS config file: printable, no line break, not empty."""
+    if not text.strip() or not text.isprintable():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a one-line value (printable characters, not empty)")
+    return text
+
+
+def day_range(since: str | None, until: str | None) -> tuple[str | None, str | None]:
+    """--since/--until (YYYY-MM-DD days, either may be absent): ConfigError when --since is the later."""
+    if since and until and since > until:
+        raise ConfigError(f"--since {since} is later than --until {until}: no day is in between")
+    return since, until
 
 
 def _is_ip(text: str) -> bool:
@@ -168,18 +209,18 @@ def aws_config_file(environ: Mapping[str, str]) -> Path:
     return Path(configured).expanduser() if configured else Path("~/.aws/config").expanduser()
 
 
-def writable_directory(path: Path) -> Path:
-    """The output directory, created if needed; StartupError if it cannot be created or written. Writing
-    is tried (a file created and removed), not guessed from permission bits: root passes those, and a
-    read-only or special file system or an ACL can still refuse."""
+def writable_directory(path: Path, what: str = "output directory") -> Path:
+    """The output (or archive) directory, created if needed; StartupError if it cannot be created or
+    written. Writing is tried (a file created and removed), not guessed from permission bits: root passes
+    those, and a read-only or special file system or an ACL can still refuse."""
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise StartupError(f"cannot create the output directory {path}: {error.strerror or error}") from error
+        raise StartupError(f"cannot create the {what} {path}: {error.strerror or error}") from error
     try:
         descriptor, probe = tempfile.mkstemp(prefix=".csm-collector-write-check-", dir=path)
         os.close(descriptor)
         Path(probe).unlink()
     except OSError as error:
-        raise StartupError(f"cannot write to the output directory {path}: {error.strerror or error}") from error
+        raise StartupError(f"cannot write to the {what} {path}: {error.strerror or error}") from error
     return path

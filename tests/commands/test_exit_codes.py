@@ -96,8 +96,11 @@ def test_demo_with_an_output_directory_that_cannot_be_created(tmp_path: Path) ->
 
 
 def test_set_ini_and_unset_ini(tmp_path: Path) -> None:
-    env = without_aws_credentials(AWS_CONFIG_FILE=str(tmp_path))  # a directory: it cannot be written
-    assert_one_error_line(run_cli("set-ini", env=env), 1, "cannot", str(tmp_path))
+    env = without_aws_credentials(AWS_CONFIG_FILE=str(tmp_path))  # a directory: bad input
+    assert_one_error_line(run_cli("set-ini", env=env), 2, "cannot read", str(tmp_path), "Is a directory")
+    (tmp_path / "file").write_text("")
+    env = without_aws_credentials(AWS_CONFIG_FILE=str(tmp_path / "file" / "config"))  # cannot be written
+    assert_one_error_line(run_cli("set-ini", env=env), 1, "cannot write", "config")
     config = tmp_path / "config"
     config.write_text("region = us-east-1\n[default]\n")
     env = without_aws_credentials(AWS_CONFIG_FILE=str(config))
