@@ -15,11 +15,13 @@ from ..aws import AWS_ERRORS, aws_error
 from ..errors import ConfigError, Failure, one_line
 from ..logs import configure_logging
 from ..settings import (
+    ApplyOptions,
     AttachOptions,
     CompareOptions,
     DemoOptions,
     DetachOptions,
     ExplainOptions,
+    ExportOptions,
     IniOptions,
     ListenOptions,
     ProxyEnvOptions,
@@ -29,7 +31,7 @@ from ..settings import (
     log_format,
     parse_options,
 )
-from . import attach, compare, demo, explain, ini, listen, proxy, proxy_env, replay, report
+from . import apply, attach, compare, demo, explain, export, ini, listen, proxy, proxy_env, replay, report
 
 log = logging.getLogger("csm_collector")
 COMMAND_ERRORS: tuple[type[Exception], ...] = (ConfigError, Failure, *AWS_ERRORS)
@@ -46,6 +48,8 @@ RUNNERS: dict[type[Any], Callable[[Any, TextIO], int]] = {
     DemoOptions: demo.run,
     ExplainOptions: explain.run,
     IniOptions: ini.run,
+    ExportOptions: export.run,
+    ApplyOptions: apply.run,
 }
 
 

@@ -22,7 +22,7 @@ from .compare_inputs import (
     read_s3_json,
     role_name_of_function,
 )
-from .grammar import Subcommands, add_region
+from .grammar import Subcommands, add_account_map, add_region
 
 log = logging.getLogger("csm_collector")
 
@@ -54,6 +54,7 @@ def register(commands: Subcommands) -> None:
         default=[],
         help="exit 1 if there are findings of this kind (repeatable), e.g. in CI",
     )
+    add_account_map(compare)
     add_region(compare)
 
 
