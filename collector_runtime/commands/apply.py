@@ -42,8 +42,8 @@ def register(commands: Subcommands) -> None:
     apply.add_argument(
         "--detach-replaced",
         action="store_true",
-        help="also detach the attached managed policies the learned policy replaces (everything the workload "
-        "used of them, the learned policy grants)",
+        help="also detach the attached managed policies the learned policy replaces (they grant actions the "
+        "workload used, all of which the learned policy grants)",
     )
     apply.add_argument(
         "--record", type=Path, help="where the restore record is written (default: csm-apply-<role>-<UTC time>.json)"
@@ -99,17 +99,19 @@ def _earlier_parts(workload: str, granted: list[GrantedPolicy], desired: dict[st
 def _replaced(
     observed: Observed, granted: list[GrantedPolicy], desired: dict[str, Any], universe: ActionUniverse
 ) -> list[str]:
-    """Attached managed policies whose every used action the learned policy grants (so detaching them
-    takes away nothing the workload used); the learned policy's own parts are never among them."""
+    """Attached managed policies the learned policy replaces: they grant some action the workload used, and
+    the learned policy grants every one of those (detaching them takes away nothing the workload used). A
+    policy granting nothing it used stays: it may serve what no SDK call shows (e.g. Lambda's own logging).
+    The learned policy's own parts are never among them."""
     new = allowed_actions([GrantedPolicy(arn, doc) for arn, doc in desired.items()], universe)
     used = {universe.canonical(a) for a in observed.actions}
-    return [
-        g.source.split(":", 1)[1]
-        for g in granted
-        if g.source.startswith("managed:")
-        and g.source[8:] not in desired
-        and (allowed_actions([g], universe) & used) <= new
-    ]
+    replaced = []
+    for policy in granted:
+        arn = policy.source.removeprefix("managed:")
+        used_of_it = allowed_actions([policy], universe) & used
+        if policy.source.startswith("managed:") and arn not in desired and used_of_it and used_of_it <= new:
+            replaced.append(arn)
+    return replaced
 
 
 def _diff(

@@ -32,7 +32,7 @@ def register(commands: Subcommands) -> None:
     export.add_argument(
         "--out",
         type=Path,
-        help="a file (one workload) or a directory (one file per workload); default: standard output",
+        help="a directory (one file per workload), or a file with --workload; default: standard output",
     )
 
 
@@ -42,7 +42,7 @@ def run(args: ExportOptions, out: TextIO) -> int:
     workloads = learned.workloads()
     if args.out is None and len(workloads) > 1:
         raise ConfigError(f"export: {len(workloads)} workloads: pass --out DIR (one file each), or --workload")
-    several = args.out is not None and (len(workloads) > 1 or args.out.is_dir())
+    several = args.out is not None and (args.learned.workload is None or args.out.is_dir())
     names = _file_names(workloads, FORMATS[args.format][0])
     for workload in workloads:
         text = render(args.format, learned.policy(workload))
