@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..aws import aws_clients
-from ..core.export import FORMATS, render
+from ..core.export import FORMATS, ExportPolicy, render
 from ..core.export.naming import snake
 from ..core.names import workload_file_stem
-from ..errors import ConfigError, Failure
+from ..errors import BadInput, ConfigError, Failure
 from ..outputs.atomic import atomic_write
 from ..settings import ExportOptions
 from .grammar import Subcommands, add_learned_input
@@ -45,7 +45,7 @@ def run(args: ExportOptions, out: TextIO) -> int:
     several = args.out is not None and (args.learned.workload is None or args.out.is_dir())
     names = _file_names(workloads, FORMATS[args.format][0])
     for workload in workloads:
-        text = render(args.format, learned.policy(workload))
+        text = _rendered(args.format, learned.policy(workload))
         if args.out is None:
             out.write(text)
             continue
@@ -53,6 +53,13 @@ def run(args: ExportOptions, out: TextIO) -> int:
         _write(target, text)
         log.info("export: workload %r -> %s", workload, target)
     return 0
+
+
+def _rendered(format_name: str, policy: ExportPolicy) -> str:
+    try:
+        return render(format_name, policy)
+    except ValueError as error:  # a statement the format cannot express
+        raise BadInput(f"workload {policy.workload!r}: {error}") from error
 
 
 def _clients(args: ExportOptions) -> dict[str, Any]:

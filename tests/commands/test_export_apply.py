@@ -17,6 +17,7 @@ from collector_runtime.commands.cli import main
 from collector_runtime.core.export import FORMATS
 from collector_runtime.outputs.role_policies import role_state
 from tests.export.policies import LEARNED_ACCOUNT, OTHER_ACCOUNT, POLICY, big_policy
+from tests.helpers import assert_one_error_line, run_cli
 
 PRODUCTION = "123456789012"  # moto's account
 WORKLOAD = "orders-api"
@@ -185,3 +186,19 @@ def test_compare_maps_the_learned_account_to_the_roles(tmp_path: Path, aws: Any)
     report = json.loads(text)
     suggested = json.dumps(report["suggested_policy"])
     assert status == 0 and PRODUCTION in suggested and LEARNED_ACCOUNT not in suggested
+
+
+def test_errors_are_one_line_with_the_readmes_exit_status(tmp_path: Path) -> None:
+    output = _output_dir(tmp_path / "out", POLICY)
+    assert_one_error_line(run_cli("export", "--output-dir", str(output), "--workload", "nobody"), 2, "nobody")
+    missing_role = run_cli(
+        "apply", "--output-dir", str(output), "--workload", WORKLOAD, "--role", "no-such-role", moto=True
+    )
+    assert_one_error_line(missing_role, 1, "no-such-role", "not found")
+
+
+def test_a_statement_terraform_cannot_express_is_bad_input(tmp_path: Path) -> None:
+    odd = {**POLICY, "Statement": [{**POLICY["Statement"][0], "Unknown": "x"}]}
+    output = _output_dir(tmp_path / "out", odd)
+    assert _run("export", "--output-dir", str(output), "--format", "terraform")[0] == 2
+    assert _run("export", "--output-dir", str(output), "--format", "json")[0] == 0
