@@ -17,6 +17,11 @@ comes from aws-cdk-lib's region-info facts, a CloudFormation mapping in an envir
 same table `attach --otlp` uses), AWS_LAMBDA_EXEC_WRAPPER and the OTEL_* variables exporting every AWS SDK
 span to `http://<address>:<otlp-port>/v1/traces` (both read from SSM at deploy time), with the function's name
 as `OTEL_SERVICE_NAME`, and the workload security group (TCP to the OTLP port).
+
+Then take what was learned into the functions' roles: learn (deploy with this Aspect, run the workload),
+export (`csm-collector export --workload <function name> --format json --out policies/<name>.json`), commit
+the file, and deploy with `LearnedPolicy(self, "Policy", policy_file=..., function=fn)` (stacks/learned_policy.py)
+in place of the broad grants, and without this Aspect once nothing new is learned.
 """
 
 from __future__ import annotations

@@ -78,11 +78,13 @@ def _run(argv: Sequence[str], environ: Mapping[str, str], out: TextIO) -> int:
 
 def _runners() -> dict[type[Any], Callable[[Any, TextIO], int]]:
     from ..settings import (
+        ApplyOptions,
         AttachOptions,
         CompareOptions,
         DemoOptions,
         DetachOptions,
         ExplainOptions,
+        ExportOptions,
         IniOptions,
         ListenOptions,
         ProxyEnvOptions,
@@ -90,7 +92,7 @@ def _runners() -> dict[type[Any], Callable[[Any, TextIO], int]]:
         ReplayOptions,
         ReportOptions,
     )
-    from . import attach, compare, demo, explain, ini, listen, proxy, proxy_env, replay, report
+    from . import apply, attach, compare, demo, explain, export, ini, listen, proxy, proxy_env, replay, report
 
     return {
         ListenOptions: listen.run,
@@ -104,6 +106,8 @@ def _runners() -> dict[type[Any], Callable[[Any, TextIO], int]]:
         DemoOptions: demo.run,
         ExplainOptions: explain.run,
         IniOptions: ini.run,
+        ExportOptions: export.run,
+        ApplyOptions: apply.run,
     }
 
 

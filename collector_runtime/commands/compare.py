@@ -10,6 +10,7 @@ from ..aws import aws_clients
 from ..core.compare import ActionUniverse, GrantedPolicy, Observed
 from ..core.compare import compare as compare_policies
 from ..core.compare import markdown as compare_markdown
+from ..core.export.tokens import Learned, resolve, tokenize
 from ..core.jsonio import dumps_pretty
 from ..data import load_action_map
 from ..errors import Failure
@@ -22,7 +23,7 @@ from .compare_inputs import (
     read_s3_json,
     role_name_of_function,
 )
-from .grammar import Subcommands, add_region
+from .grammar import Subcommands, add_account_map, add_region
 
 log = logging.getLogger("csm_collector")
 
@@ -54,6 +55,7 @@ def register(commands: Subcommands) -> None:
         default=[],
         help="exit 1 if there are findings of this kind (repeatable), e.g. in CI",
     )
+    add_account_map(compare)
     add_region(compare)
 
 
@@ -62,6 +64,8 @@ def run(args: CompareOptions, out: TextIO) -> int:
     exist, is a failure (exit 1) naming what it was about (see compare_inputs)."""
     clients = _clients(args)
     observed, title = _observed_policy(args, clients)
+    if args.account_map:  # learned in one account, compared in another: the suggested policy names the target
+        observed = resolve(tokenize(observed, Learned(frozenset(), partition=""), dict(args.account_map)), {})
     granted, notes = _granted_policies(args, clients)
     universe = ActionUniverse(load_action_map().all_actions())
     result = compare_policies(Observed.from_policy(observed), granted, universe, extra_notes=notes)

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from .. import __version__
 from ..core.scoping import RESOURCE_SCOPES
 from ..errors import ConfigError
-from ..settings.options import LISTEN, OutputOptions
-from ..settings.values import ip_address, port_number, positive_float, positive_int
+from ..settings.options import LEARNED, LISTEN, OutputOptions
+from ..settings.values import account_mapping, ip_address, port_number, positive_float, positive_int
 
 if TYPE_CHECKING:  # argparse's action is generic only for type checkers
     Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -31,7 +31,7 @@ class Parser(argparse.ArgumentParser):
 
 def build_parser() -> tuple[argparse.ArgumentParser, list[argparse.ArgumentParser]]:
     """The parser and its subcommand parsers."""
-    from . import attach, compare, demo, explain, ini, listen, proxy, proxy_env, replay, report
+    from . import apply, attach, compare, demo, explain, export, ini, listen, proxy, proxy_env, replay, report
 
     parser = Parser(
         prog="csm-collector",
@@ -41,7 +41,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, list[argparse.ArgumentParse
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (listen, proxy, proxy_env, replay, report, compare, attach, demo, explain, ini):
+    for module in (listen, proxy, proxy_env, replay, report, compare, export, apply, attach, demo, explain, ini):
         module.register(commands)
     return parser, list(commands.choices.values())
 
@@ -183,3 +183,33 @@ def add_publishing_options(parser: argparse.ArgumentParser) -> None:
         help="roll an archive file after this many seconds (default: %(default)s)",
     )
     group.add_argument("--collector-id", help="names this collector's archive files (default: the host name)")
+
+
+def add_account_map(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--account-map",
+        type=account_mapping,
+        action="append",
+        metavar="LEARNED=TARGET",
+        help="write the learned account LEARNED as the account TARGET (repeatable); without it, the learning "
+        "account becomes the target's own",
+    )
+
+
+def add_learned_input(parser: argparse.ArgumentParser, *, workload_help: str) -> None:
+    """Where `export` and `apply` read learned policies: an output directory or the results bucket."""
+    group = parser.add_argument_group("learned policies")
+    group.add_argument("--workload", help=workload_help)
+    group.add_argument(
+        "--output-dir", type=Path, default=LEARNED.output_dir, help="the collector's output (default: %(default)s)"
+    )
+    group.add_argument("--s3-bucket", help="read the results bucket instead of --output-dir")
+    group.add_argument("--s3-prefix", default=LISTEN.s3_prefix, help="key prefix in the bucket (default: %(default)s)")
+    group.add_argument(
+        "--max-policy-chars",
+        type=positive_int,
+        default=LEARNED.max_policy_chars,
+        help="split into managed policies under this size (default: %(default)s, IAM's limit)",
+    )
+    add_account_map(group)  # type: ignore[arg-type]
+    add_region(group)  # type: ignore[arg-type]

@@ -146,6 +146,13 @@ def compare(
     }
 
 
+def allowed_actions(granted: list[GrantedPolicy], universe: ActionUniverse) -> set[str]:
+    """Every action the policies allow and do not deny unconditionally (by action, as `compare` does)."""
+    expanded = [(s, _expanded(s, universe)) for policy in granted for s in statements_of(policy.document)]
+    allowed = set().union(*(e for s, e in expanded if _effect(s) == "Allow"))
+    return allowed - set().union(*(e for s, e in expanded if _effect(s) == "Deny" and not s.get("Condition")))
+
+
 def _effect(statement: dict[str, Any]) -> str:
     return str(statement.get("Effect", ""))
 

@@ -12,12 +12,15 @@ from collections.abc import Mapping, Sequence
 
 from .errors import ConfigError, StartupError
 from .options import (
+    ApplyOptions,
     AttachOptions,
     CompareOptions,
     DemoOptions,
     DetachOptions,
     ExplainOptions,
+    ExportOptions,
     IniOptions,
+    LearnedInput,
     ListenOptions,
     Options,
     OtlpOptions,
@@ -29,13 +32,16 @@ from .options import (
 )
 
 __all__ = [
+    "ApplyOptions",
     "AttachOptions",
     "CompareOptions",
     "ConfigError",
     "DemoOptions",
     "DetachOptions",
     "ExplainOptions",
+    "ExportOptions",
     "IniOptions",
+    "LearnedInput",
     "ListenOptions",
     "Options",
     "OtlpOptions",

@@ -15,12 +15,15 @@ from .errors import ConfigError
 from .options import (
     DEMO,
     REPORT,
+    ApplyOptions,
     AttachOptions,
     CompareOptions,
     DemoOptions,
     DetachOptions,
     ExplainOptions,
+    ExportOptions,
     IniOptions,
+    LearnedInput,
     ListenOptions,
     Options,
     OtlpOptions,
@@ -147,6 +150,39 @@ def compare_options(args: argparse.Namespace, environ: Mapping[str, str]) -> Com
         report_file=args.report_file,
         fail_on=tuple(args.fail_on),
         region=args.region or None,
+        account_map=tuple(args.account_map or ()),
+    )
+
+
+def learned_input(args: argparse.Namespace) -> LearnedInput:
+    mapping = dict(args.account_map or ())
+    if len(mapping) != len(args.account_map or ()):
+        raise ConfigError("--account-map: a learned account is mapped twice")
+    return LearnedInput(
+        workload=args.workload,
+        output_dir=args.output_dir,
+        s3_bucket=args.s3_bucket or None,
+        s3_prefix=values.normalise_s3_prefix(args.s3_prefix),
+        region=args.region or None,
+        account_map=tuple(sorted(mapping.items())),
+        max_policy_chars=args.max_policy_chars,
+    )
+
+
+def export_options(args: argparse.Namespace, environ: Mapping[str, str]) -> ExportOptions:
+    return ExportOptions(learned=learned_input(args), format=args.format, out=args.out)
+
+
+def apply_options(args: argparse.Namespace, environ: Mapping[str, str]) -> ApplyOptions:
+    if args.restore is None and (not args.workload or not args.role):
+        raise ConfigError("apply needs --workload and --role (or --restore RECORD)")
+    return ApplyOptions(
+        learned=learned_input(args),
+        role=args.role,
+        execute=args.execute,
+        detach_replaced=args.detach_replaced,
+        record=args.record,
+        restore=args.restore,
     )
 
 
@@ -200,6 +236,8 @@ BUILDERS: dict[str, Callable[[argparse.Namespace, Mapping[str, str]], Any]] = {
     "explain": explain_options,
     "set-ini": ini_options,
     "unset-ini": ini_options,
+    "export": export_options,
+    "apply": apply_options,
 }
 
 

@@ -149,6 +149,7 @@ class CompareOptions:
     report_file: Path | None = None
     fail_on: tuple[str, ...] = ()
     region: str | None = None
+    account_map: tuple[tuple[str, str], ...] = ()  # learned account -> the role's account (--account-map)
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,36 @@ class DemoOptions:
     output: OutputOptions = field(default_factory=lambda: OutputOptions(output_dir=Path("csm-demo-output")))
 
 
+@dataclass(frozen=True)
+class LearnedInput:
+    """Where `export` and `apply` read learned policies: an output directory, or the results bucket."""
+
+    workload: str | None = None  # None: every workload (export)
+    output_dir: Path = Path("csm-output")
+    s3_bucket: str | None = None
+    s3_prefix: str = "csm-collector/"  # normalised: "" or ending in "/" (as `listen` publishes)
+    region: str | None = None
+    account_map: tuple[tuple[str, str], ...] = ()  # learned account -> target account (--account-map)
+    max_policy_chars: int = MANAGED_POLICY_MAX_CHARS
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    learned: LearnedInput = field(default_factory=LearnedInput)
+    format: str = "json"
+    out: Path | None = None  # a file (one workload) or a directory; None: standard output
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    learned: LearnedInput = field(default_factory=LearnedInput)
+    role: str | None = None
+    execute: bool = False  # default: a dry run that changes nothing
+    detach_replaced: bool = False
+    record: Path | None = None  # where the restore record goes (None: csm-apply-<role>-<UTC time>.json)
+    restore: Path | None = None  # put the role back as this record says
+
+
 Options = (
     ListenOptions
     | ProxyOptions
@@ -206,6 +237,9 @@ Options = (
     | ExplainOptions
     | IniOptions
     | DemoOptions
+    | ExportOptions
+    | ApplyOptions
 )
 LISTEN, REPLAY, REPORT, DEMO = ListenOptions(), ReplayOptions(), ReportOptions(), DemoOptions()
 PROXY, PROXY_ENV = ProxyOptions(), ProxyEnvOptions()
+LEARNED, EXPORT, APPLY = LearnedInput(), ExportOptions(), ApplyOptions()

@@ -187,6 +187,14 @@ def parse_networks(text: str) -> tuple[Network, ...]:
     return tuple(networks)
 
 
+def account_mapping(text: str) -> tuple[str, str]:
+    """--account-map LEARNED=TARGET: two 12-digit account ids."""
+    learned, _, target = text.partition("=")
+    if not (re.fullmatch(r"\d{12}", learned.strip()) and re.fullmatch(r"\d{12}", target.strip())):
+        raise argparse.ArgumentTypeError(f"{text!r} is not LEARNED=TARGET (two 12-digit account ids)")
+    return learned.strip(), target.strip()
+
+
 def normalise_s3_prefix(prefix: str) -> str:
     prefix = prefix.strip("/")
     return f"{prefix}/" if prefix else ""
