@@ -6,7 +6,6 @@ gain and lose. With --execute it writes a restore record first, then changes the
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
 from pathlib import Path
@@ -21,6 +20,7 @@ from ..core.export.tokens import Token, resolve
 from ..core.jsonio import dumps_pretty
 from ..data import load_action_map
 from ..errors import BadInput, Failure
+from ..input_files import json_document, read_limited
 from ..outputs.atomic import atomic_write
 from ..outputs.role_policies import managed_policy_arn, role_arn, role_state, run_steps
 from ..settings import ApplyOptions
@@ -168,8 +168,8 @@ def _restore(iam: Any, args: ApplyOptions, out: TextIO) -> int:
 
 def _read_record(path: Path) -> dict[str, Any]:
     try:
-        record = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
+        record = json_document(read_limited(path), str(path))
+    except OSError as error:
         raise BadInput(f"cannot read the restore record {path}: {getattr(error, 'strerror', None) or error}") from error
     state = record.get("state") if isinstance(record, dict) else None
     if not isinstance(state, dict) or record.get("schema") != RECORD_SCHEMA or not _is_state(state):

@@ -4,7 +4,6 @@ and region it was learned in. The S3 client is passed in."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,10 +14,10 @@ from ..core.export import ExportPolicy, export_policy
 from ..core.export.learned import learned_context
 from ..core.names import workload_file_stem
 from ..errors import BadInput, ConfigError, NotFound
+from ..input_files import json_document, read_limited
+from ..limits import MAX_STATE_FILE_BYTES
 from ..settings import LearnedInput
 from .compare_inputs import SourceError, load_json_file, policy_document
-
-MAX_STATE_BYTES = 512 * 1024 * 1024  # state.json is read whole: refuse what no collector writes
 
 
 @dataclass
@@ -64,9 +63,7 @@ class LearnedPolicies:
         if self.options.s3_bucket is None:
             path: Path = self.options.output_dir / STATE_FILE
             try:
-                if path.stat().st_size > MAX_STATE_BYTES:
-                    raise BadInput(f"{path} is larger than {MAX_STATE_BYTES} bytes")
-                text = path.read_bytes()
+                text = read_limited(path, MAX_STATE_FILE_BYTES)
             except FileNotFoundError:
                 return None
             except OSError as error:
@@ -76,10 +73,7 @@ class LearnedPolicies:
                 text = self._object(STATE_FILE)
             except NotFound:
                 return None
-        try:
-            state = json.loads(text)
-        except ValueError as error:
-            raise BadInput(f"{self._where(STATE_FILE)} is not JSON: {error}") from error
+        state = json_document(text, self._where(STATE_FILE), MAX_STATE_FILE_BYTES)
         return state if isinstance(state, dict) else None
 
     def _object(self, relative: str) -> bytes:

@@ -202,3 +202,12 @@ def test_a_statement_terraform_cannot_express_is_bad_input(tmp_path: Path) -> No
     output = _output_dir(tmp_path / "out", odd)
     assert _run("export", "--output-dir", str(output), "--format", "terraform")[0] == 2
     assert _run("export", "--output-dir", str(output), "--format", "json")[0] == 0
+
+
+def test_a_restore_record_nested_too_deeply_is_bad_input(tmp_path: Path) -> None:
+    """apply --restore reads a file the user hands it: bounded like every other input (one line, exit 2)."""
+    record = tmp_path / "record.json"
+    record.write_text("[" * 200_000)
+    result = run_cli("apply", "--role", "r", "--restore", str(record))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "nests deeper" in result.stderr
