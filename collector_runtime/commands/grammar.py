@@ -14,6 +14,7 @@ from ..core.scoping import RESOURCE_SCOPES
 from ..errors import ConfigError
 from ..settings.options import LISTEN, OutputOptions
 from ..settings.values import port_number, positive_float, positive_int
+from .alert_flags import add_alert_options
 
 if TYPE_CHECKING:  # argparse's action is generic only for type checkers
     Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -77,6 +78,7 @@ def add_collector_options(parser: argparse.ArgumentParser) -> None:
     guard.add_argument(
         "--log-format", choices=("text", "json"), default=LISTEN.log_format, help="(default: %(default)s)"
     )
+    add_alert_options(parser)
 
 
 def add_output_options(parser: argparse.ArgumentParser, defaults: OutputOptions) -> None:

@@ -24,6 +24,7 @@ from ..settings.options import LISTEN
 from ..settings.values import ip_address, port_number, positive_float, positive_int
 from ..sources.source_filter import SourceFilter
 from ..sources.udp import UdpListener
+from .alerts_setup import attach_alerts
 from .grammar import Subcommands, add_collector_options, add_output_options, add_publishing_options
 from .listen_otlp import add_otlp_options, start_otlp_receiver
 
@@ -86,7 +87,7 @@ def build_service(
 ) -> CollectorService:
     """The collector with its live view, publisher, archive and (with a UDP listener) source filter."""
     publisher = build_publisher(options)
-    return CollectorService(
+    service = CollectorService(
         options,
         action_map,
         listener=listener,
@@ -95,6 +96,8 @@ def build_service(
         archive=build_archive(options, publisher),
         source_filter=build_source_filter(options) if listener is not None else None,
     )
+    attach_alerts(service, options, action_map)
+    return service
 
 
 def prepare_to_serve(service: CollectorService, options: ListenOptions) -> None:

@@ -15,6 +15,7 @@ from .errors import ConfigError
 from .options import (
     DEMO,
     REPORT,
+    AlertOptions,
     AttachOptions,
     CompareOptions,
     DemoOptions,
@@ -91,6 +92,22 @@ def collector_options(args: argparse.Namespace) -> ListenOptions:
         metrics_port=args.metrics_port,
         metrics_host=args.metrics_host,
         log_format=args.log_format,
+        alerts=alert_options(args),
+    )
+
+
+def alert_options(args: argparse.Namespace) -> AlertOptions:
+    return AlertOptions(
+        file=args.alerts_file,
+        webhook=values.webhook_url(args.alerts_webhook) if args.alerts_webhook else None,
+        event_bus=args.alerts_event_bus or None,
+        learning_period=args.learning_period,
+        role_map=tuple(dict(args.role_map or ()).items()),
+        drift_interval=args.drift_interval,
+        unused_after=args.unused_after,
+        rate=args.alerts_rate,
+        burst=args.alerts_burst,
+        retry_window=args.alerts_retry_window,
     )
 
 

@@ -54,6 +54,26 @@ class OtlpOptions:
 
 
 @dataclass(frozen=True)
+class AlertOptions:
+    """Alerts of a running collector (listen, proxy): off unless a target is given (see core/alerts.py)."""
+
+    file: bool = False  # alerts.jsonl in the output directory
+    webhook: str | None = None
+    event_bus: str | None = None  # an EventBridge bus name or ARN
+    learning_period: float = 0.0  # seconds per workload before NewAction alerts (none by default)
+    role_map: tuple[tuple[str, str], ...] = ()  # (workload, role ARN or Lambda function ARN) for drift
+    drift_interval: float = 3600.0
+    unused_after: float = 7 * 86400.0  # seconds watched before "granted, never used" drift is reported
+    rate: float = 1.0  # alerts a second on average at most, in bursts of `burst`
+    burst: int = 100
+    retry_window: float = 600.0  # seconds a failed delivery is retried before the events are dropped
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.file or self.webhook or self.event_bus)
+
+
+@dataclass(frozen=True)
 class ListenOptions:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
@@ -79,6 +99,7 @@ class ListenOptions:
     metrics_host: str = DEFAULT_METRICS_HOST
     log_format: str = "text"
     otlp: OtlpOptions = field(default_factory=OtlpOptions)
+    alerts: AlertOptions = field(default_factory=AlertOptions)
 
     @property
     def archive_directory(self) -> Path:

@@ -173,3 +173,30 @@ def writable_directory(path: Path) -> Path:
     except OSError as error:
         raise StartupError(f"cannot write to the output directory {path}: {error.strerror or error}") from error
     return path
+
+
+_ROLE = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
+_FUNCTION = re.compile(r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[\w-]{1,140}")
+
+
+def role_mapping(text: str) -> tuple[str, str]:
+    """WORKLOAD=ARN: the role a workload runs as (an IAM role ARN, or a Lambda function ARN: its role)."""
+    workload, _, arn = text.partition("=")
+    if not workload or not (_ROLE.fullmatch(arn) or _FUNCTION.fullmatch(arn)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not WORKLOAD=ARN (an IAM role ARN or a Lambda function ARN)")
+    return workload, arn
+
+
+def non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a number >= 0")
+    return value
+
+
+def webhook_url(text: str) -> str:
+    """An http(s) URL to POST alerts to."""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"--alerts-webhook {parts.scheme or '?'}://...: expected an http:// or https:// URL")
+    return text
