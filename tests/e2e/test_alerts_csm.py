@@ -9,7 +9,6 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -148,7 +147,7 @@ def test_the_three_kinds_of_event_reach_every_target_once(tmp_path: Path, monkey
                 session_token=None,
             )
             for _ in range(2):
-                with pytest.raises(Exception, match="AccessDenied|not authorized"):
+                with pytest.raises(Exception, match=r"AccessDenied|not authorized"):
                     denied.client("sqs").list_queues()
             assert wait_for(lambda: len(receiver.bodies) >= 5, timeout=30)
             assert not wait_for(lambda: len(receiver.bodies) > 5, timeout=1.0)  # several flushes: no duplicate
