@@ -142,6 +142,8 @@ def report_options(args: argparse.Namespace, environ: Mapping[str, str]) -> Repo
         since=args.since,
         until=args.until,
         output=output_options(args),
+        html=args.html,
+        from_output=args.from_output,
     )
 
 

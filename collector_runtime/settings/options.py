@@ -153,6 +153,8 @@ class ReportOptions:
     since: str | None = None
     until: str | None = None
     output: OutputOptions = field(default_factory=lambda: OutputOptions(output_dir=Path("csm-report")))
+    html: Path | None = None  # also write the HTML report here
+    from_output: Path | None = None  # a collector's output directory instead of the archive
 
 
 @dataclass(frozen=True)
