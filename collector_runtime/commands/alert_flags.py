@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..settings.options import LISTEN
-from ..settings.values import non_negative_float, positive_float, positive_int, role_mapping
+from ..settings.values import non_negative_float, positive_float, positive_int, role_mappings
 
 DEFAULTS = LISTEN.alerts
 
@@ -26,10 +26,11 @@ def add_alert_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--role-map",
-        type=role_mapping,
+        type=role_mappings,
         action="append",
         metavar="WORKLOAD=ARN",
-        help="compare WORKLOAD with this role (or this Lambda function's role) for Drift alerts (repeatable)",
+        help="compare WORKLOAD with this role (or this Lambda function's role) for Drift alerts (repeatable; "
+        "several separated by spaces)",
     )
     group.add_argument(
         "--drift-interval",

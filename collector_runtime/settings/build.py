@@ -102,7 +102,7 @@ def alert_options(args: argparse.Namespace) -> AlertOptions:
         webhook=values.webhook_url(args.alerts_webhook) if args.alerts_webhook else None,
         event_bus=args.alerts_event_bus or None,
         learning_period=args.learning_period,
-        role_map=tuple(dict(args.role_map or ()).items()),
+        role_map=tuple(dict(pair for group in args.role_map or () for pair in group).items()),
         drift_interval=args.drift_interval,
         unused_after=args.unused_after,
         rate=args.alerts_rate,

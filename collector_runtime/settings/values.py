@@ -179,12 +179,18 @@ _ROLE = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
 _FUNCTION = re.compile(r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[\w-]{1,140}")
 
 
-def role_mapping(text: str) -> tuple[str, str]:
-    """WORKLOAD=ARN: the role a workload runs as (an IAM role ARN, or a Lambda function ARN: its role)."""
-    workload, _, arn = text.partition("=")
-    if not workload or not (_ROLE.fullmatch(arn) or _FUNCTION.fullmatch(arn)):
-        raise argparse.ArgumentTypeError(f"{text!r} is not WORKLOAD=ARN (an IAM role ARN or a Lambda function ARN)")
-    return workload, arn
+def role_mappings(text: str) -> tuple[tuple[str, str], ...]:
+    """WORKLOAD=ARN, several separated by spaces: the role each workload runs as (an IAM role ARN, or a
+    Lambda function ARN: its role). One flag or one environment variable can hold them all."""
+    found = []
+    for item in text.split():
+        workload, _, arn = item.partition("=")
+        if not workload or not (_ROLE.fullmatch(arn) or _FUNCTION.fullmatch(arn)):
+            raise argparse.ArgumentTypeError(f"{item!r} is not WORKLOAD=ARN (an IAM role ARN or a Lambda function ARN)")
+        found.append((workload, arn))
+    if not found:
+        raise argparse.ArgumentTypeError("expected WORKLOAD=ARN")
+    return tuple(found)
 
 
 def non_negative_float(text: str) -> float:
