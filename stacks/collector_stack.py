@@ -10,7 +10,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from collector_runtime.contract import CA_CERTIFICATE_OBJECT, otlp_endpoint
+from collector_runtime.contract import CA_CERTIFICATE_OBJECT, otlp_endpoint, setting_variable
 from collector_runtime.contract import MERGED_POLICY as MERGED_POLICY_FILE
 
 from .alerting import Alerting
@@ -22,6 +22,7 @@ from .fargate_collector import CONTAINER_NAME, FargateCollector, ProxySettings
 from .parameters import ParameterDirectory
 
 MERGED_POLICY = f"{STATE_DIR}/{MERGED_POLICY_FILE}"
+PROXY_COLLECTOR_ID = "proxy"  # names the proxy's archive files (the CSM collector's are named by its host)
 
 
 class CollectorStack(cdk.Stack):
@@ -98,6 +99,9 @@ class CollectorStack(cdk.Stack):
                 for container in containers:
                     for name, value in alerting.environment.items():
                         container.add_environment(name, value)
+            if service.proxy:  # its archive beside the collector's: one Athena table holds every source
+                service.proxy.container.add_environment(setting_variable("--archive-s3-prefix"), config.archive_prefix)
+                service.proxy.container.add_environment(setting_variable("--collector-id"), PROXY_COLLECTOR_ID)
             self.address = service.address
             self._fargate_outputs(service)
         proxy_parameters = {config.proxy_port_parameter_name: str(config.proxy_port)} if config.proxy_port else {}

@@ -182,3 +182,9 @@ def add_publishing_options(parser: argparse.ArgumentParser) -> None:
         help="roll an archive file after this many seconds (default: %(default)s)",
     )
     group.add_argument("--collector-id", help="names this collector's archive files (default: the host name)")
+    group.add_argument(
+        "--archive-s3-prefix",
+        metavar="PREFIX",
+        help="upload archive files under this key prefix instead of <s3-prefix>archive/, e.g. the CSM "
+        "collector's, so one Athena table reads every source",
+    )

@@ -81,6 +81,7 @@ def collector_options(args: argparse.Namespace) -> ListenOptions:
         ssm_rate=args.ssm_rate,
         archive=args.archive,
         archive_dir=Path(args.archive_dir) if args.archive_dir else None,
+        archive_s3_prefix=values.normalise_s3_prefix(args.archive_s3_prefix) if args.archive_s3_prefix else None,
         archive_max_bytes=args.archive_max_bytes,
         archive_max_seconds=args.archive_max_seconds,
         collector_id=values.collector_id(args.collector_id),

@@ -89,6 +89,7 @@ class ListenOptions:
     ssm_rate: float = 2.0
     archive: bool = False
     archive_dir: Path | None = None  # None: <output-dir>/archive
+    archive_s3_prefix: str | None = None  # None: <s3-prefix>archive/ (another writer's archive: one Athena table)
     archive_max_bytes: int = 64 * 1024 * 1024
     archive_max_seconds: float = 300.0
     collector_id: str | None = None  # None: the host name
@@ -107,7 +108,12 @@ class ListenOptions:
 
     @property
     def publish_targets(self) -> PublishTargets:
-        return PublishTargets(bucket=self.s3_bucket, prefix=self.s3_prefix, ssm_prefix=self.ssm_prefix)
+        return PublishTargets(
+            bucket=self.s3_bucket,
+            prefix=self.s3_prefix,
+            ssm_prefix=self.ssm_prefix,
+            archive_prefix=self.archive_s3_prefix,
+        )
 
 
 @dataclass(frozen=True)

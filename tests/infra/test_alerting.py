@@ -84,3 +84,15 @@ def test_fargate_containers_are_told_the_bus(variants: Variants) -> None:
 def test_bad_alerting_context_is_refused(fields: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         CollectorConfig(**fields)
+
+
+def test_the_proxy_archives_where_the_athena_table_reads(variants: Variants) -> None:
+    app = variants.get("fargate-proxy-alerts")
+    _, task = only(app.resources(app.stacks.collector.stack_name, "AWS::ECS::TaskDefinition"))
+    (proxy,) = [c for c in task["Properties"]["ContainerDefinitions"] if "proxy" in c["Name"].lower()]
+    environment = {item["Name"]: item["Value"] for item in proxy["Environment"]}
+    assert environment["CSM_COLLECTOR_ARCHIVE_S3_PREFIX"] == app.config.archive_prefix == "collector/archive/"
+    assert environment["CSM_COLLECTOR_COLLECTOR_ID"] == "proxy"
+    _, table = only(app.resources(app.stacks.storage.stack_name, "AWS::Glue::Table"))
+    template = json.dumps(table["Properties"]["TableInput"]["Parameters"]["storage.location.template"])
+    assert f"/{app.config.archive_prefix}dt=${{dt}}/" in template
