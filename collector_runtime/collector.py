@@ -39,6 +39,9 @@ Clock = Callable[[], float]
 class FlushObserver(Protocol):
     """Told of every flush (on the loop's thread: only quick work), closed after the final one (alerts)."""
 
+    def resumed(self, aggregator: Aggregator, rendered: Rendered, now: float) -> None:
+        """What a restored state held: known already, no news."""
+
     def after_flush(self, aggregator: Aggregator, rendered: Rendered, now: float) -> None: ...
 
     def close(self, timeout: float) -> None: ...
@@ -142,6 +145,8 @@ class CollectorService:
         """After a restored state: render everything once and hand it to the publisher (without
         history entries: nothing changed); the files are written at the first flush."""
         rendered = self.render()
+        for observer in self._observers:
+            observer.resumed(self.aggregator, rendered, self.wall_clock())
         if self.publisher:
             self.publisher.update(rendered, record_history=False)
 

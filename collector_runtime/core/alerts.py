@@ -101,6 +101,11 @@ class NewActionDetector:
     _known: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
     _since: dict[str, float] = field(default_factory=dict)
 
+    def learned(self, workload: Workload, document: dict[str, Any], now: float) -> None:
+        """A workload restored from a snapshot: its pairs are known and its learning period is over."""
+        self._since.setdefault(workload.name, now - self.learning_period)
+        self._known.setdefault(workload.name, set()).update(grant_pairs(document))
+
     def check(self, workload: Workload, document: dict[str, Any], now: float) -> list[Alert]:
         since = self._since.setdefault(workload.name, now)
         known = self._known.setdefault(workload.name, set())

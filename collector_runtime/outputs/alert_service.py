@@ -61,6 +61,14 @@ class AlertService:
         self._drift_thread: threading.Thread | None = None
         self.internal_errors = 0
 
+    def resumed(self, aggregator: Aggregator, rendered: Rendered, now: float) -> None:
+        """A restored state: what it holds is the baseline, learned without alerts."""
+        for policy in rendered.policies:
+            workload = aggregator.workloads.get(policy.workload)
+            if workload is not None:
+                self.new_actions.learned(workload, policy.document, now)
+        self._decide(aggregator, rendered, now)
+
     def after_flush(self, aggregator: Aggregator, rendered: Rendered, now: float) -> None:
         try:
             self._after_flush(aggregator, rendered, now)
@@ -70,6 +78,12 @@ class AlertService:
                 log.exception("alerts: internal error (counted; the collector goes on)")
 
     def _after_flush(self, aggregator: Aggregator, rendered: Rendered, now: float) -> None:
+        self.emit(self._decide(aggregator, rendered, now), now)
+        if self.role_map and self.fetch_role and self.universe and self._drift_due(now):
+            self._start_drift(aggregator, now)
+
+    def _decide(self, aggregator: Aggregator, rendered: Rendered, now: float) -> list[Alert]:
+        """What is news since the last look (only the workloads that changed are looked at)."""
         found: list[Alert] = []
         for policy in rendered.policies:
             workload = aggregator.workloads.get(policy.workload)
@@ -82,9 +96,7 @@ class AlertService:
             if self._revisions.get(name) != workload.revision:
                 self._revisions[name] = workload.revision
                 found += self.denials.check(workload)
-        self.emit(found, now)
-        if self.role_map and self.fetch_role and self.universe and self._drift_due(now):
-            self._start_drift(aggregator, now)
+        return found
 
     def emit(self, alerts: list[Alert], now: float) -> None:
         with self._lock:
