@@ -30,6 +30,12 @@ def test_the_bus_rule_topic_and_subscription(variants: Variants) -> None:
     assert rule["Properties"]["EventBusName"] == {"Ref": bus_id}
     assert rule["Properties"]["EventPattern"] == {"source": ["csm-collector"]}
     assert [t["Arn"] for t in rule["Properties"]["Targets"]] == [{"Ref": topic_id}]
+    _, topic_policy = only(app.resources(stack, "AWS::SNS::TopicPolicy"))
+    statements = topic_policy["Properties"]["PolicyDocument"]["Statement"]
+    publish = [s for s in statements if s["Action"] == "sns:Publish" and s["Effect"] == "Allow"]
+    assert [s["Principal"] for s in publish] == [{"Service": "events.amazonaws.com"}]
+    denied_plain_http = [s for s in statements if s["Effect"] == "Deny"]
+    assert denied_plain_http[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     _, subscription = only(app.resources(stack, "AWS::SNS::Subscription"))
     assert subscription["Properties"]["Protocol"] == "email"
     assert subscription["Properties"]["Endpoint"] == "ops@example.com"
