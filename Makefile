@@ -1,7 +1,7 @@
 # Two entry points, each doing its own set-up on a fresh machine (Python 3.11+; `make test` also Node 20+):
 #   make demo   - install the collector and run the no-AWS-account demo
 #   make test   - install everything (Python venv with the proxy's mitmproxy, the pinned CDK CLI, JS SDK v2
-#                 models and v3 clients, Debian's Go SDK v1, Go and the Go SDK v2)
+#                 models and v3 clients, Debian's Go SDK v1, Go and the Go SDK v2, Chromium and its driver)
 #                 and run lint, type checks and all tests
 PYTHON ?= python3
 VENV   := .venv
@@ -13,6 +13,8 @@ GO_SDK    := /usr/share/gocode/src/github.com/aws/aws-sdk-go/aws/version.go
 # built offline in GOPATH mode by the tests (tests/proxy_clients/go).
 GO_SDK_V2 := /usr/share/gocode/src/github.com/aws/aws-sdk-go-v2/aws/version.go
 GO        := /usr/bin/go
+# The HTML report's test: Debian's Chromium and its WebDriver (tests/commands/test_report_html.py).
+CHROMEDRIVER := /usr/bin/chromedriver
 SUDO      := $(if $(filter 0,$(shell id -u)),,sudo)
 
 # jsii (the CDK's Python-to-Node bridge) warns about Node 20 on every start; the CDK CLI sends no telemetry.
@@ -50,7 +52,11 @@ $(GO_SDK_V2) $(GO):
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
 		golang-go golang-github-aws-aws-sdk-go-v2-dev
 
-setup: $(VENV)/.dev-installed $(NPM_STAMP) $(GO_SDK) $(GO_SDK_V2) $(GO)
+$(CHROMEDRIVER):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium chromium-driver
+
+setup: $(VENV)/.dev-installed $(NPM_STAMP) $(GO_SDK) $(GO_SDK_V2) $(GO) $(CHROMEDRIVER)
 
 demo: $(VENV)/.demo-installed
 	$(BIN)/csm-collector demo
@@ -60,7 +66,7 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: $(NPM_STAMP) $(GO_SDK) $(GO_SDK_V2) $(GO) lint
+test: $(NPM_STAMP) $(GO_SDK) $(GO_SDK_V2) $(GO) $(CHROMEDRIVER) lint
 	$(BIN)/python -m pytest
 
 clean:

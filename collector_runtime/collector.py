@@ -14,7 +14,7 @@ import logging
 import select
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from .collector_stats import access_stats, archive_stats, iso, udp_stats
 from .core.aggregate import Aggregator
@@ -36,6 +36,19 @@ from .sources.udp import UdpListener
 
 log = logging.getLogger("csm_collector")
 Clock = Callable[[], float]
+
+
+class FlushObserver(Protocol):
+    """Told of every flush (on the loop's thread: only quick work), closed after the final one (alerts)."""
+
+    def resumed(self, aggregator: Aggregator, rendered: Rendered, now: float) -> None:
+        """What a restored state held: known already, no news."""
+
+    def after_flush(self, aggregator: Aggregator, rendered: Rendered, now: float) -> None: ...
+
+    def close(self, timeout: float) -> None: ...
+
+
 RENDER_AHEAD_SLICE = 0.005  # seconds of rendering ahead between two looks at the socket
 # Render ahead only once nothing arrived for this long: a steady stream, whose every call changes some
 # workload, would otherwise have the same fragments rendered again and again between two flushes.
@@ -87,6 +100,7 @@ class CollectorService:
         self._render_ahead_pending = False
         self._last_arrival = 0.0
         self._stats_sources: dict[str, Callable[[], dict[str, Any]]] = {}
+        self._observers: list[FlushObserver] = []
         self.last_flush: Rendered | None = None
 
     @property
@@ -107,6 +121,9 @@ class CollectorService:
     def add_stats(self, name: str, source: Callable[[], dict[str, Any]]) -> None:
         """Another source's counters, in stats.json (and /metrics) under `name` (read at every flush)."""
         self._stats_sources[name] = source
+
+    def observe_flushes(self, observer: FlushObserver) -> None:
+        self._observers.append(observer)
 
     def on_stop(self, stop: Callable[[], object]) -> None:
         """Stop another source before the final drain and flush, so nothing it accepted is left out."""
@@ -138,6 +155,8 @@ class CollectorService:
         history entries: nothing changed); the files are written at the first flush."""
         rendered = self.render()
         self.directory.update(rendered.files)
+        for observer in self._observers:
+            observer.resumed(self.aggregator, rendered, self.wall_clock())
         if self.publisher:
             self.publisher.update(rendered, record_history=False)
 
@@ -225,6 +244,8 @@ class CollectorService:
         )
         for callback in self._after_final_write:
             callback()
+        for observer in self._observers:
+            observer.close(self.settings.publish_timeout)
         if self.publisher and not self.publisher.stop(self.settings.publish_timeout):
             log.error(
                 "%d items not published before the %gs shutdown timeout; local files are complete",
@@ -249,6 +270,8 @@ class CollectorService:
         if self.archive:
             self.archive.flush()
         self.last_flush = self.render()
+        for observer in self._observers:
+            observer.after_flush(self.aggregator, self.last_flush, self.wall_clock())
         if self.publisher:
             self.publisher.update(self.last_flush)
         self.run_log.access(self.source_filter.counters if self.source_filter else None)

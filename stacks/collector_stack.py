@@ -10,9 +10,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from collector_runtime.contract import CA_CERTIFICATE_OBJECT, otlp_endpoint
+from collector_runtime.contract import CA_CERTIFICATE_OBJECT, otlp_endpoint, setting_variable
 from collector_runtime.contract import MERGED_POLICY as MERGED_POLICY_FILE
 
+from .alerting import Alerting
 from .collector_boot import STATE_DIR
 from .collector_security_group import CollectorSecurityGroup
 from .config import CollectorConfig, CollectorKind
@@ -21,6 +22,7 @@ from .fargate_collector import CONTAINER_NAME, FargateCollector, ProxySettings
 from .parameters import ParameterDirectory
 
 MERGED_POLICY = f"{STATE_DIR}/{MERGED_POLICY_FILE}"
+PROXY_COLLECTOR_ID = "proxy"  # names the proxy's archive files (the CSM collector's are named by its host)
 
 
 class CollectorStack(cdk.Stack):
@@ -53,6 +55,9 @@ class CollectorStack(cdk.Stack):
             allowed_vpc_cidr=config.vpc_cidr if config.allow_vpc_cidr else None,
             proxy_port=config.proxy_port,
         ).security_group
+        alerting = (
+            Alerting(self, "Alerting", email=config.alerts_email, role_map=config.role_map) if config.alerts else None
+        )
         if config.collector is CollectorKind.EC2:
             instance = Ec2Collector(
                 self,
@@ -67,7 +72,10 @@ class CollectorStack(cdk.Stack):
                 s3_prefix=config.s3_prefix,
                 ssm_prefix=config.ssm_prefix,
                 publishing_policy=publishing_policy,
+                extra_environment=alerting.environment if alerting else None,
             )
+            if alerting:
+                alerting.grant(instance.instance.role)
             self.address: str = instance.address
             self._ec2_outputs(instance)
         else:
@@ -85,6 +93,15 @@ class CollectorStack(cdk.Stack):
                 publishing_policy=publishing_policy,
                 proxy=ProxySettings(config.proxy_port, config.proxy_s3_prefix) if config.proxy_port else None,
             )
+            if alerting:
+                alerting.grant(service.task_definition.task_role)
+                containers = [service.container] + ([service.proxy.container] if service.proxy else [])
+                for container in containers:
+                    for name, value in alerting.environment.items():
+                        container.add_environment(name, value)
+            if service.proxy:  # its archive beside the collector's: one Athena table holds every source
+                service.proxy.container.add_environment(setting_variable("--archive-s3-prefix"), config.archive_prefix)
+                service.proxy.container.add_environment(setting_variable("--collector-id"), PROXY_COLLECTOR_ID)
             self.address = service.address
             self._fargate_outputs(service)
         proxy_parameters = {config.proxy_port_parameter_name: str(config.proxy_port)} if config.proxy_port else {}
@@ -101,6 +118,9 @@ class CollectorStack(cdk.Stack):
             description="csm-collector: where workloads send CSM datagrams and OTLP/HTTP traces",
         )
         self.otlp_port = config.otlp_port
+        if alerting:
+            cdk.CfnOutput(self, "AlertsEventBus", value=alerting.bus.event_bus_name)
+            cdk.CfnOutput(self, "AlertsTopic", value=alerting.topic.topic_arn)
         cdk.CfnOutput(self, "CollectorAddress", value=self.address)
         cdk.CfnOutput(self, "CollectorPort", value=str(config.port))
         cdk.CfnOutput(self, "CollectorOtlpEndpoint", value=otlp_endpoint(self.address, config.otlp_port))

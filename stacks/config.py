@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from argparse import ArgumentTypeError
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -28,6 +29,7 @@ from collector_runtime.contract import (
     collector_parameter,
     policies_parameter_path,
 )
+from collector_runtime.settings.values import role_mappings
 
 
 class ConfigError(ValueError):
@@ -48,6 +50,7 @@ class Egress(StrEnum):
 # Graviton (arm64) families: a generation digit followed by "g" (t4g, m7g, c7gn, r8gd, x2gd, im4gn), or a1.
 _GRAVITON_INSTANCE_TYPE = re.compile(r"^(?:a1|[a-z]+\d+g[a-z]*)\.[a-z0-9]+$")
 _SSM_PATH = re.compile(r"^(/[A-Za-z0-9_.-]+)+$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,}$")
 _S3_PREFIX = re.compile(r"^([A-Za-z0-9_.-]+/)+$")
 _RESERVED_SSM_ROOTS = ("/aws", "/ssm")
 _MIN_UNPRIVILEGED_PORT = 1024
@@ -73,11 +76,19 @@ class CollectorConfig:
     vpc_cidr: str = "10.42.0.0/16"
     demo: bool = True
     proxy: bool = False  # also run `csm-collector proxy` (Fargate: a second container in the collector's task)
+    alerts: bool = False  # an EventBridge bus for the collector's alerts, a rule to an SNS topic (stacks/alerting.py)
+    alerts_email: str | None = None  # subscribed to the topic (AWS sends a confirmation first)
+    alerts_role_map: str = ""  # "WORKLOAD=ARN ...": roles (or Lambda functions) drift compares workloads with
 
     def __post_init__(self) -> None:
         problems = _problems(self)
         if problems:
             raise ConfigError("; ".join(problems))
+
+    @property
+    def role_map(self) -> tuple[tuple[str, str], ...]:
+        """alertsRoleMap as (workload, ARN) pairs."""
+        return role_mappings(self.alerts_role_map) if self.alerts_role_map else ()
 
     @property
     def archive_prefix(self) -> str:
@@ -161,11 +172,35 @@ def _problems(config: CollectorConfig) -> list[str]:
             "mitmproxy's dependencies, pyperclip, ships none)",
         ),
         (
+            config.alerts or not (config.alerts_email or config.alerts_role_map),
+            "alertsEmail and alertsRoleMap need alerts=true",
+        ),
+        (
+            config.alerts_email is None or bool(_EMAIL.match(config.alerts_email)),
+            f"alertsEmail={config.alerts_email!r}: expected an e-mail address",
+        ),
+        (
+            _is_role_map(config.alerts_role_map),
+            f"alertsRoleMap={config.alerts_role_map!r}: expected WORKLOAD=ROLE_ARN (IAM role ARNs; for a Lambda "
+            "function, its execution role's), "
+            "several separated by spaces",
+        ),
+        (
             _is_vpc_cidr(config.vpc_cidr),
             f"vpcCidr={config.vpc_cidr!r}: must be an IPv4 network from /16 to /22 (it holds four /24 subnets)",
         ),
     ]
     return [message for ok, message in checks if not ok]
+
+
+def _is_role_map(text: str) -> bool:
+    if not text:
+        return True
+    try:
+        found = role_mappings(text)
+    except ArgumentTypeError:
+        return False
+    return all(":iam::" in arn for _, arn in found)  # a function's role: give the role's ARN
 
 
 def _is_vpc_cidr(text: str) -> bool:
@@ -224,6 +259,9 @@ CONTEXT_KEYS: Mapping[str, tuple[str, Callable[[str, object], Any]]] = {
     "vpcCidr": ("vpc_cidr", _as_str),
     "demo": ("demo", _as_bool),
     "proxy": ("proxy", _as_bool),
+    "alerts": ("alerts", _as_bool),
+    "alertsEmail": ("alerts_email", _as_str),
+    "alertsRoleMap": ("alerts_role_map", _as_str),
 }
 # Our keys are plain camelCase words; framework keys ("@aws-cdk/...", "aws:cdk:...", "cli-telemetry") are not.
 _OWN_KEY_SHAPE = re.compile(r"^[a-z][A-Za-z0-9]*$")

@@ -5,6 +5,8 @@ waits until the collector listens (collector_ready.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -47,6 +49,7 @@ class Ec2Collector(Construct):
         s3_prefix: str,
         ssm_prefix: str,
         publishing_policy: iam.IManagedPolicy,
+        extra_environment: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(
@@ -67,7 +70,7 @@ class Ec2Collector(Construct):
         )
         environment = collector_environment(
             bucket_name=bucket.bucket_name, s3_prefix=s3_prefix, ssm_prefix=ssm_prefix, region=cdk.Aws.REGION
-        )
+        ) | dict(extra_environment or {})
 
         def user_data(signal_url: str) -> ec2.UserData:
             return boot_user_data(

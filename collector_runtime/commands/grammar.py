@@ -14,6 +14,7 @@ from ..core.scoping import RESOURCE_SCOPES
 from ..errors import ConfigError
 from ..settings.options import LEARNED, LISTEN, OutputOptions
 from ..settings.values import account_mapping, ip_address, port_number, positive_float, positive_int
+from .alert_flags import add_alert_options
 
 if TYPE_CHECKING:  # argparse's action is generic only for type checkers
     Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -80,6 +81,7 @@ def add_collector_options(parser: argparse.ArgumentParser) -> None:
     guard.add_argument(
         "--log-format", choices=("text", "json"), default=LISTEN.log_format, help="(default: %(default)s)"
     )
+    add_alert_options(parser)
 
 
 def add_output_options(parser: argparse.ArgumentParser, defaults: OutputOptions) -> None:
@@ -183,6 +185,12 @@ def add_publishing_options(parser: argparse.ArgumentParser) -> None:
         help="roll an archive file after this many seconds (default: %(default)s)",
     )
     group.add_argument("--collector-id", help="names this collector's archive files (default: the host name)")
+    group.add_argument(
+        "--archive-s3-prefix",
+        metavar="PREFIX",
+        help="upload archive files under this key prefix instead of <s3-prefix>archive/, e.g. the CSM "
+        "collector's, so one Athena table reads every source",
+    )
 
 
 def add_account_map(parser: argparse.ArgumentParser) -> None:

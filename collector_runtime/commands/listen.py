@@ -26,6 +26,7 @@ from ..settings.options import LISTEN
 from ..settings.values import ip_address, port_number, positive_float, socket_buffer
 from ..sources.source_filter import SourceFilter
 from ..sources.udp import UdpListener
+from .alerts_setup import attach_alerts
 from .grammar import Subcommands, add_collector_options, add_output_options, add_publishing_options
 from .listen_otlp import add_otlp_options, require_otlp, start_otlp_receiver
 
@@ -90,7 +91,7 @@ def build_service(
 ) -> CollectorService:
     """The collector with its live view, publisher, archive and (with a UDP listener) source filter."""
     publisher = build_publisher(options)
-    return CollectorService(
+    service = CollectorService(
         options,
         action_map,
         listener=listener,
@@ -99,6 +100,8 @@ def build_service(
         archive=build_archive(options, publisher),
         source_filter=build_source_filter(options) if listener is not None else None,
     )
+    attach_alerts(service, options, action_map)
+    return service
 
 
 def prepare_to_serve(service: CollectorService, options: ListenOptions) -> None:

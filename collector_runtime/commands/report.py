@@ -8,6 +8,7 @@ from typing import TextIO
 from ..aws import aws_clients, calling
 from ..core.aggregate import Aggregator
 from ..data import load_action_map
+from ..errors import ConfigError
 from ..settings import ReportOptions
 from ..settings.options import REPORT as DEFAULTS
 from ..settings.values import day
@@ -22,6 +23,7 @@ from ..sources.archive_query import (
 )
 from . import explain
 from .grammar import Subcommands, add_output_options, add_region
+from .report_html import restore_output_dir, write_html
 from .results import write_results
 
 
@@ -37,6 +39,13 @@ def register(commands: Subcommands) -> None:
         help=f"an archive directory (repeatable, e.g. one per collector; default: {DEFAULTS.archive_dirs[0]})",
     )
     report.add_argument("--athena", action="store_true", help="query the S3 archive with Athena instead")
+    report.add_argument(
+        "--from-output",
+        type=Path,
+        metavar="DIR",
+        help="with --html: a collector's output directory (state.json, alerts.jsonl, stats.json) instead",
+    )
+    report.add_argument("--html", type=Path, metavar="FILE", help="also write a self-contained HTML report here")
     report.add_argument("--database", default=DEFAULTS.database, help="Athena/Glue database (default: %(default)s)")
     report.add_argument("--table", default=DEFAULTS.table, help="Athena/Glue table (default: %(default)s)")
     report.add_argument("--workgroup", default=DEFAULTS.workgroup, help="Athena workgroup (default: %(default)s)")
@@ -51,6 +60,13 @@ def run(options: ReportOptions, out: TextIO) -> int:
     failure (exit 1), one line naming the workgroup and table."""
     action_map = load_action_map()
     aggregator = Aggregator(action_map, fails_only=options.output.policy.fails_only)
+    if options.from_output is not None:
+        if options.html is None:
+            raise ConfigError("report --from-output DIR needs --html FILE")
+        restore_output_dir(aggregator, options.from_output)
+        write_html(aggregator, options, f"the output directory {options.from_output}")
+        out.write(f"report: {len(aggregator.workloads)} workloads -> {options.html}\n")
+        return 0
     what = f"Athena (workgroup {options.workgroup!r}, table {options.database}.{options.table})"
     with calling(what):
         run_query, table = _engine(options)
@@ -61,6 +77,9 @@ def run(options: ReportOptions, out: TextIO) -> int:
         f"report: {aggregator.stats.calls} calls from {len(aggregator.workloads)} workloads "
         f"-> {options.output.output_dir}/\n"
     )
+    if options.html is not None:
+        write_html(aggregator, options, _engine_name(options))
+        out.write(f"report: HTML -> {options.html}\n")
     if options.output.explain:
         explain.explain_output(action_map, options.output.output_dir, None, out)
     return 0

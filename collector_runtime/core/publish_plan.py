@@ -27,12 +27,15 @@ class PublishTargets:
     bucket: str | None = None
     prefix: str = ""  # "" or ends with "/"
     ssm_prefix: str | None = None  # starts with "/", no trailing "/"
+    archive_prefix: str | None = None  # where rolled archive files go instead of <prefix>archive/ (ends with "/")
 
     @property
     def enabled(self) -> bool:
         return bool(self.bucket or self.ssm_prefix)
 
     def archive_key(self, relative: str) -> str:
+        if self.archive_prefix is not None:
+            return f"{self.archive_prefix}{relative}"
         return f"{self.prefix}{ARCHIVE_DIR}/{relative}"
 
     @property

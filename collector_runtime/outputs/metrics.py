@@ -80,7 +80,20 @@ def prometheus_text(stats: dict[str, Any]) -> str:
         lines.append(f'csm_collector_access_dropped_total{{reason="{key.removeprefix("dropped_")}"}} {value}')
     for key, value in sorted(stats.get("proxy", {}).items()):
         lines.append(f"csm_collector_proxy_{key}_total {value}")
-    return "\n".join(lines + _otlp_lines(stats.get("otlp"))) + "\n"
+    return "\n".join(lines + _otlp_lines(stats.get("otlp")) + _alert_lines(stats.get("alerts"))) + "\n"
+
+
+def _alert_lines(alerts: dict[str, Any] | None) -> list[str]:
+    """Alerts (`--alerts-*`): events by kind, what the gate dropped, each target's deliveries."""
+    if not alerts:
+        return []
+    lines = [f'csm_collector_alerts_total{{kind="{kind}"}} {n}' for kind, n in sorted(alerts["events"].items())]
+    lines += [f"csm_collector_alerts_{key}_total {alerts[key]}" for key in ("deduplicated", "rate_limited")]
+    for target, status in sorted(alerts["sinks"].items()):
+        for key in ("sent", "overflow", "failed_attempts", "expired"):
+            lines.append(f'csm_collector_alerts_{key}_total{{target="{target}"}} {status[key]}')
+        lines.append(f'csm_collector_alerts_pending{{target="{target}"}} {status["pending"]}')
+    return lines
 
 
 def _otlp_lines(otlp: dict[str, Any] | None) -> list[str]:

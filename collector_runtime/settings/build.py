@@ -15,6 +15,7 @@ from .errors import ConfigError
 from .options import (
     DEMO,
     REPORT,
+    AlertOptions,
     ApplyOptions,
     AttachOptions,
     CompareOptions,
@@ -83,6 +84,7 @@ def collector_options(args: argparse.Namespace) -> ListenOptions:
         ssm_rate=args.ssm_rate,
         archive=args.archive,
         archive_dir=Path(args.archive_dir) if args.archive_dir else None,
+        archive_s3_prefix=values.normalise_s3_prefix(args.archive_s3_prefix) if args.archive_s3_prefix else None,
         archive_max_bytes=args.archive_max_bytes,
         archive_max_seconds=args.archive_max_seconds,
         collector_id=values.collector_id(args.collector_id),
@@ -94,10 +96,26 @@ def collector_options(args: argparse.Namespace) -> ListenOptions:
         metrics_port=args.metrics_port,
         metrics_host=args.metrics_host,
         log_format=args.log_format,
+        alerts=alert_options(args),
     )
     if options.archive:  # found at start, not at the first event: the archive would stay off all along
         values.writable_directory(options.archive_directory, "archive directory")
     return options
+
+
+def alert_options(args: argparse.Namespace) -> AlertOptions:
+    return AlertOptions(
+        file=args.alerts_file,
+        webhook=values.webhook_url(args.alerts_webhook) if args.alerts_webhook else None,
+        event_bus=args.alerts_event_bus or None,
+        learning_period=args.learning_period,
+        role_map=tuple(dict(pair for group in args.role_map or () for pair in group).items()),
+        drift_interval=args.drift_interval,
+        unused_after=args.unused_after,
+        rate=args.alerts_rate,
+        burst=args.alerts_burst,
+        retry_window=args.alerts_retry_window,
+    )
 
 
 def proxy_options(args: argparse.Namespace, environ: Mapping[str, str]) -> ProxyOptions:
@@ -133,6 +151,8 @@ def report_options(args: argparse.Namespace, environ: Mapping[str, str]) -> Repo
         since=args.since,
         until=args.until,
         output=output_options(args),
+        html=args.html,
+        from_output=args.from_output,
     )
 
 

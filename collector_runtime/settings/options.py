@@ -54,6 +54,26 @@ class OtlpOptions:
 
 
 @dataclass(frozen=True)
+class AlertOptions:
+    """Alerts of a running collector (listen, proxy): off unless a target is given (see core/alerts.py)."""
+
+    file: bool = False  # alerts.jsonl in the output directory
+    webhook: str | None = None
+    event_bus: str | None = None  # an EventBridge bus name or ARN
+    learning_period: float = 0.0  # seconds per workload before NewAction alerts (none by default)
+    role_map: tuple[tuple[str, str], ...] = ()  # (workload, role ARN or Lambda function ARN) for drift
+    drift_interval: float = 3600.0
+    unused_after: float = 7 * 86400.0  # seconds watched before "granted, never used" drift is reported
+    rate: float = 1.0  # alerts a second on average at most, in bursts of `burst`
+    burst: int = 100
+    retry_window: float = 600.0  # seconds a failed delivery is retried before the events are dropped
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.file or self.webhook or self.event_bus)
+
+
+@dataclass(frozen=True)
 class ListenOptions:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
@@ -69,6 +89,7 @@ class ListenOptions:
     ssm_rate: float = 2.0
     archive: bool = False
     archive_dir: Path | None = None  # None: <output-dir>/archive
+    archive_s3_prefix: str | None = None  # None: <s3-prefix>archive/ (another writer's archive: one Athena table)
     archive_max_bytes: int = 64 * 1024 * 1024
     archive_max_seconds: float = 300.0
     collector_id: str | None = None  # None: the host name
@@ -79,6 +100,7 @@ class ListenOptions:
     metrics_host: str = DEFAULT_METRICS_HOST
     log_format: str = "text"
     otlp: OtlpOptions = field(default_factory=OtlpOptions)
+    alerts: AlertOptions = field(default_factory=AlertOptions)
 
     @property
     def archive_directory(self) -> Path:
@@ -86,7 +108,12 @@ class ListenOptions:
 
     @property
     def publish_targets(self) -> PublishTargets:
-        return PublishTargets(bucket=self.s3_bucket, prefix=self.s3_prefix, ssm_prefix=self.ssm_prefix)
+        return PublishTargets(
+            bucket=self.s3_bucket,
+            prefix=self.s3_prefix,
+            ssm_prefix=self.ssm_prefix,
+            archive_prefix=self.archive_s3_prefix,
+        )
 
 
 @dataclass(frozen=True)
@@ -133,6 +160,8 @@ class ReportOptions:
     since: str | None = None
     until: str | None = None
     output: OutputOptions = field(default_factory=lambda: OutputOptions(output_dir=Path("csm-report")))
+    html: Path | None = None  # also write the HTML report here
+    from_output: Path | None = None  # a collector's output directory instead of the archive
 
 
 @dataclass(frozen=True)

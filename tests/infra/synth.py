@@ -36,6 +36,13 @@ VARIANTS: dict[str, dict[str, str]] = {
     "fargate-endpoints": {"collector": "fargate", "egress": "endpoints"},
     "ec2-endpoints": {"egress": "endpoints"},
     "fargate-proxy": {"collector": "fargate", "proxy": "true"},
+    "ec2-alerts": {
+        "alerts": "true",
+        "alertsEmail": "ops@example.com",
+        "alertsRoleMap": "orders=arn:aws:iam::123456789012:role/orders "
+        "billing=arn:aws:iam::123456789012:role/b/billing",
+    },
+    "fargate-proxy-alerts": {"collector": "fargate", "proxy": "true", "alerts": "true"},
 }
 
 

@@ -58,6 +58,17 @@ FARGATE_COLLECTOR = {
     (f"{FARGATE}/Cluster", "Annotation::AwsSolutions-ECS4"),
 }
 DEFAULT_PUBLISHING = publishing("collector/", "/csm-collector")
+ALERTING = {(f"{COLLECTOR_STACK}/Alerting/Topic", "Annotation::AwsSolutions-SNS2")}
+DRIFT_READS = {
+    (
+        f"{COLLECTOR_STACK}/Alerting/Policy",
+        "Annotation::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::aws:policy/*]",
+    ),
+    (
+        f"{COLLECTOR_STACK}/Alerting/Policy",
+        "Annotation::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:policy/*]",
+    ),
+}
 EXPECTED_ACKNOWLEDGMENTS = {
     "ec2": COMMON | DEFAULT_PUBLISHING | instance_findings(NAT_INSTANCE) | EC2_COLLECTOR,
     "fargate": COMMON | DEFAULT_PUBLISHING | instance_findings(NAT_INSTANCE) | FARGATE_COLLECTOR,
@@ -69,6 +80,18 @@ EXPECTED_ACKNOWLEDGMENTS = {
     | instance_findings(NAT_INSTANCE)
     | FARGATE_COLLECTOR
     | {(f"{FARGATE}/Proxy/CaKey", "Annotation::AwsSolutions-SMG4")},
+    "ec2-alerts": COMMON
+    | DEFAULT_PUBLISHING
+    | instance_findings(NAT_INSTANCE)
+    | EC2_COLLECTOR
+    | ALERTING
+    | DRIFT_READS,
+    "fargate-proxy-alerts": COMMON
+    | DEFAULT_PUBLISHING
+    | instance_findings(NAT_INSTANCE)
+    | FARGATE_COLLECTOR
+    | {(f"{FARGATE}/Proxy/CaKey", "Annotation::AwsSolutions-SMG4")}
+    | ALERTING,
 }
 
 
