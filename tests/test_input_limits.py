@@ -113,3 +113,31 @@ def test_a_state_file_nested_too_deeply_is_set_aside_at_start(tmp_path: Path, mo
     assert not restore_state(restored.append, tmp_path)  # before: a RecursionError ended `listen`
     assert restored == [] and not (tmp_path / "state.json").exists()
     assert [p.name.startswith("state.json.unreadable-") for p in tmp_path.iterdir()] == [True]
+
+
+@pytest.mark.timeout(60)
+def test_report_html_refuses_a_state_file_nested_too_deeply(tmp_path: Path) -> None:
+    (tmp_path / "state.json").write_text("[" * 200_000)
+    page, out = tmp_path / "r.html", tmp_path / "r"
+    result = run_cli("report", "--from-output", str(tmp_path), "--html", str(page), "--output-dir", str(out))
+    assert_one_error_line(result, 2, "state.json", "nests deeper")
+
+
+@pytest.mark.timeout(60)
+def test_explain_ignores_a_hostile_stats_file_beside_a_good_state(tmp_path: Path) -> None:
+    """stats.json only adds the generalized patterns to explain's answer: a hostile one is left out, not fatal."""
+    replayed = tmp_path / "out"
+    capture = tmp_path / "capture.jsonl"
+    capture.write_bytes(datagram(call("S3", "ListBuckets", "app")) + b"\n")
+    assert run_cli("replay", str(capture), "--output-dir", str(replayed)).returncode == 0
+    (replayed / "stats.json").write_text("[" * 200_000)
+    result = run_cli("explain", "--output-dir", str(replayed))
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert "s3:ListAllMyBuckets" in result.stdout
+
+
+def test_a_proxy_body_nested_too_deeply_reads_as_no_members() -> None:
+    from collector_runtime.sources.proxy.bodies import json_top_level
+
+    assert json_top_level(b"[" * 60_000) == {}
+    assert json_top_level(b'{"a": ' + b"[" * 60_000) == {}

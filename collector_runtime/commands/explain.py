@@ -107,10 +107,10 @@ def explain_output(action_map: ActionMap, output_dir: Path, workload: str | None
 def _generalized(stats_file: Path) -> dict[str, list[Any]]:
     """Each workload's generalized resources as the last render decided them (stats.json), if it is there."""
     try:
-        stats = json.loads(stats_file.read_text())
+        stats = json_document(read_limited(stats_file, MAX_STATE_FILE_BYTES), str(stats_file), MAX_STATE_FILE_BYTES)
         workloads = stats["workloads"]
         return {str(name): list(entry.get("generalized") or []) for name, entry in workloads.items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, BadInput, KeyError, TypeError, AttributeError):
         return {}
 
 

@@ -3,7 +3,6 @@ or from a collector's output directory (`--from-output DIR`: its state.json, ale
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,8 @@ from ..core.policy import PolicyBuilder
 from ..core.report_page import render_page, workload_views
 from ..core.state import restore
 from ..errors import BadInput, Failure
+from ..input_files import json_document, read_limited
+from ..limits import MAX_STATE_FILE_BYTES
 from ..outputs.alert_sinks import ALERTS_FILE
 from ..settings import ReportOptions
 
@@ -22,7 +23,8 @@ MAX_ALERT_LINES = 100_000
 def restore_output_dir(aggregator: Aggregator, directory: Path) -> None:
     """The calls a collector kept in `directory`/state.json (bad input if it is no state snapshot)."""
     try:
-        restore(aggregator, json.loads((directory / STATE_FILE).read_text()))
+        path = directory / STATE_FILE
+        restore(aggregator, json_document(read_limited(path, MAX_STATE_FILE_BYTES), str(path), MAX_STATE_FILE_BYTES))
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise BadInput(f"cannot read {directory / STATE_FILE}: {getattr(error, 'strerror', None) or error}") from error
 
@@ -36,8 +38,8 @@ def alert_details(directory: Path) -> list[dict[str, Any]]:
                 if number >= MAX_ALERT_LINES:
                     break
                 try:
-                    detail = json.loads(line).get("detail")
-                except (ValueError, AttributeError):
+                    detail = json_document(line, ALERTS_FILE).get("detail")
+                except (BadInput, AttributeError):
                     continue
                 if isinstance(detail, dict):
                     details.append(detail)
@@ -49,9 +51,10 @@ def alert_details(directory: Path) -> list[dict[str, Any]]:
 def drift_summaries(directory: Path) -> dict[str, Any]:
     """The last drift check of each mapped workload, as the collector wrote it in stats.json."""
     try:
-        stats = json.loads((directory / STATS_FILE).read_text())
+        path = directory / STATS_FILE
+        stats = json_document(read_limited(path, MAX_STATE_FILE_BYTES), str(path), MAX_STATE_FILE_BYTES)
         found = stats["alerts"]["drift"]["workloads"]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, BadInput, KeyError, TypeError):
         return {}
     return dict(found) if isinstance(found, dict) else {}
 

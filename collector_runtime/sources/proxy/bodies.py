@@ -20,7 +20,7 @@ def json_top_level(body: bytes) -> dict[str, object]:
     """{key: value} of a JSON object body; non-string values become SET."""
     try:
         document = json.loads(body) if body.strip() else None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested past the parser's depth
         return {}
     return _top_level(document)
 

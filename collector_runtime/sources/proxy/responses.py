@@ -61,7 +61,7 @@ def _json_values(headers: Mapping[str, str], body: bytes) -> dict[str, str] | No
         return None
     try:
         document: Any = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested past the parser's depth
         return None
     if not isinstance(document, dict):
         return None
@@ -82,7 +82,7 @@ def _error_of(headers: Mapping[str, str], body: bytes) -> tuple[str | None, str 
 def _json_error(body: bytes) -> tuple[str | None, str | None]:
     try:
         document: Any = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, None
     if not isinstance(document, dict):
         return None, None
