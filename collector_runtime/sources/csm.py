@@ -27,7 +27,7 @@ from ..core.records import (
     outcome_of,
     resources_named_in,
 )
-from ..core.s3 import bucket_arn, bucket_from_fqdn
+from ..core.s3 import bucket_arn, bucket_from_fqdn, names_some_bucket
 from .csm_events import (
     API_CALL,
     API_CALL_ATTEMPT,
@@ -48,6 +48,7 @@ NO_DENIALS: tuple[str, ...] = ()
 NO_MEMBERS: frozenset[str] = frozenset()
 NO_RESOURCES: tuple[str, ...] = ()
 NO_FACTS: AttemptFacts = (None, ())
+_ANY_BUCKET = ":s3:::*"
 # ObservedCall(...) runs NamedTuple's Python-level __new__; building the tuple directly gives the same
 # record in half the time, which matters at one record per call on the intake path.
 _new_record = tuple.__new__
@@ -162,6 +163,8 @@ class CsmDecoder:
             account, resources = pending.account, NO_RESOURCES
         else:
             account, resources = self._paired_facts(pending, get("AttemptCount"))
+            if resources and resources[0].endswith(_ANY_BUCKET):
+                self.counters.s3_calls_without_bucket += 1
         status = get("FinalHttpStatusCode")
         if (
             get("FinalAwsException") is None
@@ -240,7 +243,7 @@ class CsmDecoder:
         return account
 
     def _bucket(self, fqdn: Any, region: Any) -> tuple[str, ...]:
-        """The bucket of an S3 virtual-hosted request, from the attempt's host name."""
+        """The bucket of an S3 virtual-hosted request, from the attempt's host name (path-style: any bucket)."""
         key = (fqdn, region)
         try:
             return self._buckets[key]
@@ -249,6 +252,8 @@ class CsmDecoder:
                 return ()
         region = region if type(region) is str else None
         bucket = bucket_from_fqdn(fqdn[:300])
+        if bucket is None and names_some_bucket(fqdn):
+            bucket = "*"  # path-style: some bucket, which one unknown (counted as unscoped)
         if len(self._buckets) >= MAX_CACHED:
             self._buckets.clear()
         known = self._buckets[(fqdn, region)] = (bucket_arn(bucket, region),) if bucket else ()

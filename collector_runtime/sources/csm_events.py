@@ -26,6 +26,7 @@ class CsmCounters:
     rejected_reasons: Counter[str] = field(default_factory=Counter)
     api_call_events: int = 0
     api_call_attempt_events: int = 0
+    s3_calls_without_bucket: int = 0  # path-style S3: the host names no bucket (scoped to arn:aws:s3:::*)
 
     def reject(self, reason: str) -> None:
         self.events_rejected += 1
@@ -40,6 +41,7 @@ class CsmCounters:
             "rejected_reasons": dict(sorted(self.rejected_reasons.items())),
             "api_call_events": self.api_call_events,
             "api_call_attempt_events": self.api_call_attempt_events,
+            "s3_calls_without_bucket": self.s3_calls_without_bucket,
         }
 
     def add(self, saved: dict[str, Any]) -> None:
@@ -56,6 +58,7 @@ _COUNTERS = (
     "events_rejected",
     "api_call_events",
     "api_call_attempt_events",
+    "s3_calls_without_bucket",
 )
 
 
