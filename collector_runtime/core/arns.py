@@ -91,7 +91,7 @@ def read_arn(arn: str, formats: Iterable[str], *, any_name: bool = False) -> tup
             bound = {
                 k: v
                 for k, v in match.groupdict().items()
-                if v and ("*" not in v and "?" not in v or any_name and v == "*" and k not in _LOCATION)
+                if v and (("*" not in v and "?" not in v) or (any_name and v == "*" and k not in _LOCATION))
             }
             best = (candidate, bound)
     return best
