@@ -82,6 +82,7 @@ class CsmDecoder:
         self._accounts: dict[str, str | None] = {}  # access key id -> account
         self._buckets: dict[tuple[str, str | None], tuple[str, ...]] = {}  # (Fqdn, Region) -> bucket ARN
         self._held = HeldCalls()
+        self._held_by = self._held.by_identity  # truthy while any call is held (a cheap test per event)
         self._calls_first: set[str] = set()  # ClientIds seen sending an ApiCall before its attempts
 
     def feed(self, data: bytes) -> list[ObservedCall]:
@@ -168,20 +169,20 @@ class CsmDecoder:
     def _call(self, identity: Identity, workload: str, record: Record) -> list[ObservedCall]:
         get = record.get
         pending = self._pending.get(identity)
-        lost = [self._unjoined(held) for held in self._held.of(identity)] if len(self._held) else []
+        lost = [self._unjoined(held) for held in self._held.of(identity)] if self._held_by else []
         if pending is None or not pending.unpaired:  # its attempts are still to come, or were lost
             if identity[0] in self._calls_first:
                 return lost + self._hold(identity, self._record(identity, workload, record, NO_FACTS), record)
             return [*lost, self._bare(identity, workload, record, pending)]
         pending.absorb = 0
         pending.bare = None
-        if pending.buckets is None:  # the common case: not S3
-            attempts = get("AttemptCount")
-            pending.unpaired -= min(pending.unpaired, attempts if type(attempts) is int and attempts > 0 else 1)
+        if pending.buckets is None:  # the common case: not S3 (the attempts waiting are this call's)
+            pending.unpaired = 0
             facts = pending.account, NO_RESOURCES
         else:
             facts = paired_facts(pending, get("AttemptCount"))
-            self._count_unscoped(facts[1])
+            if facts[1] and facts[1][0].endswith(_ANY_BUCKET):
+                self.counters.s3_calls_without_bucket += 1
         call = self._record(identity, workload, record, facts)
         return [*lost, call] if lost else [call]
 
@@ -278,7 +279,7 @@ class CsmDecoder:
         if pending.absorb:  # a retry of a call already joined
             pending.absorb -= 1
             return []
-        if len(self._held):
+        if self._held_by:
             held = self._held.joined_by(identity, get("Timestamp"))
             if held is not None:
                 pending.absorb = min(held.attempts - 1, MAX_PENDING_ATTEMPTS)
@@ -289,7 +290,8 @@ class CsmDecoder:
             pending.bare = None
             pending.absorb = min(bare[2] - 1, MAX_PENDING_ATTEMPTS)
             return []
-        pending.unpaired = min(pending.unpaired + 1, MAX_PENDING_ATTEMPTS)
+        if pending.unpaired < MAX_PENDING_ATTEMPTS:
+            pending.unpaired += 1
         if identity[1] == "S3":
             if pending.buckets is None:
                 pending.buckets = deque(maxlen=MAX_PENDING_ATTEMPTS)

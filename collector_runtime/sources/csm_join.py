@@ -47,15 +47,12 @@ class HeldCalls:
 
     def __init__(self) -> None:
         self._order: deque[HeldCall] = deque()
-        self._by_identity: dict[Identity, deque[HeldCall]] = {}
-
-    def __len__(self) -> int:
-        return len(self._by_identity)
+        self.by_identity: dict[Identity, deque[HeldCall]] = {}
 
     def hold(self, held: HeldCall) -> list[HeldCall]:
         """Hold `held`; the calls it pushes out of a full buffer (oldest first)."""
         self._order.append(held)
-        self._by_identity.setdefault(held.identity, deque()).append(held)
+        self.by_identity.setdefault(held.identity, deque()).append(held)
         pushed = []
         while len(self._order) > MAX_HELD:
             oldest = self._order.popleft()
@@ -66,7 +63,7 @@ class HeldCalls:
 
     def joined_by(self, identity: Identity, attempt_ms: object) -> HeldCall | None:
         """The oldest held call of `identity` that an attempt started at `attempt_ms` belongs to."""
-        waiting = self._by_identity.get(identity)
+        waiting = self.by_identity.get(identity)
         if not waiting:
             return None
         held = waiting[0]
@@ -77,7 +74,7 @@ class HeldCalls:
 
     def of(self, identity: Identity) -> list[HeldCall]:
         """Every held call of `identity`, released (a new call of the identity: their attempts are lost)."""
-        waiting = self._by_identity.pop(identity, None)
+        waiting = self.by_identity.pop(identity, None)
         if not waiting:
             return []
         for held in waiting:
@@ -103,11 +100,11 @@ class HeldCalls:
 
     def _forget(self, held: HeldCall) -> None:
         held.done = True
-        waiting = self._by_identity.get(held.identity)
+        waiting = self.by_identity.get(held.identity)
         if waiting is not None:
             waiting.remove(held)
             if not waiting:
-                del self._by_identity[held.identity]
+                del self.by_identity[held.identity]
 
 
 @dataclass(slots=True)
