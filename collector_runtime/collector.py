@@ -174,6 +174,7 @@ class CollectorService:
                 self.inbox.clear_wakeups()
                 arrived |= self.inbox.take_all(self.pipeline.add_calls)
             now = self.clock()
+            self.pipeline.release_held(now)
             if arrived:
                 self._render_ahead_pending, self._last_arrival = True, now
             elif self._render_ahead_pending and now - self._last_arrival >= RENDER_AHEAD_QUIET:
@@ -267,6 +268,7 @@ class CollectorService:
         once and the files stay pending for the next flush; publishing does not depend on the disk."""
         started = self.clock()
         self._flushes += 1
+        self.pipeline.release_held(None)  # CSM calls still waiting for their attempts: as they are
         if self.archive:
             self.archive.flush()
         self.last_flush = self.render()

@@ -40,6 +40,16 @@ class Pipeline:
         except Exception:
             self._internal_error()
 
+    def release_held(self, now: float | None) -> None:
+        """CSM calls held for attempts that did not come in time (`now`: a monotonic clock; None: all)."""
+        try:
+            calls = self.csm.release_held(now)
+        except Exception:
+            self._internal_error()
+            return
+        if calls:
+            self.add_calls(calls)
+
     def add_calls(self, calls: Iterable[ObservedCall]) -> None:
         """Records from any other source."""
         try:

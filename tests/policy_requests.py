@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from collector_runtime.core.arns import PARTITION, REGION, ArnFormat, arn_format, partition_of, read_arn
+from collector_runtime.core.arns import ACCOUNT, PARTITION, REGION, ArnFormat, arn_format, partition_of, read_arn
 from collector_runtime.core.mapping import PASS_ROLE, ActionMap, ResourceType
 from collector_runtime.core.usage import CallUsage, Scope, Workload
 from tests.oracle import Request
@@ -50,10 +50,16 @@ def _all_named(action_map: ActionMap, action: str, uses: list[tuple[CallUsage, S
         prefix = action.partition(":")[0]
         formats = [text for texts in action_map.formats_of(prefix).values() for text in texts]
         return all(
-            action not in usage.mapping.other_resource and any(read_arn(arn, formats) for arn in resources)
+            action not in usage.mapping.other_resource and any(_names_one(arn, formats) for arn in resources)
             for usage, (_, _, resources) in uses
         )
     return True
+
+
+def _names_one(arn: str, formats: list[str]) -> bool:
+    """Whether an ARN names a resource (`arn:aws:s3:::*`, a path-style call's "some bucket", names none)."""
+    found = read_arn(arn, formats)
+    return found is not None and any(name not in (PARTITION, REGION, ACCOUNT) for name in found[1])
 
 
 def _action_cases(action_map: ActionMap, usage: CallUsage, action: str, scope: Scope, caller: str) -> Iterator[Case]:
@@ -66,7 +72,10 @@ def _action_cases(action_map: ActionMap, usage: CallUsage, action: str, scope: S
     prefix = action.partition(":")[0]
     formats = [text for texts in action_map.formats_of(prefix).values() for text in texts]
     # a pattern the source named (a secret's "-??????" suffix) as one concrete resource it matches
-    named = [found for arn in resources if (found := read_arn(arn.replace("?", "A"), formats)) is not None]
+    # and a name that is `*` itself (a path-style S3 call's "some bucket") binds `*`, as the scoper reads it
+    named = [
+        found for arn in resources if (found := read_arn(arn.replace("?", "A"), formats, any_name=True)) is not None
+    ]
     ignore_named = action in usage.mapping.other_resource
     for kind in _types_to_request(types, [] if ignore_named else named):
         bound = {} if ignore_named else _best_binding(named, kind)
@@ -126,7 +135,7 @@ def _type_cases(
     if "${Region}" in text and region:
         other = _fill(text, OTHER_REGION, own_account, {**bound, REGION: OTHER_REGION})
         yield Case(Request(action, other, caller, context=context), "other region")
-    names = [name for name in arn_format(text).names if name in bound]
+    names = [name for name in arn_format(text).names if bound.get(name, "*") != "*"]  # `*`: any name is right
     if names:
         moved = {**bound, names[0]: OTHER_NAME}
         yield Case(Request(action, _fill(text, region, own_account, moved), caller, context=context), "other name")

@@ -36,6 +36,7 @@ def run(options: ReplayOptions, out: TextIO) -> int:
     aggregator = Aggregator(action_map, fails_only=options.output.policy.fails_only)
     pipeline = Pipeline(aggregator, csm=CsmDecoder(source=REPLAY))
     count = replay(options.files, pipeline.receive_datagram, sys.stdin.buffer)  # unreadable: ReplayError, exit 2
+    pipeline.release_held(None)
     counters = pipeline.counters()
     _check_usable(options.files, count, counters)
     rendered = write_results(aggregator, counters, {"replayed_files": list(options.files)}, options.output)

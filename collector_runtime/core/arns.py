@@ -64,14 +64,20 @@ def arn_format(text: str) -> ArnFormat:
     return ArnFormat(text, tuple(names), tuple(parts), literal + 10 * len(names))
 
 
-def read_arn(arn: str, formats: Iterable[str]) -> tuple[ArnFormat, dict[str, str]] | None:
-    """The most specific of `formats` that `arn` is an ARN of, and the names it binds (a `*` binds none)."""
+def read_arn(arn: str, formats: Iterable[str], *, any_name: bool = False) -> tuple[ArnFormat, dict[str, str]] | None:
+    """The most specific of `formats` that `arn` is an ARN of, and the names it binds (a `*` binds none;
+    with `any_name`, a name that is `*` itself binds `*`: `arn:aws:s3:::*` is "some bucket", not an
+    access point)."""
     best: tuple[ArnFormat, dict[str, str]] | None = None
     for text in formats:
         candidate = arn_format(text)
         names = candidate.read(arn)
         if names is not None and (best is None or candidate.specificity > best[0].specificity):
-            bound = {k: v for k, v in names.items() if v and "*" not in v and "?" not in v}
+            bound = {
+                k: v
+                for k, v in names.items()
+                if v and (("*" not in v and "?" not in v) or (any_name and v == "*" and k not in _LOCATION))
+            }
             best = (candidate, bound)
     return best
 

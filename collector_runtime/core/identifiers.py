@@ -182,3 +182,12 @@ def _filled(
 
 def _value(placeholder: str, value: str) -> str:
     return value.lstrip("/") if placeholder.endswith("WithoutLeadingSlash") else value
+
+
+def placeholders_filled_by(member: str, placeholders: set[str], own: str | None = None) -> tuple[str, ...]:
+    """The placeholders a request member's (non-ARN) value fills, by the rules `resource_arns` applies."""
+    if member == "CopySource":
+        return ("BucketName",)
+    if member.endswith("KeyId") and "Alias" in placeholders:  # a key id may name the key by its alias
+        return (*_placeholders_of(member, placeholders, own), "Alias")
+    return _placeholders_of(member, placeholders, own)

@@ -1,4 +1,8 @@
-"""The one resource hint CSM carries: the bucket in an S3 virtual-hosted request's host name."""
+"""The one resource hint CSM carries: the bucket in an S3 virtual-hosted request's host name.
+
+A host that names no bucket (a path-style request: `s3.amazonaws.com/bucket/key`, or any
+`endpoint_url` such as `http://127.0.0.1:9000/bucket/key`) and no access point is scoped to the
+narrowest known part, some bucket: `arn:aws:s3:::*` (objects: `arn:aws:s3:::*/*`)."""
 
 from __future__ import annotations
 
@@ -25,6 +29,15 @@ def bucket_from_fqdn(fqdn: str | None) -> str | None:
         return None
     bucket = ".".join(labels[:-1])
     return bucket if _BUCKET.match(bucket) else None
+
+
+# Hosts of access points, Object Lambda, Outposts and directory buckets: not a general-purpose bucket.
+_NOT_A_BUCKET_HOST = re.compile(r"(?:^|\.)(?:s3-accesspoint|s3-object-lambda|s3-outposts|s3express|accesspoint)[.-]")
+
+
+def names_some_bucket(fqdn: str) -> bool:
+    """Whether a host that names no bucket still addresses a general-purpose bucket (path-style)."""
+    return _NOT_A_BUCKET_HOST.search(fqdn[:300].lower()) is None
 
 
 def partition_of(region: str | None) -> str:

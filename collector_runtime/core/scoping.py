@@ -97,7 +97,7 @@ class Scoper:
         formats = [text for texts in self.action_map.formats_of(prefix).values() for text in texts]
         named = []
         for arn in resources:
-            found = read_arn(arn, formats) if formats else None
+            found = read_arn(arn, formats, any_name=True) if formats else None
             if found is not None:
                 named.append(Named(arn, *found))
         return named

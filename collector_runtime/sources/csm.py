@@ -4,14 +4,16 @@ A datagram is untrusted bytes from the network: anything that is not a well-form
 counted with a reason and dropped, never raised. Each `ApiCall` event becomes one `ObservedCall`;
 `ApiCallAttempt` events (one per HTTP attempt) carry what the call lacks — the access key (hence
 the caller's account) and the host (hence an S3 bucket) — and are paired with the call that follows
-them. Secrets never leave this module: a record is built from an allow-list of fields, and the
+them. Some SDKs send the call first: once a client shows that order (an attempt made while its
+previous call ran), its calls wait for their attempts (`csm_join`); the call that showed it keeps
+the account its identity showed before (the core's one account per caller fills it) but not its
+bucket. Secrets never leave this module: a record is built from an allow-list of fields, and the
 access key id is reduced to its account at once (`AccessKey` and `SessionToken` are never stored).
 """
 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 from typing import Any
 
 from ..core.accounts import account_from_access_key
@@ -27,7 +29,7 @@ from ..core.records import (
     outcome_of,
     resources_named_in,
 )
-from ..core.s3 import bucket_arn, bucket_from_fqdn
+from ..core.s3 import bucket_arn, bucket_from_fqdn, names_some_bucket
 from .csm_events import (
     API_CALL,
     API_CALL_ATTEMPT,
@@ -38,16 +40,27 @@ from .csm_events import (
     invalid_reason,
     short_str,
 )
+from .csm_join import (
+    MAX_HOLD_SECONDS,
+    NO_FACTS,
+    AttemptFacts,
+    HeldCall,
+    HeldCalls,
+    Pending,
+    paired_facts,
+    span,
+    within,
+)
 
 MAX_DATAGRAM_BYTES = 65_535
 MAX_PENDING_ATTEMPTS = 64  # per identity: attempts waiting for their ApiCall
 MAX_CACHED = 50_000  # access keys and host names remembered (caches: cleared when full, nothing lost)
 Identity = tuple[str, str, str]  # (ClientId, Service, Api) as sent
-AttemptFacts = tuple[str | None, tuple[str, ...]]  # (account, resources)
+__all__ = ["MAX_DATAGRAM_BYTES", "MAX_HOLD_SECONDS", "CsmDecoder"]
 NO_DENIALS: tuple[str, ...] = ()
 NO_MEMBERS: frozenset[str] = frozenset()
 NO_RESOURCES: tuple[str, ...] = ()
-NO_FACTS: AttemptFacts = (None, ())
+_ANY_BUCKET = ":s3:::*"
 # ObservedCall(...) runs NamedTuple's Python-level __new__; building the tuple directly gives the same
 # record in half the time, which matters at one record per call on the intake path.
 _new_record = tuple.__new__
@@ -65,9 +78,12 @@ class CsmDecoder:
         self.counters = CsmCounters()
         self.max_cached_identities = max_cached_identities
         self._identities: dict[Identity, str] = {}  # identity -> workload name
-        self._pending: dict[Identity, _Pending] = {}
+        self._pending: dict[Identity, Pending] = {}
         self._accounts: dict[str, str | None] = {}  # access key id -> account
         self._buckets: dict[tuple[str, str | None], tuple[str, ...]] = {}  # (Fqdn, Region) -> bucket ARN
+        self._held = HeldCalls()
+        self._held_by = self._held.by_identity  # truthy while any call is held (a cheap test per event)
+        self._calls_first: set[str] = set()  # ClientIds seen sending an ApiCall before its attempts
 
     def feed(self, data: bytes) -> list[ObservedCall]:
         """One datagram in; its calls out (an attempt alone yields none)."""
@@ -85,20 +101,18 @@ class CsmDecoder:
             identity = (record.get("ClientId", ""), record["Service"], record["Api"])
             workload = self._identities[identity]
         except (KeyError, TypeError, AttributeError):
-            call = self.event(record)
-            return [call] if call is not None else []
+            return self.event(record)
         kind = record.get("Type")
         if kind == API_CALL_ATTEMPT:
             counters.events_parsed += 1
             counters.api_call_attempt_events += 1
-            self._attempt(identity, record)
-            return []
+            return self._attempt(identity, record)
         if kind != API_CALL:
             counters.reject("invalid_fields")
             return []
         counters.events_parsed += 1
         counters.api_call_events += 1
-        return [self._call(identity, workload, record)]
+        return self._call(identity, workload, record)
 
     def _feed_lines(self, data: bytes) -> list[ObservedCall]:
         if len(data) > MAX_DATAGRAM_BYTES:
@@ -115,16 +129,14 @@ class CsmDecoder:
             except DECODE_ERRORS:
                 self.counters.reject("not_json")
                 continue
-            call = self.event(record)
-            if call is not None:
-                calls.append(call)
+            calls += self.event(record)
         return calls
 
-    def event(self, record: Any) -> ObservedCall | None:
-        """One decoded JSON value: an ApiCall's record, or None (an attempt, or rejected and counted)."""
+    def event(self, record: Any) -> list[ObservedCall]:
+        """One decoded JSON value: the calls it completes (none for a rejected one, which is counted)."""
         if type(record) is not dict:
             self.counters.reject("not_an_object")
-            return None
+            return []
         try:
             identity = (record.get("ClientId", ""), record["Service"], record["Api"])
             workload = self._identities[identity]
@@ -132,7 +144,7 @@ class CsmDecoder:
             reason = invalid_reason(record)
             if reason:
                 self.counters.reject(reason)
-                return None
+                return []
             identity = (record.get("ClientId", ""), record["Service"], record["Api"])
             workload = self._remember(identity)
         kind = record.get("Type")
@@ -142,11 +154,10 @@ class CsmDecoder:
             return self._call(identity, workload, record)
         if kind == API_CALL_ATTEMPT:
             self.counters.api_call_attempt_events += 1
-            self._attempt(identity, record)
-            return None
+            return self._attempt(identity, record)
         self.counters.events_parsed -= 1
         self.counters.reject("invalid_fields")
-        return None
+        return []
 
     def _remember(self, identity: Identity) -> str:
         if len(self._identities) >= self.max_cached_identities:
@@ -155,13 +166,29 @@ class CsmDecoder:
         workload = self._identities[identity] = identity[0] or DEFAULT_WORKLOAD
         return workload
 
-    def _call(self, identity: Identity, workload: str, record: Record) -> ObservedCall:
+    def _call(self, identity: Identity, workload: str, record: Record) -> list[ObservedCall]:
         get = record.get
         pending = self._pending.get(identity)
-        if pending is not None and pending.buckets is None:  # the common case: not S3
-            account, resources = pending.account, NO_RESOURCES
+        lost = [self._unjoined(held) for held in self._held.of(identity)] if self._held_by else []
+        if pending is None or not pending.unpaired:  # its attempts are still to come, or were lost
+            if identity[0] in self._calls_first:
+                return lost + self._hold(identity, self._record(identity, workload, record, NO_FACTS), record)
+            return [*lost, self._bare(identity, workload, record, pending)]
+        pending.absorb = 0
+        pending.bare = None
+        if pending.buckets is None:  # the common case: not S3 (the attempts waiting are this call's)
+            pending.unpaired = 0
+            facts = pending.account, NO_RESOURCES
         else:
-            account, resources = self._paired_facts(pending, get("AttemptCount"))
+            facts = paired_facts(pending, get("AttemptCount"))
+            if facts[1] and facts[1][0].endswith(_ANY_BUCKET):
+                self.counters.s3_calls_without_bucket += 1
+        call = self._record(identity, workload, record, facts)
+        return [*lost, call] if lost else [call]
+
+    def _record(self, identity: Identity, workload: str, record: Record, facts: AttemptFacts) -> ObservedCall:
+        get = record.get
+        account, resources = facts
         status = get("FinalHttpStatusCode")
         if (
             get("FinalAwsException") is None
@@ -190,6 +217,46 @@ class CsmDecoder:
         )
         return _new_record(ObservedCall, fields)
 
+    def _bare(self, identity: Identity, workload: str, record: Record, pending: Pending | None) -> ObservedCall:
+        """A call no attempt came before, from a client not known to send calls first: at once, with the
+        last account its identity showed; its span is kept to learn the order if its attempts follow."""
+        self.counters.api_calls_unjoined += 1
+        if pending is None:
+            pending = self._pending[identity] = Pending()
+        pending.absorb = 0
+        pending.bare = span(record)
+        return self._record(identity, workload, record, (pending.account, NO_RESOURCES))
+
+    def _hold(self, identity: Identity, call: ObservedCall, record: Record) -> list[ObservedCall]:
+        """Hold a call whose attempts have not come; the calls a full buffer pushes out."""
+        self.counters.api_calls_before_attempts += 1
+        held = HeldCall(call, identity, *span(record))
+        return [self._unjoined(pushed) for pushed in self._held.hold(held)]
+
+    def release_held(self, now: float | None) -> list[ObservedCall]:
+        """The held calls whose attempts did not come within `MAX_HOLD_SECONDS` of `now` (a monotonic
+        clock the caller reads; None at the end of input: every held call)."""
+        return [self._unjoined(held) for held in self._held.aged(now)]
+
+    def _unjoined(self, held: HeldCall) -> ObservedCall:
+        """A held call without its attempts: the last account its identity showed, no bucket."""
+        self.counters.api_calls_unjoined += 1
+        pending = self._pending.get(held.identity)
+        return held.call._replace(account=pending.account) if pending is not None else held.call
+
+    def _joined(self, held: HeldCall, facts: AttemptFacts) -> ObservedCall:
+        """A held call with the facts of its (first) attempt, as if the attempt had come first."""
+        account, resources = facts
+        self._count_unscoped(resources)
+        named = held.call.resources
+        return held.call._replace(
+            account=account, resources=tuple(dict.fromkeys(resources + named)) if named else resources
+        )
+
+    def _count_unscoped(self, resources: tuple[str, ...]) -> None:
+        if resources and resources[0].endswith(_ANY_BUCKET):
+            self.counters.s3_calls_without_bucket += 1
+
     @staticmethod
     def _failure(record: Record) -> tuple[str, str | None, tuple[str, ...], tuple[str, ...]]:
         """Outcome, error code, and for a denial the actions and resources its message names."""
@@ -201,31 +268,40 @@ class CsmDecoder:
         message = short_str(record.get("FinalAwsExceptionMessage"), MAX_MESSAGE)
         return outcome, error_code, actions_named_in(message), resources_named_in(message)
 
-    @staticmethod
-    def _paired_facts(pending: _Pending | None, attempt_count: Any) -> AttemptFacts:
-        """What this call's attempts told: the account of the latest attempt of its identity, and for S3
-        the bucket of its own attempts (attempts come before their call, in order: botocore, the CLIs)."""
-        if pending is None:
-            return NO_FACTS
-        buckets = pending.buckets
-        if not buckets:
-            return pending.account, ()
-        resources = buckets.popleft()
-        if attempt_count is not None and attempt_count != 1:  # retries: this call's other attempts
-            for _ in range(min(integer(attempt_count) or 1, len(buckets) + 1) - 1):
-                resources = buckets.popleft()
-        return pending.account, resources
-
-    def _attempt(self, identity: Identity, record: Record) -> None:
+    def _attempt(self, identity: Identity, record: Record) -> list[ObservedCall]:
+        """Remember an attempt's facts for its call; a held call it belongs to, joined."""
         get = record.get
         pending = self._pending.get(identity)
         if pending is None:
-            pending = self._pending[identity] = _Pending()
-        pending.account = self._account(get("AccessKey"))
+            pending = self._pending[identity] = Pending()
+        account = pending.account = self._account(get("AccessKey"))
+        bucket = self._bucket(get("Fqdn"), get("Region")) if identity[1] == "S3" else NO_RESOURCES
+        if pending.absorb:  # a retry of a call already joined
+            pending.absorb -= 1
+            return []
+        if self._held_by:
+            held = self._held.joined_by(identity, get("Timestamp"))
+            if held is not None:
+                pending.absorb = min(held.attempts - 1, MAX_PENDING_ATTEMPTS)
+                return [self._joined(held, (account, bucket))]
+        bare = pending.bare
+        if bare is not None and within(bare[0], bare[1], get("Timestamp")):
+            self._learn_calls_first(identity[0])  # an attempt of the call just emitted: calls come first
+            pending.bare = None
+            pending.absorb = min(bare[2] - 1, MAX_PENDING_ATTEMPTS)
+            return []
+        if pending.unpaired < MAX_PENDING_ATTEMPTS:
+            pending.unpaired += 1
         if identity[1] == "S3":
             if pending.buckets is None:
                 pending.buckets = deque(maxlen=MAX_PENDING_ATTEMPTS)
-            pending.buckets.append(self._bucket(get("Fqdn"), get("Region")))
+            pending.buckets.append(bucket)
+        return []
+
+    def _learn_calls_first(self, client_id: str) -> None:
+        if len(self._calls_first) >= MAX_CACHED:
+            self._calls_first.clear()
+        self._calls_first.add(client_id)
 
     def _account(self, access_key: Any) -> str | None:
         """The account an access key id encodes (remembered per key id, in memory only, never written)."""
@@ -240,7 +316,7 @@ class CsmDecoder:
         return account
 
     def _bucket(self, fqdn: Any, region: Any) -> tuple[str, ...]:
-        """The bucket of an S3 virtual-hosted request, from the attempt's host name."""
+        """The bucket of an S3 virtual-hosted request, from the attempt's host name (path-style: any bucket)."""
         key = (fqdn, region)
         try:
             return self._buckets[key]
@@ -249,15 +325,9 @@ class CsmDecoder:
                 return ()
         region = region if type(region) is str else None
         bucket = bucket_from_fqdn(fqdn[:300])
+        if bucket is None and names_some_bucket(fqdn):
+            bucket = "*"  # path-style: some bucket, which one unknown (counted as unscoped)
         if len(self._buckets) >= MAX_CACHED:
             self._buckets.clear()
         known = self._buckets[(fqdn, region)] = (bucket_arn(bucket, region),) if bucket else ()
         return known
-
-
-@dataclass(slots=True)
-class _Pending:
-    """Per identity: the account of its latest attempt, and (S3) the buckets of attempts not yet paired."""
-
-    account: str | None = None
-    buckets: deque[tuple[str, ...]] | None = None

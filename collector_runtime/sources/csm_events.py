@@ -26,6 +26,9 @@ class CsmCounters:
     rejected_reasons: Counter[str] = field(default_factory=Counter)
     api_call_events: int = 0
     api_call_attempt_events: int = 0
+    s3_calls_without_bucket: int = 0  # path-style S3: the host names no bucket (scoped to arn:aws:s3:::*)
+    api_calls_before_attempts: int = 0  # calls that came before their attempts (held until joined)
+    api_calls_unjoined: int = 0  # held calls released without an attempt (no account or bucket from one)
 
     def reject(self, reason: str) -> None:
         self.events_rejected += 1
@@ -40,6 +43,9 @@ class CsmCounters:
             "rejected_reasons": dict(sorted(self.rejected_reasons.items())),
             "api_call_events": self.api_call_events,
             "api_call_attempt_events": self.api_call_attempt_events,
+            "s3_calls_without_bucket": self.s3_calls_without_bucket,
+            "api_calls_before_attempts": self.api_calls_before_attempts,
+            "api_calls_unjoined": self.api_calls_unjoined,
         }
 
     def add(self, saved: dict[str, Any]) -> None:
@@ -56,6 +62,9 @@ _COUNTERS = (
     "events_rejected",
     "api_call_events",
     "api_call_attempt_events",
+    "s3_calls_without_bucket",
+    "api_calls_before_attempts",
+    "api_calls_unjoined",
 )
 
 

@@ -6,6 +6,9 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+from collector_runtime.core.mapping import ActionMap
+
+from .identifier_coverage import coverage
 from .models import BOTOCORE
 from .primary import UNMAPPED
 from .service_reference import ReferenceOperation
@@ -14,7 +17,8 @@ PERMISSIONLESS = ("no-iam-auth", "permissionless")
 
 
 def report(built: Any) -> str:
-    sections = [_coverage(built), _agreement(built), _extras(built.reasons), _may_need(built), _pass_role(built)]
+    sections = [_coverage(built), identifier_coverage_lines(built), _agreement(built), _extras(built.reasons)]
+    sections += [_may_need(built), _pass_role(built)]
     sections.append(_other_sdks(built))
     return "\n\n".join("\n".join(lines) for lines in sections)
 
@@ -34,6 +38,30 @@ def _coverage(built: Any) -> list[str]:
     mapped = total - sources[UNMAPPED]
     lines.append(f"  mapped to valid actions (incl. permissionless): {mapped}/{total} = {mapped / total:.2%}")
     return lines
+
+
+def identifier_coverage_lines(built: Any) -> list[str]:
+    """The coverage figure (see identifier_coverage) over botocore's operations and their input members."""
+    import botocore.session
+
+    wanted = {sid for sid, origin in built.origin_of.items() if origin == BOTOCORE}
+    session = botocore.session.get_session()
+    available = session.get_available_services()
+    guessed = [n for n in (sid.lower().replace(" ", "-") for sid in wanted) if n in available]  # most: the name
+    operations = []
+    for name in dict.fromkeys(guessed + available):
+        if not wanted:
+            break
+        model = session.get_service_model(name)
+        if model.service_id not in wanted:
+            continue
+        wanted.discard(model.service_id)
+        for api in model.operation_names:
+            shape = model.operation_model(api).input_shape
+            members = shape.members if shape is not None else {}
+            uri = frozenset(m for m, s in members.items() if s.serialization.get("location") == "uri")
+            operations.append((str(model.service_id), api, list(members), uri))
+    return coverage(ActionMap(built.data), operations).lines()
 
 
 def _agreement(built: Any) -> list[str]:

@@ -47,7 +47,7 @@ def test_a_pattern_that_is_no_host_glob_is_refused(pattern: str) -> None:
 
 
 def test_success_is_ok_without_reading_the_body() -> None:
-    assert read_response(200, {}, b"<Code>AccessDenied</Code>") == (200, OK, None, (), (), None)
+    assert read_response(200, {}, b"<Code>AccessDenied</Code>") == (200, OK, None, (), (), None, None)
 
 
 def test_the_error_code_comes_from_the_header_then_json_then_xml() -> None:

@@ -24,7 +24,7 @@ from collector_runtime.core.records import ObservedCall
 from collector_runtime.sources.proxy.calls import NO_RESPONSE, CallRecorder
 from collector_runtime.sources.proxy.hosts import HostMatcher, Upstream
 from collector_runtime.sources.proxy.request import http_request
-from collector_runtime.sources.proxy.responses import ResponseInfo, names_in_body, read_response
+from collector_runtime.sources.proxy.responses import ResponseInfo, names_caller, names_in_body, read_response
 
 log = logging.getLogger("csm_collector")
 INTERCEPTED = "csm_collector.intercepted"  # flow.metadata key: the original host and the proxy user
@@ -121,7 +121,8 @@ class AwsInterceptor:
             del flow.response.headers["connection"]
         response = flow.response
         headers = {name.lower(): value for name, value in response.headers.items()}
-        body = response.get_content(strict=False) if response.status_code >= 300 or names_in_body(headers) else None
+        read_body = response.status_code >= 300 or names_in_body(headers) or names_caller(seen.host, headers)
+        body = response.get_content(strict=False) if read_body else None
         self._record(flow, seen, read_response(response.status_code, headers, body))
 
     @guarded

@@ -3,12 +3,15 @@
     recorder = CallRecorder(ServiceCatalog(), action_map)
     call = recorder.record(request, proxy_user, read_response(status, headers, body), time_ms)
 
-Workload: the proxy user name (`HTTPS_PROXY=http://ci-deploy:x@127.0.0.1:10080`), else a name for the
-signer (`credentials.principal`: account and a hash of the key id, never the key), else the default
-workload. Service, operation, region and account come from the matcher; resources are the ARNs the
-request's identifiers fill (`core.identifiers`), plus those an AccessDenied names; request members are
-the input members the request set (names only). A request the matcher cannot place is recorded as an
-operation the mapping does not know, so it is reported as unmapped (stats.json, live view), never guessed.
+Workload: the proxy user name (`HTTPS_PROXY=http://ci-deploy:x@127.0.0.1:10080`), else the principal an
+STS response in the traffic named for the signing key (`principals`: an assumed role's session by its role),
+else a name for the key (`credentials.name_of_key`: a temporary key by its account, a long-term key by its
+account and a hash of the key id, never the key), else the default workload. The account is the key id's,
+else the one an STS response named for the key. Service, operation and region come from the matcher;
+resources are the ARNs the request's identifiers fill (`core.identifiers`), plus those an AccessDenied
+names; request members are the input members the request set (names only). A request the matcher cannot
+place is recorded as an operation the mapping does not know, so it is reported as unmapped (stats.json,
+live view), never guessed.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from collector_runtime.core.identifiers import COPY_SOURCE_VERSION, copy_source,
 from collector_runtime.core.mapping import ActionMap
 from collector_runtime.core.records import DEFAULT_WORKLOAD, FAILED, PROXY, ObservedCall
 from collector_runtime.sources.proxy.catalog import ServiceCatalog
-from collector_runtime.sources.proxy.credentials import principal
+from collector_runtime.sources.proxy.credentials import access_key_id, key_hash, name_of_key
 from collector_runtime.sources.proxy.identifiers import response_identifiers
 from collector_runtime.sources.proxy.matcher import MatchedCall, UnmatchedCall, match_request
+from collector_runtime.sources.proxy.principals import Principal, Principals
 from collector_runtime.sources.proxy.request import HttpRequest
 from collector_runtime.sources.proxy.responses import ResponseInfo
 
@@ -51,10 +55,14 @@ class ProxyCounters:
         return {field.name: getattr(self, field.name) for field in fields(self)}
 
 
-def workload_of(proxy_user: str | None, request: HttpRequest) -> str:
+def workload_of(proxy_user: str | None, request: HttpRequest, known: Principal | None = None) -> str:
+    """The workload a request belongs to (see the module docstring); `known`: its signer, if learned."""
     if proxy_user and len(proxy_user) <= MAX_WORKLOAD and _PRINTABLE.match(proxy_user):
         return proxy_user
-    return principal(request) or DEFAULT_WORKLOAD
+    if known is not None and known.name:
+        return known.name
+    key_id = access_key_id(request)
+    return name_of_key(key_id) if key_id else DEFAULT_WORKLOAD
 
 
 class CallRecorder:
@@ -62,6 +70,7 @@ class CallRecorder:
         self.catalog = catalog
         self.action_map = action_map
         self.counters = ProxyCounters()
+        self.principals = Principals()
 
     def record(
         self, request: HttpRequest, proxy_user: str | None, response: ResponseInfo, time_ms: int | None = None
@@ -69,8 +78,16 @@ class CallRecorder:
         self.counters.requests_intercepted += 1
         if response is NO_RESPONSE:
             self.counters.requests_without_response += 1
-        workload = workload_of(proxy_user, request)
+        key_id = access_key_id(request)
+        signer = key_hash(key_id) if key_id else None
+        del key_id
+        if response.caller is not None:
+            self.principals.learn(signer, response.caller)
+        known = self.principals.of(signer)
+        workload = workload_of(proxy_user, request, known)
         found = match_request(request, self.catalog)
+        if known is not None and known.account and found.account is None:
+            found = found._replace(account=known.account)  # a key id that encodes no account
         if isinstance(found, UnmatchedCall):
             self.counters.requests_unmatched += 1
             return unmatched_call(found, request.method, workload, response, time_ms)

@@ -16,6 +16,7 @@ from collector_runtime.core.accounts import account_from_access_key
 from collector_runtime.sources.proxy.request import HttpRequest
 
 _CREDENTIAL = re.compile(r"Credential=([^,\s]+)")
+TEMPORARY = "temporary-credentials"
 
 
 class CredentialScope(NamedTuple):
@@ -47,16 +48,28 @@ def sigv2_account(request: HttpRequest) -> str | None:
 
 
 def principal(request: HttpRequest) -> str | None:
-    """A stable name for whoever signed the request, without the key: its account (when the key id encodes
-    one) and the first 8 hex digits of the key id's SHA-256 (`609629065308-1a2b3c4d`); None if unsigned."""
-    key_id = _access_key_id(request)
-    if not key_id:
-        return None
-    digest = hashlib.sha256(key_id.encode("utf-8", "replace")).hexdigest()[:8]
-    return f"{account_from_access_key(key_id) or 'key'}-{digest}"
+    """A stable name for whoever signed the request, without the key (see `name_of_key`); None if unsigned."""
+    key_id = access_key_id(request)
+    return name_of_key(key_id) if key_id else None
 
 
-def _access_key_id(request: HttpRequest) -> str | None:
+def name_of_key(key_id: str) -> str:
+    """A long-term key: its account (when the key id encodes one) and the first 8 hex digits of the key id's
+    SHA-256 (`609629065308-1a2b3c4d`). A temporary (ASIA) key changes every hour or so: its account alone
+    (`609629065308-temporary-credentials`), so that rotation does not start a new workload."""
+    account = account_from_access_key(key_id)
+    if key_id.startswith("ASIA"):
+        return f"{account}-{TEMPORARY}" if account else TEMPORARY
+    return f"{account or 'key'}-{key_hash(key_id)[:8]}"
+
+
+def key_hash(key_id: str) -> str:
+    """What stands for a key id in memory (never the key itself): its SHA-256, hex."""
+    return hashlib.sha256(key_id.encode("utf-8", "replace")).hexdigest()
+
+
+def access_key_id(request: HttpRequest) -> str | None:
+    """The signing key id (transient: callers reduce it to an account or `key_hash` at once)."""
     credential = _credential_from_header(request.header("authorization")) or _credential_from_query(request)
     if credential is not None:
         return credential.split("/", 1)[0]

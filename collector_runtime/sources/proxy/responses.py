@@ -13,11 +13,27 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from collector_runtime.core.records import DENIED, actions_named_in, outcome_of, resources_named_in
+from collector_runtime.sources.proxy.credentials import key_hash
 
 MAX_ERROR_BODY = 65_536  # bytes of an error body read; larger ones are not parsed
 _CODE = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,127}$")
 _XML_CODE = re.compile(rb"<Code>([^<]{1,128})</Code>")
 _XML_MESSAGE = re.compile(rb"<Message>([^<]{1,4096})</Message>")
+# STS's Query-protocol responses that say who a key belongs to (GetCallerIdentity: the signer; AssumeRole*:
+# the session whose key the response issues). Only these values are read; the body is then dropped.
+_STS_RESULT = re.compile(rb"<(GetCallerIdentityResult|AssumeRoleResult|AssumeRoleWith(?:WebIdentity|SAML)Result)>")
+_XML_ARN = re.compile(rb"<Arn>(arn:aws[a-z-]*:(?:sts|iam)::\d{12}:[A-Za-z0-9+=,.@_/-]{1,512})</Arn>")
+_XML_ACCOUNT = re.compile(rb"<Account>(\d{12})</Account>")
+_XML_ISSUED_KEY = re.compile(rb"<AccessKeyId>([A-Z0-9]{16,128})</AccessKeyId>")
+_ARN_ACCOUNT = re.compile(r"^arn:[a-z-]+:[a-z]+::(\d{12}):")
+
+
+class CallerInfo(NamedTuple):
+    """Who an STS response names: the caller (GetCallerIdentity) or the session it issued a key for."""
+
+    arn: str | None  # arn:aws:sts::123456789012:assumed-role/app-role/session, arn:aws:iam::...:user/ci
+    account: str | None
+    issued_key: str | None  # credentials.key_hash of the access key id an AssumeRole* issued; never the key
 
 
 class ResponseInfo(NamedTuple):
@@ -29,13 +45,16 @@ class ResponseInfo(NamedTuple):
     # A successful JSON response's top-level string members (short ones only): the recorder keeps only the
     # identifiers the operation's output shape declares, then drops them. Never persisted.
     values: dict[str, str] | None = None
+    caller: CallerInfo | None = None  # an STS response's principal (see CallerInfo)
 
 
 def read_response(status: int, headers: Mapping[str, str], body: bytes | None) -> ResponseInfo:
     """`headers` with lower-case names; `body` None when it was streamed (not kept)."""
     if status < 300:
         values = _json_values(headers, body) if body is not None else None
-        return ResponseInfo(status, outcome_of(failed=False, error_code=None, status=status), None, values=values)
+        caller = caller_in(body) if body is not None and not values else None
+        outcome = outcome_of(failed=False, error_code=None, status=status)
+        return ResponseInfo(status, outcome, None, values=values, caller=caller)
     document = body if body is not None and len(body) <= MAX_ERROR_BODY else b""
     code, message = _error_of(headers, document)
     outcome = outcome_of(failed=True, error_code=code, status=status)
@@ -49,6 +68,31 @@ def names_in_body(headers: Mapping[str, str]) -> bool:
     document (its length announced). Object data and streams are never read."""
     length = headers.get("content-length", "")
     return is_json(headers) and length.isdigit() and int(length) <= MAX_ERROR_BODY
+
+
+def names_caller(host: str, headers: Mapping[str, str]) -> bool:
+    """Whether a successful response may name the caller: an STS response in XML (the Query protocol)."""
+    content_type = headers.get("content-type", "").lower()
+    return host.startswith(("sts.", "sts-fips.")) and content_type.startswith(("text/xml", "application/xml"))
+
+
+def caller_in(body: bytes) -> CallerInfo | None:
+    """The principal a GetCallerIdentity or AssumeRole* response names (see CallerInfo)."""
+    if len(body) > MAX_ERROR_BODY or body.lstrip()[:1] != b"<":
+        return None
+    result = _STS_RESULT.search(body)
+    if result is None:
+        return None
+    arn_found = _XML_ARN.search(body)
+    arn = arn_found.group(1).decode() if arn_found else None
+    account_found = _XML_ACCOUNT.search(body)
+    account = account_found.group(1).decode() if account_found else None
+    if account is None and arn is not None and (match := _ARN_ACCOUNT.match(arn)):
+        account = match.group(1)
+    issued = _XML_ISSUED_KEY.search(body) if result.group(1) != b"GetCallerIdentityResult" else None
+    if issued is None and result.group(1) != b"GetCallerIdentityResult":
+        return None  # a session without its key: nothing to remember it by
+    return CallerInfo(arn, account, key_hash(issued.group(1).decode()) if issued else None)
 
 
 def is_json(headers: Mapping[str, str]) -> bool:
