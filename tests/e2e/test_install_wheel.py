@@ -9,12 +9,12 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import ROOT
+from tests.test_version import newest_version
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -44,7 +44,7 @@ def clone_of_the_tree(destination: Path) -> Path:
 
 
 def test_the_wheel_installs_in_a_fresh_venv_and_its_demo_runs_from_another_folder(tmp_path: Path) -> None:
-    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    version = newest_version()
     source = clone_of_the_tree(tmp_path / "clone")
     run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", tmp_path / "dist", source, cwd=tmp_path)
     [wheel] = (tmp_path / "dist").glob("csm_collector-*.whl")
