@@ -23,4 +23,3 @@ def test_version_is_the_changelogs_newest() -> None:
     )
     assert result.returncode == 0 and result.stderr == ""
     assert result.stdout == f"csm-collector {newest_version()}\n"
-
