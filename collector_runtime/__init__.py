@@ -1,3 +1,3 @@
 """csm-collector: AWS SDK Client-Side Monitoring events in, least-privilege IAM policies out."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # the package's version (pyproject.toml reads it); CHANGELOG.md says what it added

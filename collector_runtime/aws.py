@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from .errors import ConfigError, CredentialsError, Failure, NotFound, one_line
+from .install_hint import install_hint
 
 try:  # boto3 is optional: without it no AWS call is made, so there is nothing to catch
     from botocore.exceptions import BotoCoreError, ClientError
@@ -19,7 +20,6 @@ try:  # boto3 is optional: without it no AWS call is made, so there is nothing t
 except ImportError:  # pragma: no cover - exercised where boto3 is absent
     AWS_ERRORS = ()
 
-INSTALL_AWS = "pip install -e '.[aws]' from the repository root (or make setup)"
 NOT_FOUND_CODES = frozenset(
     {"NoSuchEntity", "NoSuchKey", "NoSuchBucket", "ResourceNotFoundException", "ParameterNotFound", "NotFound", "404"}
 )
@@ -68,7 +68,7 @@ def aws_clients(region: str | None, services: Sequence[str], *, purpose: str = "
         import botocore.session
         from botocore.config import Config
     except ImportError as error:
-        raise AwsUnavailable(f"{purpose} needs boto3: {INSTALL_AWS}") from error
+        raise AwsUnavailable(f"{purpose} needs boto3: {install_hint('aws')}") from error
     core = botocore.session.Session()
     core.set_config_variable("csm_enabled", False)
     with calling("AWS configuration"):

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from collector_runtime.install_hint import hint_for
 from tests.helpers import ROOT
 
 BY_NAME_ONLY = re.compile(r"""install ['"]?csm-collector(\[[^\]]*\])?(?!\s*@)(['"]|\s|$)""")
@@ -48,3 +49,23 @@ def test_demo_without_moto_is_one_line_with_the_install_command(tmp_path: Path) 
     assert result.returncode == 1
     [line] = result.stderr.splitlines()
     assert "the demo needs boto3 and moto: pip install -e '.[demo]'" in line
+
+
+def test_outside_a_checkout_the_hint_names_the_source_pip_recorded() -> None:
+    git = {"url": "https://github.com/acme/csm-collector", "vcs_info": {"vcs": "git", "commit_id": "ab12"}}
+    wheel = {"url": "file:///tmp/w/csm_collector-0.2.0-py3-none-any.whl", "archive_info": {}}
+    folder = {"url": "file:///home/me/csm collector", "dir_info": {}}
+    assert hint_for("demo", checkout=False, direct_url=git) == (
+        "pip install 'csm-collector[demo] @ git+https://github.com/acme/csm-collector@ab12'"
+    )
+    assert hint_for("aws", checkout=False, direct_url=wheel) == (
+        "pip install 'csm-collector[aws] @ file:///tmp/w/csm_collector-0.2.0-py3-none-any.whl'"
+    )
+    assert hint_for("proxy", checkout=False, direct_url=folder) == (
+        "pip install 'csm-collector[proxy] @ file:///home/me/csm collector'"
+    )
+    unknown = hint_for("otlp", checkout=False, direct_url=None)
+    assert "csm-collector[otlp] @ git+https://" in unknown and "the source you installed from" in unknown
+    assert hint_for("demo", checkout=True, direct_url=git).startswith("pip install -e '.[demo]' from the repository")
+    for hint in (unknown, hint_for("demo", checkout=False, direct_url=git)):
+        assert not BY_NAME_ONLY.search(hint)

@@ -12,6 +12,7 @@ from ..contract import MERGED_POLICY, POLICIES_DIR
 from ..core.accounts import example_access_key
 from ..data import load_action_map
 from ..errors import StartupError
+from ..install_hint import install_hint
 from ..settings import DemoOptions, ListenOptions
 from ..settings.options import DEMO
 from ..sources.udp import UdpListener
@@ -104,7 +105,7 @@ def run(options: DemoOptions, out: TextIO) -> int:
     try:
         from moto import mock_aws
     except ImportError as error:
-        raise DemoUnavailable("the demo needs boto3 and moto: pip install -e '.[demo]' in this repository") from error
+        raise DemoUnavailable(f"the demo needs boto3 and moto: {install_hint('demo')}") from error
     settings = ListenOptions(host="127.0.0.1", port=0, quiet=True, output=options.output)
     listener = UdpListener(settings.host, settings.port, receive_buffer=settings.receive_buffer)
     service = CollectorService(settings, load_action_map(), listener=listener)

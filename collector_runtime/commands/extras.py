@@ -4,6 +4,7 @@ line becomes one line naming the package and the `pip install` that brings it (e
 from __future__ import annotations
 
 from ..errors import StartupError
+from ..install_hint import install_hint
 
 # The top-level module -> (the package that provides it, the extra of pyproject.toml that installs it).
 OPTIONAL_MODULES = {
@@ -18,10 +19,6 @@ OPTIONAL_MODULES = {
     "botocore": ("botocore", "aws"),
     "moto": ("moto", "demo"),
 }
-
-
-def install_hint(extra: str) -> str:
-    return f"pip install -e '.[{extra}]' from the repository root (or make setup)"
 
 
 def missing_extra(error: ImportError, command: str) -> StartupError | None:

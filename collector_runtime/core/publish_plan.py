@@ -4,6 +4,7 @@ S3 layout under the prefix: policies/<workload>.json, policy.json, stats.json, s
 history/<workload>/<UTC time>.json (one per policy change), archive/dt=YYYY-MM-DD/<file>.jsonl.gz.
 SSM: <ssm-prefix>/policies/<workload> = the compact policy: Standard tier up to 4 KB, Advanced up
 to 8 KB, beyond that the S3 URI of the policy object (never a truncated policy).
+stats.json is uploaded again only when more than its clocks changed, or as a heartbeat (`stats_substance`).
 """
 
 from __future__ import annotations
@@ -13,13 +14,18 @@ from typing import Any
 
 from ..contract import ARCHIVE_DIR, HISTORY_DIR, MERGED_POLICY, POLICIES_DIR, STATE_FILE, STATS_FILE
 from ..contract import policies_parameter_path as ssm_policies_path
-from .jsonio import dumps_bytes, dumps_pretty
+from .jsonio import DECODE_ERRORS, dumps_bytes, dumps_pretty, loads
 from .names import ssm_leaf
 from .rendering import Rendered, RenderedPolicy
 
 STANDARD_LIMIT = 4_096
 ADVANCED_LIMIT = 8_192
 PARAMETER_DESCRIPTION = "Least-privilege policy learned by csm-collector"
+# stats.json fields that change at every flush of an idle collector: a stats.json differing only in these is
+# uploaded again at most every STATS_HEARTBEAT_SECONDS (an idle collector: ~2,900 PUTs a month, not ~260,000).
+STATS_CLOCK_FIELDS = ("written_at", "uptime_seconds", "flush_count", "previous_flush_ms")
+PUBLISHING_COUNTS = ("published", "pending")  # stats.json's `publishing.<target>`: moved by uploading stats.json
+STATS_HEARTBEAT_SECONDS = 900
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,7 @@ class PublishPlan:
     parameters: dict[str, str] = field(default_factory=dict)  # SSM name -> compact policy
     policy_keys: dict[str, str] = field(default_factory=dict)  # SSM name -> S3 key of that policy
     history: list[tuple[str, bytes]] = field(default_factory=list)  # append-only, in order
+    substance: dict[str, bytes] = field(default_factory=dict)  # S3 key -> what decides whether it changed
 
 
 def publish_plan(rendered: Rendered, targets: PublishTargets, stamp: str, *, record_history: bool) -> PublishPlan:
@@ -68,8 +75,31 @@ def publish_plan(rendered: Rendered, targets: PublishTargets, stamp: str, *, rec
         if rendered.merged_text is not None:
             plan.objects[targets.prefix + MERGED_POLICY] = rendered.merged_text.encode()
         plan.objects[targets.prefix + STATS_FILE] = rendered.stats_text.encode()
+        plan.substance[targets.prefix + STATS_FILE] = stats_substance(rendered.stats_text)
         plan.objects[targets.prefix + STATE_FILE] = rendered.state_text.encode()
     return plan
+
+
+def stats_substance(stats_text: str) -> bytes:
+    """stats.json without what changes at every flush of an idle collector (its clocks, and the counts of its
+    own uploads, which uploading stats.json moves): equal substance, nothing new to upload."""
+    try:
+        stats = loads(stats_text)
+    except DECODE_ERRORS:
+        return stats_text.encode()
+    if not isinstance(stats, dict):
+        return stats_text.encode()
+    for name in STATS_CLOCK_FIELDS:
+        stats.pop(name, None)
+    publishing = stats.get("publishing")
+    if isinstance(publishing, dict):
+        stats["publishing"] = {
+            target: {k: v for k, v in counts.items() if k not in PUBLISHING_COUNTS}
+            if isinstance(counts, dict)
+            else counts
+            for target, counts in publishing.items()
+        }
+    return dumps_bytes(stats)
 
 
 def history_entry(policy: RenderedPolicy, prefix: str, stamp: str) -> tuple[str, bytes]:

@@ -5,7 +5,8 @@ Desired-state reconciliation: each flush hands over the latest texts (what to pu
 successfully. A failure (throttling, network, permissions, a missing bucket) leaves the item pending
 and backs that target off (exponentially, capped); the next attempt catches up with the latest
 state, so an outage loses nothing and intake never waits. History entries (one per policy change)
-are append-only and uploaded in order.
+are append-only and uploaded in order. stats.json is uploaded again when its substance changed (not its
+clocks, see `core.publish_plan.stats_substance`), at least every `heartbeat` seconds, and at stop.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..contract import STATS_FILE
-from ..core.publish_plan import PublishTargets, parameter_update, publish_plan
+from ..core.publish_plan import STATS_HEARTBEAT_SECONDS, PublishTargets, parameter_update, publish_plan
 from ..core.rendering import Rendered
 
 log = logging.getLogger("csm_collector")
@@ -81,6 +82,7 @@ class _Desired:
     policy_keys: dict[str, str] = field(default_factory=dict)  # SSM name -> S3 key of that policy
     history: deque[tuple[str, bytes]] = field(default_factory=deque)
     archives: deque[tuple[Path, str]] = field(default_factory=deque)
+    substance: dict[str, bytes] = field(default_factory=dict)  # S3 key -> what decides whether it changed
 
 
 class Publisher:
@@ -92,17 +94,20 @@ class Publisher:
         ssm_client: Any = None,
         ssm_rate: float = 2.0,
         max_backoff: float = 60.0,
+        heartbeat: float = STATS_HEARTBEAT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.targets = targets
         self.s3, self.ssm = s3_client, ssm_client
         self.ssm_interval = 1.0 / ssm_rate
+        self.heartbeat = heartbeat
         self.clock, self.wall_clock = clock, wall_clock
         self._s3 = _Target("S3", clock, max_backoff)
         self._ssm = _Target("SSM", clock, max_backoff)
         self._desired = _Desired()
         self._published: dict[str, str] = {}  # S3 key or SSM name -> digest of what was published
+        self._published_substance: dict[str, tuple[str, float]] = {}  # S3 key -> (digest, clock) at upload
         self._advanced: set[str] = set()  # parameters already on the Advanced tier (no way back)
         self._next_ssm_put = 0.0
         self._lock = threading.Lock()
@@ -124,6 +129,7 @@ class Publisher:
             desired.parameters.update(plan.parameters)
             desired.policy_keys.update(plan.policy_keys)
             desired.history.extend(plan.history)
+            desired.substance.update(plan.substance)
         self._wake.set()
 
     def add_archive(self, path: Path, relative: str) -> None:
@@ -153,7 +159,7 @@ class Publisher:
 
     def _pending_counts(self) -> dict[str, int]:
         d = self._desired
-        s3 = sum(1 for k, v in d.objects.items() if self._published.get(k) != _digest(v))
+        s3 = sum(1 for k, v in d.objects.items() if self._object_changed(k, v))
         ssm = sum(1 for k, v in d.parameters.items() if self._published.get(k) != _digest(v.encode()))
         return {"s3": s3 + len(d.history) + len(d.archives), "ssm": ssm}
 
@@ -188,10 +194,12 @@ class Publisher:
                 return
             with self._lock:
                 self._desired.history.popleft()
-        for key, body in self._changed_objects():
+        for key, body, substance in self._changed_objects():
             if not self._try(self._s3, partial(self._put_object, key, body)):
                 return
             self._published[key] = _digest(body)
+            if substance is not None:
+                self._published_substance[key] = (_digest(substance), self.clock())
         self._publish_archives()
 
     def _put_object(self, key: str, body: bytes) -> None:
@@ -213,11 +221,21 @@ class Publisher:
             with self._lock:
                 self._desired.archives.popleft()
 
-    def _changed_objects(self) -> list[tuple[str, bytes]]:
+    def _changed_objects(self) -> list[tuple[str, bytes, bytes | None]]:
         with self._lock:
             items = list(self._desired.objects.items())
-        changed = [(k, v) for k, v in items if self._published.get(k) != _digest(v)]
+            changed = [(k, v, self._desired.substance.get(k)) for k, v in items if self._object_changed(k, v)]
         return sorted(changed, key=lambda kv: kv[0].endswith(STATS_FILE))  # stats last
+
+    def _object_changed(self, key: str, body: bytes) -> bool:
+        """Whether `body` is to be uploaded (called with the lock held)."""
+        if self._published.get(key) == _digest(body):
+            return False
+        substance = self._desired.substance.get(key)
+        if substance is None or self._stopping or key not in self._published_substance:
+            return True
+        digest, uploaded_at = self._published_substance[key]
+        return digest != _digest(substance) or self.clock() - uploaded_at >= self.heartbeat
 
     def _publish_ssm(self) -> None:
         with self._lock:

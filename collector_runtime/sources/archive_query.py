@@ -19,6 +19,7 @@ from ..contract import ARCHIVE_COLUMNS, LEGACY_ARCHIVE_COLUMNS, PARTITION_COLUMN
 from ..core.archive_sql import DUCKDB_TYPES, ROW_FIELDS, calls_query
 from ..core.records import ARCHIVE, DEFAULT_WORKLOAD, OUTCOMES, ObservedCall, actions_named_in
 from ..errors import BadInput, Failure
+from ..install_hint import install_hint
 
 Rows = list[tuple[Any, ...]]
 Runner = Callable[[str], Rows]
@@ -70,9 +71,7 @@ def duckdb_runner() -> Runner:
     try:
         import duckdb
     except ImportError as error:
-        raise QueryFailed(
-            "the local report needs DuckDB: pip install -e '.[report]' from the repository root (or make setup)"
-        ) from error
+        raise QueryFailed(f"the local report needs DuckDB: {install_hint('report')}") from error
     connection = duckdb.connect()
 
     def run(sql: str) -> Rows:

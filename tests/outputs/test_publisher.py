@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -14,13 +15,16 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from collector_runtime.collector import CollectorService
 from collector_runtime.core.aggregate import Aggregator
 from collector_runtime.core.mapping import ActionMap
 from collector_runtime.core.policy import PolicyBuilder, PolicyOptions
-from collector_runtime.core.publish_plan import PublishTargets
+from collector_runtime.core.publish_plan import STATS_HEARTBEAT_SECONDS, PublishTargets
 from collector_runtime.core.rendering import FlushRenderer
+from collector_runtime.data import load_action_map
 from collector_runtime.outputs.publisher import Publisher
 from collector_runtime.pipeline import Pipeline
+from collector_runtime.settings import ListenOptions, OutputOptions
 from tests.conftest import assert_no_secrets, attempt, call, datagram
 
 BUCKET = "results-bucket"
@@ -288,3 +292,60 @@ def test_bad_ssm_prefixes_are_refused() -> None:
     for bad in ("/aws/x", "ssm", "/a b"):
         with pytest.raises(ConfigError, match="SSM prefix"):
             normalise_ssm_prefix(bad)
+
+
+class CountingS3:
+    """Counts PutObject calls per key, then delegates."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.puts: Counter[str] = Counter()
+
+    def put_object(self, **kwargs: Any) -> Any:
+        self.puts[kwargs["Key"]] += 1
+        return self.client.put_object(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
+def test_an_idle_collector_uploads_stats_only_on_a_change_or_the_heartbeat(tmp_path: Path, aws: Any) -> None:
+    s3, _ = aws
+    clock = FakeClock()
+    counting = CountingS3(s3)
+    publisher = Publisher(PublishTargets(bucket=BUCKET, prefix="csm/"), s3_client=counting, clock=clock)
+    settings = ListenOptions(port=0, quiet=True, output=OutputOptions(output_dir=tmp_path))
+    service = CollectorService(
+        settings, load_action_map(), listener=None, publisher=publisher, clock=clock, wall_clock=clock
+    )
+
+    def flushes(count: int) -> None:  # the collector's 10 s flushes
+        for _ in range(count):
+            clock.now += 10
+            assert service.flush()
+            publisher.publish_pending()
+
+    service.pipeline.receive_datagram(datagram(call("S3", "GetObject", "app")))
+    flushes(1)
+    assert counting.puts["csm/stats.json"] == 1 and counting.puts["csm/policies/app.json"] == 1
+    flushes(30)  # five idle minutes: written_at, uptime, flush counts and its own upload counts change
+    assert counting.puts["csm/stats.json"] == 1
+    assert sum(counting.puts.values()) == 5  # policy, policy.json, state.json, stats.json, one history entry
+    assert publisher.pending() == 0
+
+    service.pipeline.receive_datagram(datagram(call("S3", "GetObject", "app")))  # same policy, a new count
+    flushes(1)
+    assert counting.puts["csm/stats.json"] == 2 and body(s3, "csm/stats.json")["calls"] == 2
+
+    flushes(STATS_HEARTBEAT_SECONDS // 10 - 1)  # idle until just before the heartbeat
+    assert counting.puts["csm/stats.json"] == 2
+    flushes(1)
+    assert counting.puts["csm/stats.json"] == 3  # the heartbeat: a reader sees the collector is alive
+    assert body(s3, "csm/stats.json")["written_at"] == json.loads((tmp_path / "stats.json").read_text())["written_at"]
+
+    clock.now += 10
+    assert service.flush()
+    publisher.start()
+    assert publisher.stop(timeout=30)  # stopping publishes the final stats.json
+    assert counting.puts["csm/stats.json"] == 4
+    assert body(s3, "csm/stats.json") == json.loads((tmp_path / "stats.json").read_text())
