@@ -74,3 +74,16 @@ def test_no_package_imports_one_that_imports_it_back() -> None:
         (first, second) for first in packages for second in packages[first] if first in _reaches(packages, second)
     )
     assert not cycles, f"packages that import each other: {cycles}"
+
+
+def test_every_command_in_the_table_has_a_runner() -> None:
+    """The one table of commands (settings.COMMANDS) names each command's runner; each one exists."""
+    import importlib
+
+    from collector_runtime.settings import COMMANDS
+
+    names = [spec.name for spec in COMMANDS]
+    assert len(names) == len(set(names)) and "listen" in names and "unset-ini" in names
+    for spec in COMMANDS:
+        module, function = spec.runner.split(".")
+        assert callable(getattr(importlib.import_module(f"collector_runtime.commands.{module}"), function)), spec.name

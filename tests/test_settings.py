@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from collector_runtime.commands.startup import started_collector
 from collector_runtime.settings import (
     CompareOptions,
     ConfigError,
@@ -17,7 +18,6 @@ from collector_runtime.settings import (
     StartupError,
     parse_options,
 )
-from collector_runtime.commands.startup import started_collector
 
 
 def listen(argv: list[str], env: dict[str, str] | None = None) -> ListenOptions:
