@@ -30,7 +30,7 @@ from .outputs.output_dir import OutputDirectory
 from .outputs.publisher import Publisher
 from .outputs.run_log import RunLog
 from .pipeline import Pipeline
-from .settings import ListenOptions
+from .settings import CollectorOptions
 from .sources.source_filter import SourceFilter
 from .sources.udp import UdpListener
 
@@ -58,7 +58,7 @@ RENDER_AHEAD_QUIET = 0.02
 class CollectorService:
     def __init__(
         self,
-        settings: ListenOptions,
+        settings: CollectorOptions,
         action_map: ActionMap,
         *,
         listener: UdpListener | None,
@@ -319,7 +319,7 @@ class CollectorService:
             "started_at": iso(self._started_wall),
             "written_at": iso(now),
             "uptime_seconds": round(now - self._started_wall, 3),
-            **(udp_stats(self.listener, self.settings.receive_buffer) if self.listener is not None else {}),
+            **(udp_stats(self.listener, self.listener.requested_buffer) if self.listener is not None else {}),
             "flush_count": self._flushes,
             "previous_flush_ms": self._last_flush_ms,
             "output_files_pending": self.directory.pending_files,

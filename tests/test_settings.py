@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from collector_runtime.commands.startup import started_collector
 from collector_runtime.settings import (
     CompareOptions,
     ConfigError,
@@ -36,7 +37,7 @@ def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     )
     assert options.output.policy.sort_alphabetical and not options.output.policy.include_dependent
     assert not options.output.policy.fails_only and not options.output.policy.force_wildcard_resource
-    assert options == ListenOptions(collector_id=options.collector_id)  # the grammar's defaults are the options'
+    assert options == ListenOptions()  # the grammar's defaults are the options' (the host name comes at start-up)
 
 
 def test_environment_then_flags(tmp_path: Path) -> None:
@@ -68,7 +69,9 @@ def test_values_are_validated_and_normalised_once(tmp_path: Path) -> None:
     )
     assert (options.s3_prefix, options.ssm_prefix) == ("a/b/", "/team/csm")
     assert options.allow_from == (ipaddress.ip_network("10.0.0.0/16"), ipaddress.ip_network("192.168.1.5/32"))
-    assert options.collector_id and "/" not in options.collector_id
+    assert options.collector_id is None  # the host name, looked up when the collector starts
+    started = started_collector(options).collector_id
+    assert started and "/" not in started
     assert listen(["--output-dir", str(tmp_path), "--collector-id", "a b/c"]).collector_id == "a_b_c"
 
 
@@ -127,8 +130,28 @@ def test_bad_flags_are_usage_errors_of_one_line(argv: list[str]) -> None:
 
 def test_an_output_directory_that_cannot_be_created_stops_the_start(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
+    options = listen(["--output-dir", str(tmp_path / "file" / "out")])  # reading the settings checks nothing
     with pytest.raises(StartupError, match="cannot create the output directory"):
-        listen(["--output-dir", str(tmp_path / "file" / "out")])
+        started_collector(options)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["listen", "--archive", "--archive-dir", "{tmp}/archive"],
+        ["proxy", "--archive", "--archive-dir", "{tmp}/archive"],
+        ["replay", "x.jsonl"],
+        ["report"],
+        ["demo"],
+    ],
+)
+def test_building_options_touches_no_file_system(argv: list[str], tmp_path: Path) -> None:
+    """The output and archive directories are created when the command starts, not when its options are
+    read (a --help, a test or another tool reading the options leaves the machine as it was)."""
+    missing = tmp_path / "missing"
+    argv = [word.replace("{tmp}", str(missing)) for word in argv]
+    parse_options([*argv, "--output-dir", str(missing / "out")], {})
+    assert not missing.exists()
 
 
 def test_the_cdk_apps_collector_environment_is_valid_listen_settings(tmp_path: Path) -> None:

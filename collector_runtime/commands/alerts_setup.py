@@ -11,11 +11,11 @@ from ..core.mapping import ActionMap
 from ..outputs.alert_delivery import Delivery
 from ..outputs.alert_service import AlertService, RoleFetcher
 from ..outputs.alert_sinks import ALERTS_FILE, EventBridgeSink, FileSink, Sink, WebhookSink
-from ..settings import ListenOptions
+from ..settings import CollectorOptions
 from .compare_inputs import granted_by_role, role_name_of_function
 
 
-def attach_alerts(service: CollectorService, options: ListenOptions, action_map: ActionMap) -> AlertService | None:
+def attach_alerts(service: CollectorService, options: CollectorOptions, action_map: ActionMap) -> AlertService | None:
     """Alerts on `service`'s flushes, counted in stats.json and /metrics; None when no target is set."""
     alerts = options.alerts
     if not alerts.enabled:

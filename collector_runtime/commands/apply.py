@@ -25,30 +25,10 @@ from ..outputs.atomic import atomic_write
 from ..outputs.role_policies import managed_policy_arn, role_arn, role_state, run_steps
 from ..settings import ApplyOptions
 from .compare_inputs import granted_by_role
-from .grammar import Subcommands, add_learned_input
 from .learned_inputs import LearnedPolicies
 
 log = logging.getLogger("csm_collector")
 LISTED = 20  # actions listed in the diff at most per kind; the rest are counted
-
-
-def register(commands: Subcommands) -> None:
-    apply = commands.add_parser(
-        "apply", help="put a workload's learned policy on a role (dry run unless --execute); --restore undoes it"
-    )
-    add_learned_input(apply, workload_help="the workload (ClientId) whose learned policy is applied")
-    apply.add_argument("--role", help="the IAM role (name) that gets the policy")
-    apply.add_argument("--execute", action="store_true", help="change the role (default: a dry run, nothing changes)")
-    apply.add_argument(
-        "--detach-replaced",
-        action="store_true",
-        help="also detach the attached managed policies the learned policy replaces (they grant actions the "
-        "workload used, all of which the learned policy grants)",
-    )
-    apply.add_argument(
-        "--record", type=Path, help="where the restore record is written (default: csm-apply-<role>-<UTC time>.json)"
-    )
-    apply.add_argument("--restore", type=Path, metavar="RECORD", help="put the role back as this record says")
 
 
 def run(args: ApplyOptions, out: TextIO) -> int:

@@ -3,7 +3,6 @@ ADOT layer and OpenTelemetry), and back."""
 
 from __future__ import annotations
 
-import argparse
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,8 +25,6 @@ from ..core.lambda_otlp import adot_layer, attach_otlp, detach_otlp, is_attached
 from ..data import load_adot_layers
 from ..errors import CredentialsError, Failure, NotFound, one_line
 from ..settings import AttachOptions, DetachOptions
-from ..settings.values import client_port, host_name
-from .grammar import Subcommands, add_region
 
 log = logging.getLogger("csm_collector")
 FUNCTION_ERRORS: tuple[type[Exception], ...] = (AttachError, Failure)  # one function's: the others go on
@@ -42,39 +39,6 @@ class Collector:
 
     def port_for(self, otlp: bool) -> tuple[str, int]:
         return ("tcp", self.otlp_port) if otlp else ("udp", self.port)
-
-
-def register(commands: Subcommands) -> None:
-    attach_cmd = commands.add_parser("attach", help="point Lambda functions at a collector (AWS_CSM_* variables)")
-    attach_cmd.add_argument("functions", nargs="+", metavar="FUNCTION", help="function names or ARNs")
-    where = attach_cmd.add_mutually_exclusive_group(required=True)
-    where.add_argument("--host", type=host_name, help="the collector's address (IP or DNS name)")
-    where.add_argument("--ssm-prefix", help="read the address from <prefix>/collector/address (the CDK stack's)")
-    attach_cmd.add_argument(
-        "--port",
-        type=client_port,
-        help=f"UDP port, or with --otlp the OTLP/HTTP port (default: from SSM with --ssm-prefix, else {DEFAULT_PORT} "
-        f"or {DEFAULT_OTLP_PORT})",
-    )
-    attach_cmd.add_argument(
-        "--client-id",
-        help="workload name for all of them: AWS_CSM_CLIENT_ID, or OTEL_SERVICE_NAME (default: each function name)",
-    )
-    attach_cmd.add_argument(
-        "--otlp",
-        action="store_true",
-        help="Node.js, Python, Java: add the ADOT layer and OTEL_* variables exporting traces to the collector",
-    )
-    attach_cmd.add_argument("--layer-arn", help="with --otlp: this layer version instead of the table's ADOT layer")
-    _add_common(attach_cmd)
-    detach_cmd = commands.add_parser("detach", help="restore the environment functions had before attach")
-    detach_cmd.add_argument("functions", nargs="+", metavar="FUNCTION")
-    _add_common(detach_cmd)
-
-
-def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dry-run", action="store_true", help="show the changes without making them")
-    add_region(parser)
 
 
 def collector_from_ssm(ssm: Any, prefix: str) -> Collector:

@@ -8,6 +8,7 @@ so that a Ctrl-C while they load is an interruption like any other (exit 130, on
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
@@ -64,51 +65,23 @@ def _caused_by_interrupt(error: BaseException) -> bool:
 
 def _run(argv: Sequence[str], environ: Mapping[str, str], out: TextIO) -> int:
     with interrupts_deferred():  # the package loads (see interrupts.py)
-        from ..settings import ListenOptions, ProxyOptions, log_format, parse_options
+        from ..settings import CollectorOptions, ProxyOptions, log_format, parse_command
 
         configure_logging(log_format(environ))
-        options = parse_options(argv, environ)
-        runner = _runners()[type(options)]
+        spec, options = parse_command(argv, environ)
+        runner = _runner(spec.runner)
     if isinstance(options, ProxyOptions):
         configure_logging(options.collector.log_format)
-    elif isinstance(options, ListenOptions):
+    elif isinstance(options, CollectorOptions):
         configure_logging(options.log_format)
     return runner(options, out)
 
 
-def _runners() -> dict[type[Any], Callable[[Any, TextIO], int]]:
-    from ..settings import (
-        ApplyOptions,
-        AttachOptions,
-        CompareOptions,
-        DemoOptions,
-        DetachOptions,
-        ExplainOptions,
-        ExportOptions,
-        IniOptions,
-        ListenOptions,
-        ProxyEnvOptions,
-        ProxyOptions,
-        ReplayOptions,
-        ReportOptions,
-    )
-    from . import apply, attach, compare, demo, explain, export, ini, listen, proxy, proxy_env, replay, report
-
-    return {
-        ListenOptions: listen.run,
-        ProxyOptions: proxy.run,
-        ProxyEnvOptions: proxy_env.run,
-        ReplayOptions: replay.run,
-        ReportOptions: report.run,
-        CompareOptions: compare.run,
-        AttachOptions: attach.run_attach,
-        DetachOptions: attach.run_detach,
-        DemoOptions: demo.run,
-        ExplainOptions: explain.run,
-        IniOptions: ini.run,
-        ExportOptions: export.run,
-        ApplyOptions: apply.run,
-    }
+def _runner(name: str) -> Callable[[Any, TextIO], int]:
+    """A command's runner, named "module.function" in its spec (the settings import no command)."""
+    module, function = name.split(".")
+    runner: Callable[[Any, TextIO], int] = getattr(importlib.import_module(f"{__package__}.{module}"), function)
+    return runner
 
 
 def _command_error(error: Exception, command: str) -> ConfigError | Failure | None:

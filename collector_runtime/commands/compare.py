@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any, TextIO
 
 from ..aws import aws_clients
@@ -23,40 +22,8 @@ from .compare_inputs import (
     read_s3_json,
     role_name_of_function,
 )
-from .grammar import Subcommands, add_account_map, add_region
 
 log = logging.getLogger("csm_collector")
-
-
-def register(commands: Subcommands) -> None:
-    compare = commands.add_parser(
-        "compare", help="what a role grants but the workload never used (excessive), and what it used but lacks"
-    )
-    observed = compare.add_mutually_exclusive_group(required=True)
-    observed.add_argument("--workload", help="the workload (ClientId) whose policy in --output-dir is compared")
-    observed.add_argument("--observed", type=Path, help="an observed policy file")
-    observed.add_argument("--observed-s3", metavar="S3_URI", help="an observed policy in S3 (s3://bucket/key)")
-    observed.add_argument("--observed-ssm", metavar="NAME", help="an observed policy in an SSM parameter")
-    compare.add_argument(
-        "--output-dir", type=Path, default=CompareOptions.output_dir, help="with --workload (default: %(default)s)"
-    )
-    granted = compare.add_mutually_exclusive_group(required=True)
-    granted.add_argument("--role", help="an IAM role: its inline and attached managed policies")
-    granted.add_argument("--function", help="a Lambda function: its execution role")
-    granted.add_argument("--policy-file", type=Path, action="append", help="granted policy file (repeatable; offline)")
-    compare.add_argument(
-        "--format", choices=("json", "markdown"), default=CompareOptions.format, help="(default: %(default)s)"
-    )
-    compare.add_argument("--report-file", type=Path, help="write the report here instead of standard output")
-    compare.add_argument(
-        "--fail-on",
-        action="append",
-        choices=("excessive", "missing"),
-        default=[],
-        help="exit 1 if there are findings of this kind (repeatable), e.g. in CI",
-    )
-    add_account_map(compare)
-    add_region(compare)
 
 
 def run(args: CompareOptions, out: TextIO) -> int:

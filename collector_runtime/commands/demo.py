@@ -14,9 +14,8 @@ from ..data import load_action_map
 from ..errors import StartupError
 from ..install_hint import install_hint
 from ..settings import DemoOptions, ListenOptions
-from ..settings.options import DEMO
 from ..sources.udp import UdpListener
-from .grammar import Subcommands
+from .startup import writable_directory
 
 DEMO_CLIENT_ID = "csm-demo"
 DEMO_BUCKET = "csm-demo-bucket"
@@ -89,19 +88,8 @@ def run_workload(session: Any) -> list[str]:
     return ["sts", "s3", "dynamodb", "sqs", "ssm"]
 
 
-def register(commands: Subcommands) -> None:
-    demo = commands.add_parser(
-        "demo", help="no AWS account needed: a boto3 workload against moto, and the policy it needs"
-    )
-    demo.add_argument(
-        "--output-dir",
-        type=Path,
-        default=DEMO.output.output_dir,
-        help="where results are written (default: %(default)s)",
-    )
-
-
 def run(options: DemoOptions, out: TextIO) -> int:
+    writable_directory(options.output.output_dir)
     try:
         from moto import mock_aws
     except ImportError as error:

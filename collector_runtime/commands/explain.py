@@ -19,17 +19,6 @@ from ..errors import BadInput
 from ..input_files import json_document, read_limited
 from ..limits import MAX_STATE_FILE_BYTES
 from ..settings import ExplainOptions
-from .grammar import Subcommands
-
-
-def register(commands: Subcommands) -> None:
-    parser = commands.add_parser(
-        "explain", help="show how a call maps to IAM actions, or what an output directory learned"
-    )
-    parser.add_argument("service", nargs="?", help="CSM Service (botocore serviceId), e.g. S3 or 'CloudWatch Logs'")
-    parser.add_argument("api", nargs="?", help="CSM Api (operation name), e.g. ListBuckets")
-    parser.add_argument("--output-dir", type=Path, help="explain the calls recorded in this output directory")
-    parser.add_argument("--workload", help="only this workload (ClientId)")
 
 
 def run(options: ExplainOptions, out: TextIO) -> int:

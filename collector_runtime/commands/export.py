@@ -17,23 +17,9 @@ from ..core.names import workload_file_stem
 from ..errors import BadInput, ConfigError, Failure
 from ..outputs.atomic import atomic_write
 from ..settings import ExportOptions
-from .grammar import Subcommands, add_learned_input
 from .learned_inputs import LearnedPolicies
 
 log = logging.getLogger("csm_collector")
-
-
-def register(commands: Subcommands) -> None:
-    export = commands.add_parser(
-        "export", help="a learned policy as code: JSON, CDK (Python, TypeScript), CloudFormation, Terraform"
-    )
-    add_learned_input(export, workload_help="the workload (ClientId) to export (default: every workload)")
-    export.add_argument("--format", choices=tuple(FORMATS), default=ExportOptions.format, help="(default: %(default)s)")
-    export.add_argument(
-        "--out",
-        type=Path,
-        help="a directory (one file per workload), or a file with --workload; default: standard output",
-    )
 
 
 def run(args: ExportOptions, out: TextIO) -> int:

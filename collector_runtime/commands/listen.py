@@ -21,50 +21,18 @@ from ..outputs.metrics import serve_metrics
 from ..outputs.publish_check import check_publishing
 from ..outputs.publisher import Publisher
 from ..outputs.state_file import restore_state
-from ..settings import ListenOptions
-from ..settings.options import LISTEN
-from ..settings.values import ip_address, port_number, positive_float, socket_buffer
+from ..settings import CollectorOptions, ListenOptions
 from ..sources.source_filter import SourceFilter
 from ..sources.udp import UdpListener
 from .alerts_setup import attach_alerts
-from .grammar import Subcommands, add_collector_options, add_output_options, add_publishing_options
-from .listen_otlp import add_otlp_options, require_otlp, start_otlp_receiver
+from .listen_otlp import require_otlp, start_otlp_receiver
+from .startup import started_collector
 
 log = logging.getLogger("csm_collector")
 
 
-def register(commands: Subcommands) -> None:
-    listen = commands.add_parser("listen", help="listen for CSM datagrams and keep policies up to date")
-    listen.add_argument(
-        "--host",
-        type=ip_address,
-        default=LISTEN.host,
-        help="address to listen on; 0.0.0.0 for other machines (default: %(default)s)",
-    )
-    listen.add_argument("--port", type=port_number, default=LISTEN.port, help="UDP port (default: %(default)s)")
-    listen.add_argument(
-        "--receive-buffer",
-        type=socket_buffer,
-        default=LISTEN.receive_buffer,
-        help="socket receive buffer to request, bytes (default: %(default)s)",
-    )
-    access = listen.add_argument_group("access")
-    access.add_argument(
-        "--allow-from", metavar="CIDR,...", help="only accept datagrams from these networks (default: any)"
-    )
-    access.add_argument(
-        "--rate-limit",
-        type=positive_float,
-        metavar="N",
-        help="at most N datagrams/s per source address, bursts of N (default: no limit)",
-    )
-    add_collector_options(listen)
-    add_otlp_options(listen)
-    add_output_options(listen, LISTEN.output)
-    add_publishing_options(listen)
-
-
 def run(options: ListenOptions, out: TextIO) -> int:
+    options = started_collector(options)
     if options.otlp.enabled:
         require_otlp()  # before anything starts: without the otlp extra, cli names it
     try:
@@ -73,7 +41,7 @@ def run(options: ListenOptions, out: TextIO) -> int:
         log.error("cannot listen on %s:%s/udp: %s", options.host, options.port, error.strerror or error)
         return 1
     action_map = load_action_map()
-    service = build_service(options, out, action_map, listener=listener)
+    service = build_service(options, out, action_map, listener=listener, source_filter=build_source_filter(options))
     prepare_to_serve(service, options)
     if options.otlp.enabled and not start_otlp_receiver(options, service, action_map):
         listener.close()
@@ -87,7 +55,12 @@ def run(options: ListenOptions, out: TextIO) -> int:
 
 
 def build_service(
-    options: ListenOptions, out: TextIO, action_map: ActionMap, *, listener: UdpListener | None
+    options: CollectorOptions,
+    out: TextIO,
+    action_map: ActionMap,
+    *,
+    listener: UdpListener | None,
+    source_filter: SourceFilter | None = None,
 ) -> CollectorService:
     """The collector with its live view, publisher, archive and (with a UDP listener) source filter."""
     publisher = build_publisher(options)
@@ -98,13 +71,13 @@ def build_service(
         view=None if options.quiet else LiveView(out, is_tty=out.isatty(), explain=options.output.explain),
         publisher=publisher,
         archive=build_archive(options, publisher),
-        source_filter=build_source_filter(options) if listener is not None else None,
+        source_filter=source_filter,
     )
     attach_alerts(service, options, action_map)
     return service
 
 
-def prepare_to_serve(service: CollectorService, options: ListenOptions) -> None:
+def prepare_to_serve(service: CollectorService, options: CollectorOptions) -> None:
     """Restore the saved state, serve metrics, install the signal handlers: the steps before `run`."""
     targets = options.publish_targets
     s3 = service.publisher.s3 if service.publisher else None
@@ -147,7 +120,7 @@ def build_source_filter(options: ListenOptions) -> SourceFilter | None:
     return SourceFilter(allow=options.allow_from, rate=options.rate_limit)
 
 
-def build_publisher(options: ListenOptions) -> Publisher | None:
+def build_publisher(options: CollectorOptions) -> Publisher | None:
     targets = options.publish_targets
     if not targets.enabled:
         return None
@@ -157,7 +130,7 @@ def build_publisher(options: ListenOptions) -> Publisher | None:
     return Publisher(targets, s3_client=clients.get("s3"), ssm_client=clients.get("ssm"), ssm_rate=options.ssm_rate)
 
 
-def build_archive(options: ListenOptions, publisher: Publisher | None) -> ArchiveWriter | None:
+def build_archive(options: CollectorOptions, publisher: Publisher | None) -> ArchiveWriter | None:
     if not options.archive:
         return None
     directory = options.archive_directory

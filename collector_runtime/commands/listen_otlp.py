@@ -2,41 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 
 from ..collector import CollectorService
-from ..contract import DEFAULT_OTLP_PORT
 from ..core.mapping import ActionMap
 from ..settings import ListenOptions
-from ..settings.options import LISTEN
-from ..settings.values import ip_address, port_number, positive_int
 from ..sources.source_filter import SourceFilter
 
 log = logging.getLogger("csm_collector")
-
-
-def add_otlp_options(listen: argparse.ArgumentParser) -> None:
-    otlp = listen.add_argument_group("OpenTelemetry traces (OTLP/HTTP, POST /v1/traces)")
-    otlp.add_argument(
-        "--otlp-port",
-        type=port_number,
-        help=f"receive OTLP/HTTP traces on this TCP port ({DEFAULT_OTLP_PORT} is OTLP/HTTP's; default: off)",
-    )
-    otlp.add_argument(
-        "--otlp-host", type=ip_address, default=LISTEN.otlp.host, help="address for --otlp-port (default: %(default)s)"
-    )
-    otlp.add_argument(
-        "--otlp-workload-attribute",
-        metavar="ATTRIBUTE",
-        help="resource attribute naming the workload, before service.name and faas.name (default: none)",
-    )
-    otlp.add_argument(
-        "--otlp-max-request-bytes",
-        type=positive_int,
-        default=LISTEN.otlp.max_request_bytes,
-        help="largest request body, received and decompressed; larger ones get 413 (default: %(default)s)",
-    )
 
 
 def require_otlp() -> None:

@@ -17,12 +17,10 @@ from ..collector import CollectorService
 from ..contract import CA_CERTIFICATE_OBJECT
 from ..core.mapping import ActionMap
 from ..data import load_action_map
-from ..settings import ListenOptions, ProxyOptions, StartupError
-from ..settings.options import LISTEN, PROXY
-from ..settings.values import destination, host_pattern, ip_address, port_number, upstream_url
-from .grammar import Subcommands, add_collector_options, add_output_options, add_publishing_options
+from ..settings import CollectorOptions, ProxyOptions, StartupError
 from .interrupts import interrupts_deferred
 from .listen import build_service, prepare_to_serve
+from .startup import started_collector
 
 if TYPE_CHECKING:  # mitmproxy is optional (the proxy extra): imported when the proxy starts
     from ..sources.proxy.destinations import DestinationPolicy
@@ -31,49 +29,8 @@ if TYPE_CHECKING:  # mitmproxy is optional (the proxy extra): imported when the 
 log = logging.getLogger("csm_collector")
 
 
-def register(commands: Subcommands) -> None:
-    proxy = commands.add_parser("proxy", help="an HTTPS proxy that records the AWS calls of any SDK or tool")
-    proxy.add_argument(
-        "--host", type=ip_address, default=PROXY.host, help="address to listen on (default: %(default)s)"
-    )
-    proxy.add_argument("--port", type=port_number, default=PROXY.port, help="TCP port (default: %(default)s)")
-    proxy.add_argument(
-        "--ca-dir", default=str(PROXY.ca_dir), help="the proxy's CA, generated on first run (default: %(default)s)"
-    )
-    proxy.add_argument(
-        "--ca-secret",
-        metavar="SECRET",
-        help="keep the CA in this Secrets Manager secret: loaded at start, or generated and stored there "
-        "(needs boto3; --region)",
-    )
-    proxy.add_argument(
-        "--intercept-host",
-        action="append",
-        type=host_pattern,
-        metavar="PATTERN",
-        help="also intercept hosts like this ('*.example.internal', 'localhost.localstack.cloud:4566'; "
-        "repeatable); AWS API hosts always are",
-    )
-    proxy.add_argument(
-        "--upstream",
-        type=upstream_url,
-        metavar="URL",
-        help="send intercepted requests to this endpoint instead, keeping their Host header (moto, LocalStack)",
-    )
-    proxy.add_argument(
-        "--allow-destination",
-        action="append",
-        type=destination,
-        metavar="DEST",
-        help="also let clients reach this HOST[:PORT], address or network ('10.0.0.0/8', '[fd00::1]:8443'; "
-        "repeatable); otherwise only AWS API hosts and other hosts' port 443 at public addresses",
-    )
-    add_collector_options(proxy)
-    add_output_options(proxy, LISTEN.output)
-    add_publishing_options(proxy)
-
-
 def run(options: ProxyOptions, out: TextIO) -> int:
+    settings = started_collector(options.collector)
     with interrupts_deferred():  # mitmproxy loads; without it, cli names the extra to install
         from ..sources.proxy.ca import KEY_FILES, CaError, prepare_ca
         from ..sources.proxy.ca_check import check_ca_key, check_certificate
@@ -89,7 +46,6 @@ def run(options: ProxyOptions, out: TextIO) -> int:
     check_certificate(ca.certificate, "the proxy CA certificate")
     check_ca_key(ca.directory / KEY_FILES[0])
     check_can_listen(options.host, options.port)
-    settings = options.collector
     action_map = load_action_map()
     service = build_service(settings, out, action_map, listener=None)
     server = _proxy_server(options, service, action_map)
@@ -126,7 +82,7 @@ def check_can_listen(host: str, port: int) -> None:
             raise StartupError(f"cannot listen on {host}:{port}/tcp: {error.strerror or error}") from error
 
 
-def _publish_certificate(service: CollectorService, settings: ListenOptions, certificate: Path) -> None:
+def _publish_certificate(service: CollectorService, settings: CollectorOptions, certificate: Path) -> None:
     """With --s3-bucket, the CA certificate (public) goes beside the results, where clients fetch it."""
     from ..aws import AWS_ERRORS
 

@@ -18,9 +18,6 @@ from urllib.parse import quote
 
 from ..errors import Failure
 from ..settings import ProxyEnvOptions
-from ..settings.options import PROXY_ENV
-from ..settings.values import client_port, host_name, workload_name
-from .grammar import Subcommands
 
 if TYPE_CHECKING:
     from ..sources.proxy.ca import CaFiles
@@ -29,22 +26,6 @@ log = logging.getLogger("csm_collector")
 # Never through the proxy: loopback, and the instance metadata and container credentials endpoints.
 NO_PROXY = "localhost,127.0.0.1,::1,169.254.169.254,169.254.170.2,fd00:ec2::254"
 TRUSTSTORE_PASSWORD = "changeit"  # the JDK's default cacerts password
-
-
-def register(commands: Subcommands) -> None:
-    env = commands.add_parser("proxy-env", help="print the export lines that point every SDK at the proxy")
-    env.add_argument(
-        "--host", type=host_name, default=PROXY_ENV.host, help="where clients reach the proxy (default: %(default)s)"
-    )
-    env.add_argument("--port", type=client_port, default=PROXY_ENV.port, help="its TCP port (default: %(default)s)")
-    env.add_argument("--ca-dir", default=str(PROXY_ENV.ca_dir), help="the proxy's CA directory (default: %(default)s)")
-    env.add_argument("--workload", type=workload_name, help="the workload name the proxy records these clients under")
-    env.add_argument(
-        "--ca-certificate",
-        metavar="FILE",
-        help="a remote proxy's CA certificate (e.g. the deployed proxy's, from S3): trusted instead of --ca-dir's "
-        "own CA; the bundle is written beside it",
-    )
 
 
 def run(options: ProxyEnvOptions, out: TextIO) -> int:

@@ -12,26 +12,17 @@ from ..data import load_action_map
 from ..errors import BadInput
 from ..pipeline import Pipeline
 from ..settings import ReplayOptions
-from ..settings.options import REPLAY as DEFAULTS
 from ..sources.csm import CsmDecoder
 from ..sources.replay import replay
 from . import explain
-from .grammar import Subcommands, add_output_options
 from .results import write_results
+from .startup import writable_directory
 
 log = logging.getLogger("csm_collector")
 
 
-def register(commands: Subcommands) -> None:
-    parser = commands.add_parser(
-        "replay", help="run captured datagrams (JSON lines, .gz ok, - for stdin) through the pipeline"
-    )
-    parser.add_argument("files", nargs="+", metavar="FILE")
-    parser.add_argument("--quiet", action="store_true", help="no summary")
-    add_output_options(parser, DEFAULTS.output)
-
-
 def run(options: ReplayOptions, out: TextIO) -> int:
+    writable_directory(options.output.output_dir)
     action_map = load_action_map()
     aggregator = Aggregator(action_map, fails_only=options.output.policy.fails_only)
     pipeline = Pipeline(aggregator, csm=CsmDecoder(source=REPLAY))

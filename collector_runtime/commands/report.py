@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TextIO
 
 from ..aws import aws_clients, calling
@@ -10,8 +9,6 @@ from ..core.aggregate import Aggregator
 from ..data import load_action_map
 from ..errors import ConfigError
 from ..settings import ReportOptions
-from ..settings.options import REPORT as DEFAULTS
-from ..settings.values import day
 from ..sources.archive_query import (
     AthenaSource,
     Runner,
@@ -22,42 +19,15 @@ from ..sources.archive_query import (
     observed_calls,
 )
 from . import explain
-from .grammar import Subcommands, add_output_options, add_region
 from .report_html import restore_output_dir, write_html
 from .results import write_results
-
-
-def register(commands: Subcommands) -> None:
-    report = commands.add_parser(
-        "report", help="build the policies from the raw-event archive: DuckDB locally, or Athena over S3"
-    )
-    report.add_argument(
-        "--archive-dir",
-        dest="archive_dirs",
-        type=Path,
-        action="append",
-        help=f"an archive directory (repeatable, e.g. one per collector; default: {DEFAULTS.archive_dirs[0]})",
-    )
-    report.add_argument("--athena", action="store_true", help="query the S3 archive with Athena instead")
-    report.add_argument(
-        "--from-output",
-        type=Path,
-        metavar="DIR",
-        help="with --html: a collector's output directory (state.json, alerts.jsonl, stats.json) instead",
-    )
-    report.add_argument("--html", type=Path, metavar="FILE", help="also write a self-contained HTML report here")
-    report.add_argument("--database", default=DEFAULTS.database, help="Athena/Glue database (default: %(default)s)")
-    report.add_argument("--table", default=DEFAULTS.table, help="Athena/Glue table (default: %(default)s)")
-    report.add_argument("--workgroup", default=DEFAULTS.workgroup, help="Athena workgroup (default: %(default)s)")
-    add_region(report, "AWS region for Athena")
-    report.add_argument("--since", type=day, help="first UTC day to include, YYYY-MM-DD")
-    report.add_argument("--until", type=day, help="last UTC day to include, YYYY-MM-DD")
-    add_output_options(report, DEFAULTS.output)
+from .startup import writable_directory
 
 
 def run(options: ReportOptions, out: TextIO) -> int:
     """An archive that cannot be read is bad input (exit 2); a failed Athena query or AWS call is a
     failure (exit 1), one line naming the workgroup and table."""
+    writable_directory(options.output.output_dir)
     action_map = load_action_map()
     aggregator = Aggregator(action_map, fails_only=options.output.policy.fails_only)
     if options.from_output is not None:

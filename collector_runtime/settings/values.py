@@ -1,4 +1,4 @@
-"""Checks and conversions of single setting values (argparse types, prefixes, networks, directories)."""
+"""Checks and conversions of single setting values (argparse types, prefixes, networks): pure, no I/O."""
 
 from __future__ import annotations
 
@@ -6,18 +6,16 @@ import argparse
 import datetime as dt
 import ipaddress
 import math
-import os
 import re
-import socket
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..sources.proxy.destinations import DestinationError, allowed_destination
 from ..sources.proxy.hosts import HostPatternError, Upstream, host_regex
-from .errors import ConfigError, StartupError
-from .options import Network
+from .errors import ConfigError
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 MAX_SOCKET_BUFFER = 2**31 - 1  # setsockopt takes a C int
 
@@ -207,31 +205,14 @@ def normalise_ssm_prefix(prefix: str) -> str:
     return cleaned
 
 
-def collector_id(given: str | None) -> str:
-    """Names this collector's archive files: the given id or the host name, as a safe file name part."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", given or socket.gethostname()) or "collector"
+def collector_id(name: str) -> str:
+    """Names this collector's archive files: the given id (or the host name), as a safe file name part."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name) or "collector"
 
 
 def aws_config_file(environ: Mapping[str, str]) -> Path:
     configured = environ.get("AWS_CONFIG_FILE")
     return Path(configured).expanduser() if configured else Path("~/.aws/config").expanduser()
-
-
-def writable_directory(path: Path, what: str = "output directory") -> Path:
-    """The output (or archive) directory, created if needed; StartupError if it cannot be created or
-    written. Writing is tried (a file created and removed), not guessed from permission bits: root passes
-    those, and a read-only or special file system or an ACL can still refuse."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise StartupError(f"cannot create the {what} {path}: {error.strerror or error}") from error
-    try:
-        descriptor, probe = tempfile.mkstemp(prefix=".csm-collector-write-check-", dir=path)
-        os.close(descriptor)
-        Path(probe).unlink()
-    except OSError as error:
-        raise StartupError(f"cannot write to the {what} {path}: {error.strerror or error}") from error
-    return path
 
 
 _ROLE = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")

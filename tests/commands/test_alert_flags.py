@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from collector_runtime.settings import ConfigError, ListenOptions, ProxyOptions, parse_options
-from collector_runtime.settings.options import AlertOptions
+from collector_runtime.settings import AlertOptions, ConfigError, ListenOptions, ProxyOptions, parse_options
 
 ROLE = "arn:aws:iam::123456789012:role/app"
 FUNCTION = "arn:aws:lambda:eu-west-1:123456789012:function:orders"

@@ -11,8 +11,7 @@ import pytest
 from collector_runtime.commands.listen import build_service
 from collector_runtime.core.records import DENIED
 from collector_runtime.data import load_action_map
-from collector_runtime.settings import ListenOptions, OutputOptions
-from collector_runtime.settings.options import AlertOptions
+from collector_runtime.settings import AlertOptions, ListenOptions, OutputOptions
 from tests.conftest import observed
 
 
