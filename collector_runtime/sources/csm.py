@@ -10,6 +10,7 @@ access key id is reduced to its account at once (`AccessKey` and `SessionToken` 
 
 from __future__ import annotations
 
+import sys
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,7 @@ MAX_DATAGRAM_BYTES = 65_535
 MAX_PENDING_ATTEMPTS = 64  # per identity: attempts waiting for their ApiCall
 MAX_CACHED = 50_000  # access keys and host names remembered (caches: cleared when full, nothing lost)
 Identity = tuple[str, str, str]  # (ClientId, Service, Api) as sent
+Known = tuple[str, str, str, str]  # (ClientId, Service, Api, workload name), interned: one copy of each kept
 AttemptFacts = tuple[str | None, tuple[str, ...]]  # (account, resources)
 NO_DENIALS: tuple[str, ...] = ()
 NO_MEMBERS: frozenset[str] = frozenset()
@@ -58,14 +60,16 @@ class CsmDecoder:
 
     The hot path caches each validated identity (ClientId, Service, Api), so a repeated one costs a
     JSON decode and a few dictionary operations; anything unusual takes the slow path, which validates.
+    What is kept (caches, records) holds the identity's interned names, not the strings of the datagram that
+    first carried it: 1,000 workloads calling the same operations share one copy of each name.
     """
 
     def __init__(self, *, source: str = CSM, max_cached_identities: int = 200_000) -> None:
         self.source = source
         self.counters = CsmCounters()
         self.max_cached_identities = max_cached_identities
-        self._identities: dict[Identity, str] = {}  # identity -> workload name
-        self._pending: dict[Identity, _Pending] = {}
+        self._identities: dict[Identity, Known] = {}
+        self._pending: dict[Known, _Pending] = {}
         self._accounts: dict[str, str | None] = {}  # access key id -> account
         self._buckets: dict[tuple[str, str | None], tuple[str, ...]] = {}  # (Fqdn, Region) -> bucket ARN
 
@@ -82,8 +86,7 @@ class CsmDecoder:
             counters.reject("not_json")
             return []
         try:  # the hot path: a known identity (anything else goes to `event`, which validates)
-            identity = (record.get("ClientId", ""), record["Service"], record["Api"])
-            workload = self._identities[identity]
+            known = self._identities[(record.get("ClientId", ""), record["Service"], record["Api"])]
         except (KeyError, TypeError, AttributeError):
             call = self.event(record)
             return [call] if call is not None else []
@@ -91,14 +94,14 @@ class CsmDecoder:
         if kind == API_CALL_ATTEMPT:
             counters.events_parsed += 1
             counters.api_call_attempt_events += 1
-            self._attempt(identity, record)
+            self._attempt(known, record)
             return []
         if kind != API_CALL:
             counters.reject("invalid_fields")
             return []
         counters.events_parsed += 1
         counters.api_call_events += 1
-        return [self._call(identity, workload, record)]
+        return [self._call(known, record)]
 
     def _feed_lines(self, data: bytes) -> list[ObservedCall]:
         if len(data) > MAX_DATAGRAM_BYTES:
@@ -126,38 +129,38 @@ class CsmDecoder:
             self.counters.reject("not_an_object")
             return None
         try:
-            identity = (record.get("ClientId", ""), record["Service"], record["Api"])
-            workload = self._identities[identity]
+            known = self._identities[(record.get("ClientId", ""), record["Service"], record["Api"])]
         except (KeyError, TypeError):  # a new identity, a missing or unhashable field: validate
             reason = invalid_reason(record)
             if reason:
                 self.counters.reject(reason)
                 return None
-            identity = (record.get("ClientId", ""), record["Service"], record["Api"])
-            workload = self._remember(identity)
+            known = self._remember(record.get("ClientId", ""), record["Service"], record["Api"])
         kind = record.get("Type")
         self.counters.events_parsed += 1
         if kind == API_CALL:
             self.counters.api_call_events += 1
-            return self._call(identity, workload, record)
+            return self._call(known, record)
         if kind == API_CALL_ATTEMPT:
             self.counters.api_call_attempt_events += 1
-            self._attempt(identity, record)
+            self._attempt(known, record)
             return None
         self.counters.events_parsed -= 1
         self.counters.reject("invalid_fields")
         return None
 
-    def _remember(self, identity: Identity) -> str:
+    def _remember(self, client_id: str, service: str, api: str) -> Known:
         if len(self._identities) >= self.max_cached_identities:
             self._identities.clear()  # caches: senders inventing names cannot grow them without bound
             self._pending.clear()
-        workload = self._identities[identity] = identity[0] or DEFAULT_WORKLOAD
-        return workload
+        intern = sys.intern
+        client_id, service, api = intern(client_id), intern(service), intern(api)
+        known = self._identities[(client_id, service, api)] = (client_id, service, api, client_id or DEFAULT_WORKLOAD)
+        return known
 
-    def _call(self, identity: Identity, workload: str, record: Record) -> ObservedCall:
+    def _call(self, known: Known, record: Record) -> ObservedCall:
         get = record.get
-        pending = self._pending.get(identity)
+        pending = self._pending.get(known)
         if pending is not None and pending.buckets is None:  # the common case: not S3
             account, resources = pending.account, NO_RESOURCES
         else:
@@ -175,10 +178,10 @@ class CsmDecoder:
         region = get("Region")
         time_ms = get("Timestamp")
         fields = (
-            workload,
+            known[3],
             self.source,
-            identity[1],
-            identity[2],
+            known[1],
+            known[2],
             region[:32] if type(region) is str and region else None,
             account,
             outcome,
@@ -216,13 +219,13 @@ class CsmDecoder:
                 resources = buckets.popleft()
         return pending.account, resources
 
-    def _attempt(self, identity: Identity, record: Record) -> None:
+    def _attempt(self, known: Known, record: Record) -> None:
         get = record.get
-        pending = self._pending.get(identity)
+        pending = self._pending.get(known)
         if pending is None:
-            pending = self._pending[identity] = _Pending()
+            pending = self._pending[known] = _Pending()
         pending.account = self._account(get("AccessKey"))
-        if identity[1] == "S3":
+        if known[1] == "S3":
             if pending.buckets is None:
                 pending.buckets = deque(maxlen=MAX_PENDING_ATTEMPTS)
             pending.buckets.append(self._bucket(get("Fqdn"), get("Region")))
