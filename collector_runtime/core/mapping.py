@@ -87,17 +87,15 @@ class ActionMap:
     """Lookups over the generated data: services by serviceId (or a unique alias), operations by wire name,
     actions by name (case-insensitive, as IAM), resource types by action.
 
-    The sections may be mappings that decode on first read (`collector_runtime.data.layout`): a service's
-    operations, a prefix's resource types and action names are only looked at when a lookup needs them;
-    `service_heads` (prefix and aliases per service, else read from `services`) indexes the services.
+    The sections may be mappings that decode on first read (`collector_runtime.data.layout`): an operation,
+    a prefix's resource types and action names are only looked at when a lookup needs them.
     """
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         self.inputs: dict[str, str] = dict(data.get("inputs", {}))
         self._services: Mapping[str, dict[str, Any]] = data["services"]
-        self._heads: Mapping[str, dict[str, Any]] = data.get("service_heads") or self._services
         self._service_index: dict[str, str] = {}
-        for service_id, record in self._heads.items():
+        for service_id, record in self._services.items():
             for alias in [service_id, *record.get("aliases", [])]:
                 self._service_index.setdefault(_normalise(alias), service_id)
         self._api_index: dict[str, dict[str, str]] = {}
@@ -132,7 +130,7 @@ class ActionMap:
     def prefix_of(self, service: str) -> str | None:
         """The IAM prefix of a service (by serviceId or alias): whose ARN formats its resources have."""
         service_id = self.resolve_service(service)
-        return self._heads[service_id].get("prefix") if service_id else None
+        return self._services[service_id].get("prefix") if service_id else None
 
     def _resolve_api(self, service_id: str, api: str) -> str | None:
         operations = self._services[service_id]["operations"]

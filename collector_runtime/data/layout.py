@@ -1,5 +1,5 @@
-"""The mapping file read lazily: its services, resource types and ARN formats are kept as their JSON text and
-decoded the first time a lookup needs them, so a collector holds the few services its workloads call (about
+"""The mapping file read lazily: its operations, resource types and ARN formats are kept as their JSON text and
+decoded the first time a lookup needs them, so a collector holds the few operations its workloads call (about
 4 MiB of text instead of about 20 MiB of decoded objects).
 
 The split follows the line layout `mapping/mapgen/render.py` writes (one line per service head, operation and
@@ -98,8 +98,7 @@ def _split(raw: bytes) -> dict[str, Any]:
     _expect(next(lines), b"{")
     data: dict[str, Any] = {**_member(next(lines)), **_member(next(lines))}  # format, inputs
     _expect(next(lines), b'"services": {')
-    heads, services = _services(lines)
-    data["services"], data["service_heads"] = LazyJson(services), heads
+    data["services"] = _services(lines)
     name, text = _raw_member(next(lines))
     if name != "iam_actions":
         raise LayoutError("iam_actions")
@@ -134,23 +133,25 @@ def _raw_member(line: bytes) -> tuple[str, bytes]:
     return key[1:].decode(), value
 
 
-def _services(lines: Iterator[bytes]) -> tuple[dict[str, dict[str, Any]], dict[str, bytes]]:
-    """Per service: its head (prefix, aliases) decoded, its whole text kept."""
-    heads: dict[str, dict[str, Any]] = {}
-    texts: dict[str, bytes] = {}
+def _services(lines: Iterator[bytes]) -> dict[str, dict[str, Any]]:
+    """Per service: its head (prefix, aliases) decoded, each operation kept as its text."""
+    services: dict[str, dict[str, Any]] = {}
     for head in lines:
         if head == b"},":
-            return heads, texts
+            return services
         if not head.endswith(b', "operations": {'):
             raise LayoutError("service head")
-        body = []
+        operations = {}
         for line in lines:
             if line in (b"}}", b"}},"):
                 break
-            body.append(line)
+            if not line.startswith(b"  "):
+                raise LayoutError("operation line")
+            api, text = _raw_member(line[2:])
+            operations[api] = text
         ((service_id, record),) = _member(head + b"}}").items()
-        heads[service_id] = {"prefix": record["prefix"], "aliases": record["aliases"]}
-        texts[service_id] = head[head.index(b'{"prefix": ') :] + b"\n".join(body) + b"}}"
+        services[service_id] = {"prefix": record["prefix"], "aliases": record["aliases"]}
+        services[service_id]["operations"] = LazyJson(operations)
     raise LayoutError("unterminated services")
 
 
