@@ -8,8 +8,9 @@ request answered 200 is counted in stats.json (`otlp.spans_received`) and became
 was refused. The baselines run in this process: `ExportTraceServiceRequest.ParseFromString` alone (the ceiling of
 any Python receiver built on the official package), and the pure decoder (`decode_export` + `SpanRecords`).
 
-Results: bench/results/local/otlp-latest.json (and otlp-history.jsonl there; ignored by git).
-Usage: python bench/otlp.py [--seconds 10] [--quick]
+Results: bench/results/local/otlp-latest.json (and otlp-history.jsonl there; ignored by git); with
+--save-reference also the committed bench/results/otlp-reference.json, which the README's OTLP figures come from.
+Usage: python bench/otlp.py [--seconds 10] [--quick] [--save-reference]
 """
 
 from __future__ import annotations
@@ -153,24 +154,39 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--quick", action="store_true", help="3 s runs (a smoke run)")
+    parser.add_argument(
+        "--save-reference", action="store_true", help="also replace bench/results/otlp-reference.json (README figures)"
+    )
     args = parser.parse_args()
     seconds = 3.0 if args.quick else args.seconds
     requests, spans = bodies()
     base = baselines(requests, spans, min(seconds, 5.0))
     run = collector_run(requests, spans, seconds)
-    result = {"time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "spans_per_request": spans, **base, **run}
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+    result = {
+        "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "commit": commit.stdout.strip(),
+        "spans_per_request": spans,
+        **base,
+        **run,
+    }
     result["collector_vs_bare_parse"] = round(run["spans_per_s"] / base["bare_parse_spans_per_s"], 4)
+    result["collector_vs_decoder"] = round(run["spans_per_s"] / base["decoder_spans_per_s"], 4)
     print(f"{'bare ParseFromString loop':40} {base['bare_parse_spans_per_s']:>12,.0f} spans/s")
     print(f"{'pure decoder (decode_export + records)':40} {base['decoder_spans_per_s']:>12,.0f} spans/s")
     print(
         f"{'listen --otlp-port, 2 keep-alive senders':40} {run['spans_per_s']:>12,.0f} spans/s  "
         f"(lost {run['lost']}, refused {run['requests_refused']}, collector CPU {run['collector_cpu_percent']}%)"
     )
+    print(f"collector / pure decoder: {result['collector_vs_decoder']:.0%} (same run)")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "otlp-latest.json").write_text(json.dumps(result, indent=2) + "\n")
     with (RESULTS / "otlp-history.jsonl").open("a") as history:
         history.write(json.dumps(result) + "\n")
     print(f"results: {RESULTS / 'otlp-latest.json'}")
+    if args.save_reference:
+        (RESULTS.parent / "otlp-reference.json").write_text(json.dumps(result, indent=2) + "\n")
+        print(f"reference updated: {RESULTS.parent / 'otlp-reference.json'}")
     return (
         0 if run["lost"] == 0 and run["requests_refused"] == 0 and run["calls_counted"] == run["spans_counted"] else 1
     )

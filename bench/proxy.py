@@ -4,18 +4,28 @@ One moto_server on 127.0.0.1 and one proxy (--upstream to it). The same boto3 ca
 made N times sequentially and N times from THREADS threads, directly (plain HTTP to moto with endpoint_url)
 and through the proxy (HTTPS to dynamodb.eu-west-1.amazonaws.com, AWS's real host name, with the proxy's
 CA: CONNECT + TLS to the proxy, matched and recorded, sent on to moto; every request recorded, none refused
-by the proxy's destination guard). Client, proxy and moto share this machine's cores. Results: printed,
-and written to bench/results/local/proxy-latest.json (ignored by git).
+by the proxy's destination guard). Client, proxy and moto share this machine's cores.
 
-Usage: python bench/proxy.py [--requests 600] [--threads 4]
+Terraform-style (--applies N): like the AWS provider's runs, each "apply" is a new process with a new S3 bucket
+`terraform-<timestamp>`: a fresh boto3 client (new connections) creates the bucket and reads its settings back,
+virtual-hosted (`<bucket>.s3.eu-west-1.amazonaws.com`, a host the proxy has not seen: CONNECT, TLS, its
+certificate for that host) through the proxy, path-style on plain HTTP directly; the median latency of those
+requests and the requests/s of whole applies, each way.
+
+Results: printed, and written to bench/results/local/proxy-latest.json (ignored by git); with --save-reference
+also the committed bench/results/proxy-reference.json, which the README's proxy figures come from.
+
+Usage: python bench/proxy.py [--requests 600] [--threads 4] [--applies 40] [--save-reference]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -78,7 +88,58 @@ def concurrent(dynamodb: Any, requests: int, threads: int) -> dict[str, float]:
     return {"threads": threads, "requests_per_s": round(each * threads / (time.perf_counter() - started), 1)}
 
 
-def measure(requests: int, threads: int) -> dict[str, Any]:
+APPLY_READS = (  # what the provider reads back after creating an aws_s3_bucket
+    "head_bucket",
+    "get_bucket_location",
+    "get_bucket_acl",
+    "get_bucket_versioning",
+    "get_bucket_encryption",
+    "get_bucket_ownership_controls",
+    "get_public_access_block",
+    "get_bucket_tagging",
+)
+
+
+def s3_client(*, proxy_port: int | None, moto_port: int, bundle: Path) -> Any:
+    config = Config(
+        retries={"max_attempts": 1},
+        s3={"addressing_style": "virtual" if proxy_port else "path"},
+        proxies={"https": f"http://bench:x@127.0.0.1:{proxy_port}"} if proxy_port else {},
+    )
+    where: dict[str, Any] = {"verify": str(bundle)} if proxy_port else {"endpoint_url": f"http://127.0.0.1:{moto_port}"}
+    session = boto3.session.Session(aws_access_key_id=KEY_ID, aws_secret_access_key="x", region_name="eu-west-1")
+    return session.client("s3", config=config, **where)
+
+
+def terraform_applies(
+    applies: int, *, proxy_port: int | None, moto_port: int, bundle: Path, tag: str
+) -> dict[str, Any]:
+    """`applies` runs, each a new client and a new bucket; every request timed (errors such as
+    NoSuchTagSet count as answered: the provider gets them too)."""
+    latencies: list[float] = []
+    started = time.perf_counter()
+    for index in range(applies):
+        s3 = s3_client(proxy_port=proxy_port, moto_port=moto_port, bundle=bundle)
+        bucket = f"terraform-{tag}{index:04d}{time.time_ns() % 10**9:09d}"
+        calls = [("create_bucket", {"CreateBucketConfiguration": {"LocationConstraint": "eu-west-1"}})]
+        calls += [(name, {}) for name in APPLY_READS]
+        for name, extra in calls:
+            begun = time.perf_counter()
+            with contextlib.suppress(s3.exceptions.ClientError):
+                getattr(s3, name)(Bucket=bucket, **extra)
+            latencies.append((time.perf_counter() - begun) * 1000)
+        s3.close()
+    elapsed = time.perf_counter() - started
+    return {
+        "applies": applies,
+        "requests": len(latencies),
+        "median_ms": round(statistics.median(latencies), 2),
+        "p95_ms": round(sorted(latencies)[int(len(latencies) * 0.95)], 2),
+        "requests_per_s": round(len(latencies) / elapsed, 1),
+    }
+
+
+def measure(requests: int, threads: int, applies: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp, moto_server(ACCOUNT) as moto_port:
         flags = ["--ca-dir", f"{tmp}/ca", "--upstream", f"http://127.0.0.1:{moto_port}", "--quiet"]
         process, proxy_port = start_proxy(base_env(), *flags, "--output-dir", f"{tmp}/out")
@@ -91,16 +152,24 @@ def measure(requests: int, threads: int) -> dict[str, Any]:
                     "sequential": sequential(dynamodb, requests),
                     "concurrent": concurrent(dynamodb, requests, threads),
                 }
+            for mode, port in (("direct", None), ("proxy", proxy_port)):
+                result[mode]["terraform"] = terraform_applies(
+                    applies, proxy_port=port, moto_port=moto_port, bundle=bundle, tag=mode[0]
+                )
         finally:
             process.send_signal(signal.SIGTERM)
             process.communicate(timeout=60)
         stats = json.loads((Path(tmp) / "out" / "stats.json").read_text())
     result["recorded_by_proxy"] = stats["proxy"]["requests_intercepted"]
-    result["sent_through_proxy"] = 2 + requests + requests // threads * threads  # with the two warm-up calls
+    terraform_requests = result["proxy"]["terraform"]["requests"]
+    result["sent_through_proxy"] = 2 + requests + requests // threads * threads + terraform_requests  # + 2 warm-ups
     result["refused_by_proxy"] = stats["proxy"].get("destinations_refused", 0)  # AWS hosts: never
     result["added_median_ms"] = round(
         result["proxy"]["sequential"]["median_ms"] - result["direct"]["sequential"]["median_ms"], 2
     )
+    direct, proxied = result["direct"]["terraform"], result["proxy"]["terraform"]
+    result["terraform_added_median_ms"] = round(proxied["median_ms"] - direct["median_ms"], 2)
+    result["terraform_requests_per_s_vs_direct"] = round(proxied["requests_per_s"] / direct["requests_per_s"], 3)
     return result
 
 
@@ -108,9 +177,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--applies", type=int, default=40, help="Terraform-style applies (a new bucket host each)")
+    parser.add_argument(
+        "--save-reference", action="store_true", help="also replace bench/results/proxy-reference.json (README figures)"
+    )
     args = parser.parse_args()
-    result = measure(args.requests, args.threads)
+    result = measure(args.requests, args.threads, args.applies)
     result["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    result["commit"] = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+    ).stdout.strip()
     target = ROOT / "bench" / "results" / "local" / "proxy-latest.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(result, indent=2) + "\n")
@@ -122,11 +198,22 @@ def main() -> None:
             f"{seq['requests_per_s']:>8} r/s {con['requests_per_s']:>8} r/s"
         )
     print(f"added latency (median): {result['added_median_ms']} ms")
+    direct, proxied = result["direct"]["terraform"], result["proxy"]["terraform"]
+    print(
+        f"Terraform-style, {args.applies} applies (a new bucket host each): median {direct['median_ms']} ms direct, "
+        f"{proxied['median_ms']} ms proxied (+{result['terraform_added_median_ms']} ms); "
+        f"{direct['requests_per_s']} vs {proxied['requests_per_s']} requests/s "
+        f"({result['terraform_requests_per_s_vs_direct']}x direct)"
+    )
     print(
         f"recorded by the proxy: {result['recorded_by_proxy']} of {result['sent_through_proxy']} requests; "
         f"refused: {result['refused_by_proxy']}"
     )
     print(f"written to {target.relative_to(ROOT)}")
+    if args.save_reference:
+        reference = ROOT / "bench" / "results" / "proxy-reference.json"
+        reference.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"reference updated: {reference.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

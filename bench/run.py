@@ -12,7 +12,7 @@ history.jsonl there; that folder is ignored by git, so a run leaves the work tre
 --save-reference it also replaces the committed bench/results/reference.json, which the README's
 figures come from: do that only in a change that means to update them.
 
-Usage: python bench/run.py [--quick] [--seconds 10] [--rates 10000,50000,100000,150000]
+Usage: python bench/run.py [--quick] [--seconds 10] [--rates 10000,50000,100000,150000,200000]
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 s phases and 1M/2M events: a smoke run")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each rate phase (default 10)")
-    parser.add_argument("--rates", default="10000,50000,100000,150000")
+    parser.add_argument("--rates", default="10000,50000,100000,150000,200000")
     parser.add_argument("--receive-buffer", type=int, default=32 << 20)
     parser.add_argument("--events", type=int, default=10_000_000, help="events for the memory run (default 10M)")
     parser.add_argument(

@@ -101,7 +101,6 @@ class CollectorService:
         self._last_arrival = 0.0
         self._stats_sources: dict[str, Callable[[], dict[str, Any]]] = {}
         self._observers: list[FlushObserver] = []
-        self.last_flush: Rendered | None = None
 
     @property
     def address(self) -> tuple[str, int]:
@@ -271,13 +270,13 @@ class CollectorService:
         self.pipeline.release_held(None)  # CSM calls still waiting for their attempts: as they are
         if self.archive:
             self.archive.flush()
-        self.last_flush = self.render()
+        rendered = self.render()  # not kept: the directory keeps the texts it needs, the renderer the rest
         for observer in self._observers:
-            observer.after_flush(self.aggregator, self.last_flush, self.wall_clock())
+            observer.after_flush(self.aggregator, rendered, self.wall_clock())
         if self.publisher:
-            self.publisher.update(self.last_flush)
+            self.publisher.update(rendered)
         self.run_log.access(self.source_filter.counters if self.source_filter else None)
-        self.directory.update(self.last_flush.files)
+        self.directory.update(rendered.files)
         self._files_written = 0
         try:
             self._files_written = self.directory.write()
@@ -294,7 +293,7 @@ class CollectorService:
         if self._failed_flushes:
             log.warning("writing to %s works again after %d failed flushes", self.directory.root, self._failed_flushes)
             self._failed_flushes = 0
-        for warning in self.last_flush.warnings:
+        for warning in rendered.warnings:
             if warning not in self._logged_warnings:
                 log.warning("%s", warning)
                 self._logged_warnings.add(warning)

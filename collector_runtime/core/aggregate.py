@@ -7,6 +7,7 @@ in the number of distinct calls, never in the number of events.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 from ..limits import MAX_NAMED_RESOURCE_WILDCARDS
@@ -149,6 +150,8 @@ class Aggregator:
             scope = (scope[0], scope[1], ())
             if scope in usage.scope_set:
                 return scope
+        region = scope[0]  # kept for good: one copy of each region name, not one per scope
+        scope = (sys.intern(region) if type(region) is str else region, scope[1], scope[2])
         usage.add_scope(scope)
         workload.version += 1
         return scope

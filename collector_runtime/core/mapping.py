@@ -11,6 +11,7 @@ mapped comes back with `source` "unmapped", so callers report it instead of inve
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,21 +85,24 @@ def _normalise(name: str) -> str:
 
 class ActionMap:
     """Lookups over the generated data: services by serviceId (or a unique alias), operations by wire name,
-    actions by name (case-insensitive, as IAM), resource types by action."""
+    actions by name (case-insensitive, as IAM), resource types by action.
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    The sections may be mappings that decode on first read (`collector_runtime.data.layout`): an operation,
+    a prefix's resource types and action names are only looked at when a lookup needs them.
+    """
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
         self.inputs: dict[str, str] = dict(data.get("inputs", {}))
-        self._services: dict[str, dict[str, Any]] = data["services"]
+        self._services: Mapping[str, dict[str, Any]] = data["services"]
         self._service_index: dict[str, str] = {}
         for service_id, record in self._services.items():
             for alias in [service_id, *record.get("aliases", [])]:
                 self._service_index.setdefault(_normalise(alias), service_id)
         self._api_index: dict[str, dict[str, str]] = {}
-        self._valid: dict[str, dict[str, str]] = {
-            prefix: {name.lower(): name for name in names} for prefix, names in data["iam_actions"].items()
-        }
-        self._action_resources: dict[str, list[str]] = data.get("action_resources", {})
-        self._formats: dict[str, dict[str, list[str]]] = data.get("resource_formats", {})
+        self._iam_actions: Mapping[str, list[str]] = data["iam_actions"]
+        self._valid_by_prefix: dict[str, dict[str, str]] = {}
+        self._action_resources: Mapping[str, list[str]] = data.get("action_resources", {})
+        self._formats: Mapping[str, dict[str, list[str]]] = data.get("resource_formats", {})
         self._cache: dict[tuple[str, str], OperationMapping] = {}
         self._types: dict[str, tuple[ResourceType, ...]] = {}
 
@@ -147,14 +151,23 @@ class ActionMap:
         if not match:
             return None
         prefix, name = match.groups()
-        canonical = self._valid.get(prefix, {}).get(name.lower())
+        canonical = self._valid(prefix).get(name.lower())
         return f"{prefix}:{canonical}" if canonical else None
 
+    def _valid(self, prefix: str) -> dict[str, str]:
+        """The action names of an IAM prefix by their lower-case spelling (indexed on first use)."""
+        valid = self._valid_by_prefix.get(prefix)
+        if valid is None:
+            valid = {name.lower(): name for name in self._iam_actions.get(prefix, ())}
+            if valid:  # only prefixes the reference knows are kept: the index stays bounded
+                self._valid_by_prefix[prefix] = valid
+        return valid
+
     def all_actions(self) -> list[str]:
-        return [f"{prefix}:{name}" for prefix, names in self._valid.items() for name in names.values()]
+        return [action for prefix in self._iam_actions for action in self.actions_of(prefix)]
 
     def actions_of(self, prefix: str) -> list[str]:
-        return [f"{prefix}:{name}" for name in self._valid.get(prefix, {}).values()]
+        return [f"{prefix}:{name}" for name in self._valid(prefix).values()]
 
     def resource_types(self, action: str) -> tuple[ResourceType, ...]:
         """The resource types an action is authorized on, with their ARN formats (none: only "*")."""

@@ -20,6 +20,12 @@ Scope = tuple[str | None, str | None, tuple[str, ...]]
 # snapshot serialises the live rows as they are instead of building one per call at every flush.
 SERVICE, API, CALLS, FAILED, DENIED, FIRST_SEEN, LAST_SEEN, SCOPES, MEMBERS = range(9)
 CALL_FIELDS = ("service", "api", "calls", "failed", "denied", "first_seen_ms", "last_seen_ms", "scopes", "members")
+# Up to this many scopes an operation's membership test reads row[SCOPES] itself; beyond, a set (a set costs
+# over 200 bytes at any size, and most operations of a workload are called in one scope).
+SMALL_SCOPES = 8
+# Shared until a request sets a member: add_members replaces them, nothing mutates them.
+_NO_SCOPE_MEMBERS: dict[Scope, frozenset[str]] = {}
+_NO_MEMBER_ROWS: list[list[Any]] = []
 
 
 @dataclass(slots=True)
@@ -30,10 +36,14 @@ class CallUsage:
     kind: int  # MAPPED, PERMISSIONLESS or UNMAPPED, decided once from the mapping
     row: list[Any]  # [service, api, calls, failed, denied, first_seen_ms, last_seen_ms, scopes, members]
     #                 members: [[scope index, [member, ...]], ...]
-    scope_set: set[Scope] = field(default_factory=set)  # the scopes of row[SCOPES], for membership tests
+    scope_set: list[Scope] | set[Scope] = field(init=False)  # row[SCOPES] or a set of it: for `in` tests
     # The request members seen (names only), per scope: a request-dependent action is granted on the
     # resources of the requests that set its member, not on every resource of the operation.
     scope_members: dict[Scope, frozenset[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        scopes = self.row[SCOPES]
+        self.scope_set = set(scopes) if len(scopes) > SMALL_SCOPES else scopes
 
     @property
     def calls(self) -> int:
@@ -83,14 +93,20 @@ class CallUsage:
             row[LAST_SEEN] = last
 
     def add_scope(self, scope: Scope) -> None:
-        self.scope_set.add(scope)
-        self.row[SCOPES].append(scope)
+        scopes = self.row[SCOPES]
+        scopes.append(scope)
+        if isinstance(self.scope_set, set):
+            self.scope_set.add(scope)
+        elif len(scopes) > SMALL_SCOPES:
+            self.scope_set = set(scopes)
 
     def add_members(self, scope: Scope, members: frozenset[str]) -> bool:
         """Note the members a request in `scope` (one of row[SCOPES]) set; whether any is new there."""
         known = self.scope_members.get(scope)
         if known is not None and members <= known:
             return False
+        if self.scope_members is _NO_SCOPE_MEMBERS:
+            self.scope_members = {}
         self.scope_members[scope] = members if known is None else known | members
         # stored as [index in row[SCOPES], sorted names], rebuilt on the rare change
         self.row[MEMBERS] = [
@@ -104,7 +120,8 @@ class CallUsage:
 def usage_of(mapping: OperationMapping, service: str, api: str) -> CallUsage:
     """A new usage of the operation `service`/`api` as the source named it."""
     kind = MAPPED if mapping.actions else (PERMISSIONLESS if mapping.mapped else UNMAPPED)
-    return CallUsage(mapping, kind, [service, api, 0, 0, 0, None, None, [], []])
+    row = [service, api, 0, 0, 0, None, None, [], _NO_MEMBER_ROWS]
+    return CallUsage(mapping, kind, row, _NO_SCOPE_MEMBERS)
 
 
 @dataclass(frozen=True, slots=True)

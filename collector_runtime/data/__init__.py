@@ -9,6 +9,7 @@ from importlib import resources
 from typing import Any
 
 from ..core.mapping import ActionMap
+from .layout import mapping_data
 
 MAPPING_RESOURCE = "iam_mapping.json"
 ADOT_LAYERS_RESOURCE = "adot_layers.json"
@@ -17,7 +18,7 @@ ADOT_LAYERS_RESOURCE = "adot_layers.json"
 @functools.cache
 def load_action_map() -> ActionMap:
     raw = resources.files(__name__).joinpath(MAPPING_RESOURCE).read_bytes()
-    return ActionMap(json.loads(raw))
+    return ActionMap(mapping_data(raw))
 
 
 @functools.cache
