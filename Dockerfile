@@ -1,6 +1,13 @@
-# The Fargate collector's image (`npx cdk deploy -c collector=fargate` builds it for linux/arm64 on the
-# deploying machine). Build context: the repository root, narrowed by .dockerignore.
-FROM python:3.11-slim
+# The Fargate collector's image (`npx cdk deploy -c collector=fargate` builds it on the deploying machine for
+# linux/arm64, or linux/amd64 with `-c architecture=x86_64`). Build context: the repository root, narrowed by
+# .dockerignore.
+#
+# The base is pinned by the digest of the multi-platform index (linux/amd64 and linux/arm64/v8) of
+# python:3.11.14-slim, so every build starts from the same bytes. Taken from public repositories that pin
+# this tag (the same digest in several of them), not checked against Docker Hub from here. To check it or
+# move to a newer patch release:
+#   docker buildx imagetools inspect python:3.11-slim   # the "Digest:" line of the index, and its tag's version
+FROM python:3.11.14-slim@sha256:c8271b1f627d0068857dce5b53e14a9558603b527e46f1f901722f935b786a39
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -28,7 +35,8 @@ RUN touch /tmp/csm-collector/README.md \
 
 USER 10001:10001
 WORKDIR /var/lib/csm-collector
-EXPOSE 31000/udp
+# CSM datagrams and OTLP/HTTP traces (the contract's default ports; the task definition maps the configured ones).
+EXPOSE 31000/udp 4318/tcp
 
 # Healthy while the collector answers /health on the container's loopback (--metrics-port binds 127.0.0.1):
 # it does once it listens and has set up publishing. The task definition runs the same check.

@@ -36,6 +36,10 @@ DEFAULT_OTLP_HOST = "127.0.0.1"
 DEFAULT_OTLP_PORT = 4318  # OTLP/HTTP's port; `listen --otlp-port` turns the receiver on (off by default)
 DEFAULT_OTLP_MAX_REQUEST_BYTES = 4 * 1024 * 1024  # per request, on the wire and decompressed
 OTLP_TRACES_PATH = "/v1/traces"
+# The collector image's /health (`--metrics-port`, bound to 127.0.0.1 inside the container): the Dockerfile's
+# ENV and HEALTHCHECK and the Fargate task definition use it; the proxy's container uses the next port.
+CONTAINER_METRICS_PORT = 9100
+PROXY_CONTAINER_METRICS_PORT = 9101
 
 # --- what OpenTelemetry SDKs and the ADOT Lambda layers read (attach --otlp, the CDK Aspect) -----------
 EXEC_WRAPPER = "AWS_LAMBDA_EXEC_WRAPPER"  # the ADOT layer's wrapper script, which starts the SDK

@@ -1,5 +1,6 @@
 """Athena over the raw-event archive: a Glue table with partition projection (no crawler), a workgroup
-that encrypts its results, and saved queries. The table's columns and the queries come from the
+that encrypts its results, and saved queries; the database and workgroup are named after the copy (`name`),
+so two copies coexist in one account and region. The table's columns and the queries come from the
 contract the collector writes its archive by (collector_runtime/contract.py), so they cannot drift apart."""
 
 from __future__ import annotations
@@ -12,39 +13,45 @@ from constructs import Construct
 
 from collector_runtime.contract import (
     ARCHIVE_COLUMNS,
-    ATHENA_DATABASE,
     ATHENA_TABLE,
-    ATHENA_WORKGROUP,
     LEGACY_ARCHIVE_COLUMNS,
     PARTITION_COLUMN,
     saved_queries,
 )
 
-DATABASE, TABLE, WORKGROUP = ATHENA_DATABASE, ATHENA_TABLE, ATHENA_WORKGROUP
+TABLE = ATHENA_TABLE
 FIRST_DAY = "2024-01-01"
 
 
 class ArchiveAnalytics(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, bucket: s3.IBucket, archive_prefix: str, results_prefix: str
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        bucket: s3.IBucket,
+        archive_prefix: str,
+        results_prefix: str,
+        database: str,
+        workgroup: str,
     ) -> None:
         super().__init__(scope, construct_id)
         account = cdk.Stack.of(self).account
         location = f"s3://{bucket.bucket_name}/{archive_prefix}"
-        database = glue.CfnDatabase(
+        glue_database = glue.CfnDatabase(
             self,
             "Database",
             catalog_id=account,
             database_input=glue.CfnDatabase.DatabaseInputProperty(
-                name=DATABASE, description="csm-collector: the raw-event archive (observed calls)"
+                name=database, description="csm-collector: the raw-event archive (observed calls)"
             ),
         )
-        table = glue.CfnTable(self, "Events", catalog_id=account, database_name=DATABASE, table_input=_table(location))
-        table.add_resource_dependency(database)
+        table = glue.CfnTable(self, "Events", catalog_id=account, database_name=database, table_input=_table(location))
+        table.add_resource_dependency(glue_database)
         self.workgroup = athena.CfnWorkGroup(
             self,
             "WorkGroup",
-            name=WORKGROUP,
+            name=workgroup,
             description="csm-collector: queries over the raw-event archive",
             recursive_delete_option=True,
             work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
@@ -58,14 +65,14 @@ class ArchiveAnalytics(Construct):
                 ),
             ),
         )
-        for name, (description, sql) in saved_queries(f'"{DATABASE}"."{TABLE}"').items():
+        for name, (description, sql) in saved_queries(f'"{database}"."{TABLE}"').items():
             query = athena.CfnNamedQuery(
                 self,
                 name,
                 name=name,
                 description=description,
-                database=DATABASE,
-                work_group=WORKGROUP,
+                database=database,
+                work_group=workgroup,
                 query_string=sql,
             )
             query.add_resource_dependency(self.workgroup)

@@ -5,9 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from collector_runtime.contract import CA_CERTIFICATE_OBJECT, otlp_endpoint, setting_variable
@@ -20,13 +17,15 @@ from .config import CollectorConfig, CollectorKind
 from .ec2_collector import Ec2Collector
 from .fargate_collector import CONTAINER_NAME, FargateCollector, ProxySettings
 from .parameters import ParameterDirectory
+from .placement import CollectorPorts, Placement, Publishing
 
 MERGED_POLICY = f"{STATE_DIR}/{MERGED_POLICY_FILE}"
 PROXY_COLLECTOR_ID = "proxy"  # names the proxy's archive files (the CSM collector's are named by its host)
 
 
 class CollectorStack(cdk.Stack):
-    """`address` (private IP or DNS name) and `port` are where workloads send CSM datagrams."""
+    """`address` (private IP or DNS name) and `ports` are where workloads send CSM datagrams and OTLP traces.
+    The collector runs where the workloads do (`workloads`), with its own security group."""
 
     def __init__(
         self,
@@ -34,21 +33,20 @@ class CollectorStack(cdk.Stack):
         construct_id: str,
         *,
         config: CollectorConfig,
-        vpc: ec2.IVpc,
-        workload_subnets: ec2.SubnetSelection,
-        workload_security_group: ec2.ISecurityGroup,
-        bucket: s3.IBucket,
-        publishing_policy: iam.IManagedPolicy,
+        workloads: Placement,
+        publishing: Publishing,
         **kwargs: Any,
     ) -> None:
         super().__init__(
             scope, construct_id, description=f"csm-collector: the {config.collector.value} collector", **kwargs
         )
-        self.port = config.port
+        self.ports = CollectorPorts(csm=config.port, otlp=config.otlp_port)
+        workload_security_group = workloads.security_group
+        bucket = publishing.bucket
         security_group = CollectorSecurityGroup(
             self,
             "Access",
-            vpc=vpc,
+            vpc=workloads.vpc,
             port=config.port,
             otlp_port=config.otlp_port,
             workload_security_group=workload_security_group,
@@ -58,20 +56,15 @@ class CollectorStack(cdk.Stack):
         alerting = (
             Alerting(self, "Alerting", email=config.alerts_email, role_map=config.role_map) if config.alerts else None
         )
+        placement = workloads.with_security_group(security_group)
         if config.collector is CollectorKind.EC2:
             instance = Ec2Collector(
                 self,
                 "Ec2",
-                vpc=vpc,
-                subnets=workload_subnets,
-                security_group=security_group,
+                placement=placement,
+                ports=self.ports,
+                publishing=publishing,
                 instance_type=config.instance_type,
-                port=config.port,
-                otlp_port=config.otlp_port,
-                bucket=bucket,
-                s3_prefix=config.s3_prefix,
-                ssm_prefix=config.ssm_prefix,
-                publishing_policy=publishing_policy,
                 extra_environment=alerting.environment if alerting else None,
             )
             if alerting:
@@ -82,15 +75,9 @@ class CollectorStack(cdk.Stack):
             service = FargateCollector(
                 self,
                 "Fargate",
-                vpc=vpc,
-                subnets=workload_subnets,
-                security_group=security_group,
-                port=config.port,
-                otlp_port=config.otlp_port,
-                bucket=bucket,
-                s3_prefix=config.s3_prefix,
-                ssm_prefix=config.ssm_prefix,
-                publishing_policy=publishing_policy,
+                placement=placement,
+                ports=self.ports,
+                publishing=publishing,
                 proxy=ProxySettings(config.proxy_port, config.proxy_s3_prefix) if config.proxy_port else None,
             )
             if alerting:
@@ -117,7 +104,6 @@ class CollectorStack(cdk.Stack):
             },
             description="csm-collector: where workloads send CSM datagrams and OTLP/HTTP traces",
         )
-        self.otlp_port = config.otlp_port
         if alerting:
             cdk.CfnOutput(self, "AlertsEventBus", value=alerting.bus.event_bus_name)
             cdk.CfnOutput(self, "AlertsTopic", value=alerting.topic.topic_arn)

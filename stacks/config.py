@@ -7,9 +7,7 @@ anything invalid raises `ConfigError` naming the key, the value and what is allo
 
 from __future__ import annotations
 
-import ipaddress
 import re
-from argparse import ArgumentTypeError
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -18,6 +16,7 @@ from typing import Any
 import constructs
 
 from collector_runtime.contract import (
+    ARCHIVE_DIR,
     COLLECTOR_ADDRESS,
     COLLECTOR_OTLP_PORT,
     COLLECTOR_PORT,
@@ -31,45 +30,38 @@ from collector_runtime.contract import (
 )
 from collector_runtime.settings.values import role_mappings
 
+from .config_rules import DEFAULT_INSTANCE_TYPES, DEFAULT_NAME, Architecture, CollectorKind, Egress, problems
+
+__all__ = [
+    "CONTEXT_KEYS",
+    "DEFAULT_NAME",
+    "Architecture",
+    "CollectorConfig",
+    "CollectorKind",
+    "ConfigError",
+    "Egress",
+    "config_from_context",
+]
+
 
 class ConfigError(ValueError):
     """A context value the app cannot use; the message says which key, what was given and what is allowed."""
 
 
-class CollectorKind(StrEnum):
-    EC2 = "ec2"
-    FARGATE = "fargate"
-
-
-class Egress(StrEnum):
-    NAT_INSTANCE = "nat-instance"
-    NAT_GATEWAY = "nat-gateway"
-    ENDPOINTS = "endpoints"
-
-
-# Graviton (arm64) families: a generation digit followed by "g" (t4g, m7g, c7gn, r8gd, x2gd, im4gn), or a1.
-_GRAVITON_INSTANCE_TYPE = re.compile(r"^(?:a1|[a-z]+\d+g[a-z]*)\.[a-z0-9]+$")
-_SSM_PATH = re.compile(r"^(/[A-Za-z0-9_.-]+)+$")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,}$")
-_S3_PREFIX = re.compile(r"^([A-Za-z0-9_.-]+/)+$")
-_RESERVED_SSM_ROOTS = ("/aws", "/ssm")
-_MIN_UNPRIVILEGED_PORT = 1024
-_MAX_PORT = 65535
-_HEALTH_PORT = 9100  # fargate_collector.HEALTH_PORT: the collector's own /health inside the task
-_VPC_PREFIX_LENGTHS = range(16, 23)  # room for four /24 subnets
-
-
 @dataclass(frozen=True)
 class CollectorConfig:
-    """Everything the stacks may vary. Defaults are the cheap, secure choice."""
+    """Everything the stacks may vary. Defaults are the cheap, secure choice. Empty instance types and SSM
+    prefix mean "derived": the architecture's smallest types, `/<name>`."""
 
+    name: str = DEFAULT_NAME  # the copy's name: its stack names and the physical names of its resources
+    architecture: Architecture = Architecture.ARM64
     collector: CollectorKind = CollectorKind.EC2
     egress: Egress = Egress.NAT_INSTANCE
-    instance_type: str = "t4g.micro"
-    nat_instance_type: str = "t4g.nano"
+    instance_type: str = ""
+    nat_instance_type: str = ""
     port: int = DEFAULT_PORT
     otlp_port: int = DEFAULT_OTLP_PORT
-    ssm_prefix: str = "/csm-collector"
+    ssm_prefix: str = ""
     s3_prefix: str = "collector/"
     archive_retention_days: int = 90
     allow_vpc_cidr: bool = False
@@ -81,9 +73,14 @@ class CollectorConfig:
     alerts_role_map: str = ""  # "WORKLOAD=ARN ...": roles (or Lambda functions) drift compares workloads with
 
     def __post_init__(self) -> None:
-        problems = _problems(self)
-        if problems:
-            raise ConfigError("; ".join(problems))
+        instance_type, nat_instance_type = DEFAULT_INSTANCE_TYPES.get(self.architecture, ("", ""))
+        # frozen: the derived defaults are filled in once, here
+        object.__setattr__(self, "instance_type", self.instance_type or instance_type)
+        object.__setattr__(self, "nat_instance_type", self.nat_instance_type or nat_instance_type)
+        object.__setattr__(self, "ssm_prefix", self.ssm_prefix or f"/{self.name}")
+        found = problems(self)
+        if found:
+            raise ConfigError("; ".join(found))
 
     @property
     def role_map(self) -> tuple[tuple[str, str], ...]:
@@ -93,7 +90,21 @@ class CollectorConfig:
     @property
     def archive_prefix(self) -> str:
         """Where raw datagram archives go (expired after `archive_retention_days`)."""
-        return f"{self.s3_prefix}archive/"
+        return f"{self.s3_prefix}{ARCHIVE_DIR}/"
+
+    @property
+    def stack_prefix(self) -> str:
+        """`csm-collector` -> `CsmCollector`: the stacks are `<prefix>Network`, `<prefix>Storage`, `<prefix>`..."""
+        return "".join(word.capitalize() for word in self.name.split("-"))
+
+    @property
+    def athena_workgroup(self) -> str:
+        return self.name
+
+    @property
+    def athena_database(self) -> str:
+        """Glue database names take no hyphens."""
+        return self.name.replace("-", "_")
 
     @property
     def policies_parameter_path(self) -> str:
@@ -130,85 +141,6 @@ class CollectorConfig:
     def workload_security_group_parameter_name(self) -> str:
         """The group a workload needs to reach the collector (`csm-collector attach` checks for it)."""
         return collector_parameter(self.ssm_prefix, COLLECTOR_WORKLOAD_SECURITY_GROUP)
-
-
-def _problems(config: CollectorConfig) -> list[str]:
-    checks: list[tuple[bool, str]] = [
-        (
-            bool(_GRAVITON_INSTANCE_TYPE.match(config.instance_type)),
-            f"instanceType={config.instance_type!r}: must be a Graviton (arm64) type such as t4g.micro or m7g.large",
-        ),
-        (
-            bool(_GRAVITON_INSTANCE_TYPE.match(config.nat_instance_type)),
-            f"natInstanceType={config.nat_instance_type!r}: must be a Graviton (arm64) type such as t4g.nano",
-        ),
-        (
-            _MIN_UNPRIVILEGED_PORT <= config.port <= _MAX_PORT,
-            f"port={config.port}: must be between {_MIN_UNPRIVILEGED_PORT} and {_MAX_PORT} "
-            "(the collector runs as an unprivileged user)",
-        ),
-        (
-            _MIN_UNPRIVILEGED_PORT <= config.otlp_port <= _MAX_PORT and config.otlp_port != _HEALTH_PORT,
-            f"otlpPort={config.otlp_port}: must be between {_MIN_UNPRIVILEGED_PORT} and {_MAX_PORT}, "
-            f"and not {_HEALTH_PORT} (the Fargate task's health port)",
-        ),
-        (
-            bool(_SSM_PATH.match(config.ssm_prefix)) and not config.ssm_prefix.lower().startswith(_RESERVED_SSM_ROOTS),
-            f"ssmPrefix={config.ssm_prefix!r}: must look like /name or /team/name (letters, digits, _ . -; "
-            "no trailing slash; not under /aws or /ssm)",
-        ),
-        (
-            bool(_S3_PREFIX.match(config.s3_prefix)),
-            f"s3Prefix={config.s3_prefix!r}: must look like name/ or team/name/ (letters, digits, _ . -; "
-            "ending in a slash, no leading slash)",
-        ),
-        (
-            config.archive_retention_days >= 1,
-            f"archiveRetentionDays={config.archive_retention_days}: must be a whole number of days >= 1",
-        ),
-        (
-            not config.proxy or config.collector is CollectorKind.FARGATE,
-            "proxy=true: needs collector=fargate (the EC2 collector's package vendors wheels only, and one of "
-            "mitmproxy's dependencies, pyperclip, ships none)",
-        ),
-        (
-            config.alerts or not (config.alerts_email or config.alerts_role_map),
-            "alertsEmail and alertsRoleMap need alerts=true",
-        ),
-        (
-            config.alerts_email is None or bool(_EMAIL.match(config.alerts_email)),
-            f"alertsEmail={config.alerts_email!r}: expected an e-mail address",
-        ),
-        (
-            _is_role_map(config.alerts_role_map),
-            f"alertsRoleMap={config.alerts_role_map!r}: expected WORKLOAD=ROLE_ARN (IAM role ARNs; for a Lambda "
-            "function, its execution role's), "
-            "several separated by spaces",
-        ),
-        (
-            _is_vpc_cidr(config.vpc_cidr),
-            f"vpcCidr={config.vpc_cidr!r}: must be an IPv4 network from /16 to /22 (it holds four /24 subnets)",
-        ),
-    ]
-    return [message for ok, message in checks if not ok]
-
-
-def _is_role_map(text: str) -> bool:
-    if not text:
-        return True
-    try:
-        found = role_mappings(text)
-    except ArgumentTypeError:
-        return False
-    return all(":iam::" in arn for _, arn in found)  # a function's role: give the role's ARN
-
-
-def _is_vpc_cidr(text: str) -> bool:
-    try:
-        network = ipaddress.ip_network(text, strict=True)
-    except ValueError:
-        return False
-    return network.version == 4 and network.prefixlen in _VPC_PREFIX_LENGTHS
 
 
 def _as_bool(key: str, raw: object) -> bool:
@@ -262,6 +194,8 @@ CONTEXT_KEYS: Mapping[str, tuple[str, Callable[[str, object], Any]]] = {
     "alerts": ("alerts", _as_bool),
     "alertsEmail": ("alerts_email", _as_str),
     "alertsRoleMap": ("alerts_role_map", _as_str),
+    "name": ("name", _as_str),
+    "architecture": ("architecture", _as_choice(Architecture)),
 }
 # Our keys are plain camelCase words; framework keys ("@aws-cdk/...", "aws:cdk:...", "cli-telemetry") are not.
 _OWN_KEY_SHAPE = re.compile(r"^[a-z][A-Za-z0-9]*$")

@@ -1,25 +1,41 @@
-"""The demo Lambda: Python, ARM64, in the private subnets with the workload security group, CSM pointed at
-the collector, allowed exactly the calls it makes (and the logging and VPC networking Lambda needs)."""
+"""A demo Lambda function: the same few AWS calls in Python (CSM pointed at the collector) or in Node.js (the
+JavaScript SDK v3, instrumented by the ADOT layer, exporting every AWS SDK span to the collector over
+OTLP/HTTP). In the workloads' subnets with the workload security group, allowed exactly the calls it makes
+(and the logging and VPC networking Lambda needs).
+
+The Node.js code is the plain folder `lambda_demo_node/` (no bundling, no npm install): the @aws-sdk/client-*
+packages are the ones the runtime ships, and the OpenTelemetry SDK with its AWS SDK instrumentation comes from
+the ADOT layer of the stack's region (aws-cdk-lib's region-info facts; a CloudFormation mapping when the stack
+is environment-agnostic), whose wrapper loads them before the handler."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import aws_cdk as cdk
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from collector_runtime.contract import CSM_CLIENT_ID, CSM_ENABLED, CSM_HOST, CSM_PORT
+from collector_runtime.contract import (
+    ADOT_EXEC_WRAPPERS,
+    CSM_CLIENT_ID,
+    CSM_ENABLED,
+    CSM_HOST,
+    CSM_PORT,
+    otlp_endpoint,
+    otlp_environment,
+)
 
 from .collector_package import REPO_ROOT
+from .csm_aspect import add_adot_layer
 from .nag import acknowledge, ignore_in_cfn_lint
+from .placement import CollectorPorts, Placement, lambda_architecture
 
-FUNCTION_NAME = "csm-collector-demo"
 DEMO_PREFIX = "demo/"
-DEMO_OBJECT_KEY = f"{DEMO_PREFIX}{FUNCTION_NAME}.json"
-LAMBDA_DIR = REPO_ROOT / "lambda_demo"
 VPC_NETWORKING_ACTIONS = (
     "ec2:CreateNetworkInterface",
     "ec2:DescribeNetworkInterfaces",
@@ -30,65 +46,120 @@ VPC_NETWORKING_ACTIONS = (
 )
 
 
+@dataclass(frozen=True)
+class DemoLanguage:
+    """What differs between the demos: runtime, code, size, and how the calls reach the collector."""
+
+    name_suffix: str  # the function is `<name>-<suffix>`
+    runtime: lambda_.Runtime
+    handler: str
+    code_dir: Path
+    code_exclude: tuple[str, ...]
+    memory_size: int
+    otlp: bool  # False: CSM datagrams; True: the ADOT layer and OpenTelemetry over OTLP/HTTP
+    description: str
+    role_description: str
+    runtime_reason: str
+
+
+PYTHON = DemoLanguage(
+    name_suffix="demo",
+    runtime=lambda_.Runtime.PYTHON_3_12,
+    handler="handler.handler",
+    code_dir=REPO_ROOT / "lambda_demo",
+    code_exclude=("__pycache__", "*.pyc", "__init__.py"),
+    memory_size=256,
+    otlp=False,
+    description="csm-collector demo: a few AWS calls with Client-Side Monitoring on",
+    role_description="csm-collector demo: exactly the calls the demo makes, its logs, its VPC networking",
+    runtime_reason="Pinned on purpose to python3.12, a supported runtime, so a CDK upgrade never changes the demo's "
+    "runtime unnoticed",
+)
+NODEJS = DemoLanguage(
+    name_suffix="demo-node",
+    runtime=lambda_.Runtime.NODEJS_22_X,
+    handler="index.handler",
+    code_dir=REPO_ROOT / "lambda_demo_node",
+    code_exclude=(),
+    memory_size=512,  # the ADOT layer's SDK and its embedded collector need more than the Python demo
+    otlp=True,
+    description="csm-collector demo: the same AWS calls from the JavaScript SDK v3, traced with OpenTelemetry",
+    role_description="csm-collector Node.js demo: exactly the calls the demo makes, its logs, its VPC networking",
+    runtime_reason="Pinned on purpose to nodejs22.x, a supported runtime the ADOT JavaScript layer instruments, so a "
+    "CDK upgrade never changes the demo's runtime unnoticed",
+)
+
+
+@dataclass(frozen=True)
+class CollectorEndpoint:
+    """Where the collector listens (its address is a token until deploy time) and its SSM address parameter."""
+
+    address: str
+    ports: CollectorPorts
+    address_parameter_name: str
+
+
 class DemoFunction(Construct):
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        vpc: ec2.IVpc,
-        subnets: ec2.SubnetSelection,
-        security_group: ec2.ISecurityGroup,
+        language: DemoLanguage,
+        function_name: str,
+        placement: Placement,
         bucket: s3.IBucket,
-        collector_address: str,
-        collector_port: int,
-        address_parameter_name: str,
+        collector: CollectorEndpoint,
     ) -> None:
         super().__init__(scope, construct_id)
+        object_key = f"{DEMO_PREFIX}{function_name}.json"
         role, log_group = demo_role(
             self,
             bucket=bucket,
-            address_parameter_name=address_parameter_name,
-            object_key=DEMO_OBJECT_KEY,
-            description="csm-collector demo: exactly the calls the demo makes, its logs, its VPC networking",
+            address_parameter_name=collector.address_parameter_name,
+            object_key=object_key,
+            description=language.role_description,
+        )
+        reporting = (
+            otlp_environment(
+                otlp_endpoint(collector.address, collector.ports.otlp),
+                service_name=function_name,
+                exec_wrapper=ADOT_EXEC_WRAPPERS["nodejs"],
+            )
+            if language.otlp
+            else csm_environment(collector.address, collector.ports.csm, client_id=function_name)
         )
         self.function = lambda_.Function(
             self,
             "Function",
-            function_name=FUNCTION_NAME,
-            description="csm-collector demo: a few AWS calls with Client-Side Monitoring on",
-            runtime=lambda_.Runtime.PYTHON_3_12,
-            architecture=lambda_.Architecture.ARM_64,
-            handler="handler.handler",
-            code=lambda_.Code.from_asset(str(LAMBDA_DIR), exclude=["__pycache__", "*.pyc", "__init__.py"]),
+            function_name=function_name,
+            description=language.description,
+            runtime=language.runtime,
+            architecture=lambda_architecture(placement.architecture),
+            handler=language.handler,
+            code=lambda_.Code.from_asset(str(language.code_dir), exclude=list(language.code_exclude) or None),
             role=role,
-            vpc=vpc,
-            vpc_subnets=subnets,
-            security_groups=[security_group],
+            vpc=placement.vpc,
+            vpc_subnets=placement.subnets,
+            security_groups=[placement.security_group],
             timeout=cdk.Duration.seconds(30),
-            memory_size=256,
+            memory_size=language.memory_size,
             log_group=log_group,
             environment={
-                **csm_environment(collector_address, collector_port, client_id=FUNCTION_NAME),
+                **reporting,
                 "RESULTS_BUCKET": bucket.bucket_name,
-                "DEMO_OBJECT_KEY": DEMO_OBJECT_KEY,
-                "COLLECTOR_ADDRESS_PARAMETER": address_parameter_name,
+                "DEMO_OBJECT_KEY": object_key,
+                "COLLECTOR_ADDRESS_PARAMETER": collector.address_parameter_name,
                 # So STS calls use the regional endpoint (the one a VPC endpoint serves).
                 "AWS_STS_REGIONAL_ENDPOINTS": "regional",
             },
         )
-        self._acknowledge(role)
+        if language.otlp:
+            add_adot_layer(self.function)  # the layer of the function's architecture, for the stack's region
+        acknowledge_vpc_networking(role)
+        acknowledge(self.function, "AwsSolutions-L1", language.runtime_reason)
         # CDK adds an explicit DependsOn on the role next to the GetAtt: redundant, harmless.
         ignore_in_cfn_lint(self.function, ["W3005"])
-
-    def _acknowledge(self, role: iam.Role) -> None:
-        acknowledge_vpc_networking(role)
-        acknowledge(
-            self.function,
-            "AwsSolutions-L1",
-            "Pinned on purpose to python3.12, a supported runtime, so a CDK upgrade never changes the demo's "
-            "runtime unnoticed",
-        )
 
 
 def demo_role(
@@ -147,9 +218,7 @@ def csm_environment(host: str, port: int, *, client_id: str) -> dict[str, str]:
     }
 
 
-def demo_calls_policy(
-    bucket: s3.IBucket, address_parameter_arn: str, object_key: str = DEMO_OBJECT_KEY
-) -> iam.PolicyDocument:
+def demo_calls_policy(bucket: s3.IBucket, address_parameter_arn: str, object_key: str) -> iam.PolicyDocument:
     """sts:GetCallerIdentity needs no permission; the rest is one object, one listing prefix, one parameter."""
     return iam.PolicyDocument(
         statements=[

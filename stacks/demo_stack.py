@@ -6,56 +6,41 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from collector_runtime.contract import otlp_endpoint
-
-from .demo_function import DemoFunction
-from .node_demo_function import NodeDemoFunction
+from .demo_function import NODEJS, PYTHON, CollectorEndpoint, DemoFunction
+from .placement import Placement
 
 
 class DemoStack(cdk.Stack):
+    """`name` prefixes the functions' names (`<name>-demo`, `<name>-demo-node`), so copies can coexist."""
+
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        vpc: ec2.IVpc,
-        workload_subnets: ec2.SubnetSelection,
-        workload_security_group: ec2.ISecurityGroup,
+        name: str,
+        workloads: Placement,
         bucket: s3.IBucket,
-        collector_address: str,
-        collector_port: int,
-        collector_otlp_port: int,
-        address_parameter_name: str,
+        collector: CollectorEndpoint,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, description="csm-collector: demo workload (Lambda)", **kwargs)
-        demo = DemoFunction(
-            self,
-            "Demo",
-            vpc=vpc,
-            subnets=workload_subnets,
-            security_group=workload_security_group,
-            bucket=bucket,
-            collector_address=collector_address,
-            collector_port=collector_port,
-            address_parameter_name=address_parameter_name,
-        )
-        node = NodeDemoFunction(
-            self,
-            "NodeDemo",
-            vpc=vpc,
-            subnets=workload_subnets,
-            security_group=workload_security_group,
-            bucket=bucket,
-            otlp_endpoint=otlp_endpoint(collector_address, collector_otlp_port),
-            address_parameter_name=address_parameter_name,
-        )
-        name, node_name = demo.function.function_name, node.function.function_name
-        cdk.CfnOutput(self, "DemoFunctionName", value=name)
-        cdk.CfnOutput(self, "InvokeCommand", value=f"aws lambda invoke --function-name {name} out.json")
-        cdk.CfnOutput(self, "NodeDemoFunctionName", value=node_name)
-        cdk.CfnOutput(self, "NodeInvokeCommand", value=f"aws lambda invoke --function-name {node_name} out.json")
+        # construct id -> (language, the output names of its function name and invoke command)
+        demos = {"Demo": (PYTHON, "InvokeCommand"), "NodeDemo": (NODEJS, "NodeInvokeCommand")}
+        for demo_id, (language, invoke_output) in demos.items():
+            function = DemoFunction(
+                self,
+                demo_id,
+                language=language,
+                function_name=f"{name}-{language.name_suffix}",
+                placement=workloads,
+                bucket=bucket,
+                collector=collector,
+            ).function
+            cdk.CfnOutput(self, f"{demo_id}FunctionName", value=function.function_name)
+            cdk.CfnOutput(
+                self, invoke_output, value=f"aws lambda invoke --function-name {function.function_name} out.json"
+            )

@@ -1,4 +1,4 @@
-"""The EC2 collector: a small Graviton instance in a private subnet running `csm-collector listen` under
+"""The EC2 collector: a small instance (Graviton by default) in a private subnet running `csm-collector listen` under
 systemd, reachable only through Session Manager (no SSH port, no key pair), IMDSv2 only, encrypted volume,
 logs shipped to CloudWatch by the CloudWatch agent, a role allowing exactly what it does, and a deploy that
 waits until the collector listens (collector_ready.py)."""
@@ -11,15 +11,15 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from . import boot_signal, collector_boot
 from .collector_package import CollectorPackage
 from .collector_ready import URL_PLACEHOLDER, CollectorReadiness
-from .instances import al2023_arm64_image, encrypted_root_volume, standard_cpu_credits
+from .instances import al2023_image, encrypted_root_volume, standard_cpu_credits
 from .nag import accept_image_resolved_at_launch, acknowledge, cfn_resource
+from .placement import CollectorPorts, Placement, Publishing
 from .publishing import publishing_environment
 
 SESSION_MANAGER_ACTIONS = (
@@ -39,29 +39,23 @@ class Ec2Collector(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        vpc: ec2.IVpc,
-        subnets: ec2.SubnetSelection,
-        security_group: ec2.ISecurityGroup,
+        placement: Placement,
+        ports: CollectorPorts,
+        publishing: Publishing,
         instance_type: str,
-        port: int,
-        otlp_port: int,
-        bucket: s3.IBucket,
-        s3_prefix: str,
-        ssm_prefix: str,
-        publishing_policy: iam.IManagedPolicy,
         extra_environment: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(
             self, "Logs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.DESTROY
         )
-        package = CollectorPackage(self, "Package")
+        package = CollectorPackage(self, "Package", architecture=placement.architecture)
         role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
             description="csm-collector EC2 instance: Session Manager, its package, its logs, its results",
-            managed_policies=[publishing_policy],
+            managed_policies=[publishing.policy],
             inline_policies={
                 "SessionManager": session_manager_policy(),
                 "ReadPackage": read_package_policy(package.asset),
@@ -69,14 +63,17 @@ class Ec2Collector(Construct):
             },
         )
         environment = collector_environment(
-            bucket_name=bucket.bucket_name, s3_prefix=s3_prefix, ssm_prefix=ssm_prefix, region=cdk.Aws.REGION
+            bucket_name=publishing.bucket.bucket_name,
+            s3_prefix=publishing.s3_prefix,
+            ssm_prefix=publishing.ssm_prefix,
+            region=cdk.Aws.REGION,
         ) | dict(extra_environment or {})
 
         def user_data(signal_url: str) -> ec2.UserData:
             return boot_user_data(
                 package.asset,
-                port=port,
-                otlp_port=otlp_port,
+                port=ports.csm,
+                otlp_port=ports.otlp,
                 environment=environment,
                 log_group=self.log_group,
                 signal_url=signal_url,
@@ -86,12 +83,12 @@ class Ec2Collector(Construct):
         self.instance = ec2.Instance(
             self,
             "Instance",
-            vpc=vpc,
-            vpc_subnets=subnets,
+            vpc=placement.vpc,
+            vpc_subnets=placement.subnets,
             instance_type=ec2.InstanceType(instance_type),
-            machine_image=al2023_arm64_image(),
+            machine_image=al2023_image(placement.architecture),
             role=role,
-            security_group=security_group,
+            security_group=placement.security_group,
             require_imdsv2=True,
             associate_public_ip_address=False,
             credit_specification=standard_cpu_credits(instance_type),

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from aws_cdk import aws_ec2 as ec2
 
-from .config import CollectorKind, Egress
-from .instances import al2023_arm64_image, dnf_install_commands, standard_cpu_credits
+from .config import Architecture, CollectorKind, Egress
+from .instances import al2023_image, dnf_install_commands, standard_cpu_credits
 
 SUBNET_CIDR_MASK = 24
 # CDK's default NAT user data fails now and then on AL2023: its single `yum install` can lose a race with
@@ -51,11 +51,13 @@ def nat_instance_user_data() -> ec2.UserData:
     return user_data
 
 
-def nat_provider(egress: Egress, nat_instance_type: str) -> ec2.NatProvider | None:
+def nat_provider(
+    egress: Egress, nat_instance_type: str, architecture: Architecture = Architecture.ARM64
+) -> ec2.NatProvider | None:
     if egress is Egress.NAT_INSTANCE:
         return ec2.NatProvider.instance_v2(
             instance_type=ec2.InstanceType(nat_instance_type),
-            machine_image=al2023_arm64_image(),
+            machine_image=al2023_image(architecture),
             user_data=nat_instance_user_data(),
             default_allowed_traffic=ec2.NatTrafficDirection.OUTBOUND_ONLY,
             credit_specification=standard_cpu_credits(nat_instance_type),

@@ -1,6 +1,6 @@
-"""The Fargate collector: one ARM64 task built from the repo's Dockerfile (at deploy time, on the deploying
-machine), logs in CloudWatch, ECS Exec for access, and a stable DNS name from a Cloud Map private namespace
-that follows the task when it is replaced.
+"""The Fargate collector: one task (ARM64 by default, or X86_64) built from the repo's Dockerfile for that
+platform (at deploy time, on the deploying machine), logs in CloudWatch, ECS Exec for access, and a stable DNS
+name from a Cloud Map private namespace that follows the task when it is replaced.
 
 A container health check asks the collector's own `/health` endpoint (served on the task's loopback only):
 it answers once the collector has bound its UDP port and set up publishing, and not at all when it exited.
@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 import aws_cdk as cdk
-from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -24,10 +22,11 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct
 
-from collector_runtime.contract import DEFAULT_PUBLISH_TIMEOUT, setting_variable
+from collector_runtime.contract import CONTAINER_METRICS_PORT, DEFAULT_PUBLISH_TIMEOUT, setting_variable
 
 from .collector_package import REPO_ROOT
 from .nag import acknowledge
+from .placement import CollectorPorts, Placement, Publishing, ecs_cpu_architecture, image_platform
 from .proxy_container import ProxyContainer
 from .publishing import publishing_environment
 
@@ -36,7 +35,7 @@ SERVICE_HOST = "collector"
 CONTAINER_NAME = "collector"
 TASK_CPU = 256
 TASK_MEMORY_MIB = 512
-HEALTH_PORT = 9100  # the collector's --metrics-port, bound to 127.0.0.1: reachable from inside the task only
+HEALTH_PORT = CONTAINER_METRICS_PORT  # the collector's --metrics-port, on 127.0.0.1: reachable inside the task only
 # Exits 0 when /health answers, 1 (connection refused, timeout, HTTP error) otherwise. The Dockerfile's
 # HEALTHCHECK runs the same command (tests/infra/test_fargate_collector.py keeps them equal).
 HEALTH_PROBE = (
@@ -72,26 +71,23 @@ class FargateCollector(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        vpc: ec2.IVpc,
-        subnets: ec2.SubnetSelection,
-        security_group: ec2.ISecurityGroup,
-        port: int,
-        otlp_port: int,
-        bucket: s3.IBucket,
-        s3_prefix: str,
-        ssm_prefix: str,
-        publishing_policy: iam.IManagedPolicy,
+        placement: Placement,
+        ports: CollectorPorts,
+        publishing: Publishing,
         proxy: ProxySettings | None = None,
         repo_root: Path = REPO_ROOT,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.cluster = ecs.Cluster(self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.DISABLED)
+        bucket = publishing.bucket
+        self.cluster = ecs.Cluster(
+            self, "Cluster", vpc=placement.vpc, container_insights_v2=ecs.ContainerInsights.DISABLED
+        )
         task_role = iam.Role(
             self,
             "TaskRole",
             assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
             description="csm-collector task: its results (ECS Exec adds its own channel permissions)",
-            managed_policies=[publishing_policy],
+            managed_policies=[publishing.policy],
         )
         self.task_definition = ecs.FargateTaskDefinition(
             self,
@@ -99,27 +95,33 @@ class FargateCollector(Construct):
             cpu=TASK_CPU * 2 if proxy else TASK_CPU,  # two Python processes with the proxy
             memory_limit_mib=TASK_MEMORY_MIB * 2 if proxy else TASK_MEMORY_MIB,
             runtime_platform=ecs.RuntimePlatform(
-                cpu_architecture=ecs.CpuArchitecture.ARM64,
+                cpu_architecture=ecs_cpu_architecture(placement.architecture),
                 operating_system_family=ecs.OperatingSystemFamily.LINUX,
             ),
             task_role=task_role,
         )
         image = ecs.ContainerImage.from_asset(
             str(repo_root),
-            platform=ecr_assets.Platform.LINUX_ARM64,
+            platform=image_platform(placement.architecture),
             build_args={"PROXY": "true"} if proxy else None,
         )
         self.container = self._add_container(
             image,
-            port=port,
-            otlp_port=otlp_port,
+            ports=ports,
             environment=publishing_environment(
-                bucket_name=bucket.bucket_name, s3_prefix=s3_prefix, ssm_prefix=ssm_prefix, region=cdk.Aws.REGION
+                bucket_name=bucket.bucket_name,
+                s3_prefix=publishing.s3_prefix,
+                ssm_prefix=publishing.ssm_prefix,
+                region=cdk.Aws.REGION,
             ),
         )
         self.proxy = None if proxy is None else self._add_proxy(proxy, task_role, image, bucket)
         self.namespace = servicediscovery.PrivateDnsNamespace(
-            self, "Namespace", name=NAMESPACE, vpc=vpc, description="csm-collector: stable name of the collector"
+            self,
+            "Namespace",
+            name=NAMESPACE,
+            vpc=placement.vpc,
+            description="csm-collector: stable name of the collector",
         )
         self.service = ecs.FargateService(
             self,
@@ -130,8 +132,8 @@ class FargateCollector(Construct):
             min_healthy_percent=0,
             max_healthy_percent=100,
             circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
-            vpc_subnets=subnets,
-            security_groups=[security_group],
+            vpc_subnets=placement.subnets,
+            security_groups=[placement.security_group],
             assign_public_ip=False,
             enable_execute_command=True,
             cloud_map_options=ecs.CloudMapOptions(
@@ -160,7 +162,7 @@ class FargateCollector(Construct):
         )
 
     def _add_container(
-        self, image: ecs.ContainerImage, *, port: int, otlp_port: int, environment: dict[str, str]
+        self, image: ecs.ContainerImage, *, ports: CollectorPorts, environment: dict[str, str]
     ) -> ecs.ContainerDefinition:
         log_group = logs.LogGroup(
             self, "Logs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.DESTROY
@@ -169,16 +171,16 @@ class FargateCollector(Construct):
             CONTAINER_NAME,
             image=image,
             environment={
-                setting_variable("--port"): str(port),
-                setting_variable("--otlp-port"): str(otlp_port),
+                setting_variable("--port"): str(ports.csm),
+                setting_variable("--otlp-port"): str(ports.otlp),
                 setting_variable("--otlp-host"): "0.0.0.0",
                 setting_variable("--metrics-port"): str(HEALTH_PORT),
                 "AWS_REGION": cdk.Aws.REGION,
                 **environment,
             },
             port_mappings=[
-                ecs.PortMapping(container_port=port, protocol=ecs.Protocol.UDP),
-                ecs.PortMapping(container_port=otlp_port, protocol=ecs.Protocol.TCP),
+                ecs.PortMapping(container_port=ports.csm, protocol=ecs.Protocol.UDP),
+                ecs.PortMapping(container_port=ports.otlp, protocol=ecs.Protocol.TCP),
             ],
             health_check=health_check(),
             stop_timeout=STOP_TIMEOUT,

@@ -1,4 +1,4 @@
-"""What every EC2 instance here shares: the Amazon Linux 2023 arm64 image resolved at launch, an encrypted
+"""What every EC2 instance here shares: the Amazon Linux 2023 image (arm64 or x86_64) resolved at launch, an encrypted
 gp3 root volume, standard (not unlimited) CPU credits on burstable types so a busy instance is throttled
 instead of billed extra, and a first-boot package install that survives dnf's cache race."""
 
@@ -8,7 +8,13 @@ from collections.abc import Sequence
 
 from aws_cdk import aws_ec2 as ec2
 
-AL2023_ARM64_IMAGE_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
+from .config import Architecture
+
+# The public SSM parameters naming the newest Amazon Linux 2023 AMI of each architecture.
+AL2023_IMAGE_PARAMETERS = {
+    Architecture.ARM64: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
+    Architecture.X86_64: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
+}
 ROOT_DEVICE = "/dev/xvda"
 ROOT_VOLUME_GIB = 8
 BURSTABLE_FAMILY_PREFIX = "t"
@@ -32,14 +38,14 @@ def dnf_install_commands(packages: Sequence[str]) -> list[str]:
     ]
 
 
-def al2023_arm64_image() -> ec2.IMachineImage:
-    """The newest Amazon Linux 2023 arm64 AMI, read from AWS's public SSM parameter when an instance launches.
+def al2023_image(architecture: Architecture) -> ec2.IMachineImage:
+    """The newest Amazon Linux 2023 AMI, read from AWS's public SSM parameter when an instance launches.
 
     No lookup at synth (stacks stay environment-agnostic) and no instance replacement when AWS publishes a
     newer AMI: the template only holds the parameter name.
     """
     return ec2.MachineImage.resolve_ssm_parameter_at_launch(
-        AL2023_ARM64_IMAGE_PARAMETER, os=ec2.OperatingSystemType.LINUX
+        AL2023_IMAGE_PARAMETERS[architecture], os=ec2.OperatingSystemType.LINUX
     )
 
 

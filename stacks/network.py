@@ -9,7 +9,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from . import egress as egress_options
-from .config import CollectorKind, Egress
+from .config import Architecture, CollectorKind, Egress
 from .instances import encrypt_root_volume
 from .nag import accept_image_resolved_at_launch, acknowledge, ignore_in_cfn_lint
 
@@ -29,9 +29,10 @@ class CollectorNetwork(Construct):
         vpc_cidr: str,
         nat_instance_type: str,
         collector: CollectorKind,
+        architecture: Architecture = Architecture.ARM64,
     ) -> None:
         super().__init__(scope, construct_id)
-        provider = egress_options.nat_provider(egress, nat_instance_type)
+        provider = egress_options.nat_provider(egress, nat_instance_type, architecture)
         self.vpc = ec2.Vpc(
             self,
             "Vpc",

@@ -8,7 +8,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from .config import CollectorKind, Egress
+from .config import Architecture, CollectorKind, Egress
 from .network import CollectorNetwork
 
 
@@ -22,6 +22,7 @@ class NetworkStack(cdk.Stack):
         vpc_cidr: str,
         nat_instance_type: str,
         collector: CollectorKind,
+        architecture: Architecture = Architecture.ARM64,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, description=f"csm-collector: VPC with {egress.value} egress", **kwargs)
@@ -32,6 +33,7 @@ class NetworkStack(cdk.Stack):
             vpc_cidr=vpc_cidr,
             nat_instance_type=nat_instance_type,
             collector=collector,
+            architecture=architecture,
         )
         self.vpc: ec2.IVpc = network.vpc
         self.workload_security_group: ec2.ISecurityGroup = network.workload_security_group

@@ -11,7 +11,9 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .collector_package import REPO_ROOT
+from .config import Architecture
 from .nag import acknowledge, ignore_in_cfn_lint
+from .placement import lambda_architecture
 
 CLEANUP_DIR = REPO_ROOT / "lambda_cleanup"
 RESOURCE_TYPE = "Custom::CsmRuntimeParameterCleanup"
@@ -20,7 +22,9 @@ RESOURCE_TYPE = "Custom::CsmRuntimeParameterCleanup"
 class RuntimeParameterCleanup(Construct):
     """On stack delete, deletes every parameter under `path` (e.g. `/csm-collector/policies`)."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, path: str) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, path: str, architecture: Architecture = Architecture.ARM64
+    ) -> None:
         super().__init__(scope, construct_id)
         log_group = logs.LogGroup(
             self, "Logs", retention=logs.RetentionDays.ONE_WEEK, removal_policy=cdk.RemovalPolicy.DESTROY
@@ -37,7 +41,7 @@ class RuntimeParameterCleanup(Construct):
             "Function",
             description=f"csm-collector: on stack delete, delete the SSM parameters under {path}",
             runtime=lambda_.Runtime.PYTHON_3_14,
-            architecture=lambda_.Architecture.ARM_64,
+            architecture=lambda_architecture(architecture),
             handler="handler.handler",
             code=lambda_.Code.from_asset(str(CLEANUP_DIR), exclude=["__pycache__", "*.pyc", "__init__.py"]),
             role=role,

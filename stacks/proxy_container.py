@@ -19,12 +19,13 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from collector_runtime.contract import STATE_FILE, setting_variable
+from collector_runtime.contract import PROXY_CONTAINER_METRICS_PORT, STATE_FILE, setting_variable
 
 from .nag import acknowledge
 
 PROXY_CONTAINER = "proxy"
-PROXY_HEALTH_PORT = 9101  # the proxy's --metrics-port (127.0.0.1): the container's health check asks it
+# the proxy's --metrics-port (127.0.0.1): the container's health check asks it
+PROXY_HEALTH_PORT = PROXY_CONTAINER_METRICS_PORT
 STATE_DIR = "/var/lib/csm-collector"
 SECRET_VALUE_ACTIONS = ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecret"]
 

@@ -12,6 +12,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .archive_analytics import ArchiveAnalytics
+from .config import Architecture
 from .parameter_cleanup import RuntimeParameterCleanup
 from .parameters import ParameterDirectory
 from .publishing import PublishingPolicy
@@ -31,6 +32,9 @@ class StorageStack(cdk.Stack):
         archive_prefix: str,
         archive_retention_days: int,
         policies_parameter_path: str,
+        athena_database: str,
+        athena_workgroup: str,
+        architecture: Architecture = Architecture.ARM64,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, description="csm-collector: results bucket and SSM parameters", **kwargs)
@@ -43,7 +47,13 @@ class StorageStack(cdk.Stack):
         )
         self.bucket: s3.IBucket = results.bucket
         ArchiveAnalytics(
-            self, "Analytics", bucket=self.bucket, archive_prefix=archive_prefix, results_prefix=ATHENA_RESULTS_PREFIX
+            self,
+            "Analytics",
+            bucket=self.bucket,
+            archive_prefix=archive_prefix,
+            results_prefix=ATHENA_RESULTS_PREFIX,
+            database=athena_database,
+            workgroup=athena_workgroup,
         )
         self.publishing_policy: iam.IManagedPolicy = PublishingPolicy(
             self,
@@ -52,7 +62,7 @@ class StorageStack(cdk.Stack):
             s3_prefix=s3_prefix,
             policies_parameter_path=policies_parameter_path,
         ).policy
-        RuntimeParameterCleanup(self, "RuntimeParameters", path=policies_parameter_path)
+        RuntimeParameterCleanup(self, "RuntimeParameters", path=policies_parameter_path, architecture=architecture)
         ParameterDirectory(
             self,
             "Parameters",
@@ -61,6 +71,11 @@ class StorageStack(cdk.Stack):
         )
         cdk.CfnOutput(self, "ResultsBucketName", value=self.bucket.bucket_name)
         cdk.CfnOutput(self, "SsmPrefix", value=ssm_prefix)
+        cdk.CfnOutput(
+            self,
+            "ReportCommand",
+            value=f"csm-collector report --athena --database {athena_database} --workgroup {athena_workgroup}",
+        )
         cdk.CfnOutput(
             self,
             "ListResultsCommand",

@@ -5,7 +5,16 @@ from __future__ import annotations
 import aws_cdk as cdk
 import pytest
 
-from stacks.config import CONTEXT_KEYS, CollectorConfig, CollectorKind, ConfigError, Egress, config_from_context
+from collector_runtime.contract import ARCHIVE_DIR, ATHENA_DATABASE, ATHENA_WORKGROUP, CONTAINER_METRICS_PORT
+from stacks.config import (
+    CONTEXT_KEYS,
+    Architecture,
+    CollectorConfig,
+    CollectorKind,
+    ConfigError,
+    Egress,
+    config_from_context,
+)
 
 
 def new_app(context: dict[str, object]) -> cdk.App:
@@ -73,6 +82,11 @@ def test_cdk_json_values_keep_their_json_types() -> None:
         ("vpcCidr", "10.0.0.0/24", "vpcCidr='10.0.0.0/24': must be an IPv4 network from /16 to /22"),
         ("vpcCidr", "10.0.0.1/16", "vpcCidr='10.0.0.1/16'"),
         ("vpcCidr", "", "vpcCidr='': expected a non-empty string"),
+        ("architecture", "riscv64", "architecture='riscv64': expected one of arm64, x86_64"),
+        ("name", "Team_B", "name='Team_B': must be lower-case letters, digits and single hyphens"),
+        ("name", "team--b", "name='team--b': must be lower-case"),
+        ("name", "-team", "name='-team': must be lower-case"),
+        ("name", "a" * 33, "at most 32 characters"),
     ],
 )
 def test_bad_values_say_which_key_what_was_given_and_what_is_allowed(key: str, value: object, message: str) -> None:
@@ -111,3 +125,42 @@ def test_app_py_reports_a_bad_setting_without_a_traceback(monkeypatch: pytest.Mo
     assert str(exit_info.value) == (
         "csm-collector CDK app: bad context setting: collector='lambda': expected one of ec2, fargate"
     )
+
+
+def test_the_architecture_picks_the_default_instance_types() -> None:
+    assert (config_for().instance_type, config_for().nat_instance_type) == ("t4g.micro", "t4g.nano")
+    x86 = config_for(architecture="x86_64")
+    assert x86.architecture is Architecture.X86_64
+    assert (x86.instance_type, x86.nat_instance_type) == ("t3.micro", "t3.nano")
+    assert config_for(architecture="ARM64").architecture is Architecture.ARM64
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"architecture": "x86_64", "instanceType": "t4g.micro"}, "instanceType='t4g.micro': must be an x86_64 type"),
+        ({"architecture": "x86_64", "natInstanceType": "m7g.large"}, "natInstanceType='m7g.large': must be an x86_64"),
+        ({"architecture": "arm64", "instanceType": "m7i.large"}, "instanceType='m7i.large': must be a Graviton"),
+    ],
+)
+def test_instance_types_must_match_the_architecture(context: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        config_for(**context)
+
+
+def test_the_name_derives_the_ssm_prefix_stacks_and_athena_names() -> None:
+    config = config_for(name="team-b")
+    assert (config.ssm_prefix, config.stack_prefix) == ("/team-b", "TeamB")
+    assert (config.athena_workgroup, config.athena_database) == ("team-b", "team_b")
+    default = config_for()
+    assert (default.stack_prefix, default.athena_workgroup, default.athena_database) == (
+        "CsmCollector",
+        ATHENA_WORKGROUP,
+        ATHENA_DATABASE,
+    )
+
+
+def test_the_archive_prefix_and_health_port_come_from_the_contract() -> None:
+    assert config_for(s3Prefix="x/").archive_prefix == f"x/{ARCHIVE_DIR}/"
+    with pytest.raises(ConfigError, match=f"not {CONTAINER_METRICS_PORT}"):
+        config_for(otlpPort=CONTAINER_METRICS_PORT)

@@ -69,7 +69,7 @@ def test_the_image_is_built_from_the_repo_dockerfile_for_arm64(fargate: Synthesi
     ]
     assert not list(staged.rglob("__pycache__"))
     dockerfile = (REPO_ROOT / "Dockerfile").read_text()
-    assert "FROM python:3.11-slim" in dockerfile
+    assert "FROM python:3.11." in dockerfile  # a 3.11 patch release, pinned by digest (test_deploy_options.py)
     assert "pip install --no-deps --requirement /tmp/csm-collector/collector-requirements.txt" in dockerfile
     assert "USER 10001" in dockerfile
     assert '"--host", "0.0.0.0"' in dockerfile and '"--quiet"' in dockerfile
