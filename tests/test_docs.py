@@ -211,7 +211,7 @@ def test_the_context_keys_table_lists_exactly_the_keys_of_the_cdk_app() -> None:
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == "CONTEXT_KEYS"
     ]
     assert isinstance(keys, ast.Dict)
-    in_app = {key.value for key in keys.keys if isinstance(key, ast.Constant)}
+    in_app = {str(key.value) for key in keys.keys if isinstance(key, ast.Constant)}
     reference = (DOCS / "reference.md").read_text()
     table = reference.partition("\n## Context keys\n")[2].partition("\n## ")[0]
     documented = set(re.findall(r"^\| `(\w+)` \|", table, re.MULTILINE))
