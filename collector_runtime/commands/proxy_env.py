@@ -88,6 +88,6 @@ def export_lines(options: ProxyEnvOptions, certificate: str, bundle: str) -> str
         "# Java (SDK v2 reads no PEM variable): add the CA to the JDK's truststore once, then set -Dhttps.proxyHost",
         f"#   {keytool}",
         f"#   export JAVA_TOOL_OPTIONS='-Dhttps.proxyHost={options.host} -Dhttps.proxyPort={options.port}'",
-        "# JavaScript v3 ignores HTTPS_PROXY: pass a NodeHttpHandler with an https-proxy-agent (see the README)",
+        "# JavaScript v3 ignores HTTPS_PROXY: pass a NodeHttpHandler with an https-proxy-agent (see docs/proxy.md)",
     ]
     return "\n".join(lines) + "\n"
