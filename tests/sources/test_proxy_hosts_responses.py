@@ -92,3 +92,17 @@ def test_a_code_that_looks_like_no_code_is_dropped() -> None:
 def test_no_response_makes_it_raise(status: int, headers: dict[str, str], body: bytes) -> None:
     info = read_response(status, headers, body)
     assert info.outcome in (OK, FAILED, DENIED)
+
+
+@pytest.mark.timeout(20)
+def test_a_glob_with_many_stars_cannot_make_matching_backtrack() -> None:
+    """--intercept-host globs become regexes that mitmproxy searches in every client's host name: a glob with
+    many `*` (`a*a*a*...b`) would backtrack polynomially on a long host, so more than MAX_GLOB_STARS is refused
+    and runs of `*` count as one."""
+    with pytest.raises(HostPatternError, match="at most"):
+        host_regex("a*" * 12 + "b")
+    assert host_regex("**.internal") == host_regex("*.internal")
+    worst = HostMatcher(["a*a*a.example", "x*y*z*"])  # the most stars allowed, against the longest host names
+    assert not worst.intercepts("a" * 250 + ".exampl", 443)
+    assert not worst.intercepts("x" + "y" * 252, 443)
+    assert worst.intercepts("abaca.example", 443) and worst.intercepts("xyz", 443)

@@ -15,6 +15,10 @@ from typing import NamedTuple
 
 AWS_HOSTS = ("*.amazonaws.com", "*.amazonaws.com.cn", "*.api.aws")  # always intercepted
 _GLOB = re.compile(r"^[A-Za-z0-9*._-]+(?::[0-9*]+)?$")
+_STARS = re.compile(r"\*+")
+# mitmproxy searches these regexes in every client's host name: k stars cost up to n^k steps on a hostile one,
+# so a glob keeps few (`*.amazonaws.com` has one) and a run of them counts as one.
+MAX_GLOB_STARS = 3
 
 
 class Upstream(NamedTuple):
@@ -33,7 +37,9 @@ def host_regex(glob: str) -> str:
     """A glob on a host name (and optional port) as a regex on `host:port`."""
     if not _GLOB.match(glob):
         raise HostPatternError(f"{glob!r} is not a host pattern (letters, digits, '.-_*', optional ':PORT')")
-    host, _, port = glob.partition(":")
+    host, _, port = _STARS.sub("*", glob).partition(":")
+    if host.count("*") > MAX_GLOB_STARS:
+        raise HostPatternError(f"{glob!r}: at most {MAX_GLOB_STARS} '*' in a host pattern")
     host_part = re.escape(host.lower()).replace(r"\*", r"[^:/]*")
     port_part = re.escape(port).replace(r"\*", r"\d+") if port else r"\d+"
     return rf"^{host_part}:{port_part}$"
