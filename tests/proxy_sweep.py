@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from collector_runtime.data import load_action_map
-from collector_runtime.sources.proxy.catalog import ServiceCatalog
-from collector_runtime.sources.proxy.identifiers import identifiers_of
+from collector_runtime.sources.proxy.identifier_allowlist import identifiers_of
 from collector_runtime.sources.proxy.matcher import MatchedCall, match_request
+from collector_runtime.sources.proxy.service_models import ServiceCatalog
 from tests.proxy_requests import capturing_client, minimal_input, new_session, request_of
 
 # Outcomes

@@ -17,7 +17,7 @@ from collections import deque
 from typing import Any
 
 from ..core.accounts import account_from_access_key
-from ..core.jsonio import DECODE_ERRORS, loads
+from ..core.json_codec import DECODE_ERRORS, loads
 from ..core.records import (
     CSM,
     DEFAULT_WORKLOAD,
@@ -29,7 +29,7 @@ from ..core.records import (
     outcome_of,
     resources_named_in,
 )
-from ..core.s3 import bucket_arn, bucket_from_fqdn, names_some_bucket
+from ..core.s3_buckets import bucket_arn, bucket_from_fqdn, names_some_bucket
 from .csm_events import (
     API_CALL,
     API_CALL_ATTEMPT,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from collector_runtime.sources.proxy.catalog import ServiceCatalog
+from collector_runtime.sources.proxy.service_models import ServiceCatalog
 from tests.proxy_requests import new_session
 
 

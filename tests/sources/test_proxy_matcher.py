@@ -10,7 +10,6 @@ import pytest
 from botocore.config import Config
 from botocore.serialize import create_serializer
 
-from collector_runtime.sources.proxy.catalog import ServiceCatalog
 from collector_runtime.sources.proxy.matcher import (
     AMBIGUOUS,
     NO_OPERATION,
@@ -20,6 +19,7 @@ from collector_runtime.sources.proxy.matcher import (
     match_request,
 )
 from collector_runtime.sources.proxy.request import MAX_BODY, HttpRequest, http_request
+from collector_runtime.sources.proxy.service_models import ServiceCatalog
 from tests.proxy_requests import ACCESS_KEY_ID, ACCOUNT, capturing_client, request_of
 
 SCOPE = f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/20260101/eu-west-1/{{}}/aws4_request, SignedHeaders=host"

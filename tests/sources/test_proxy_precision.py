@@ -13,9 +13,9 @@ from collector_runtime.core.aggregate import Aggregator
 from collector_runtime.core.mapping import ActionMap
 from collector_runtime.core.policy import PolicyBuilder, PolicyOptions
 from collector_runtime.sources.proxy.calls import CallRecorder
-from collector_runtime.sources.proxy.catalog import ServiceCatalog
 from collector_runtime.sources.proxy.request import HttpRequest
 from collector_runtime.sources.proxy.responses import read_response
+from collector_runtime.sources.proxy.service_models import ServiceCatalog
 from tests.proxy_requests import ACCOUNT, capturing_client, request_of
 
 OK = read_response(200, {}, b"")

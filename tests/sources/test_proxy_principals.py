@@ -13,8 +13,8 @@ import pytest
 
 from collector_runtime.core.mapping import ActionMap
 from collector_runtime.sources.proxy.calls import CallRecorder
-from collector_runtime.sources.proxy.catalog import ServiceCatalog
 from collector_runtime.sources.proxy.responses import read_response
+from collector_runtime.sources.proxy.service_models import ServiceCatalog
 from tests.proxy_requests import capturing_client, request_of
 
 OLD_KEY = "AKIAIOSFODNN7EXAMPLE"  # AWS's documentation key id: encodes no account

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from collector_runtime.sources.proxy.catalog import ServiceCatalog
 from collector_runtime.sources.proxy.routes import Route, best_routes
 from collector_runtime.sources.proxy.s3_hosts import bucket_in_host, is_express_control_host, s3_path
+from collector_runtime.sources.proxy.service_models import ServiceCatalog
 
 
 @pytest.fixture(scope="module")

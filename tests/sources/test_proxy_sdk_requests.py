@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from collector_runtime.sources.proxy.catalog import ServiceCatalog
 from collector_runtime.sources.proxy.matcher import MatchedCall, match_request
 from collector_runtime.sources.proxy.request import HttpRequest, http_request
+from collector_runtime.sources.proxy.service_models import ServiceCatalog
 from tests.proxy_requests import ACCESS_KEY_ID, ACCOUNT, SESSION_TOKEN, capturing_client, request_of
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "proxy"

@@ -5,7 +5,7 @@ Manager"), JavaScript v3 strips its spaces ("SecretsManager"), Java uses client 
 "DynamoDb"). The catalog (the mapping's `ActionMap`, passed in, so this module loads no data) resolves
 them case- and space-insensitively; a name it does not know is kept as sent, so the mapping reports it
 as unknown instead of it being dropped here. The same catalog gives the ARN formats of the service's
-IAM prefix, which `core.identifiers` fills with the identifiers the span names.
+IAM prefix, which `core.identifier_arns` fills with the identifiers the span names.
 
 Workload: the configured resource attribute if set, else `service.name` (unless it is an SDK default
 such as "unknown_service:python"), else `faas.name`, else the default workload.
@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol, TypeVar
 
-from collector_runtime.core.identifiers import resource_arns
+from collector_runtime.core.identifier_arns import resource_arns
 from collector_runtime.core.records import DEFAULT_WORKLOAD, OTLP, ObservedCall, outcome_of
 
-from .identifiers import MEMBERS, account_in
+from .span_identifiers import MEMBERS, account_in
 from .spans import AwsSpan, DecodedExport, ResourceInfo
 
 MAX_WORKLOAD = 255  # as a CSM ClientId

@@ -16,13 +16,13 @@ only when a catalog first loads. Modules, in the order a request meets them:
 - matcher      which service and operation, or why not (never a guess)
 - members      the top-level input members the request set, read back through the model
 - bodies       top level of JSON, XML, form and CBOR bodies
-- identifiers  the allow-list: which member values may leave (identifiers, never secrets)
+- identifier_allowlist  which member values may leave (identifiers, never secrets)
 
 Beside them, `destinations` (pure too) says where the proxy may connect at all; `guard` applies it in mitmproxy.
 """
 
-from collector_runtime.sources.proxy.catalog import ServiceCatalog
 from collector_runtime.sources.proxy.matcher import MatchedCall, UnmatchedCall, match_request
 from collector_runtime.sources.proxy.request import MAX_BODY, HttpRequest, http_request
+from collector_runtime.sources.proxy.service_models import ServiceCatalog
 
 __all__ = ["MAX_BODY", "HttpRequest", "MatchedCall", "ServiceCatalog", "UnmatchedCall", "http_request", "match_request"]

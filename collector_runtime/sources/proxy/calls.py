@@ -8,7 +8,7 @@ STS response in the traffic named for the signing key (`principals`: an assumed 
 else a name for the key (`credentials.name_of_key`: a temporary key by its account, a long-term key by its
 account and a hash of the key id, never the key), else the default workload. The account is the key id's,
 else the one an STS response named for the key. Service, operation and region come from the matcher;
-resources are the ARNs the request's identifiers fill (`core.identifiers`), plus those an AccessDenied
+resources are the ARNs the request's identifiers fill (`core.identifier_arns`), plus those an AccessDenied
 names; request members are the input members the request set (names only). A request the matcher cannot
 place is recorded as an operation the mapping does not know, so it is reported as unmapped (stats.json,
 live view), never guessed.
@@ -19,16 +19,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields
 
-from collector_runtime.core.identifiers import COPY_SOURCE_VERSION, copy_source, resource_arns
+from collector_runtime.core.identifier_arns import COPY_SOURCE_VERSION, copy_source, resource_arns
 from collector_runtime.core.mapping import ActionMap
 from collector_runtime.core.records import DEFAULT_WORKLOAD, FAILED, PROXY, ObservedCall
-from collector_runtime.sources.proxy.catalog import ServiceCatalog
 from collector_runtime.sources.proxy.credentials import access_key_id, key_hash, name_of_key
-from collector_runtime.sources.proxy.identifiers import response_identifiers
+from collector_runtime.sources.proxy.identifier_allowlist import response_identifiers
 from collector_runtime.sources.proxy.matcher import MatchedCall, UnmatchedCall, match_request
 from collector_runtime.sources.proxy.principals import Principal, Principals
 from collector_runtime.sources.proxy.request import HttpRequest
 from collector_runtime.sources.proxy.responses import ResponseInfo
+from collector_runtime.sources.proxy.service_models import ServiceCatalog
 
 MAX_WORKLOAD = 255  # as a CSM ClientId
 UNKNOWN_SERVICE = "unknown"

@@ -21,13 +21,13 @@ from typing import Any, NamedTuple
 
 from collector_runtime.sources.proxy import bodies
 from collector_runtime.sources.proxy import members as enc
-from collector_runtime.sources.proxy.catalog import ServiceCatalog, ServiceSummary
 from collector_runtime.sources.proxy.credentials import CredentialScope, credential_scope, sigv2_account
-from collector_runtime.sources.proxy.identifiers import identifiers_of
+from collector_runtime.sources.proxy.identifier_allowlist import identifiers_of
 from collector_runtime.sources.proxy.operations import OperationTable
 from collector_runtime.sources.proxy.request import HttpRequest
 from collector_runtime.sources.proxy.routes import Route, best_routes
 from collector_runtime.sources.proxy.s3_hosts import is_express_control_host, s3_path
+from collector_runtime.sources.proxy.service_models import ServiceCatalog, ServiceSummary
 
 _RPC_V2_PATH = re.compile(r"^/service/([^/]+)/operation/([^/]+)$")
 _EXACT = (1 << 30, 0, 0, 0)  # the specificity of a match by name (target, action, rpc-v2 path)
@@ -45,7 +45,7 @@ class MatchedCall(NamedTuple):
     operation: str  # the operation's wire name ("PutObjectTagging")
     region: str | None
     account: str | None
-    identifiers: dict[str, str]  # member name -> value, identifier-like members only (identifiers.py)
+    identifiers: dict[str, str]  # member name -> value, identifier-like members only (identifier_allowlist.py)
     members: frozenset[str]  # top-level input members the request set (names only)
     service_name: str  # botocore's service name ("s3"), to load its model again
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from collector_runtime.sources.proxy.catalog import ServiceCatalog, default_loader, read_metadata_head
+from collector_runtime.sources.proxy.service_models import ServiceCatalog, default_loader, read_metadata_head
 
 
 def test_indexes_every_botocore_service(catalog: ServiceCatalog) -> None:
