@@ -12,13 +12,13 @@ call records. A body that is not a valid export raises `OtlpPayloadError`, whose
 415) the HTTP layer answers with. `receiver` is that thin HTTP adapter (a thread; the one impure module).
 """
 
-from .calls import Catalog, SpanRecords, observed_calls, resolve_service, workload_of
+from .calls import ActionMapView, SpanRecords, observed_calls, resolve_service, workload_of
 from .payload import OtlpPayloadError, PayloadTooLarge, UnsupportedMediaType
 from .spans import AwsSpan, DecodedExport, ResourceInfo, decode_export
 
 __all__ = [
+    "ActionMapView",
     "AwsSpan",
-    "Catalog",
     "DecodedExport",
     "OtlpPayloadError",
     "PayloadTooLarge",

@@ -1,6 +1,6 @@
 """An intercepted request and its response as an `ObservedCall`: the proxy source's records. Pure.
 
-    recorder = CallRecorder(ServiceCatalog(), action_map)
+    recorder = CallRecorder(ServiceModels(), action_map)
     call = recorder.record(request, proxy_user, read_response(status, headers, body), time_ms)
 
 Workload: the proxy user name (`HTTPS_PROXY=http://ci-deploy:x@127.0.0.1:10080`), else the principal an
@@ -28,7 +28,7 @@ from collector_runtime.sources.proxy.matcher import MatchedCall, UnmatchedCall, 
 from collector_runtime.sources.proxy.principals import Principal, Principals
 from collector_runtime.sources.proxy.request import HttpRequest
 from collector_runtime.sources.proxy.responses import ResponseInfo
-from collector_runtime.sources.proxy.service_models import ServiceCatalog
+from collector_runtime.sources.proxy.service_models import ServiceModels
 
 MAX_WORKLOAD = 255  # as a CSM ClientId
 UNKNOWN_SERVICE = "unknown"
@@ -66,8 +66,8 @@ def workload_of(proxy_user: str | None, request: HttpRequest, known: Principal |
 
 
 class CallRecorder:
-    def __init__(self, catalog: ServiceCatalog, action_map: ActionMap) -> None:
-        self.catalog = catalog
+    def __init__(self, service_models: ServiceModels, action_map: ActionMap) -> None:
+        self.service_models = service_models
         self.action_map = action_map
         self.counters = ProxyCounters()
         self.principals = Principals()
@@ -85,7 +85,7 @@ class CallRecorder:
             self.principals.learn(signer, response.caller)
         known = self.principals.of(signer)
         workload = workload_of(proxy_user, request, known)
-        found = match_request(request, self.catalog)
+        found = match_request(request, self.service_models)
         if known is not None and known.account and found.account is None:
             found = found._replace(account=known.account)  # a key id that encodes no account
         if isinstance(found, UnmatchedCall):
@@ -123,7 +123,7 @@ class CallRecorder:
         ARN; a create call: the new resource's ARN), read through the operation's output shape."""
         if not response.values:
             return {}
-        operation = self.catalog.operation_model(found.service_name, found.operation)
+        operation = self.service_models.operation_model(found.service_name, found.operation)
         named = response_identifiers(operation, response.values) if operation is not None else {}
         return {
             f"response.{member}": value for member, value in named.items() if found.identifiers.get(member) != value
