@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-Record = dict[str, Any]
+CsmEvent = dict[str, Any]  # one decoded CSM datagram (ApiCall or ApiCallAttempt), before it is an ObservedCall
 API_CALL, API_CALL_ATTEMPT = "ApiCall", "ApiCallAttempt"
 MAX_CLIENT_ID = 255  # the SDKs truncate ClientId to 255 characters
 MAX_NAME = 128
@@ -68,7 +68,7 @@ _COUNTERS = (
 )
 
 
-def invalid_reason(record: Record) -> str | None:
+def invalid_reason(record: CsmEvent) -> str | None:
     """None for a well-formed ApiCall/ApiCallAttempt event, else the reason to reject it."""
     if record.get("Type") not in (API_CALL, API_CALL_ATTEMPT):
         return "invalid_fields"
