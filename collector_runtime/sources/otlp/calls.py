@@ -17,12 +17,12 @@ from collections.abc import Mapping
 from typing import Protocol, TypeVar
 
 from collector_runtime.core.identifier_arns import resource_arns
+from collector_runtime.core.names import MAX_WORKLOAD
 from collector_runtime.core.records import DEFAULT_WORKLOAD, OTLP, ObservedCall, outcome_of
 
 from .span_identifiers import MEMBERS, account_in
 from .spans import AwsSpan, DecodedExport, ResourceInfo
 
-MAX_WORKLOAD = 255  # as a CSM ClientId
 MAX_MEMO = 50_000  # remembered services and identifiers (each repeats in nearly every span)
 _UNKNOWN_SERVICE = "unknown_service"
 Formats = Mapping[str, list[str]]

@@ -21,6 +21,7 @@ from dataclasses import dataclass, fields
 
 from collector_runtime.core.identifier_arns import COPY_SOURCE_VERSION, copy_source, resource_arns
 from collector_runtime.core.mapping import ActionMap
+from collector_runtime.core.names import MAX_WORKLOAD
 from collector_runtime.core.records import DEFAULT_WORKLOAD, FAILED, PROXY, ObservedCall
 from collector_runtime.sources.proxy.credentials import access_key_id, key_hash, name_of_key
 from collector_runtime.sources.proxy.identifier_allowlist import response_identifiers
@@ -30,7 +31,6 @@ from collector_runtime.sources.proxy.request import HttpRequest
 from collector_runtime.sources.proxy.responses import ResponseInfo
 from collector_runtime.sources.proxy.service_models import ServiceModels
 
-MAX_WORKLOAD = 255  # as a CSM ClientId
 UNKNOWN_SERVICE = "unknown"
 _PRINTABLE = re.compile(r"^[\x21-\x7e][\x20-\x7e]*$")
 _SIGNING_NAME = re.compile(r"^[a-z0-9-]{1,64}$")
