@@ -1,6 +1,6 @@
 """Start-up and per-request cost of the proxy request matcher (collector_runtime.sources.proxy).
 
-Measures, in this fresh process: importing the package, building the catalog index (metadata of every
+Measures, in this fresh process: importing the package, building the service models index (metadata of every
 botocore service), the first request of each service (loads its model), and then the steady per-request
 cost over the requests recorded from real SDKs (tests/fixtures/proxy/sdk-requests.jsonl).
 
@@ -24,11 +24,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=200)
     args = parser.parse_args()
     started = time.perf_counter()
-    from collector_runtime.sources.proxy import ServiceCatalog, http_request, match_request
+    from collector_runtime.sources.proxy import ServiceModels, http_request, match_request
 
     imported = time.perf_counter()
-    catalog = ServiceCatalog()
-    catalog.summaries()
+    service_models = ServiceModels()
+    service_models.summaries()
     indexed = time.perf_counter()
     rows = [json.loads(line) for line in RECORDED.open()]
     requests = [
@@ -40,14 +40,14 @@ def main() -> None:
     first: dict[str, float] = {}
     for request in requests:
         t0 = time.perf_counter()
-        result = match_request(request, catalog)
+        result = match_request(request, service_models)
         name = getattr(result, "service_name", "?")
         first.setdefault(name, (time.perf_counter() - t0) * 1000)
     per_request = []
     for _ in range(args.rounds):
         t0 = time.perf_counter()
         for request in requests:
-            match_request(request, catalog)
+            match_request(request, service_models)
         per_request.append((time.perf_counter() - t0) / len(requests) * 1e6)
     print(
         json.dumps(

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .core.jsonio import DECODE_ERRORS, loads
+from .core.json_codec import DECODE_ERRORS, loads
 from .errors import BadInput
 from .limits import (
     MAX_CAPTURE_BYTES,

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from collector_runtime.data import load_action_map
-from collector_runtime.sources.proxy.catalog import ServiceCatalog
-from collector_runtime.sources.proxy.identifiers import identifiers_of
+from collector_runtime.sources.proxy.identifier_allowlist import identifiers_of
 from collector_runtime.sources.proxy.matcher import MatchedCall, match_request
+from collector_runtime.sources.proxy.service_models import ServiceModels
 from tests.proxy_requests import capturing_client, minimal_input, new_session, request_of
 
 # Outcomes
@@ -44,38 +44,40 @@ class Outcome(NamedTuple):
     identifiers_ok: bool = True
 
 
-def sweep(services: list[str] | None = None, every: int = 1, catalog: ServiceCatalog | None = None) -> list[Outcome]:
-    catalog = catalog or ServiceCatalog()
+def sweep(
+    services: list[str] | None = None, every: int = 1, service_models: ServiceModels | None = None
+) -> list[Outcome]:
+    service_models = service_models or ServiceModels()
     session = new_session()
-    names = services or sorted(catalog.summaries())
+    names = services or sorted(service_models.summaries())
     outcomes: list[Outcome] = []
     for name in names:
-        outcomes.extend(sweep_service(session, catalog, name, every))
+        outcomes.extend(sweep_service(session, service_models, name, every))
     return outcomes
 
 
-def sweep_service(session: Any, catalog: ServiceCatalog, name: str, every: int = 1) -> list[Outcome]:
+def sweep_service(session: Any, service_models: ServiceModels, name: str, every: int = 1) -> list[Outcome]:
     outcomes = []
     try:
         with capturing_client(session, name) as client:
             model = client.meta.service_model
-            outcomes.extend(check_summary(catalog, name, model))
+            outcomes.extend(check_summary(service_models, name, model))
             for operation_name in list(model.operation_names)[::every]:
-                outcomes.append(sweep_operation(client, catalog, model.operation_model(operation_name)))
+                outcomes.append(sweep_operation(client, service_models, model.operation_model(operation_name)))
     except Exception as error:  # a client that cannot be created here (e.g. a region it lacks)
         outcomes.append(Outcome(name, "*", NOT_SENT, f"client: {type(error).__name__}"))
     return outcomes
 
 
-def check_summary(catalog: ServiceCatalog, name: str, model: Any) -> list[Outcome]:
-    """The catalog's summary (read from the head of the model file) agrees with the client's full model."""
-    summary = catalog.summaries()[name]
+def check_summary(service_models: ServiceModels, name: str, model: Any) -> list[Outcome]:
+    """The summary in the service models (read from the head of the model file) agrees with the client's full model."""
+    summary = service_models.summaries()[name]
     full = (model.metadata["serviceId"], model.signing_name, model.endpoint_prefix, model.metadata.get("targetPrefix"))
     seen = (summary.service_id, summary.signing_name, summary.endpoint_prefix, summary.target_prefix)
-    return [] if full == seen else [Outcome(name, "(metadata)", WRONG, f"catalog {seen} != model {full}")]
+    return [] if full == seen else [Outcome(name, "(metadata)", WRONG, f"summary {seen} != model {full}")]
 
 
-def sweep_operation(client: Any, catalog: ServiceCatalog, operation: Any) -> Outcome:
+def sweep_operation(client: Any, service_models: ServiceModels, operation: Any) -> Outcome:
     service = client.meta.service_model.service_name
     if operation.get_event_stream_input() is not None:
         return Outcome(service, operation.name, NOT_SENT, "event-stream input")
@@ -85,21 +87,21 @@ def sweep_operation(client: Any, catalog: ServiceCatalog, operation: Any) -> Out
         request = request_of(client, operation.name, params)
     except Exception as error:
         return Outcome(service, operation.name, NOT_SENT, type(error).__name__)
-    return judge(catalog, service, operation, params, match_request(request, catalog))
+    return judge(service_models, service, operation, params, match_request(request, service_models))
 
 
-def judge(catalog: ServiceCatalog, service: str, operation: Any, params: dict[str, Any], result: Any) -> Outcome:
+def judge(service_models: ServiceModels, service: str, operation: Any, params: dict[str, Any], result: Any) -> Outcome:
     if not isinstance(result, MatchedCall):
         return Outcome(service, operation.name, UNMATCHED, f"{result.reason}: {','.join(result.tried[:4])}")
     sent = {k: v for k, v in params.items() if isinstance(v, str)}
     expected = identifiers_of(operation, sent, frozenset(_uri_members(operation)))
     identifiers_ok = all(result.identifiers.get(k) == v for k, v in expected.items())
     if result.operation != operation.wire_name:
-        twin = operation.deprecated and _same_wire(catalog, service, operation, result)
+        twin = operation.deprecated and _same_wire(service_models, service, operation, result)
         kind = DEPRECATED_TWIN if twin else WRONG
         return Outcome(service, operation.name, kind, f"{result.service_name}.{result.operation}", identifiers_ok)
     if result.service_name != service:
-        sent_id, found_id = catalog.summaries()[service].service_id, result.service
+        sent_id, found_id = service_models.summaries()[service].service_id, result.service
         same = _actions(sent_id, operation.wire_name) == _actions(found_id, result.operation)
         detail = f"{result.service_name} for {service}, {'same' if same else 'DIFFERENT'} IAM actions"
         return Outcome(service, operation.name, SAME_API_OTHER_SERVICE, detail)
@@ -109,12 +111,12 @@ def judge(catalog: ServiceCatalog, service: str, operation: Any, params: dict[st
     )
 
 
-def _same_wire(catalog: ServiceCatalog, service: str, operation: Any, result: MatchedCall) -> bool:
+def _same_wire(service_models: ServiceModels, service: str, operation: Any, result: MatchedCall) -> bool:
     """A deprecated operation matched as its current twin that sends the very same request (compared in the
-    catalog's models: botocore rewrites an S3 client's request URIs on first use)."""
+    service models: botocore rewrites an S3 client's request URIs on first use)."""
     if result.service_name != service:
         return False
-    table = catalog.operations(catalog.summaries()[service])
+    table = service_models.operations(service_models.summaries()[service])
     sent, twin = table.operation(operation.name), table.operation(result.operation)
     return bool(twin is not None and sent is not None and twin.http == sent.http)
 

@@ -17,7 +17,7 @@ from ..core.export import resolved_parts
 from ..core.export.naming import policy_name
 from ..core.export.role_plan import RECORD_SCHEMA, Step, plan_apply, plan_restore
 from ..core.export.tokens import Token, resolve
-from ..core.jsonio import dumps_pretty
+from ..core.json_codec import dumps_pretty
 from ..data import load_action_map
 from ..errors import BadInput, Failure
 from ..input_files import json_document, read_limited

@@ -10,7 +10,7 @@ from ..core.compare import ActionUniverse, GrantedPolicy, Observed
 from ..core.compare import compare as compare_policies
 from ..core.compare import markdown as compare_markdown
 from ..core.export.tokens import Learned, resolve, tokenize
-from ..core.jsonio import dumps_pretty
+from ..core.json_codec import dumps_pretty
 from ..data import load_action_map
 from ..errors import Failure
 from ..settings import CompareOptions

@@ -117,12 +117,12 @@ def _sync_ca_secret(options: ProxyOptions) -> None:
 def _proxy_server(options: ProxyOptions, service: CollectorService, action_map: ActionMap) -> ProxyServer:
     from ..sources.proxy.addon import AwsInterceptor
     from ..sources.proxy.calls import CallRecorder
-    from ..sources.proxy.catalog import ServiceCatalog
     from ..sources.proxy.guard import DestinationGuard
     from ..sources.proxy.hosts import HostMatcher
     from ..sources.proxy.server import ProxyServer, ProxyServerSettings
+    from ..sources.proxy.service_models import ServiceModels
 
-    recorder = CallRecorder(ServiceCatalog(), action_map)
+    recorder = CallRecorder(ServiceModels(), action_map)
     service.add_stats("proxy", recorder.counters.as_dict)
     hosts = HostMatcher(options.intercept_hosts)
     interceptor = AwsInterceptor(recorder, hosts, service.submit, upstream=options.upstream)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .arn_reader import read_names
+from .partition_table import PARTITIONS
 from .wildcard import matches
 
 PARTITION, REGION, ACCOUNT = "Partition", "Region", "Account"
@@ -21,13 +22,24 @@ _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
 _LOCATION = frozenset({PARTITION, REGION, ACCOUNT})
 
 
+# botocore's partitions (generated: partition_table.py): a listed region, else the partition whose pattern
+# matches (a region newer than the table), else "aws", as botocore resolves them.
+_LISTED = {region: partition for partition, _, regions in PARTITIONS for region in regions}
+_PATTERNS = tuple((re.compile(pattern), partition) for partition, pattern, _ in PARTITIONS)
+MAX_REGION = 64  # longer than any region name; a longer one is not matched against the patterns
+
+
 def partition_of(region: str | None) -> str:
-    if region and region.startswith("cn-"):
-        return "aws-cn"
-    if region and region.startswith("us-gov-"):
-        return "aws-us-gov"
-    if region and region.startswith("us-iso"):
-        return "aws-iso-b" if region.startswith("us-isob") else "aws-iso"
+    """The partition of a region name: `us-iso-east-1` -> `aws-iso`, `cn-north-1` -> `aws-cn`; unknown: `aws`."""
+    if not region:
+        return "aws"
+    listed = _LISTED.get(region)
+    if listed is not None:
+        return listed
+    if len(region) <= MAX_REGION:
+        for pattern, partition in _PATTERNS:
+            if pattern.match(region):
+                return partition
     return "aws"
 
 

@@ -9,6 +9,9 @@ import re
 _UNSAFE_FILE = re.compile(r"[^A-Za-z0-9._-]")
 _UNSAFE_SSM = re.compile(r"[^A-Za-z0-9._-]")
 _HASHED_SSM = re.compile(r"\.h[0-9a-f]{16}$")
+# The longest workload name every source keeps: the SDKs cut a CSM ClientId to 255 characters, and the proxy
+# user, an OTLP workload attribute and a principal's name are held to the same.
+MAX_WORKLOAD = 255
 MAX_STEM = 100
 FILE_HASH_DIGITS = 16  # 64 bits: finding another ClientId with the same suffix is out of reach
 LEGACY_FILE_HASH_DIGITS = 10  # what earlier versions used (see legacy_file_stem)

@@ -19,7 +19,7 @@ from typing import Any
 from .accounts import caller_account, in_account
 from .arns import without_covered
 from .generalize import Decision, Generalization, decide
-from .identifiers import other_resources
+from .identifier_arns import other_resources
 from .mapping import PASS_ROLE, ActionMap, MayNeed, OperationMapping
 from .policy_size import POLICY_VERSION
 from .scoping import ANY, REGION_SCOPE, Scoper

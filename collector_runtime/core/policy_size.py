@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .jsonio import dumps_bytes
+from .json_codec import dumps_bytes
 
 POLICY_VERSION = "2012-10-17"
 MANAGED_POLICY_MAX_CHARS = 6_144  # IAM's managed-policy limit, counted without white space

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..contract import ARCHIVE_DIR, HISTORY_DIR, MERGED_POLICY, POLICIES_DIR, STATE_FILE, STATS_FILE
 from ..contract import policies_parameter_path as ssm_policies_path
-from .jsonio import DECODE_ERRORS, dumps_bytes, dumps_pretty, loads
+from .json_codec import DECODE_ERRORS, dumps_bytes, dumps_pretty, loads
 from .names import ssm_leaf
 from .rendering import Rendered, RenderedPolicy
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..contract import MERGED_POLICY, STATE_FILE, STATS_FILE
 from .aggregate import Aggregator
-from .jsonio import dumps_pretty
+from .json_codec import dumps_pretty
 from .mapping import ActionMap
 from .names import legacy_file_stem, part_file_stem, split_part_stem, workload_file_stem
 from .policy import Grants, PolicyBuilder, PolicyOptions, merge_grants

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .aggregate import Aggregator
-from .jsonio import dumps_bytes
+from .json_codec import dumps_bytes
 from .records import DEFAULT_WORKLOAD
 from .usage import CALL_FIELDS, DENIED_MESSAGE, ActionOrigin, Scope, Workload, usage_of
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..core.jsonio import loads
+from ..core.json_codec import loads
 
 
 class LazyJson(Mapping[str, Any]):

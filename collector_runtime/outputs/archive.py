@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..core.jsonio import dumps_bytes
+from ..core.json_codec import dumps_bytes
 from ..core.records import ObservedCall, call_as_dict
 from .archive_file import PART_PREFIX, PART_SUFFIX, SUFFIX, ArchiveFile, FileCalls, drop_reason
 

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 from ..aws import AWS_ERRORS, calling, error_code
 from ..core.export.role_plan import Step
-from ..core.jsonio import dumps_bytes
+from ..core.json_codec import dumps_bytes
 
 POLICY_DESCRIPTION = "Least-privilege policy learned by csm-collector"
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..core.names import MAX_WORKLOAD
 from ..sources.proxy.destinations import DestinationError, allowed_destination
 from ..sources.proxy.hosts import HostPatternError, Upstream, host_regex
 from .errors import ConfigError
@@ -112,8 +113,8 @@ def _is_ip(text: str) -> bool:
 
 def workload_name(text: str) -> str:
     """A workload name to send as the proxy user: printable, no ':' (Basic auth ends the user there)."""
-    if not 0 < len(text) <= 255 or ":" in text or not text.isprintable() or text != text.strip():
-        raise argparse.ArgumentTypeError(f"{text!r}: a workload name is 1-255 printable characters, no ':'")
+    if not 0 < len(text) <= MAX_WORKLOAD or ":" in text or not text.isprintable() or text != text.strip():
+        raise argparse.ArgumentTypeError(f"{text!r}: a workload name is 1-{MAX_WORKLOAD} printable characters, no ':'")
     return text
 
 

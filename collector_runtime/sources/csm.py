@@ -17,7 +17,7 @@ from collections import deque
 from typing import Any
 
 from ..core.accounts import account_from_access_key
-from ..core.jsonio import DECODE_ERRORS, loads
+from ..core.json_codec import DECODE_ERRORS, loads
 from ..core.records import (
     CSM,
     DEFAULT_WORKLOAD,
@@ -29,13 +29,13 @@ from ..core.records import (
     outcome_of,
     resources_named_in,
 )
-from ..core.s3 import bucket_arn, bucket_from_fqdn, names_some_bucket
+from ..core.s3_buckets import bucket_arn, bucket_from_fqdn, names_some_bucket
 from .csm_events import (
     API_CALL,
     API_CALL_ATTEMPT,
     MAX_NAME,
     CsmCounters,
-    Record,
+    CsmEvent,
     integer,
     invalid_reason,
     short_str,
@@ -166,7 +166,7 @@ class CsmDecoder:
         workload = self._identities[identity] = identity[0] or DEFAULT_WORKLOAD
         return workload
 
-    def _call(self, identity: Identity, workload: str, record: Record) -> list[ObservedCall]:
+    def _call(self, identity: Identity, workload: str, record: CsmEvent) -> list[ObservedCall]:
         get = record.get
         pending = self._pending.get(identity)
         lost = [self._unjoined(held) for held in self._held.of(identity)] if self._held_by else []
@@ -186,7 +186,7 @@ class CsmDecoder:
         call = self._record(identity, workload, record, facts)
         return [*lost, call] if lost else [call]
 
-    def _record(self, identity: Identity, workload: str, record: Record, facts: AttemptFacts) -> ObservedCall:
+    def _record(self, identity: Identity, workload: str, record: CsmEvent, facts: AttemptFacts) -> ObservedCall:
         get = record.get
         account, resources = facts
         status = get("FinalHttpStatusCode")
@@ -217,7 +217,7 @@ class CsmDecoder:
         )
         return _new_record(ObservedCall, fields)
 
-    def _bare(self, identity: Identity, workload: str, record: Record, pending: Pending | None) -> ObservedCall:
+    def _bare(self, identity: Identity, workload: str, record: CsmEvent, pending: Pending | None) -> ObservedCall:
         """A call no attempt came before, from a client not known to send calls first: at once, with the
         last account its identity showed; its span is kept to learn the order if its attempts follow."""
         self.counters.api_calls_unjoined += 1
@@ -227,7 +227,7 @@ class CsmDecoder:
         pending.bare = span(record)
         return self._record(identity, workload, record, (pending.account, NO_RESOURCES))
 
-    def _hold(self, identity: Identity, call: ObservedCall, record: Record) -> list[ObservedCall]:
+    def _hold(self, identity: Identity, call: ObservedCall, record: CsmEvent) -> list[ObservedCall]:
         """Hold a call whose attempts have not come; the calls a full buffer pushes out."""
         self.counters.api_calls_before_attempts += 1
         held = HeldCall(call, identity, *span(record))
@@ -258,7 +258,7 @@ class CsmDecoder:
             self.counters.s3_calls_without_bucket += 1
 
     @staticmethod
-    def _failure(record: Record) -> tuple[str, str | None, tuple[str, ...], tuple[str, ...]]:
+    def _failure(record: CsmEvent) -> tuple[str, str | None, tuple[str, ...], tuple[str, ...]]:
         """Outcome, error code, and for a denial the actions and resources its message names."""
         error_code = short_str(record.get("FinalAwsException"), MAX_NAME)
         failed = bool(error_code or record.get("FinalSdkException"))
@@ -268,7 +268,7 @@ class CsmDecoder:
         message = short_str(record.get("FinalAwsExceptionMessage"), MAX_MESSAGE)
         return outcome, error_code, actions_named_in(message), resources_named_in(message)
 
-    def _attempt(self, identity: Identity, record: Record) -> list[ObservedCall]:
+    def _attempt(self, identity: Identity, record: CsmEvent) -> list[ObservedCall]:
         """Remember an attempt's facts for its call; a held call it belongs to, joined."""
         get = record.get
         pending = self._pending.get(identity)

@@ -8,9 +8,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-Record = dict[str, Any]
+from ..core.names import MAX_WORKLOAD
+
+CsmEvent = dict[str, Any]  # one decoded CSM datagram (ApiCall or ApiCallAttempt), before it is an ObservedCall
 API_CALL, API_CALL_ATTEMPT = "ApiCall", "ApiCallAttempt"
-MAX_CLIENT_ID = 255  # the SDKs truncate ClientId to 255 characters
 MAX_NAME = 128
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
 
@@ -68,14 +69,14 @@ _COUNTERS = (
 )
 
 
-def invalid_reason(record: Record) -> str | None:
+def invalid_reason(record: CsmEvent) -> str | None:
     """None for a well-formed ApiCall/ApiCallAttempt event, else the reason to reject it."""
     if record.get("Type") not in (API_CALL, API_CALL_ATTEMPT):
         return "invalid_fields"
     client_id = record.get("ClientId", "")
     if not (is_name(record.get("Service")) and is_name(record.get("Api"))):
         return "invalid_fields"
-    if not isinstance(client_id, str) or len(client_id) > MAX_CLIENT_ID:
+    if not isinstance(client_id, str) or len(client_id) > MAX_WORKLOAD:
         return "invalid_fields"
     return None
 

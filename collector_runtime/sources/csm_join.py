@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.records import ObservedCall
-from .csm_events import Record, integer
+from .csm_events import CsmEvent, integer
 
 Identity = tuple[str, str, str]  # (ClientId, Service, Api) as sent
 MAX_HELD = 4096  # calls held at once, every identity together
@@ -119,7 +119,7 @@ class Pending:
     bare: Span | None = None  # the last call emitted without attempts, until an attempt shows the order
 
 
-def span(record: Record) -> Span:
+def span(record: CsmEvent) -> Span:
     """When a call ran (Timestamp, Timestamp + Latency; ms) and how many attempts it made."""
     started, latency, attempts = (integer(record.get(k)) for k in ("Timestamp", "Latency", "AttemptCount"))
     ended = started + latency if started is not None and latency is not None and latency >= 0 else None

@@ -3,8 +3,8 @@
 Counted per (botocore operation, required action): an action is resource-typed when it has a resource
 type whose ARN format names a resource (a placeholder besides partition, region and account) — its
 required types, or all of them when none is required (S3's object or access point's object). It is
-*read* when a top-level request member that the proxy keeps (collector_runtime.sources.proxy.identifiers)
-identifies it, by core.identifiers' rules: the member fills the format's first (outermost) name
+*read* when a top-level request member that the proxy keeps (collector_runtime.sources.proxy.identifier_allowlist)
+identifies it, by core.identifier_arns' rules: the member fills the format's first (outermost) name
 placeholder (`TableName` -> `${TableName}`, `Bucket` -> `${BucketName}`, `KeyId` -> `${KeyId}`, a generic
 `Name` -> the operation's own placeholder), or it holds an ARN of that resource (`FunctionArn` for
 `${FunctionName}`, a generic `ResourceArn`/`Arn`), or a queue URL (`QueueUrl` for `${QueueName}`).
@@ -18,9 +18,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from collector_runtime.core.identifiers import placeholders_filled_by
+from collector_runtime.core.identifier_arns import placeholders_filled_by
 from collector_runtime.core.mapping import ActionMap
-from collector_runtime.sources.proxy.identifiers import is_identifier, is_secret
+from collector_runtime.sources.proxy.identifier_allowlist import is_identifier, is_secret
 
 _LOCATION = ("Partition", "Region", "Account")
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")

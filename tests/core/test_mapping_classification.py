@@ -213,7 +213,7 @@ def test_may_need_is_apart_from_required() -> None:
 def test_when_names_members_of_the_operation_input() -> None:
     import botocore.session
 
-    from collector_runtime.core.identifiers import DERIVED_MEMBERS
+    from collector_runtime.core.identifier_arns import DERIVED_MEMBERS
 
     session = botocore.session.get_session()
     loader = session.get_component("data_loader")

@@ -1,4 +1,4 @@
-"""Fixtures the proxy source's tests share: the service catalog (built from botocore's models once per
+"""Fixtures the proxy source's tests share: the service models (built from botocore's models once per
 module) and a botocore session whose clients are captured, never sent."""
 
 from __future__ import annotations
@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from collector_runtime.sources.proxy.catalog import ServiceCatalog
+from collector_runtime.sources.proxy.service_models import ServiceModels
 from tests.proxy_requests import new_session
 
 
 @pytest.fixture(scope="module")
-def catalog() -> ServiceCatalog:
-    return ServiceCatalog()
+def service_models() -> ServiceModels:
+    return ServiceModels()
 
 
 @pytest.fixture(scope="module")

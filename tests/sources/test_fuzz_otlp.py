@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from collector_runtime.sources.otlp import OtlpPayloadError, decode_export, observed_calls
-from collector_runtime.sources.otlp.identifiers import IDENTIFIER_KEYS
+from collector_runtime.sources.otlp.span_identifiers import IDENTIFIER_KEYS
 from tests.otlp_builders import MANIFEST, PROTOBUF, attributes, body, export, fixture, span
 from tests.sources.test_otlp_calls import SERVICES
 

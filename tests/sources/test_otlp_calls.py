@@ -10,7 +10,7 @@ from collector_runtime.sources.otlp import decode_export, observed_calls, resolv
 from tests.conftest import SECRET_ACCESS_KEY_ID
 from tests.otlp_builders import MANIFEST, MAX_BYTES, PROTOBUF, body, export, fixture, span
 
-SERVICES = load_action_map()  # the catalog: serviceIds and their ARN formats
+SERVICES = load_action_map()  # the action map: serviceIds and their ARN formats
 ACCOUNT = "123456789012"
 
 

@@ -12,9 +12,9 @@ from collector_runtime.core.aggregate import Aggregator
 from collector_runtime.core.mapping import ActionMap
 from collector_runtime.core.records import DEFAULT_WORKLOAD, OK, PROXY
 from collector_runtime.sources.proxy.calls import NO_RESPONSE, CallRecorder, workload_of
-from collector_runtime.sources.proxy.catalog import ServiceCatalog
 from collector_runtime.sources.proxy.request import http_request
 from collector_runtime.sources.proxy.responses import read_response
+from collector_runtime.sources.proxy.service_models import ServiceModels
 from tests.proxy_requests import ACCESS_KEY_ID, ACCOUNT, SESSION_TOKEN, capturing_client, request_of
 
 OK_RESPONSE = read_response(200, {}, b"")
@@ -22,7 +22,7 @@ OK_RESPONSE = read_response(200, {}, b"")
 
 @pytest.fixture(scope="module")
 def recorder(action_map: ActionMap) -> CallRecorder:
-    return CallRecorder(ServiceCatalog(), action_map)
+    return CallRecorder(ServiceModels(), action_map)
 
 
 def sent(session: Any, service: str, operation: str, params: dict[str, Any]) -> Any:

@@ -10,7 +10,6 @@ import pytest
 from botocore.config import Config
 from botocore.serialize import create_serializer
 
-from collector_runtime.sources.proxy.catalog import ServiceCatalog
 from collector_runtime.sources.proxy.matcher import (
     AMBIGUOUS,
     NO_OPERATION,
@@ -20,6 +19,7 @@ from collector_runtime.sources.proxy.matcher import (
     match_request,
 )
 from collector_runtime.sources.proxy.request import MAX_BODY, HttpRequest, http_request
+from collector_runtime.sources.proxy.service_models import ServiceModels
 from tests.proxy_requests import ACCESS_KEY_ID, ACCOUNT, capturing_client, request_of
 
 SCOPE = f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/20260101/eu-west-1/{{}}/aws4_request, SignedHeaders=host"
@@ -30,8 +30,8 @@ def sent(session: Any, service: str, operation: str, params: dict[str, Any], reg
         return request_of(client, operation, params)
 
 
-def matched(catalog: ServiceCatalog, request: HttpRequest) -> MatchedCall:
-    result = match_request(request, catalog)
+def matched(service_models: ServiceModels, request: HttpRequest) -> MatchedCall:
+    result = match_request(request, service_models)
     assert isinstance(result, MatchedCall), result
     return result
 
@@ -100,7 +100,7 @@ CASES = [
 
 @pytest.mark.parametrize(("service", "operation", "params", "service_id", "identifiers"), CASES)
 def test_botocore_requests_of_every_protocol(
-    catalog: ServiceCatalog,
+    service_models: ServiceModels,
     session: Any,
     service: str,
     operation: str,
@@ -108,7 +108,7 @@ def test_botocore_requests_of_every_protocol(
     service_id: str | None,
     identifiers: dict[str, str] | None,
 ) -> None:
-    result = matched(catalog, sent(session, service, operation, params))
+    result = matched(service_models, sent(session, service, operation, params))
     model = session.get_service_model(service)
     assert (result.service, result.operation) == (service_id or model.metadata["serviceId"], operation)
     assert result.account == ACCOUNT
@@ -121,18 +121,21 @@ def _looks_named(member: str) -> bool:
     return member.endswith(("Name", "Arn", "Url", "Id")) or member in ("Bucket", "Key", "CopySource", "Role")
 
 
-def test_region_is_the_signing_region(catalog: ServiceCatalog, session: Any) -> None:
-    assert matched(catalog, sent(session, "sqs", "ListQueues", {}, region="ap-southeast-2")).region == "ap-southeast-2"
-    assert matched(catalog, sent(session, "iam", "ListRoles", {})).region == "us-east-1"  # global service
+def test_region_is_the_signing_region(service_models: ServiceModels, session: Any) -> None:
+    assert (
+        matched(service_models, sent(session, "sqs", "ListQueues", {}, region="ap-southeast-2")).region
+        == "ap-southeast-2"
+    )
+    assert matched(service_models, sent(session, "iam", "ListRoles", {})).region == "us-east-1"  # global service
 
 
-def test_cloudfront_operations_carry_their_wire_name(catalog: ServiceCatalog, session: Any) -> None:
-    assert matched(catalog, sent(session, "cloudfront", "ListDistributions", {})).operation == (
+def test_cloudfront_operations_carry_their_wire_name(service_models: ServiceModels, session: Any) -> None:
+    assert matched(service_models, sent(session, "cloudfront", "ListDistributions", {})).operation == (
         "ListDistributions2020_05_31"
     )
 
 
-def test_cbor_request_of_a_service_botocore_calls_with_json(catalog: ServiceCatalog, session: Any) -> None:
+def test_cbor_request_of_a_service_botocore_calls_with_json(service_models: ServiceModels, session: Any) -> None:
     """CloudWatch speaks rpc-v2-cbor, json and query; botocore picks json, other SDKs may pick CBOR."""
     operation = session.get_service_model("cloudwatch").operation_model("PutMetricData")
     wire = create_serializer("smithy-rpc-v2-cbor").serialize_to_request(
@@ -142,7 +145,7 @@ def test_cbor_request_of_a_service_botocore_calls_with_json(catalog: ServiceCata
     request = http_request(
         "POST", "monitoring.eu-west-1.amazonaws.com", wire["url_path"], "", headers=headers, body=wire["body"]
     )
-    result = matched(catalog, request)
+    result = matched(service_models, request)
     assert (result.service, result.operation, result.identifiers) == (
         "CloudWatch",
         "PutMetricData",
@@ -151,7 +154,7 @@ def test_cbor_request_of_a_service_botocore_calls_with_json(catalog: ServiceCata
     assert result.members == {"Namespace", "MetricData"}
 
 
-def test_unsigned_operation_is_matched_by_host(catalog: ServiceCatalog, session: Any) -> None:
+def test_unsigned_operation_is_matched_by_host(service_models: ServiceModels, session: Any) -> None:
     request = sent(
         session,
         "sts",
@@ -159,18 +162,18 @@ def test_unsigned_operation_is_matched_by_host(catalog: ServiceCatalog, session:
         {"RoleArn": "arn:aws:iam::1:role/r", "RoleSessionName": "s", "WebIdentityToken": "t"},
     )
     assert "authorization" not in request.headers
-    result = matched(catalog, request)
+    result = matched(service_models, request)
     assert (result.service, result.operation, result.account) == ("STS", "AssumeRoleWithWebIdentity", None)
     assert "t" not in result.identifiers.values()
 
 
 @pytest.mark.parametrize("signature_version", [None, "s3v4"])  # botocore presigns S3 with SigV2 by default
-def test_presigned_url_is_matched(catalog: ServiceCatalog, session: Any, signature_version: str | None) -> None:
+def test_presigned_url_is_matched(service_models: ServiceModels, session: Any, signature_version: str | None) -> None:
     config = Config(signature_version=signature_version) if signature_version else None
     client = session.create_client("s3", region_name="eu-west-1", config=config)
     url = client.generate_presigned_url("get_object", Params={"Bucket": "b", "Key": "a/k.txt"}, ExpiresIn=60)
     parts = urlsplit(url)
-    result = matched(catalog, http_request("GET", parts.netloc, parts.path, parts.query, headers={}))
+    result = matched(service_models, http_request("GET", parts.netloc, parts.path, parts.query, headers={}))
     assert (result.operation, result.identifiers, result.account) == (
         "GetObject",
         {"Bucket": "b", "Key": "a/k.txt"},
@@ -179,10 +182,12 @@ def test_presigned_url_is_matched(catalog: ServiceCatalog, session: Any, signatu
     assert not any("Amz" in member for member in result.members)
 
 
-def test_sigv2_request_is_matched_by_host(catalog: ServiceCatalog) -> None:
+def test_sigv2_request_is_matched_by_host(service_models: ServiceModels) -> None:
     body = b"Action=ListQueues&Version=2012-11-05&AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&SignatureVersion=2"
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    result = matched(catalog, http_request("POST", "sqs.eu-west-1.amazonaws.com", "/", "", headers=headers, body=body))
+    result = matched(
+        service_models, http_request("POST", "sqs.eu-west-1.amazonaws.com", "/", "", headers=headers, body=body)
+    )
     assert (result.service, result.operation, result.region) == ("SQS", "ListQueues", None)
 
 
@@ -193,23 +198,23 @@ def signed(service: str, method: str, host: str, path: str, query: str = "", **h
     return http_request(method, host, path, query, headers={"Authorization": SCOPE.format(service), **headers})
 
 
-def test_unknown_signing_name_and_host(catalog: ServiceCatalog) -> None:
-    result = match_request(signed("nosuchservice", "GET", "nosuchservice.eu-west-1.amazonaws.com", "/"), catalog)
+def test_unknown_signing_name_and_host(service_models: ServiceModels) -> None:
+    result = match_request(signed("nosuchservice", "GET", "nosuchservice.eu-west-1.amazonaws.com", "/"), service_models)
     assert result == UnmatchedCall("nosuchservice", "eu-west-1", ACCOUNT, NO_SERVICE, ())
 
 
-def test_no_operation_fits(catalog: ServiceCatalog) -> None:
-    result = match_request(signed("lambda", "GET", "lambda.eu-west-1.amazonaws.com", "/nothing/here"), catalog)
+def test_no_operation_fits(service_models: ServiceModels) -> None:
+    result = match_request(signed("lambda", "GET", "lambda.eu-west-1.amazonaws.com", "/nothing/here"), service_models)
     assert isinstance(result, UnmatchedCall)
     assert (result.reason, result.signing_name) == (NO_OPERATION, "lambda")
     assert "lambda" in result.tried
 
 
-def test_unknown_target_operation(catalog: ServiceCatalog) -> None:
+def test_unknown_target_operation(service_models: ServiceModels) -> None:
     request = signed(
         "dynamodb", "POST", "dynamodb.eu-west-1.amazonaws.com", "/", **{"X-Amz-Target": "DynamoDB_20120810.Nope"}
     )
-    assert match_request(request, catalog) == UnmatchedCall(
+    assert match_request(request, service_models) == UnmatchedCall(
         "dynamodb", "eu-west-1", ACCOUNT, NO_OPERATION, ("dynamodb",)
     )
 
@@ -247,26 +252,28 @@ class _TwoLookalikes:
 
 def test_equal_matches_in_two_services_stay_unmatched() -> None:
     result = match_request(
-        signed("shared", "GET", "shared.eu-west-1.amazonaws.com", "/things/1"), ServiceCatalog(_TwoLookalikes())
+        signed("shared", "GET", "shared.eu-west-1.amazonaws.com", "/things/1"), ServiceModels(_TwoLookalikes())
     )
     assert result == UnmatchedCall("shared", "eu-west-1", ACCOUNT, AMBIGUOUS, ("alpha.Get", "beta.Get"))
 
 
-def test_one_api_under_several_names_goes_to_the_signing_names_service(catalog: ServiceCatalog, session: Any) -> None:
+def test_one_api_under_several_names_goes_to_the_signing_names_service(
+    service_models: ServiceModels, session: Any
+) -> None:
     """DocumentDB and Neptune are RDS's API (same host, version and IAM actions): the request cannot tell."""
-    result = matched(catalog, sent(session, "docdb", "DescribeDBClusters", {}))
+    result = matched(service_models, sent(session, "docdb", "DescribeDBClusters", {}))
     assert (result.service, result.service_name) == ("RDS", "rds")
 
 
-def test_deprecated_twin_sending_the_same_request(catalog: ServiceCatalog, session: Any) -> None:
-    result = matched(catalog, sent(session, "s3", "GetBucketLifecycle", {"Bucket": "b"}))
+def test_deprecated_twin_sending_the_same_request(service_models: ServiceModels, session: Any) -> None:
+    result = matched(service_models, sent(session, "s3", "GetBucketLifecycle", {"Bucket": "b"}))
     assert result.operation == "GetBucketLifecycleConfiguration"
 
 
 # --- bodies: bounded, never kept
 
 
-def test_cut_form_body_still_names_its_call(catalog: ServiceCatalog) -> None:
+def test_cut_form_body_still_names_its_call(service_models: ServiceModels) -> None:
     body = ("Action=SendMessage&Version=2012-11-05&QueueUrl=https%3A%2F%2Fq&MessageBody=" + "S" * MAX_BODY).encode()
     request = http_request(
         "POST",
@@ -277,12 +284,12 @@ def test_cut_form_body_still_names_its_call(catalog: ServiceCatalog) -> None:
         body=body,
     )
     assert request.body_truncated and len(request.body) == MAX_BODY
-    result = matched(catalog, request)
+    result = matched(service_models, request)
     assert (result.operation, result.identifiers) == ("SendMessage", {"QueueUrl": "https://q"})
 
 
-def test_cut_json_body_gives_no_body_members(catalog: ServiceCatalog, session: Any) -> None:
+def test_cut_json_body_gives_no_body_members(service_models: ServiceModels, session: Any) -> None:
     whole = sent(session, "dynamodb", "PutItem", {"TableName": "t", "Item": {"pk": {"S": "x" * MAX_BODY}}})
     assert whole.body_truncated
-    result = matched(catalog, whole)
+    result = matched(service_models, whole)
     assert (result.operation, result.identifiers, result.members) == ("PutItem", {}, frozenset())

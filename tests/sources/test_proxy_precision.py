@@ -13,9 +13,9 @@ from collector_runtime.core.aggregate import Aggregator
 from collector_runtime.core.mapping import ActionMap
 from collector_runtime.core.policy import PolicyBuilder, PolicyOptions
 from collector_runtime.sources.proxy.calls import CallRecorder
-from collector_runtime.sources.proxy.catalog import ServiceCatalog
 from collector_runtime.sources.proxy.request import HttpRequest
 from collector_runtime.sources.proxy.responses import read_response
+from collector_runtime.sources.proxy.service_models import ServiceModels
 from tests.proxy_requests import ACCOUNT, capturing_client, request_of
 
 OK = read_response(200, {}, b"")
@@ -24,7 +24,7 @@ KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 
 @pytest.fixture
 def recorder(action_map: ActionMap) -> CallRecorder:
-    return CallRecorder(ServiceCatalog(), action_map)
+    return CallRecorder(ServiceModels(), action_map)
 
 
 def sent(session: Any, service: str, operation: str, params: dict[str, Any]) -> HttpRequest:
@@ -114,7 +114,7 @@ def test_the_account_the_callers_traffic_shows_applies_to_all_its_calls(action_m
     """An older access key id encodes no account; the queue URL the same caller used shows it."""
     session = botocore.session.get_session()
     session.set_credentials("AKIAIOSFODNN7EXAMPLE", "fake-secret-access-key")
-    recorder = CallRecorder(ServiceCatalog(), action_map)
+    recorder = CallRecorder(ServiceModels(), action_map)
     role = recorder.record(sent(session, "iam", "GetRole", {"RoleName": "x"}), "app", OK)
     queue = "https://sqs.eu-west-1.amazonaws.com/123456789012/q"
     message = recorder.record(sent(session, "sqs", "SendMessage", {"QueueUrl": queue, "MessageBody": "m"}), "app", OK)

@@ -13,8 +13,8 @@ import pytest
 
 from collector_runtime.core.mapping import ActionMap
 from collector_runtime.sources.proxy.calls import CallRecorder
-from collector_runtime.sources.proxy.catalog import ServiceCatalog
 from collector_runtime.sources.proxy.responses import read_response
+from collector_runtime.sources.proxy.service_models import ServiceModels
 from tests.proxy_requests import capturing_client, request_of
 
 OLD_KEY = "AKIAIOSFODNN7EXAMPLE"  # AWS's documentation key id: encodes no account
@@ -56,7 +56,7 @@ def assumed_role(key_id: str, arn: str) -> bytes:
 
 @pytest.fixture
 def recorder(action_map: ActionMap) -> CallRecorder:
-    return CallRecorder(ServiceCatalog(), action_map)
+    return CallRecorder(ServiceModels(), action_map)
 
 
 def test_get_caller_identity_gives_the_account_of_a_key_that_encodes_none(recorder: CallRecorder) -> None:

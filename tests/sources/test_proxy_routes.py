@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from collector_runtime.sources.proxy.catalog import ServiceCatalog
 from collector_runtime.sources.proxy.routes import Route, best_routes
 from collector_runtime.sources.proxy.s3_hosts import bucket_in_host, is_express_control_host, s3_path
+from collector_runtime.sources.proxy.service_models import ServiceModels
 
 
 @pytest.fixture(scope="module")
 def s3_routes() -> tuple[Route, ...]:
-    catalog = ServiceCatalog()
-    return catalog.operations(catalog.summaries()["s3"]).routes
+    service_models = ServiceModels()
+    return service_models.operations(service_models.summaries()["s3"]).routes
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from collector_runtime.sources.proxy.catalog import ServiceCatalog
 from collector_runtime.sources.proxy.matcher import MatchedCall, match_request
 from collector_runtime.sources.proxy.request import HttpRequest, http_request
+from collector_runtime.sources.proxy.service_models import ServiceModels
 from tests.proxy_requests import ACCESS_KEY_ID, ACCOUNT, SESSION_TOKEN, capturing_client, request_of
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "proxy"
@@ -38,8 +38,8 @@ def replay(row: dict[str, Any]) -> HttpRequest:
 
 
 @pytest.mark.parametrize("row", list(recorded()), ids=lambda r: f"{r['client']}-{r['expect']}")
-def test_requests_of_other_sdks(catalog: ServiceCatalog, row: dict[str, Any]) -> None:
-    result = match_request(replay(row), catalog)
+def test_requests_of_other_sdks(service_models: ServiceModels, row: dict[str, Any]) -> None:
+    result = match_request(replay(row), service_models)
     assert isinstance(result, MatchedCall), result
     assert f"{result.service}.{result.operation}" == row["expect"]
     assert result.identifiers == row["expect_identifiers"]
@@ -49,7 +49,7 @@ def test_requests_of_other_sdks(catalog: ServiceCatalog, row: dict[str, Any]) ->
 SECRETS = ["SECRET-OBJECT-BYTES", "JS-SECRET-BYTES", "GO-SECRET-BYTES", "SSM-SECRET", "SM-SECRET", "CLI-SQS-SECRET"]
 
 
-def test_no_secret_reaches_a_result(catalog: ServiceCatalog, session: Any) -> None:
+def test_no_secret_reaches_a_result(service_models: ServiceModels, session: Any) -> None:
     """Secret values, bodies, keys, tokens and signatures in the requests never appear in what is matched."""
     requests = [replay(row) for row in recorded()] + [
         sent(session, "secretsmanager", "PutSecretValue", {"SecretId": "db", "SecretString": "SM-SECRET-1"}),
@@ -72,6 +72,6 @@ def test_no_secret_reaches_a_result(catalog: ServiceCatalog, session: Any) -> No
             },
         ),
     ]
-    text = repr([match_request(r, catalog) for r in requests])
+    text = repr([match_request(r, service_models) for r in requests])
     for needle in [*SECRETS, ACCESS_KEY_ID, SESSION_TOKEN, "fake-session-token", "Signature", "hunter"]:
         assert needle not in text

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..jsonio import dumps_pretty
+from ..json_codec import dumps_pretty
 from .tokens import Token, resolve
 
 if TYPE_CHECKING:

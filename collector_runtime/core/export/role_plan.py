@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..jsonio import dumps_bytes
+from ..json_codec import dumps_bytes
 
 MAX_VERSIONS = 5  # IAM keeps at most five versions of a managed policy
 

@@ -2,10 +2,10 @@
 
 Pure. The instrumentations spell `rpc.service` differently: botocore sends the serviceId ("Secrets
 Manager"), JavaScript v3 strips its spaces ("SecretsManager"), Java uses client names ("Sns",
-"DynamoDb"). The catalog (the mapping's `ActionMap`, passed in, so this module loads no data) resolves
+"DynamoDb"). The action map (the mapping's `ActionMap`, passed in, so this module loads no data) resolves
 them case- and space-insensitively; a name it does not know is kept as sent, so the mapping reports it
-as unknown instead of it being dropped here. The same catalog gives the ARN formats of the service's
-IAM prefix, which `core.identifiers` fills with the identifiers the span names.
+as unknown instead of it being dropped here. The same action map gives the ARN formats of the service's
+IAM prefix, which `core.identifier_arns` fills with the identifiers the span names.
 
 Workload: the configured resource attribute if set, else `service.name` (unless it is an SDK default
 such as "unknown_service:python"), else `faas.name`, else the default workload.
@@ -16,13 +16,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol, TypeVar
 
-from collector_runtime.core.identifiers import resource_arns
+from collector_runtime.core.identifier_arns import resource_arns
+from collector_runtime.core.names import MAX_WORKLOAD
 from collector_runtime.core.records import DEFAULT_WORKLOAD, OTLP, ObservedCall, outcome_of
 
-from .identifiers import MEMBERS, account_in
+from .span_identifiers import MEMBERS, account_in
 from .spans import AwsSpan, DecodedExport, ResourceInfo
 
-MAX_WORKLOAD = 255  # as a CSM ClientId
 MAX_MEMO = 50_000  # remembered services and identifiers (each repeats in nearly every span)
 _UNKNOWN_SERVICE = "unknown_service"
 Formats = Mapping[str, list[str]]
@@ -31,7 +31,7 @@ _K = TypeVar("_K")
 _V = TypeVar("_V")
 
 
-class Catalog(Protocol):
+class ActionMapView(Protocol):
     """What this module needs of the mapping (core.mapping.ActionMap has it)."""
 
     def resolve_service(self, service: str) -> str | None: ...
@@ -41,9 +41,9 @@ class Catalog(Protocol):
     def formats_of(self, prefix: str) -> dict[str, list[str]]: ...
 
 
-def resolve_service(name: str, catalog: Catalog) -> str:
+def resolve_service(name: str, action_map: ActionMapView) -> str:
     """The serviceId a span's `rpc.service` names, or the name as sent when no known serviceId matches."""
-    return catalog.resolve_service(name) or name
+    return action_map.resolve_service(name) or name
 
 
 def workload_of(resource: ResourceInfo) -> str:
@@ -66,10 +66,10 @@ def account_of(span: AwsSpan) -> str | None:
 
 
 class SpanRecords:
-    """Makes the records of decoded spans with one catalog, remembering what repeats (bounded)."""
+    """Makes the records of decoded spans with one action map, remembering what repeats (bounded)."""
 
-    def __init__(self, catalog: Catalog) -> None:
-        self.catalog = catalog
+    def __init__(self, action_map: ActionMapView) -> None:
+        self.action_map = action_map
         self._services: dict[str, tuple[str, Formats]] = {}
         self._arns: dict[tuple[str, str, str, str | None, str | None], tuple[str, ...]] = {}
 
@@ -97,9 +97,9 @@ class SpanRecords:
     def _service(self, name: str) -> tuple[str, Formats]:
         known = self._services.get(name)
         if known is None:
-            service_id = self.catalog.resolve_service(name)
-            prefix = self.catalog.prefix_of(service_id) if service_id else None
-            known = (service_id or name, self.catalog.formats_of(prefix) if prefix else _NO_FORMATS)
+            service_id = self.action_map.resolve_service(name)
+            prefix = self.action_map.prefix_of(service_id) if service_id else None
+            known = (service_id or name, self.action_map.formats_of(prefix) if prefix else _NO_FORMATS)
             _remember(self._services, name, known)
         return known
 
@@ -124,6 +124,6 @@ def _remember(memo: dict[_K, _V], key: _K, value: _V) -> None:
     memo[key] = value
 
 
-def observed_calls(export: DecodedExport, catalog: Catalog) -> list[ObservedCall]:
+def observed_calls(export: DecodedExport, action_map: ActionMapView) -> list[ObservedCall]:
     """The records of one decoded export (a receiver keeps one `SpanRecords` instead, for its memo)."""
-    return SpanRecords(catalog).calls(export)
+    return SpanRecords(action_map).calls(export)

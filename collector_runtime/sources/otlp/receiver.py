@@ -34,7 +34,7 @@ from typing import Any
 
 from collector_runtime.core.records import ObservedCall
 
-from .calls import Catalog, SpanRecords
+from .calls import ActionMapView, SpanRecords
 from .connections import Connections, Limits
 from .counters import OtlpCounters
 from .handler import IDLE_TIMEOUT, Handler
@@ -58,7 +58,7 @@ class OtlpReceiver:
         self,
         host: str,
         port: int,
-        catalog: Catalog,
+        action_map: ActionMapView,
         submit: Submit,
         *,
         max_request_bytes: int,
@@ -66,7 +66,7 @@ class OtlpReceiver:
         allowed: Allowed | None = None,
         backlog: Callable[[], int] | None = None,
     ) -> None:
-        self.records = SpanRecords(catalog)
+        self.records = SpanRecords(action_map)
         self.submit = submit
         self.max_request_bytes = max_request_bytes
         self.workload_attribute = workload_attribute

@@ -5,7 +5,7 @@ Pure: no sockets, no environment, no clock. `decode_export` keeps the spans with
 CONSUMER span per API call in every AWS SDK instrumentation) and counts the others; an AWS span whose call
 it cannot read is counted by reason (`unreadable`). Of each span it keeps only what a call record needs: service,
 operation, region, account, start time, whether and how it failed, and the identifier attributes of
-`identifiers.IDENTIFIER_KEYS`. Error messages are read here for the error code and the actions an
+`span_identifiers.IDENTIFIER_KEYS`. Error messages are read here for the error code and the actions an
 AccessDenied names, and then dropped; no other attribute value (statements, message bodies, headers,
 URLs of other services, access keys) ever leaves this module.
 
@@ -29,8 +29,8 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span, Status
 
 from collector_runtime.core.records import actions_named_in
 
-from .identifiers import IDENTIFIER_KEYS, canonical, is_identifier
 from .payload import decompressed, media_kind, parse_request
+from .span_identifiers import IDENTIFIER_KEYS, canonical, is_identifier
 
 AWS_API = "aws-api"
 MAX_NAME = 128
@@ -85,7 +85,7 @@ class AwsSpan(NamedTuple):
     http_status: int | None = None
     error_code: str | None = None
     denied_actions: tuple[str, ...] = ()
-    identifiers: tuple[tuple[str, str], ...] = ()  # (attribute, value) of identifiers.IDENTIFIER_KEYS only
+    identifiers: tuple[tuple[str, str], ...] = ()  # (attribute, value) of span_identifiers.IDENTIFIER_KEYS only
 
 
 class DecodedExport(NamedTuple):
@@ -250,7 +250,7 @@ def _error_code(error_type: str | None, message: str | None) -> str | None:
 
 def _identifiers(attributes: dict[str, object], service: str) -> tuple[tuple[str, str], ...]:
     """(attribute, value) pairs, each read as the attribute it reports on this service's spans
-    (`identifiers.canonical`: url.full of any other service is an arbitrary URL, never kept)."""
+    (`span_identifiers.canonical`: url.full of any other service is an arbitrary URL, never kept)."""
     kind = service.replace(" ", "").lower()
     found: list[tuple[str, str]] = []
     for key in sorted(IDENTIFIER_KEYS & attributes.keys()):

@@ -1,6 +1,6 @@
 """An intercepted request and its response as an `ObservedCall`: the proxy source's records. Pure.
 
-    recorder = CallRecorder(ServiceCatalog(), action_map)
+    recorder = CallRecorder(ServiceModels(), action_map)
     call = recorder.record(request, proxy_user, read_response(status, headers, body), time_ms)
 
 Workload: the proxy user name (`HTTPS_PROXY=http://ci-deploy:x@127.0.0.1:10080`), else the principal an
@@ -8,7 +8,7 @@ STS response in the traffic named for the signing key (`principals`: an assumed 
 else a name for the key (`credentials.name_of_key`: a temporary key by its account, a long-term key by its
 account and a hash of the key id, never the key), else the default workload. The account is the key id's,
 else the one an STS response named for the key. Service, operation and region come from the matcher;
-resources are the ARNs the request's identifiers fill (`core.identifiers`), plus those an AccessDenied
+resources are the ARNs the request's identifiers fill (`core.identifier_arns`), plus those an AccessDenied
 names; request members are the input members the request set (names only). A request the matcher cannot
 place is recorded as an operation the mapping does not know, so it is reported as unmapped (stats.json,
 live view), never guessed.
@@ -19,18 +19,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields
 
-from collector_runtime.core.identifiers import COPY_SOURCE_VERSION, copy_source, resource_arns
+from collector_runtime.core.identifier_arns import COPY_SOURCE_VERSION, copy_source, resource_arns
 from collector_runtime.core.mapping import ActionMap
+from collector_runtime.core.names import MAX_WORKLOAD
 from collector_runtime.core.records import DEFAULT_WORKLOAD, FAILED, PROXY, ObservedCall
-from collector_runtime.sources.proxy.catalog import ServiceCatalog
 from collector_runtime.sources.proxy.credentials import access_key_id, key_hash, name_of_key
-from collector_runtime.sources.proxy.identifiers import response_identifiers
+from collector_runtime.sources.proxy.identifier_allowlist import response_identifiers
 from collector_runtime.sources.proxy.matcher import MatchedCall, UnmatchedCall, match_request
 from collector_runtime.sources.proxy.principals import Principal, Principals
 from collector_runtime.sources.proxy.request import HttpRequest
 from collector_runtime.sources.proxy.responses import ResponseInfo
+from collector_runtime.sources.proxy.service_models import ServiceModels
 
-MAX_WORKLOAD = 255  # as a CSM ClientId
 UNKNOWN_SERVICE = "unknown"
 _PRINTABLE = re.compile(r"^[\x21-\x7e][\x20-\x7e]*$")
 _SIGNING_NAME = re.compile(r"^[a-z0-9-]{1,64}$")
@@ -66,8 +66,8 @@ def workload_of(proxy_user: str | None, request: HttpRequest, known: Principal |
 
 
 class CallRecorder:
-    def __init__(self, catalog: ServiceCatalog, action_map: ActionMap) -> None:
-        self.catalog = catalog
+    def __init__(self, service_models: ServiceModels, action_map: ActionMap) -> None:
+        self.service_models = service_models
         self.action_map = action_map
         self.counters = ProxyCounters()
         self.principals = Principals()
@@ -85,7 +85,7 @@ class CallRecorder:
             self.principals.learn(signer, response.caller)
         known = self.principals.of(signer)
         workload = workload_of(proxy_user, request, known)
-        found = match_request(request, self.catalog)
+        found = match_request(request, self.service_models)
         if known is not None and known.account and found.account is None:
             found = found._replace(account=known.account)  # a key id that encodes no account
         if isinstance(found, UnmatchedCall):
@@ -123,7 +123,7 @@ class CallRecorder:
         ARN; a create call: the new resource's ARN), read through the operation's output shape."""
         if not response.values:
             return {}
-        operation = self.catalog.operation_model(found.service_name, found.operation)
+        operation = self.service_models.operation_model(found.service_name, found.operation)
         named = response_identifiers(operation, response.values) if operation is not None else {}
         return {
             f"response.{member}": value for member, value in named.items() if found.identifiers.get(member) != value

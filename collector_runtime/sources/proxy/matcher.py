@@ -1,8 +1,8 @@
 """Which AWS API call an intercepted request is, and which resources it names. Pure.
 
-    catalog = ServiceCatalog()
+    service_models = ServiceModels()
     result = match_request(http_request("PUT", "my-bucket.s3.eu-west-1.amazonaws.com", "/a/b.txt", "tagging",
-                                        headers, body), catalog)
+                                        headers, body), service_models)
     # MatchedCall(service="S3", operation="PutObjectTagging", region="eu-west-1", account="609629065308",
     #             identifiers={"Bucket": "my-bucket", "Key": "a/b.txt"}, members=frozenset({...}), ...)
 
@@ -21,13 +21,13 @@ from typing import Any, NamedTuple
 
 from collector_runtime.sources.proxy import bodies
 from collector_runtime.sources.proxy import members as enc
-from collector_runtime.sources.proxy.catalog import ServiceCatalog, ServiceSummary
 from collector_runtime.sources.proxy.credentials import CredentialScope, credential_scope, sigv2_account
-from collector_runtime.sources.proxy.identifiers import identifiers_of
+from collector_runtime.sources.proxy.identifier_allowlist import identifiers_of
 from collector_runtime.sources.proxy.operations import OperationTable
 from collector_runtime.sources.proxy.request import HttpRequest
 from collector_runtime.sources.proxy.routes import Route, best_routes
 from collector_runtime.sources.proxy.s3_hosts import is_express_control_host, s3_path
+from collector_runtime.sources.proxy.service_models import ServiceModels, ServiceSummary
 
 _RPC_V2_PATH = re.compile(r"^/service/([^/]+)/operation/([^/]+)$")
 _EXACT = (1 << 30, 0, 0, 0)  # the specificity of a match by name (target, action, rpc-v2 path)
@@ -45,7 +45,7 @@ class MatchedCall(NamedTuple):
     operation: str  # the operation's wire name ("PutObjectTagging")
     region: str | None
     account: str | None
-    identifiers: dict[str, str]  # member name -> value, identifier-like members only (identifiers.py)
+    identifiers: dict[str, str]  # member name -> value, identifier-like members only (identifier_allowlist.py)
     members: frozenset[str]  # top-level input members the request set (names only)
     service_name: str  # botocore's service name ("s3"), to load its model again
 
@@ -66,13 +66,15 @@ class _Candidate(NamedTuple):
     specificity: tuple[int, int, int, int]
 
 
-def match_request(request: HttpRequest, catalog: ServiceCatalog) -> MatchedCall | UnmatchedCall:
+def match_request(request: HttpRequest, service_models: ServiceModels) -> MatchedCall | UnmatchedCall:
     """The call a request makes, or why it cannot be told (never a guess)."""
     scope = credential_scope(request)
-    services = candidate_services(request, scope, catalog)
+    services = candidate_services(request, scope, service_models)
     if not services:
         return _unmatched(scope, NO_SERVICE, ())
-    found = [c for service in services for c in _operations_matching(request, service, catalog.operations(service))]
+    found = [
+        c for service in services for c in _operations_matching(request, service, service_models.operations(service))
+    ]
     best = _best(found, scope)
     if len(best) != 1:
         tried = tuple(f"{c.service.name}.{c.operation.name}" for c in best) or tuple(s.name for s in services)
@@ -81,16 +83,16 @@ def match_request(request: HttpRequest, catalog: ServiceCatalog) -> MatchedCall 
 
 
 def candidate_services(
-    request: HttpRequest, scope: CredentialScope | None, catalog: ServiceCatalog
+    request: HttpRequest, scope: CredentialScope | None, service_models: ServiceModels
 ) -> tuple[ServiceSummary, ...]:
     if scope is not None:
         signing_name = SIGNING_ALIASES.get(scope.signing_name, scope.signing_name)
-        signing = _narrow_by_host(catalog.by_signing_name(signing_name), request.host)
-        return signing or _services_of_host(request.host, catalog)  # a region-specific signing name
+        signing = _narrow_by_host(service_models.by_signing_name(signing_name), request.host)
+        return signing or _services_of_host(request.host, service_models)  # a region-specific signing name
     prefix = _named_target_prefix(request)
     if prefix is not None:
-        return catalog.by_target_prefix(prefix)
-    return _services_of_host(request.host, catalog)
+        return service_models.by_target_prefix(prefix)
+    return _services_of_host(request.host, service_models)
 
 
 def _operations_matching(request: HttpRequest, service: ServiceSummary, table: OperationTable) -> list[_Candidate]:
@@ -198,11 +200,11 @@ def _host_has_prefix(host: str, endpoint_prefix: str) -> bool:
     return bool(rest) and host_first.startswith(first + "-") and host_rest.startswith(rest + ".")
 
 
-def _services_of_host(host: str, catalog: ServiceCatalog) -> tuple[ServiceSummary, ...]:
+def _services_of_host(host: str, service_models: ServiceModels) -> tuple[ServiceSummary, ...]:
     labels = host.split(".")
     for start in range(len(labels) - 2):
         for width in (2, 1):  # "runtime.sagemaker" before "runtime"
-            found = catalog.by_endpoint_prefix(".".join(labels[start : start + width]))
+            found = service_models.by_endpoint_prefix(".".join(labels[start : start + width]))
             if found:
                 return found
     return ()

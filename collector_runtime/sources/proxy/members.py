@@ -2,7 +2,7 @@
 
 Each member is looked for where its model puts it on the wire: a URI label, a query-string or header
 member, or the body (JSON, XML, form or CBOR, as the request was encoded). The result names every member
-the request set and carries the values of string members; `identifiers.py` decides which values may leave.
+the request set and carries the values of string members; `identifier_allowlist.py` decides which values may leave.
 """
 
 from __future__ import annotations

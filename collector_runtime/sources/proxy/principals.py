@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from collector_runtime.core.names import MAX_WORKLOAD
 from collector_runtime.sources.proxy.responses import CallerInfo
 
 MAX_KEYS = 50_000  # keys remembered; cleared when full (new evidence comes with the next STS response)
@@ -39,7 +40,7 @@ def principal_name(arn: str | None) -> str | None:
         kind, name = "role", rest.split("/", 1)[0]  # the role; the session name changes with every run
     else:
         name = rest.rsplit("/", 1)[-1]  # users, roles, federated users: the name without its path
-    return _SAFE.sub("_", f"{account}-{kind}-{name}")[:255]
+    return _SAFE.sub("_", f"{account}-{kind}-{name}")[:MAX_WORKLOAD]
 
 
 class Principals:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from collector_runtime.core.identifiers import copy_source, other_resources, queue_arn, resource_arns
+from collector_runtime.core.identifier_arns import copy_source, other_resources, queue_arn, resource_arns
 from collector_runtime.core.mapping import ActionMap
 
 ACCOUNT = "123456789012"

@@ -1,11 +1,11 @@
-"""The allow-list of identifier values (identifiers.py), rule by rule, and against botocore's models."""
+"""The allow-list of identifier values (identifier_allowlist.py), rule by rule, and against botocore's models."""
 
 from __future__ import annotations
 
 import botocore.session
 import pytest
 
-from collector_runtime.sources.proxy.identifiers import identifiers_of, is_identifier, is_secret
+from collector_runtime.sources.proxy.identifier_allowlist import identifiers_of, is_identifier, is_secret
 
 
 @pytest.mark.parametrize(

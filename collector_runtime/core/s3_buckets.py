@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from .arns import partition_of
+
 _SUFFIXES = ("amazonaws.com", "amazonaws.com.cn")
 _ENDPOINT_LABEL = re.compile(r"^s3(?:-fips|-accelerate|-external-1|-[a-z]{2}(?:-gov)?-[a-z]+-\d)?$")
 _TRAILING_LABEL = re.compile(r"^(?:dualstack|[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)$")
@@ -38,14 +40,6 @@ _NOT_A_BUCKET_HOST = re.compile(r"(?:^|\.)(?:s3-accesspoint|s3-object-lambda|s3-
 def names_some_bucket(fqdn: str) -> bool:
     """Whether a host that names no bucket still addresses a general-purpose bucket (path-style)."""
     return _NOT_A_BUCKET_HOST.search(fqdn[:300].lower()) is None
-
-
-def partition_of(region: str | None) -> str:
-    if region and region.startswith("cn-"):
-        return "aws-cn"
-    if region and region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 def bucket_arn(bucket: str, region: str | None) -> str:

@@ -3,7 +3,7 @@ and the request member each one reports. Pure.
 
 Only what is OTLP-specific lives here: the attribute names (OpenTelemetry semantic conventions `aws-sdk`,
 plus the spellings the instrumentations measured here actually emit) and a check of each value. Turning
-an identifier into ARNs is `core.identifiers`' job, shared with the proxy source: a span's identifier
+an identifier into ARNs is `core.identifier_arns`' job, shared with the proxy source: a span's identifier
 is handed over as the request member it reports (`aws.dynamodb.table_names` -> `TableName`), and the
 formats of the called service's IAM prefix say which ARN it names.
 
@@ -46,7 +46,7 @@ ARN_KEYS = frozenset(
 )
 QUEUE_URL_KEYS = frozenset({"aws.sqs.queue.url", "aws.queue_url", "messaging.url", "url.full"})
 DESTINATION = "messaging.destination.name"  # SNS: topic ARN (Java, JS) or name (Go, Python); SQS: queue name
-# attribute -> the request member it reports (core.identifiers binds members to ARN placeholders)
+# attribute -> the request member it reports (core.identifier_arns binds members to ARN placeholders)
 MEMBERS: Mapping[str, str] = {
     "aws.s3.bucket": "Bucket",
     "aws.dynamodb.table_names": "TableName",

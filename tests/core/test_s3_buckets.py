@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from collector_runtime.core.names import ssm_leaf, workload_file_stem
-from collector_runtime.core.s3 import bucket_arn, bucket_from_fqdn
+from collector_runtime.core.s3_buckets import bucket_arn, bucket_from_fqdn
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 Loading all ~440 botocore service models takes ~5.5 s. The matcher needs only each service's `metadata`
 to choose candidates (signing name, X-Amz-Target prefix, endpoint prefix), and `metadata` comes first in
-every service-2.json: the catalog reads just that head of each file (~0.1 s for all services, on first
+every service-2.json: ServiceModels reads just that head of each file (~0.1 s for all services, on first
 use) and loads a full model, through botocore's own loader, only for a service a request names.
 
 Reads only botocore's installed model files (never `~/.aws/models` or `AWS_DATA_PATH`, unless a caller
@@ -57,7 +57,7 @@ def default_loader() -> Any:
     return Loader(extra_search_paths=[Loader.BUILTIN_DATA_PATH], include_default_search_paths=False)
 
 
-class ServiceCatalog:
+class ServiceModels:
     """Service summaries indexed by signing name, target prefix and endpoint prefix; operation tables by
     service. Built on first use; not thread-safe while building (build it once before sharing)."""
 
