@@ -6,7 +6,9 @@ repeated to 105 per request, under 40 workloads (service.name). Two sender threa
 connection, post them as fast as the collector answers for --seconds. Zero loss means: every span of every
 request answered 200 is counted in stats.json (`otlp.spans_received`) and became a call (`calls`), and no request
 was refused. The baselines run in this process: `ExportTraceServiceRequest.ParseFromString` alone (the ceiling of
-any Python receiver built on the official package), and the pure decoder (`decode_export` + `SpanRecords`).
+any Python receiver built on the official package), and the pure decoder (`decode_export` + `SpanRecords`), in the
+conditions `listen` runs in (long-lived data frozen out of the garbage collector, as `listen` does), measured before
+and after the collector's run and averaged (the machine may be shared: its load drifts).
 
 Results: bench/results/local/otlp-latest.json (and otlp-history.jsonl there; ignored by git); with
 --save-reference also the committed bench/results/otlp-reference.json, which the README's OTLP figures come from.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import http.client
 import json
 import os
@@ -60,12 +63,13 @@ def bodies() -> tuple[list[bytes], int]:
     return built, len(spans)
 
 
-def loop_rate(work: Any, spans: int, seconds: float) -> float:
-    count, start = 0, time.perf_counter()
+def loop_rate(work: Any, spans: int, seconds: float) -> tuple[float, float]:
+    """Spans per second of wall time, and per second of this process's CPU time."""
+    count, start, cpu = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - start < seconds:
         work()
         count += 1
-    return count * spans / (time.perf_counter() - start)
+    return count * spans / (time.perf_counter() - start), count * spans / (time.process_time() - cpu)
 
 
 def baselines(requests: list[bytes], spans: int, seconds: float) -> dict[str, float]:
@@ -80,9 +84,11 @@ def baselines(requests: list[bytes], spans: int, seconds: float) -> dict[str, fl
         export = decode_export(requests[next(cycle) % len(requests)], HEADERS["Content-Type"], None, max_bytes=4 << 20)
         records.calls(export)
 
+    decoded, decoded_per_cpu_s = loop_rate(decoder, spans, seconds)
     return {
-        "bare_parse_spans_per_s": loop_rate(bare, spans, seconds),
-        "decoder_spans_per_s": loop_rate(decoder, spans, seconds),
+        "bare_parse_spans_per_s": loop_rate(bare, spans, seconds)[0],
+        "decoder_spans_per_s": decoded,
+        "decoder_spans_per_cpu_s": decoded_per_cpu_s,
     }
 
 
@@ -146,6 +152,7 @@ def collector_run(requests: list[bytes], spans: int, seconds: float) -> dict[str
         "lost": answered * spans - counted,
         "spans_per_s": round(counted / elapsed),
         "collector_cpu_percent": round(100 * cpu / elapsed),
+        "collector_spans_per_cpu_s": round(counted / cpu),
         "workloads": len(stats["workloads"]),
     }
 
@@ -160,25 +167,40 @@ def main() -> int:
     args = parser.parse_args()
     seconds = 3.0 if args.quick else args.seconds
     requests, spans = bodies()
-    base = baselines(requests, spans, min(seconds, 5.0))
+    gc.freeze()  # as listen does after loading the mapping: the baseline pays no collections of long-lived data
+    before = baselines(requests, spans, min(seconds, 5.0) / 2)
     run = collector_run(requests, spans, seconds)
+    after = baselines(requests, spans, min(seconds, 5.0) / 2)
+    base = {name: (before[name] + after[name]) / 2 for name in before}
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
     result = {
         "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "commit": commit.stdout.strip(),
         "spans_per_request": spans,
         **base,
+        "decoder_spans_per_s_before_after": [round(before["decoder_spans_per_s"]), round(after["decoder_spans_per_s"])],
         **run,
     }
     result["collector_vs_bare_parse"] = round(run["spans_per_s"] / base["bare_parse_spans_per_s"], 4)
     result["collector_vs_decoder"] = round(run["spans_per_s"] / base["decoder_spans_per_s"], 4)
+    result["collector_vs_decoder_per_cpu_s"] = round(
+        run["collector_spans_per_cpu_s"] / base["decoder_spans_per_cpu_s"], 4
+    )
     print(f"{'bare ParseFromString loop':40} {base['bare_parse_spans_per_s']:>12,.0f} spans/s")
-    print(f"{'pure decoder (decode_export + records)':40} {base['decoder_spans_per_s']:>12,.0f} spans/s")
+    print(
+        f"{'pure decoder (decode_export + records)':40} {base['decoder_spans_per_s']:>12,.0f} spans/s  "
+        f"(before/after the collector's run: {before['decoder_spans_per_s']:,.0f}/{after['decoder_spans_per_s']:,.0f})"
+    )
     print(
         f"{'listen --otlp-port, 2 keep-alive senders':40} {run['spans_per_s']:>12,.0f} spans/s  "
         f"(lost {run['lost']}, refused {run['requests_refused']}, collector CPU {run['collector_cpu_percent']}%)"
     )
     print(f"collector / pure decoder: {result['collector_vs_decoder']:.0%} (same run)")
+    print(
+        f"per CPU second (what a loaded machine's scheduler does not skew): collector "
+        f"{run['collector_spans_per_cpu_s']:,.0f}, decoder {base['decoder_spans_per_cpu_s']:,.0f} spans, "
+        f"{result['collector_vs_decoder_per_cpu_s']:.0%}"
+    )
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "otlp-latest.json").write_text(json.dumps(result, indent=2) + "\n")
     with (RESULTS / "otlp-history.jsonl").open("a") as history:

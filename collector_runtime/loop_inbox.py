@@ -17,6 +17,7 @@ class LoopInbox:
         self.reader.setblocking(False)
         self._writer.setblocking(False)
         self._queue: queue.SimpleQueue[list[ObservedCall]] = queue.SimpleQueue()
+        self._woken = False  # a wake-up for queued batches is on its way and `take_all` has not begun since
 
     def wake(self) -> None:
         """Safe in a signal handler and from any thread."""
@@ -28,8 +29,12 @@ class LoopInbox:
         return self._writer.fileno()
 
     def put(self, calls: list[ObservedCall]) -> None:
+        """Queue a batch, waking the loop only if no wake-up is on its way already: one send() per batch would
+        cost its thread a round trip through the GIL (the loop takes every batch queued before `take_all`)."""
         self._queue.put(calls)
-        self.wake()
+        if not self._woken:
+            self._woken = True
+            self.wake()
 
     def pending(self) -> int:
         """Batches put and not yet taken (approximate)."""
@@ -38,6 +43,7 @@ class LoopInbox:
     def take_all(self, handle: Callable[[list[ObservedCall]], object]) -> bool:
         """Hand every queued batch to `handle` (on the loop's thread); whether there were any."""
         received = False
+        self._woken = False  # before draining: a batch put from here on wakes the loop again
         while True:
             try:
                 calls = self._queue.get_nowait()

@@ -7,9 +7,11 @@ import gzip
 import http.client
 import io
 import json
+import re
 import socket
 import threading
 from email.message import Message
+from typing import Any
 
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
@@ -62,6 +64,43 @@ def test_keep_alive_connections_carry_many_requests() -> None:
             assert (response.status, response.read()) == (200, b"")
         connection.close()
     assert len(collected.batches) == 3
+
+
+def test_each_answer_is_one_write_with_nagle_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Headers then body in two writes on a keep-alive connection stall the exporter (Nagle's algorithm waits for
+    its delayed ACK, ~40 ms a request); the answer, success or refusal, must leave in one write, Nagle off."""
+    writes: list[bytes] = []
+    nodelay: list[int] = []
+    ports: set[int] = set()
+
+    def spied(name: str) -> Any:
+        original = getattr(socket.socket, name)
+
+        def write(self: socket.socket, data: Any, *args: Any) -> Any:
+            if self.getsockname()[1] in ports:
+                writes.append(bytes(data))
+                nodelay.append(self.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            return original(self, data, *args)
+
+        return write
+
+    for name in ("send", "sendall"):
+        monkeypatch.setattr(socket.socket, name, spied(name))
+    data, headers = headers_of("python-botocore-0.66b2.pb")
+    with receiving() as (receiver, _):
+        ports.add(receiver.address[1])
+        connection = http.client.HTTPConnection("127.0.0.1", receiver.address[1], timeout=10)
+        for _ in range(2):
+            connection.request("POST", "/v1/traces", body=data, headers=headers)
+            assert connection.getresponse().read() == b""
+        connection.request("POST", "/v1/traces", body=data, headers={"Content-Type": "text/plain"})
+        assert connection.getresponse().status == 415
+        connection.close()
+    assert [write[:12] for write in writes] == [b"HTTP/1.1 200", b"HTTP/1.1 200", b"HTTP/1.1 415"]
+    for write in writes:  # each a whole answer: its head, and a body as long as it says
+        head, _, reply = write.partition(b"\r\n\r\n")
+        assert int(re.search(rb"Content-Length: (\d+)", head)[1]) == len(reply)  # type: ignore[index]
+    assert nodelay and all(nodelay)
 
 
 def test_other_spans_are_counted_and_unusable_ones_reported_as_partial_success() -> None:
