@@ -31,8 +31,8 @@ from .outputs.publisher import Publisher
 from .outputs.run_log import RunLog
 from .pipeline import Pipeline
 from .settings import CollectorOptions
+from .sources.csm.udp import UdpListener
 from .sources.source_filter import SourceFilter
-from .sources.udp import UdpListener
 
 log = logging.getLogger("csm_collector")
 Clock = Callable[[], float]

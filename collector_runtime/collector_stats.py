@@ -6,8 +6,8 @@ import datetime as dt
 from typing import Any
 
 from .outputs.archive import ArchiveWriter
+from .sources.csm.udp import UdpListener
 from .sources.source_filter import SourceFilter
-from .sources.udp import UdpListener
 
 
 def iso(timestamp: float) -> str:

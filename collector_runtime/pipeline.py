@@ -14,7 +14,7 @@ from typing import Any
 from .core.aggregate import Aggregator
 from .core.records import ObservedCall
 from .core.state import restore
-from .sources.csm import CsmDecoder
+from .sources.csm.decoder import CsmDecoder
 
 log = logging.getLogger("csm_collector")
 ArchiveSink = Callable[[list[ObservedCall]], None]

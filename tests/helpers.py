@@ -19,7 +19,7 @@ from typing import IO, Any
 from collector_runtime.collector import CollectorService
 from collector_runtime.data import load_action_map
 from collector_runtime.settings import ListenOptions, OutputOptions
-from collector_runtime.sources.udp import UdpListener
+from collector_runtime.sources.csm.udp import UdpListener
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 10.0, interval: float = 0.02) -> bool:

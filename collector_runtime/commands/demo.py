@@ -14,7 +14,7 @@ from ..data import load_action_map
 from ..errors import StartupError
 from ..install_hint import install_hint
 from ..settings import DemoOptions, ListenOptions
-from ..sources.udp import UdpListener
+from ..sources.csm.udp import UdpListener
 from .startup import writable_directory
 
 DEMO_CLIENT_ID = "csm-demo"

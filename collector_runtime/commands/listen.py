@@ -22,8 +22,8 @@ from ..outputs.publish_check import check_publishing
 from ..outputs.publisher import Publisher
 from ..outputs.state_file import restore_state
 from ..settings import CollectorOptions, ListenOptions
+from ..sources.csm.udp import UdpListener
 from ..sources.source_filter import SourceFilter
-from ..sources.udp import UdpListener
 from .alerts_setup import attach_alerts
 from .listen_otlp import require_otlp, start_otlp_receiver
 from .startup import started_collector

@@ -12,8 +12,8 @@ from ..data import load_action_map
 from ..errors import BadInput
 from ..pipeline import Pipeline
 from ..settings import ReplayOptions
-from ..sources.csm import CsmDecoder
-from ..sources.replay import replay
+from ..sources.csm.decoder import CsmDecoder
+from ..sources.csm.replay import replay
 from . import explain
 from .results import write_results
 from .startup import writable_directory

@@ -23,7 +23,7 @@ from collector_runtime.commands.listen import build_service
 from collector_runtime.data import load_action_map
 from collector_runtime.outputs.metrics import prometheus_text
 from collector_runtime.settings import AlertOptions, ListenOptions, OutputOptions
-from collector_runtime.sources.udp import UdpListener
+from collector_runtime.sources.csm.udp import UdpListener
 from tests.helpers import wait_for
 
 REGION, BUS = "us-east-1", "alerts-bus"

@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from ..core.accounts import account_from_access_key
-from ..core.jsonio import DECODE_ERRORS, loads
-from ..core.records import (
+from ...core.accounts import account_from_access_key
+from ...core.jsonio import DECODE_ERRORS, loads
+from ...core.records import (
     CSM,
     DEFAULT_WORKLOAD,
     DENIED,
@@ -29,8 +29,8 @@ from ..core.records import (
     outcome_of,
     resources_named_in,
 )
-from ..core.s3 import bucket_arn, bucket_from_fqdn, names_some_bucket
-from .csm_events import (
+from ...core.s3 import bucket_arn, bucket_from_fqdn, names_some_bucket
+from .events import (
     API_CALL,
     API_CALL_ATTEMPT,
     MAX_NAME,
@@ -40,7 +40,7 @@ from .csm_events import (
     invalid_reason,
     short_str,
 )
-from .csm_join import (
+from .join import (
     MAX_HOLD_SECONDS,
     NO_FACTS,
     AttemptFacts,
