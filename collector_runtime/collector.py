@@ -21,6 +21,7 @@ from .core.aggregate import Aggregator
 from .core.mapping import ActionMap
 from .core.records import ObservedCall
 from .core.rendering import FlushRenderer, Rendered
+from .core.schedule import FlushSchedule
 from .limits import MAX_STOP_DRAIN_ROUNDS
 from .loop_inbox import LoopInbox
 from .loop_watch import LoopWatch, stall_threshold
@@ -50,9 +51,6 @@ class FlushObserver(Protocol):
 
 
 RENDER_AHEAD_SLICE = 0.005  # seconds of rendering ahead between two looks at the socket
-# Render ahead only once nothing arrived for this long: a steady stream, whose every call changes some
-# workload, would otherwise have the same fragments rendered again and again between two flushes.
-RENDER_AHEAD_QUIET = 0.02
 
 
 class CollectorService:
@@ -97,8 +95,6 @@ class CollectorService:
         self._stoppers: list[Callable[[], object]] = []
         self._after_final_write: list[Callable[[], object]] = []
         self.watch = LoopWatch(stall_threshold(settings.flush_interval), clock)  # /health: does the loop turn?
-        self._render_ahead_pending = False
-        self._last_arrival = 0.0
         self._stats_sources: dict[str, Callable[[], dict[str, Any]]] = {}
         self._observers: list[FlushObserver] = []
         self.last_flush: Rendered | None = None
@@ -165,10 +161,13 @@ class CollectorService:
         if self.publisher:
             self.publisher.start()
         drain = self._drainer()
-        next_flush = self.clock() + self.settings.flush_interval
+        schedule = FlushSchedule(
+            self.settings.flush_interval, self.clock(), refresh=self.view.refresh if self.view else None
+        )
         while not self._stop_requested:
             self.watch.beat()
-            datagrams_ready, woken = self._wait(self._timeout(next_flush))
+            now = self.clock()
+            datagrams_ready, woken = self._wait(schedule.next_wake(now) - now)
             arrived = datagrams_ready and drain() > 0
             if woken:
                 self.inbox.clear_wakeups()
@@ -176,13 +175,13 @@ class CollectorService:
             now = self.clock()
             self.pipeline.release_held(now)
             if arrived:
-                self._render_ahead_pending, self._last_arrival = True, now
-            elif self._render_ahead_pending and now - self._last_arrival >= RENDER_AHEAD_QUIET:
-                self._render_ahead()
-            if self._flush_requested or now >= next_flush:
+                schedule.arrived(now)
+            elif schedule.render_ahead_due(now):
+                schedule.rendered_ahead(complete=self._render_ahead())
+            if self._flush_requested or schedule.flush_due(now):
                 self._flush_requested = False
                 self._logged_flush(self._signal_for("flush"), "writing all files now, then collecting on")
-                next_flush = self.clock() + self.settings.flush_interval
+                schedule.flushed(self.clock())
             if self.archive:
                 self.archive.tick(self.wall_clock())
             if self.view:
@@ -195,26 +194,19 @@ class CollectorService:
         readable, _, _ = select.select([self.inbox.reader], [], [], max(timeout, 0.0))
         return False, bool(readable)
 
-    def _render_ahead(self) -> None:
+    def _render_ahead(self) -> bool:
         """In a quiet moment, render the changed policies and state ahead of the next flush, in slices short
-        enough that a burst starting now waits at most one slice (the socket buffer holds it meanwhile)."""
+        enough that a burst starting now waits at most one slice (the socket buffer holds it meanwhile);
+        whether all is rendered."""
         deadline = self.clock() + RENDER_AHEAD_SLICE
         clock = self.clock
-        self._render_ahead_pending = not self.renderer.prepare(self.aggregator, lambda: clock() < deadline)
+        return self.renderer.prepare(self.aggregator, lambda: clock() < deadline)
 
     def _drainer(self) -> Callable[[], int]:
         if self.listener is None:
             return lambda: 0
         accepts = self.source_filter.accepts if self.source_filter else None
         return self.listener.drainer(self.pipeline.receive_datagram, accepts)
-
-    def _timeout(self, next_flush: float) -> float:
-        now = self.clock()
-        until_flush = next_flush - now
-        timeout = min(until_flush, self.view.refresh if self.view else until_flush, 1.0)
-        if self._render_ahead_pending:  # wake when the quiet moment begins, then render ahead in slices
-            timeout = min(timeout, max(self._last_arrival + RENDER_AHEAD_QUIET - now, 0.0))
-        return timeout
 
     def _signal_for(self, kind: str) -> str | None:
         names = [name for name, wanted in self._signals if wanted == kind]
