@@ -125,7 +125,7 @@ def test_the_three_kinds_of_event_reach_every_target_once(tmp_path: Path, monkey
             port=0, quiet=True, flush_interval=0.2, region=REGION, output=OutputOptions(tmp_path), alerts=alerts
         )
         with iam_enforced(), collector(options) as service:
-            port = service.address[1]
+            port = service.sources["csm"].address[1]
             reader = csm_session(
                 port,
                 "reader",

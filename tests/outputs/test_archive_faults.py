@@ -269,7 +269,7 @@ def slow_pwrite(fd: int, data: bytes, offset: int) -> int:
 def test_the_last_stats_json_counts_what_the_closed_archive_holds(tmp_path: Path) -> None:
     archive = ArchiveWriter(ArchiveOptions(tmp_path / "archive", "c1"), calls=FileCalls(pwrite=slow_pwrite))
     with running_collector(tmp_path / "out", archive=archive, flush_interval=3600) as service:
-        send(service.address[1], *(datagram(call("S3", "GetObject", f"w{n}")) for n in range(50)))
+        send(service.sources["csm"].address[1], *(datagram(call("S3", "GetObject", f"w{n}")) for n in range(50)))
         assert wait_for(lambda: service.pipeline.counters()["calls"] == 50)
     stats = read_json(tmp_path / "out" / "stats.json")["archive"]
     assert stats["events_archived"] == archived_lines(tmp_path / "archive") == 50

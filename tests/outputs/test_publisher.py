@@ -23,9 +23,8 @@ from collector_runtime.core.publish_plan import STATS_HEARTBEAT_SECONDS, Publish
 from collector_runtime.core.rendering import FlushRenderer
 from collector_runtime.data import load_action_map
 from collector_runtime.outputs.publisher import Publisher
-from collector_runtime.pipeline import Pipeline
 from collector_runtime.settings import ListenOptions, OutputOptions
-from tests.conftest import assert_no_secrets, attempt, call, datagram
+from tests.conftest import CsmPipeline, assert_no_secrets, attempt, call, datagram
 
 BUCKET = "results-bucket"
 TARGETS = PublishTargets(bucket=BUCKET, prefix="csm/", ssm_prefix="/csm-collector")
@@ -98,7 +97,7 @@ class Intake:
     """The collector's side of publishing: datagrams in, a render per flush."""
 
     def __init__(self, action_map: ActionMap) -> None:
-        self.pipeline = Pipeline(Aggregator(action_map))
+        self.pipeline = CsmPipeline(Aggregator(action_map))
 
     def ingest(self, data: bytes) -> None:
         self.pipeline.receive_datagram(data)
@@ -315,9 +314,7 @@ def test_an_idle_collector_uploads_stats_only_on_a_change_or_the_heartbeat(tmp_p
     counting = CountingS3(s3)
     publisher = Publisher(PublishTargets(bucket=BUCKET, prefix="csm/"), s3_client=counting, clock=clock)
     settings = ListenOptions(port=0, quiet=True, output=OutputOptions(output_dir=tmp_path))
-    service = CollectorService(
-        settings, load_action_map(), listener=None, publisher=publisher, clock=clock, wall_clock=clock
-    )
+    service = CollectorService(settings, load_action_map(), publisher=publisher, clock=clock, wall_clock=clock)
 
     def flushes(count: int) -> None:  # the collector's 10 s flushes
         for _ in range(count):
