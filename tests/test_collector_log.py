@@ -36,7 +36,10 @@ def test_signals_drops_and_the_receive_buffer_are_logged(tmp_path: Path) -> None
     assert stats["csm"]["access"] == {"dropped_not_allowed": 3, "dropped_rate_limited": 0}
     if sys.platform.startswith("linux"):
         assert stats["csm"]["receive_buffer_granted"] == 2 * stats["csm"]["receive_buffer_usable"]
-        assert f"receive buffer: 65536 bytes requested, {stats['receive_buffer_usable']} set, reported as " in stderr
+        assert (
+            f"receive buffer: 65536 bytes requested, {stats['csm']['receive_buffer_usable']} set, reported as "
+            in stderr
+        )
         assert "(the kernel doubles the size it sets, for its bookkeeping)" in stderr
     assert "not allowed 3 | rate limited 0" in stdout  # the live view's last status line
 

@@ -142,7 +142,7 @@ def test_allow_list_drops_other_sources(tmp_path: Path) -> None:
         send(service.sources["csm"].address[1], datagram(call("S3", "ListBuckets", "outsider")))
         assert wait_for(lambda: blocked.counters.not_allowed == 1)
     assert "outsider" not in (read_json(tmp_path / "stats.json") or {}).get("workloads", {})
-    assert read_json(tmp_path / "stats.json")["access"]["dropped_not_allowed"] == 1
+    assert read_json(tmp_path / "stats.json")["csm"]["access"]["dropped_not_allowed"] == 1
     allowed = SourceFilter(allow=parse_networks("127.0.0.0/8, ::1"))
     with running_collector(tmp_path / "b", source_filter=allowed, flush_interval=3600) as service:
         send(service.sources["csm"].address[1], datagram(call("S3", "ListBuckets", "insider")))

@@ -56,7 +56,7 @@ def collect(output_dir: Path, traffic: dict[str, list[str]], publisher: Publishe
 def restart(output_dir: Path, **output: Any) -> Any:
     """A collector started on `output_dir`'s state.json that writes once (as `listen` does); its stats.json."""
     settings = ListenOptions(port=0, quiet=True, output=OutputOptions(output_dir=output_dir, **output))
-    service = CollectorService(settings, load_action_map(), listener=None)
+    service = CollectorService(settings, load_action_map())
     assert restore_state(service.restore, output_dir)
     service.resume()
     assert service.flush()

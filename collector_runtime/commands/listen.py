@@ -60,7 +60,7 @@ def build_service(
     out: TextIO,
     action_map: ActionMap,
     *,
-    listener: UdpListener | None,
+    listener: UdpListener | None = None,
     source_filter: SourceFilter | None = None,
 ) -> CollectorService:
     """The collector with its live view, publisher, archive and (with a UDP listener) source filter."""

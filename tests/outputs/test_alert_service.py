@@ -30,7 +30,7 @@ def test_a_restored_state_raises_no_alert_and_what_comes_after_does(tmp_path: Pa
     first = build_service(options(tmp_path), io.StringIO(), load_action_map())
     first.pipeline.add_calls([observed("SQS", "ListQueues"), observed("KMS", "Decrypt", outcome=DENIED)])
     first.flush()
-    first._shutdown(lambda: 0)
+    first._shutdown()
     assert sorted(alerts(tmp_path)) == [
         ("DeniedCall", "app", "kms:Decrypt"),
         ("NewAction", "app", "kms:Decrypt"),
@@ -44,7 +44,7 @@ def test_a_restored_state_raises_no_alert_and_what_comes_after_does(tmp_path: Pa
     second.resume()
     second.pipeline.add_calls([observed("SQS", "ListQueues"), observed("SNS", "ListTopics")])
     second.flush()
-    second._shutdown(lambda: 0)
+    second._shutdown()
     assert alerts(tmp_path) == [("NewAction", "app", "sns:ListTopics")]
 
 

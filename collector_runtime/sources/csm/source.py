@@ -29,6 +29,7 @@ class CsmSource:
         self.receive: Receive = self._not_started
         self._drain = self._nothing
         self._intake: Intake | None = None
+        self._listener_stats: dict[str, Any] | None = None
 
     @property
     def address(self) -> tuple[str, int]:
@@ -68,7 +69,7 @@ class CsmSource:
             **counters.as_dict(),
         }
         if self.listener is not None:
-            stats.update(self.listener.stats())
+            stats.update(self._listener_stats or self.listener.stats())
         if self.source_filter is not None:
             stats["access"] = self.source_filter.counters.as_dict()
         return stats
@@ -81,6 +82,7 @@ class CsmSource:
 
     def close(self) -> None:
         if self.listener is not None:
+            self._listener_stats = self.listener.stats()  # as it was last: stats are read after the stop
             self.listener.close()
 
     @staticmethod
