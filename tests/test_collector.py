@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
+from collector_runtime.collector import CollectorService
+from collector_runtime.data import load_action_map
+from collector_runtime.outputs.state_file import restore_state
+from collector_runtime.settings import ListenOptions, OutputOptions
+from collector_runtime.sources.csm.source import CsmSource
+from collector_runtime.sources.csm.udp import UdpListener
 from tests.conftest import attempt, call, datagram
 from tests.helpers import policy_actions, read_json, running_collector, send, wait_for
 
@@ -97,3 +104,37 @@ def test_policies_are_rendered_ahead_while_nothing_arrives(tmp_path: Path) -> No
         service.request_flush()
         assert wait_for(lambda: (tmp_path / "policies" / "worker.json").exists())
         assert service.renderer.rendered_ahead == []
+
+
+def test_a_restart_from_a_state_with_flat_csm_counters_continues_them(tmp_path: Path) -> None:
+    """state.json written before the per-source sections kept CSM's counters at the top of its stats."""
+    (tmp_path / "state.json").write_text(
+        json.dumps(
+            {
+                "format": 3,
+                "stats": {
+                    "calls": 5,
+                    "api_call_events": 5,
+                    "datagrams_received": 7,
+                    "events_rejected": 2,
+                    "rejected_reasons": {"not_json": 2},
+                },
+                "workloads": {},
+            }
+        )
+    )
+    settings = ListenOptions(port=0, quiet=True, output=OutputOptions(output_dir=tmp_path))
+    csm = CsmSource(UdpListener("127.0.0.1", 0, receive_buffer=1 << 20))
+    service = CollectorService(settings, load_action_map(), sources=[csm])
+    assert restore_state(service.restore, tmp_path)
+    loop = threading.Thread(target=service.run, daemon=True)
+    loop.start()
+    send(csm.address[1], datagram(call("SQS", "ListQueues", "worker")), b"junk")
+    assert wait_for(lambda: csm.decoder.counters.datagrams_received == 9)
+    service.request_stop()
+    loop.join(timeout=30)
+    stats = read_json(tmp_path / "stats.json")
+    assert (stats["csm"]["datagrams_received"], stats["csm"]["api_call_events"]) == (9, 6)
+    assert stats["csm"]["rejected_reasons"] == {"not_json": 3}
+    assert (stats["records_received"], stats["rejected"], stats["calls"]) == (9, 3, 6)
+    assert "datagrams_received" not in stats  # one section per source, source-neutral totals at the top
