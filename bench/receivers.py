@@ -75,7 +75,8 @@ class Receiver:
         # identity is cheap, where parsing it at every poll would take the CPU the flush needs.
         wait(lambda: file_identity(stats_file) != before)
         stats = read_json(stats_file)
-        return {"received": stats["datagrams_received"], "kernel_drops": stats["kernel_receive_drops"], "stats": stats}
+        csm = stats["csm"]
+        return {"received": csm["datagrams_received"], "kernel_drops": csm["kernel_receive_drops"], "stats": stats}
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)

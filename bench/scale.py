@@ -87,14 +87,16 @@ def flush_without_idle(pool: list[bytes], output: Path) -> tuple[float, float]:
     from collector_runtime.collector import CollectorService
     from collector_runtime.data import load_action_map
     from collector_runtime.settings import ListenOptions, OutputOptions
+    from collector_runtime.sources.csm.source import CsmSource
 
     logging.getLogger("csm_collector").setLevel(logging.ERROR)  # the policy-size warnings
     timings = []
     for render_ahead in (False, True):
         options = ListenOptions(port=0, quiet=True, output=OutputOptions(output_dir=output / str(render_ahead)))
-        service = CollectorService(options, load_action_map(), listener=None)
+        csm = CsmSource()
+        service = CollectorService(options, load_action_map(), sources=[csm])
         for index in range(1_000_000):
-            service.pipeline.receive_datagram(pool[index % len(pool)])
+            csm.receive(pool[index % len(pool)])
         gc.freeze()
         started = time.perf_counter()
         if render_ahead:

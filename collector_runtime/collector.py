@@ -13,14 +13,15 @@ import gc
 import logging
 import select
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from .collector_stats import access_stats, archive_stats, iso, udp_stats
+from .collector_stats import iso, source_totals
 from .core.aggregate import Aggregator
 from .core.mapping import ActionMap
 from .core.records import ObservedCall
 from .core.rendering import FlushRenderer, Rendered
+from .core.schedule import FlushSchedule
 from .limits import MAX_STOP_DRAIN_ROUNDS
 from .loop_inbox import LoopInbox
 from .loop_watch import LoopWatch, stall_threshold
@@ -31,8 +32,7 @@ from .outputs.publisher import Publisher
 from .outputs.run_log import RunLog
 from .pipeline import Pipeline
 from .settings import CollectorOptions
-from .sources.source_filter import SourceFilter
-from .sources.udp import UdpListener
+from .sources.source import Intake, PolledSource, Source
 
 log = logging.getLogger("csm_collector")
 Clock = Callable[[], float]
@@ -50,9 +50,6 @@ class FlushObserver(Protocol):
 
 
 RENDER_AHEAD_SLICE = 0.005  # seconds of rendering ahead between two looks at the socket
-# Render ahead only once nothing arrived for this long: a steady stream, whose every call changes some
-# workload, would otherwise have the same fragments rendered again and again between two flushes.
-RENDER_AHEAD_QUIET = 0.02
 
 
 class CollectorService:
@@ -61,20 +58,17 @@ class CollectorService:
         settings: CollectorOptions,
         action_map: ActionMap,
         *,
-        listener: UdpListener | None,
+        sources: Sequence[Source] = (),
         view: LiveView | None = None,
         publisher: Publisher | None = None,
         archive: ArchiveWriter | None = None,
-        source_filter: SourceFilter | None = None,
         clock: Clock = time.monotonic,
         wall_clock: Clock = time.time,
     ) -> None:
         self.settings = settings
-        self.listener = listener
         self.view = view
         self.publisher = publisher
         self.archive = archive
-        self.source_filter = source_filter
         self.clock = clock
         self.wall_clock = wall_clock
         output = settings.output
@@ -84,6 +78,15 @@ class CollectorService:
         self.directory = OutputDirectory(output.output_dir)
         self.renderer.adopt(self.directory.policy_files())
         self.inbox = LoopInbox()
+        self.sources: dict[str, Source] = {}
+        self._polled: list[PolledSource] = []
+        self.intake = Intake(
+            self.submit,
+            self.pending_batches,
+            self.pipeline.add_calls,
+            self.pipeline.receiver,
+            self.pipeline.internal_error,
+        )
         self._stop_requested = False
         self._flush_requested = False
         self._signals: list[tuple[str, str]] = []  # (signal name, what it asks for), logged by the loop
@@ -97,17 +100,18 @@ class CollectorService:
         self._stoppers: list[Callable[[], object]] = []
         self._after_final_write: list[Callable[[], object]] = []
         self.watch = LoopWatch(stall_threshold(settings.flush_interval), clock)  # /health: does the loop turn?
-        self._render_ahead_pending = False
-        self._last_arrival = 0.0
         self._stats_sources: dict[str, Callable[[], dict[str, Any]]] = {}
         self._observers: list[FlushObserver] = []
+        for source in sources:
+            self.add_source(source)
 
-    @property
-    def address(self) -> tuple[str, int]:
-        """The UDP address CSM datagrams are received on."""
-        if self.listener is None:
-            raise RuntimeError("this collector has no UDP listener")
-        return self.listener.address
+    def add_source(self, source: Source) -> None:
+        """Start `source` handing records to the loop; its counters are a section of stats.json, and it is
+        stopped before the final drain. A source with a descriptor (`PolledSource`) is drained in the loop."""
+        source.start(self.intake)
+        self.sources[source.name] = source
+        if isinstance(source, PolledSource):
+            self._polled.append(source)
 
     def submit(self, calls: list[ObservedCall]) -> None:
         """Records from another source's thread (the proxy, the OTLP receiver): handled on the loop's thread."""
@@ -118,14 +122,14 @@ class CollectorService:
         return self.inbox.pending()
 
     def add_stats(self, name: str, source: Callable[[], dict[str, Any]]) -> None:
-        """Another source's counters, in stats.json (and /metrics) under `name` (read at every flush)."""
+        """Another part's counters (alerts), in stats.json (and /metrics) under `name` (read at every flush)."""
         self._stats_sources[name] = source
 
     def observe_flushes(self, observer: FlushObserver) -> None:
         self._observers.append(observer)
 
     def on_stop(self, stop: Callable[[], object]) -> None:
-        """Stop another source before the final drain and flush, so nothing it accepted is left out."""
+        """Stop something before the final drain and flush, so nothing it accepted is left out."""
         self._stoppers.append(stop)
 
     def after_final_write(self, callback: Callable[[], object]) -> None:
@@ -163,57 +167,50 @@ class CollectorService:
         """Serve until asked to stop; returns the exit status (0 unless the final write failed)."""
         if self.publisher:
             self.publisher.start()
-        drain = self._drainer()
-        next_flush = self.clock() + self.settings.flush_interval
+        schedule = FlushSchedule(
+            self.settings.flush_interval, self.clock(), refresh=self.view.refresh if self.view else None
+        )
         while not self._stop_requested:
             self.watch.beat()
-            datagrams_ready, woken = self._wait(self._timeout(next_flush))
-            arrived = datagrams_ready and drain() > 0
-            if woken:
+            now = self.clock()
+            readable = self._wait(schedule.next_wake(now) - now)
+            arrived = False
+            for source in self._polled:
+                if source.fileno() in readable and source.drain() > 0:
+                    arrived = True
+            if self.inbox.reader.fileno() in readable:
                 self.inbox.clear_wakeups()
                 arrived |= self.inbox.take_all(self.pipeline.add_calls)
             now = self.clock()
-            self.pipeline.release_held(now)
+            for source in self._polled:
+                source.tick(now)
             if arrived:
-                self._render_ahead_pending, self._last_arrival = True, now
-            elif self._render_ahead_pending and now - self._last_arrival >= RENDER_AHEAD_QUIET:
-                self._render_ahead()
-            if self._flush_requested or now >= next_flush:
+                schedule.arrived(now)
+            elif schedule.render_ahead_due(now):
+                schedule.rendered_ahead(complete=self._render_ahead())
+            if self._flush_requested or schedule.flush_due(now):
                 self._flush_requested = False
                 self._logged_flush(self._signal_for("flush"), "writing all files now, then collecting on")
-                next_flush = self.clock() + self.settings.flush_interval
+                schedule.flushed(self.clock())
             if self.archive:
                 self.archive.tick(self.wall_clock())
             if self.view:
-                self.view.update(now, self.aggregator, {**self.pipeline.counters(), **self.runtime_stats()})
-        return self._shutdown(drain)
+                self.view.update(now, self.aggregator, {**self.counters(), **self.runtime_stats()})
+        return self._shutdown()
 
-    def _wait(self, timeout: float) -> tuple[bool, bool]:
-        if self.listener is not None:
-            return self.listener.wait(timeout, self.inbox.reader)
-        readable, _, _ = select.select([self.inbox.reader], [], [], max(timeout, 0.0))
-        return False, bool(readable)
+    def _wait(self, timeout: float) -> list[int]:
+        """The descriptors readable within `timeout` (the inbox's, the in-loop sources')."""
+        descriptors = [self.inbox.reader.fileno(), *(source.fileno() for source in self._polled)]
+        readable, _, _ = select.select(descriptors, [], [], max(timeout, 0.0))
+        return readable
 
-    def _render_ahead(self) -> None:
+    def _render_ahead(self) -> bool:
         """In a quiet moment, render the changed policies and state ahead of the next flush, in slices short
-        enough that a burst starting now waits at most one slice (the socket buffer holds it meanwhile)."""
+        enough that a burst starting now waits at most one slice (the socket buffer holds it meanwhile);
+        whether all is rendered."""
         deadline = self.clock() + RENDER_AHEAD_SLICE
         clock = self.clock
-        self._render_ahead_pending = not self.renderer.prepare(self.aggregator, lambda: clock() < deadline)
-
-    def _drainer(self) -> Callable[[], int]:
-        if self.listener is None:
-            return lambda: 0
-        accepts = self.source_filter.accepts if self.source_filter else None
-        return self.listener.drainer(self.pipeline.receive_datagram, accepts)
-
-    def _timeout(self, next_flush: float) -> float:
-        now = self.clock()
-        until_flush = next_flush - now
-        timeout = min(until_flush, self.view.refresh if self.view else until_flush, 1.0)
-        if self._render_ahead_pending:  # wake when the quiet moment begins, then render ahead in slices
-            timeout = min(timeout, max(self._last_arrival + RENDER_AHEAD_QUIET - now, 0.0))
-        return timeout
+        return self.renderer.prepare(self.aggregator, lambda: clock() < deadline)
 
     def _signal_for(self, kind: str) -> str | None:
         names = [name for name, wanted in self._signals if wanted == kind]
@@ -229,11 +226,13 @@ class CollectorService:
             self.run_log.wrote(signal_name, self._files_written, self._last_flush_ms, ok=ok)
         return ok
 
-    def _shutdown(self, drain: Callable[[], int]) -> int:
+    def _shutdown(self) -> int:
+        for source in self.sources.values():
+            source.stop()
         for stop in self._stoppers:
             stop()
         for _ in range(MAX_STOP_DRAIN_ROUNDS):  # what was queued; a flood going on cannot hold the stop
-            if not drain():
+            if not sum(source.drain() for source in self._polled):
                 break
         self.inbox.take_all(self.pipeline.add_calls)
         if self.archive:
@@ -253,12 +252,10 @@ class CollectorService:
                 self.settings.publish_timeout,
             )
         if self.view:
-            self.view.update(
-                self.clock(), self.aggregator, {**self.pipeline.counters(), **self.runtime_stats()}, force=True
-            )
+            self.view.update(self.clock(), self.aggregator, {**self.counters(), **self.runtime_stats()}, force=True)
             self.view.close()
-        if self.listener is not None:
-            self.listener.close()
+        for source in self._polled:
+            source.close()
         self.inbox.close()
         return 0 if ok else 1
 
@@ -267,15 +264,19 @@ class CollectorService:
         once and the files stay pending for the next flush; publishing does not depend on the disk."""
         started = self.clock()
         self._flushes += 1
-        self.pipeline.release_held(None)  # CSM calls still waiting for their attempts: as they are
+        for source in self._polled:
+            source.tick(None)  # records held for later (CSM calls waiting for their attempts): as they are
         if self.archive:
             self.archive.flush()
-        rendered = self.render()  # not kept: the directory keeps the texts it needs, the renderer the rest
+        counters = self.counters()
+        rendered = self.render(counters)  # not kept: the directory keeps the texts it needs, the renderer the rest
         for observer in self._observers:
             observer.after_flush(self.aggregator, rendered, self.wall_clock())
         if self.publisher:
             self.publisher.update(rendered)
-        self.run_log.access(self.source_filter.counters if self.source_filter else None)
+        for section in counters.values():
+            if isinstance(section, dict) and "access" in section:  # a source's access control (CSM's)
+                self.run_log.access(section["access"])
         self.directory.update(rendered.files)
         self._files_written = 0
         try:
@@ -299,14 +300,26 @@ class CollectorService:
                 self._logged_warnings.add(warning)
         return True
 
-    def render(self) -> Rendered:
-        return self.renderer.render(self.aggregator, self.pipeline.counters(), self.runtime_stats())
+    def render(self, counters: dict[str, Any] | None = None) -> Rendered:
+        return self.renderer.render(self.aggregator, counters or self.counters(), self.runtime_stats())
+
+    def counters(self) -> dict[str, Any]:
+        """What state.json keeps (and stats.json shows): the source-neutral totals, a section per source."""
+        sections = {name: source.stats() for name, source in self.sources.items()}
+        return {**self.pipeline.counters(), **source_totals(sections.values()), **sections}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Continue from a state snapshot: the calls, the totals, and each source's counters."""
+        saved = self.pipeline.restore(state)
+        for name, source in self.sources.items():
+            section = saved.get(name)
+            source.restore(section if isinstance(section, dict) else {})
 
     def metrics_snapshot(self) -> dict[str, Any]:
         """Counters for the metrics endpoint (read from another thread; plain reads of counters)."""
         return {
             **self.runtime_stats(),
-            **self.pipeline.counters(),
+            **self.counters(),
             "workloads": dict.fromkeys(list(self.aggregator.workloads)),
             "loop_seconds_since_turn": round(self.watch.since_turn(), 3),
             "loop_stalled": self.watch.stalled(),
@@ -318,7 +331,6 @@ class CollectorService:
             "started_at": iso(self._started_wall),
             "written_at": iso(now),
             "uptime_seconds": round(now - self._started_wall, 3),
-            **(udp_stats(self.listener, self.listener.requested_buffer) if self.listener is not None else {}),
             "flush_count": self._flushes,
             "previous_flush_ms": self._last_flush_ms,
             "output_files_pending": self.directory.pending_files,
@@ -327,8 +339,6 @@ class CollectorService:
             stats["publishing"] = self.publisher.status()
         for name, source in self._stats_sources.items():
             stats[name] = source()
-        if self.source_filter:
-            stats["access"] = access_stats(self.source_filter)
         if self.archive:
-            stats["archive"] = archive_stats(self.archive)
+            stats["archive"] = self.archive.stats()
         return stats

@@ -13,6 +13,7 @@ from collector_runtime.core.mapping import ActionMap
 from collector_runtime.core.records import CSM, ObservedCall
 from collector_runtime.data import load_action_map
 from collector_runtime.pipeline import Pipeline
+from collector_runtime.sources.csm.source import CsmSource, offline_intake
 
 SAMPLES = Path(__file__).parent / "fixtures" / "samples"
 # Fake credentials that tests feed in; no output may ever contain them.
@@ -49,10 +50,30 @@ def aggregator(action_map: ActionMap) -> Aggregator:
     return Aggregator(action_map)
 
 
+class CsmPipeline(Pipeline):
+    """A pipeline fed CSM datagrams through a CSM source, as `listen` feeds it (`receive_datagram`)."""
+
+    def __init__(self, aggregator: Aggregator, **kwargs: Any) -> None:
+        super().__init__(aggregator, **kwargs)
+        self.csm = CsmSource()
+        self.csm.start(offline_intake(self))
+
+    def receive_datagram(self, data: bytes) -> None:
+        self.csm.receive(data)
+
+    def counters(self) -> dict[str, Any]:
+        return {**super().counters(), "csm": self.csm.stats()}
+
+    def restore(self, state: dict[str, Any]) -> dict[str, Any]:
+        saved = super().restore(state)
+        self.csm.restore(saved.get("csm", {}))
+        return saved
+
+
 @pytest.fixture
-def pipeline(aggregator: Aggregator) -> Pipeline:
+def pipeline(aggregator: Aggregator) -> CsmPipeline:
     """CSM datagrams into `aggregator` (`pipeline.receive_datagram(datagram(...))`)."""
-    return Pipeline(aggregator)
+    return CsmPipeline(aggregator)
 
 
 def observed(service: str, operation: str, workload: str = "app", **fields: Any) -> ObservedCall:

@@ -19,7 +19,8 @@ from typing import IO, Any
 from collector_runtime.collector import CollectorService
 from collector_runtime.data import load_action_map
 from collector_runtime.settings import ListenOptions, OutputOptions
-from collector_runtime.sources.udp import UdpListener
+from collector_runtime.sources.csm.source import CsmSource
+from collector_runtime.sources.csm.udp import UdpListener
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 10.0, interval: float = 0.02) -> bool:
@@ -51,10 +52,9 @@ def running_collector(
     service = CollectorService(
         settings,
         load_action_map(),
-        listener=listener,
+        sources=[CsmSource(listener, source_filter)],
         publisher=publisher,
         archive=archive,
-        source_filter=source_filter,
     )
     thread = threading.Thread(target=service.run, daemon=True)
     thread.start()

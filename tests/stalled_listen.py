@@ -5,20 +5,26 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
 from collector_runtime.commands.cli import main
 from collector_runtime.pipeline import Pipeline
 
-_original = Pipeline.receive_datagram
+_original = Pipeline.receiver
 
 
-def _stalling(self: Pipeline, data: bytes) -> None:
-    _original(self, data)
-    while b"stall-here" in data:  # never returns
-        time.sleep(0.05)
+def _stalling(self: Pipeline, decode: Any) -> Any:
+    receive = _original(self, decode)
+
+    def stalling(data: bytes) -> None:
+        receive(data)
+        while b"stall-here" in data:  # never returns
+            time.sleep(0.05)
+
+    return stalling
 
 
-Pipeline.receive_datagram = _stalling  # type: ignore[method-assign]
+Pipeline.receiver = _stalling  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

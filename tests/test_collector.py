@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
+from collector_runtime.collector import CollectorService
+from collector_runtime.data import load_action_map
+from collector_runtime.outputs.state_file import restore_state
+from collector_runtime.settings import ListenOptions, OutputOptions
+from collector_runtime.sources.csm.source import CsmSource
+from collector_runtime.sources.csm.udp import UdpListener
 from tests.conftest import attempt, call, datagram
 from tests.helpers import policy_actions, read_json, running_collector, send, wait_for
 
 
 def test_datagrams_become_policy_files_on_flush(tmp_path: Path) -> None:
     with running_collector(tmp_path, flush_interval=3600) as service:
-        port = service.address[1]
+        port = service.sources["csm"].address[1]
         send(port, datagram(attempt("SQS", "SendMessage", "worker"), call("SQS", "SendMessage", "worker")))
         send(port, datagram(call("S3", "ListBuckets", "")))
-        assert wait_for(lambda: service.pipeline.csm.counters.datagrams_received == 2)
+        assert wait_for(lambda: service.sources["csm"].decoder.counters.datagrams_received == 2)
         service.request_flush()
-        assert wait_for(lambda: (read_json(tmp_path / "stats.json") or {}).get("datagrams_received") == 2)
+        assert wait_for(
+            lambda: (read_json(tmp_path / "stats.json") or {}).get("csm", {}).get("datagrams_received") == 2
+        )
     worker = read_json(tmp_path / "policies" / "worker.json")
     assert policy_actions(worker) == ["sqs:SendMessage"]
     assert policy_actions(read_json(tmp_path / "policies" / "default.json")) == ["s3:ListAllMyBuckets"]
@@ -26,19 +35,19 @@ def test_datagrams_become_policy_files_on_flush(tmp_path: Path) -> None:
 
 def test_periodic_flush(tmp_path: Path) -> None:
     with running_collector(tmp_path, flush_interval=0.2) as service:
-        send(service.address[1], datagram(call("SNS", "Publish", "notifier")))
+        send(service.sources["csm"].address[1], datagram(call("SNS", "Publish", "notifier")))
         assert wait_for(lambda: (tmp_path / "policies" / "notifier.json").exists(), timeout=5)
 
 
 def test_stop_drains_everything_already_received(tmp_path: Path) -> None:
     apis = ["GetItem", "PutItem", "Query", "Scan", "DeleteItem", "UpdateItem", "BatchGetItem", "DescribeTable"]
     with running_collector(tmp_path, flush_interval=3600) as service:
-        port = service.address[1]
+        port = service.sources["csm"].address[1]
         for i in range(2000):
             send(port, datagram(call("DynamoDB", apis[i % len(apis)], f"client-{i % 50}")))
     stats = read_json(tmp_path / "stats.json")
-    assert stats["datagrams_received"] == 2000
-    assert stats["api_call_events"] == 2000
+    assert stats["csm"]["datagrams_received"] == 2000
+    assert stats["csm"]["api_call_events"] == 2000
     assert len(stats["workloads"]) == 50
     assert sorted(policy_actions(read_json(tmp_path / "policy.json"))) == sorted(f"dynamodb:{a}" for a in apis)
 
@@ -46,11 +55,11 @@ def test_stop_drains_everything_already_received(tmp_path: Path) -> None:
 def test_hostile_datagrams_are_counted_and_dropped(tmp_path: Path) -> None:
     junk = [b"", b"\x00" * 100, b"{", b"[]", b'{"Type": "ApiCall"}', b"A" * 65000, datagram(call("S3", "Nope"))]
     with running_collector(tmp_path, flush_interval=3600) as service:
-        send(service.address[1], *junk, datagram(call("S3", "GetObject")))
-        assert wait_for(lambda: service.pipeline.csm.counters.datagrams_received == len(junk) + 1)
+        send(service.sources["csm"].address[1], *junk, datagram(call("S3", "GetObject")))
+        assert wait_for(lambda: service.sources["csm"].decoder.counters.datagrams_received == len(junk) + 1)
     stats = read_json(tmp_path / "stats.json")
-    assert stats["events_rejected"] == 6
-    assert stats["rejected_reasons"] == {"empty": 1, "invalid_fields": 1, "not_an_object": 1, "not_json": 3}
+    assert stats["csm"]["events_rejected"] == 6
+    assert stats["csm"]["rejected_reasons"] == {"empty": 1, "invalid_fields": 1, "not_an_object": 1, "not_json": 3}
     assert stats["calls_unmapped"] == 1 and stats["unmapped_calls"] == [{"service": "S3", "api": "Nope", "calls": 1}]
     assert policy_actions(read_json(tmp_path / "policies" / "app.json")) == ["s3:GetObject"]
 
@@ -59,9 +68,9 @@ def test_stats_report_the_receive_buffer_and_kernel_drops(tmp_path: Path) -> Non
     with running_collector(tmp_path, flush_interval=3600, receive_buffer=1 << 20):
         pass
     stats = read_json(tmp_path / "stats.json")
-    assert stats["receive_buffer_requested"] == 1 << 20
-    assert stats["receive_buffer_granted"] > 0
-    assert stats["kernel_receive_drops"] == 0
+    assert stats["csm"]["receive_buffer_requested"] == 1 << 20
+    assert stats["csm"]["receive_buffer_granted"] > 0
+    assert stats["csm"]["kernel_receive_drops"] == 0
 
 
 def test_records_from_another_sources_thread_are_handled_and_flushed_at_stop(tmp_path: Path) -> None:
@@ -86,9 +95,46 @@ def test_records_from_another_sources_thread_are_handled_and_flushed_at_stop(tmp
 
 def test_policies_are_rendered_ahead_while_nothing_arrives(tmp_path: Path) -> None:
     with running_collector(tmp_path, flush_interval=3600) as service:
-        send(service.address[1], datagram(call("SQS", "SendMessage", "worker"), call("S3", "ListBuckets", "batch")))
+        send(
+            service.sources["csm"].address[1],
+            datagram(call("SQS", "SendMessage", "worker"), call("S3", "ListBuckets", "batch")),
+        )
         assert wait_for(lambda: service.renderer.rendered_ahead == ["batch", "worker"])
         assert not (tmp_path / "policies").exists()  # rendered, not written: that is the flush's job
         service.request_flush()
         assert wait_for(lambda: (tmp_path / "policies" / "worker.json").exists())
         assert service.renderer.rendered_ahead == []
+
+
+def test_a_restart_from_a_state_with_flat_csm_counters_continues_them(tmp_path: Path) -> None:
+    """state.json written before the per-source sections kept CSM's counters at the top of its stats."""
+    (tmp_path / "state.json").write_text(
+        json.dumps(
+            {
+                "format": 3,
+                "stats": {
+                    "calls": 5,
+                    "api_call_events": 5,
+                    "datagrams_received": 7,
+                    "events_rejected": 2,
+                    "rejected_reasons": {"not_json": 2},
+                },
+                "workloads": {},
+            }
+        )
+    )
+    settings = ListenOptions(port=0, quiet=True, output=OutputOptions(output_dir=tmp_path))
+    csm = CsmSource(UdpListener("127.0.0.1", 0, receive_buffer=1 << 20))
+    service = CollectorService(settings, load_action_map(), sources=[csm])
+    assert restore_state(service.restore, tmp_path)
+    loop = threading.Thread(target=service.run, daemon=True)
+    loop.start()
+    send(csm.address[1], datagram(call("SQS", "ListQueues", "worker")), b"junk")
+    assert wait_for(lambda: csm.decoder.counters.datagrams_received == 9)
+    service.request_stop()
+    loop.join(timeout=30)
+    stats = read_json(tmp_path / "stats.json")
+    assert (stats["csm"]["datagrams_received"], stats["csm"]["api_call_events"]) == (9, 6)
+    assert stats["csm"]["rejected_reasons"] == {"not_json": 3}
+    assert (stats["records_received"], stats["rejected"], stats["calls"]) == (9, 3, 6)
+    assert "datagrams_received" not in stats  # one section per source, source-neutral totals at the top

@@ -33,10 +33,13 @@ def test_signals_drops_and_the_receive_buffer_are_logged(tmp_path: Path) -> None
     assert "SIGTERM received: stopping" in stderr and "SIGTERM: wrote" in stderr
     assert "dropped 3 datagrams from sources not in --allow-from and 0 over --rate-limit" in stderr
     stats = read_json(out / "stats.json")
-    assert stats["access"] == {"dropped_not_allowed": 3, "dropped_rate_limited": 0}
+    assert stats["csm"]["access"] == {"dropped_not_allowed": 3, "dropped_rate_limited": 0}
     if sys.platform.startswith("linux"):
-        assert stats["receive_buffer_granted"] == 2 * stats["receive_buffer_usable"]
-        assert f"receive buffer: 65536 bytes requested, {stats['receive_buffer_usable']} set, reported as " in stderr
+        assert stats["csm"]["receive_buffer_granted"] == 2 * stats["csm"]["receive_buffer_usable"]
+        assert (
+            f"receive buffer: 65536 bytes requested, {stats['csm']['receive_buffer_usable']} set, reported as "
+            in stderr
+        )
         assert "(the kernel doubles the size it sets, for its bookkeeping)" in stderr
     assert "not allowed 3 | rate limited 0" in stdout  # the live view's last status line
 
@@ -71,10 +74,10 @@ def test_a_max_policy_chars_below_one_statement_is_named() -> None:
 def test_the_collector_warns_once_naming_the_workload(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="csm_collector")
     with running_collector(tmp_path, flush_interval=3600, max_policy_chars=60) as service:
-        send(service.address[1], datagram(call("S3", "GetObject", "app")))
+        send(service.sources["csm"].address[1], datagram(call("S3", "GetObject", "app")))
         assert wait_for(lambda: service.pipeline.counters()["calls"] == 1)
         service.flush()
-        send(service.address[1], datagram(call("S3", "PutObject", "app")))
+        send(service.sources["csm"].address[1], datagram(call("S3", "PutObject", "app")))
         assert wait_for(lambda: service.pipeline.counters()["calls"] == 2)
         service.flush()
     warnings = [r.getMessage() for r in caplog.records if "below what one statement" in r.getMessage()]

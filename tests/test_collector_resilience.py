@@ -33,7 +33,7 @@ def start(out: Path, *extra: str) -> tuple[subprocess.Popen[str], int]:
 
 
 def flushed_calls(out: Path) -> int:
-    return int((read_json(out / "stats.json") or {}).get("api_call_events", -1))
+    return int((read_json(out / "stats.json") or {}).get("csm", {}).get("api_call_events", -1))
 
 
 @pytest.mark.slow
@@ -56,7 +56,7 @@ def test_kill_9_loses_at_most_the_last_flush_interval_and_restart_continues(tmp_
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 0, stderr
     stats = read_json(out / "stats.json")
-    assert stats["api_call_events"] == 500  # totals continue across the restart
+    assert stats["csm"]["api_call_events"] == 500  # totals continue across the restart
     merged = policy_actions(read_json(out / "policy.json"))
     assert merged == sorted(f"dynamodb:{a}" for a in APIS)
     state = read_json(out / "state.json")
@@ -107,15 +107,15 @@ def test_full_disk_then_recovery_loses_nothing(
     monkeypatch.setattr("collector_runtime.outputs.output_dir.atomic_write", write)
     caplog.set_level(logging.WARNING, logger="csm_collector")
     with running_collector(tmp_path, flush_interval=0.1) as service:
-        port = service.address[1]
+        port = service.sources["csm"].address[1]
         for i in range(50):
             send(port, datagram(call("SNS", "Publish", f"n-{i % 5}")))
-        assert wait_for(lambda: service.pipeline.csm.counters.api_call_events == 50)
+        assert wait_for(lambda: service.sources["csm"].decoder.counters.api_call_events == 50)
         assert wait_for(lambda: service._failed_flushes >= 3)  # several flushes failed ...
         send(port, datagram(call("SNS", "Subscribe", "n-0")))  # ... and intake went on
-        assert wait_for(lambda: service.pipeline.csm.counters.api_call_events == 51)
+        assert wait_for(lambda: service.sources["csm"].decoder.counters.api_call_events == 51)
         failing["on"] = False
-        assert wait_for(lambda: (read_json(tmp_path / "stats.json") or {}).get("api_call_events") == 51)
+        assert wait_for(lambda: (read_json(tmp_path / "stats.json") or {}).get("csm", {}).get("api_call_events") == 51)
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1 and "No space left" in errors[0].getMessage()
     assert "works again" in caplog.text
@@ -126,10 +126,10 @@ def test_full_disk_then_recovery_loses_nothing(
 def test_output_directory_removed_while_running(tmp_path: Path) -> None:
     out = tmp_path / "out"
     with running_collector(out, flush_interval=0.1) as service:
-        send(service.address[1], datagram(call("KMS", "Decrypt", "crypto")))
+        send(service.sources["csm"].address[1], datagram(call("KMS", "Decrypt", "crypto")))
         assert wait_for(lambda: (out / "policies" / "crypto.json").exists())
         shutil.rmtree(out)
-        send(service.address[1], datagram(call("KMS", "Encrypt", "other")))
+        send(service.sources["csm"].address[1], datagram(call("KMS", "Encrypt", "other")))
         assert wait_for(
             lambda: (out / "policies" / "crypto.json").exists() and (out / "policies" / "other.json").exists()
         )
@@ -139,20 +139,20 @@ def test_output_directory_removed_while_running(tmp_path: Path) -> None:
 def test_allow_list_drops_other_sources(tmp_path: Path) -> None:
     blocked = SourceFilter(allow=parse_networks("10.0.0.0/8"))
     with running_collector(tmp_path, source_filter=blocked, flush_interval=3600) as service:
-        send(service.address[1], datagram(call("S3", "ListBuckets", "outsider")))
+        send(service.sources["csm"].address[1], datagram(call("S3", "ListBuckets", "outsider")))
         assert wait_for(lambda: blocked.counters.not_allowed == 1)
     assert "outsider" not in (read_json(tmp_path / "stats.json") or {}).get("workloads", {})
-    assert read_json(tmp_path / "stats.json")["access"]["dropped_not_allowed"] == 1
+    assert read_json(tmp_path / "stats.json")["csm"]["access"]["dropped_not_allowed"] == 1
     allowed = SourceFilter(allow=parse_networks("127.0.0.0/8, ::1"))
     with running_collector(tmp_path / "b", source_filter=allowed, flush_interval=3600) as service:
-        send(service.address[1], datagram(call("S3", "ListBuckets", "insider")))
-        assert wait_for(lambda: service.pipeline.csm.counters.api_call_events == 1)
+        send(service.sources["csm"].address[1], datagram(call("S3", "ListBuckets", "insider")))
+        assert wait_for(lambda: service.sources["csm"].decoder.counters.api_call_events == 1)
 
 
 def test_a_noisy_sender_cannot_drown_a_quiet_one(tmp_path: Path) -> None:
     limiter = SourceFilter(rate=200.0)
     with running_collector(tmp_path, source_filter=limiter, flush_interval=3600) as service:
-        port = service.address[1]
+        port = service.sources["csm"].address[1]
         noisy = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         noisy.bind(("127.0.0.2", 0))
         quiet = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -162,7 +162,7 @@ def test_a_noisy_sender_cannot_drown_a_quiet_one(tmp_path: Path) -> None:
             if i % 300 == 0:
                 quiet.sendto(datagram(call("SQS", "ReceiveMessage", "quiet")), ("127.0.0.1", port))
         assert wait_for(
-            lambda: limiter.counters.rate_limited + service.pipeline.csm.counters.datagrams_received >= 3010
+            lambda: limiter.counters.rate_limited + service.sources["csm"].decoder.counters.datagrams_received >= 3010
         )
     usage = service.aggregator.workloads
     assert usage["quiet"].usage[("SQS", "ReceiveMessage")].calls == 10
@@ -175,10 +175,10 @@ def test_limits_bound_memory_and_are_reported(tmp_path: Path) -> None:
         tmp_path, flush_interval=3600, limits=Limits(max_workloads=3, max_calls_per_workload=2)
     ) as s:
         for i in range(6):
-            send(s.address[1], datagram(call("DynamoDB", APIS[i % 4], f"w{i}")))
+            send(s.sources["csm"].address[1], datagram(call("DynamoDB", APIS[i % 4], f"w{i}")))
         for api in APIS:
-            send(s.address[1], datagram(call("DynamoDB", api, "w0")))
-        assert wait_for(lambda: s.pipeline.csm.counters.datagrams_received == 14)
+            send(s.sources["csm"].address[1], datagram(call("DynamoDB", api, "w0")))
+        assert wait_for(lambda: s.sources["csm"].decoder.counters.datagrams_received == 14)
     stats = read_json(tmp_path / "stats.json")
     assert len(stats["workloads"]) == 3
     assert stats["calls_dropped"] == {"workload_limit": 3, "call_limit": 6}

@@ -7,8 +7,7 @@ import pytest
 from collector_runtime.core.aggregate import Aggregator
 from collector_runtime.core.mapping import ActionMap
 from collector_runtime.core.records import ObservedCall
-from collector_runtime.pipeline import Pipeline
-from tests.conftest import call, datagram, observed
+from tests.conftest import CsmPipeline, call, datagram, observed
 
 
 class Brittle(Aggregator):
@@ -23,7 +22,7 @@ class Brittle(Aggregator):
 def test_an_exception_is_counted_and_logged_once_and_intake_goes_on(
     action_map: ActionMap, caplog: pytest.LogCaptureFixture
 ) -> None:
-    pipeline = Pipeline(Brittle(action_map))
+    pipeline = CsmPipeline(Brittle(action_map))
     for _ in range(3):
         pipeline.receive_datagram(datagram(call("S3", "Boom")))
     pipeline.add_calls([observed("S3", "Boom")])
@@ -35,7 +34,7 @@ def test_an_exception_is_counted_and_logged_once_and_intake_goes_on(
 
 def test_records_go_to_the_aggregator_and_the_archive(action_map: ActionMap) -> None:
     archived: list[ObservedCall] = []
-    pipeline = Pipeline(Aggregator(action_map), archive=archived.extend)
+    pipeline = CsmPipeline(Aggregator(action_map), archive=archived.extend)
     pipeline.receive_datagram(datagram(call("SQS", "ListQueues")))
     pipeline.add_calls([observed("SNS", "Publish", source="otlp")])
     pipeline.add_calls([])
@@ -44,7 +43,7 @@ def test_records_go_to_the_aggregator_and_the_archive(action_map: ActionMap) -> 
 
 
 def test_restore_continues_every_counter(action_map: ActionMap) -> None:
-    first = Pipeline(Aggregator(action_map))
+    first = CsmPipeline(Aggregator(action_map))
     first.receive_datagram(datagram(call("SQS", "ListQueues")))
     first.receive_datagram(b"junk")
     import json
@@ -52,6 +51,6 @@ def test_restore_continues_every_counter(action_map: ActionMap) -> None:
     from collector_runtime.core.state import StateSnapshots
 
     state = json.loads(StateSnapshots().render(first.aggregator, first.counters()))
-    second = Pipeline(Aggregator(action_map))
+    second = CsmPipeline(Aggregator(action_map))
     second.restore(state)
     assert second.counters() == first.counters()

@@ -15,8 +15,8 @@ from collector_runtime.core.aggregate import Aggregator
 from collector_runtime.core.mapping import ActionMap
 from collector_runtime.data import load_action_map
 from collector_runtime.outputs.archive import ArchiveOptions, ArchiveWriter
-from collector_runtime.pipeline import Pipeline
 from collector_runtime.settings import OutputOptions
+from tests.conftest import CsmPipeline
 
 ACTION_MAP = load_action_map()
 REAL = [
@@ -120,7 +120,7 @@ def test_hostile_traffic_never_breaks_the_pipeline(batch: list[bytes]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
         archive = ArchiveWriter(ArchiveOptions(out / "archive", "fuzz"))
-        pipeline = Pipeline(aggregator, archive=archive.append)
+        pipeline = CsmPipeline(aggregator, archive=archive.append)
         for data in batch:
             pipeline.receive_datagram(data)
         archive.close()
@@ -135,7 +135,7 @@ def test_hostile_traffic_never_breaks_the_pipeline(batch: list[bytes]) -> None:
         text = "".join(p.read_text(errors="replace") for p in written)
         assert "AKIAIOSFODNN7EXAMPLE" not in text and "secret-token" not in text
     counters = pipeline.counters()
-    assert counters["datagrams_received"] == len(batch) and counters["internal_errors"] == 0
-    assert counters["events_parsed"] + counters["events_rejected"] >= len(batch) - sum(
+    assert counters["csm"]["datagrams_received"] == len(batch) and counters["internal_errors"] == 0
+    assert counters["csm"]["events_parsed"] + counters["csm"]["events_rejected"] >= len(batch) - sum(
         1 for d in batch if not d.strip()
     )

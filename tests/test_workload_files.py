@@ -48,7 +48,7 @@ def collect(output_dir: Path, traffic: dict[str, list[str]], publisher: Publishe
     with running_collector(output_dir, publisher=publisher, flush_interval=3600, **options) as service:
         total = sum(len(apis) for apis in traffic.values())
         for workload, apis in traffic.items():
-            send(service.address[1], *(datagram(call("S3", api, workload)) for api in apis))
+            send(service.sources["csm"].address[1], *(datagram(call("S3", api, workload)) for api in apis))
         assert wait_for(lambda: service.pipeline.counters()["calls"] == total)
     return read_json(output_dir / "stats.json")
 
@@ -56,8 +56,8 @@ def collect(output_dir: Path, traffic: dict[str, list[str]], publisher: Publishe
 def restart(output_dir: Path, **output: Any) -> Any:
     """A collector started on `output_dir`'s state.json that writes once (as `listen` does); its stats.json."""
     settings = ListenOptions(port=0, quiet=True, output=OutputOptions(output_dir=output_dir, **output))
-    service = CollectorService(settings, load_action_map(), listener=None)
-    assert restore_state(service.pipeline.restore, output_dir)
+    service = CollectorService(settings, load_action_map())
+    assert restore_state(service.restore, output_dir)
     service.resume()
     assert service.flush()
     return read_json(output_dir / "stats.json")

@@ -10,7 +10,7 @@ import pytest
 from collector_runtime.core.names import MAX_WORKLOAD
 from collector_runtime.core.records import DEFAULT_WORKLOAD
 from collector_runtime.settings.values import workload_name
-from collector_runtime.sources.csm_events import invalid_reason
+from collector_runtime.sources.csm.events import invalid_reason
 from collector_runtime.sources.otlp.calls import workload_of as otlp_workload_of
 from collector_runtime.sources.otlp.spans import ResourceInfo
 from collector_runtime.sources.proxy.calls import workload_of as proxy_workload_of

@@ -14,7 +14,8 @@ from ..data import load_action_map
 from ..errors import StartupError
 from ..install_hint import install_hint
 from ..settings import DemoOptions, ListenOptions
-from ..sources.udp import UdpListener
+from ..sources.csm.source import CsmSource
+from ..sources.csm.udp import UdpListener
 from .startup import writable_directory
 
 DEMO_CLIENT_ID = "csm-demo"
@@ -96,8 +97,8 @@ def run(options: DemoOptions, out: TextIO) -> int:
         raise DemoUnavailable(f"the demo needs boto3 and moto: {install_hint('demo')}") from error
     settings = ListenOptions(host="127.0.0.1", port=0, quiet=True, output=options.output)
     listener = UdpListener(settings.host, settings.port, receive_buffer=settings.receive_buffer)
-    service = CollectorService(settings, load_action_map(), listener=listener)
-    port = service.address[1]
+    service = CollectorService(settings, load_action_map(), sources=[CsmSource(listener)])
+    port = listener.address[1]
     thread = threading.Thread(target=service.run, name="csm-collector", daemon=True)
     thread.start()
     out.write(f"collector listening on 127.0.0.1:{port}; running the demo workload against moto...\n")
@@ -111,13 +112,13 @@ def run(options: DemoOptions, out: TextIO) -> int:
 
 
 def _print_result(service: CollectorService, output_dir: Path, out: TextIO) -> int:
-    counters = service.pipeline.counters()
+    counters = service.counters()
     policy_file = output_dir / POLICIES_DIR / f"{DEMO_CLIENT_ID}.json"
     if not policy_file.exists():
         out.write("the collector received no events: is UDP on 127.0.0.1 blocked?\n")
         return 1
     out.write(
-        f"received {counters['datagrams_received']} datagrams: {counters['calls']} calls, "
+        f"received {counters['csm']['datagrams_received']} datagrams: {counters['calls']} calls, "
         f"{counters['calls_unmapped']} unmapped, {counters['calls_permissionless']} needing no permission\n\n"
         f"least-privilege policy for workload '{DEMO_CLIENT_ID}' ({policy_file}):\n"
     )

@@ -22,8 +22,9 @@ from ..outputs.publish_check import check_publishing
 from ..outputs.publisher import Publisher
 from ..outputs.state_file import restore_state
 from ..settings import CollectorOptions, ListenOptions
+from ..sources.csm.source import CsmSource
+from ..sources.csm.udp import UdpListener
 from ..sources.source_filter import SourceFilter
-from ..sources.udp import UdpListener
 from .alerts_setup import attach_alerts
 from .listen_otlp import require_otlp, start_otlp_receiver
 from .startup import started_collector
@@ -46,7 +47,7 @@ def run(options: ListenOptions, out: TextIO) -> int:
     if options.otlp.enabled and not start_otlp_receiver(options, service, action_map):
         listener.close()
         return 1
-    host, port = service.address
+    host, port = listener.address
     log.info(
         "listening on %s:%d/udp, writing to %s every %gs", host, port, options.output.output_dir, options.flush_interval
     )
@@ -59,7 +60,7 @@ def build_service(
     out: TextIO,
     action_map: ActionMap,
     *,
-    listener: UdpListener | None,
+    listener: UdpListener | None = None,
     source_filter: SourceFilter | None = None,
 ) -> CollectorService:
     """The collector with its live view, publisher, archive and (with a UDP listener) source filter."""
@@ -67,11 +68,10 @@ def build_service(
     service = CollectorService(
         options,
         action_map,
-        listener=listener,
+        sources=[CsmSource(listener, source_filter)] if listener is not None else [],
         view=None if options.quiet else LiveView(out, is_tty=out.isatty(), explain=options.output.explain),
         publisher=publisher,
         archive=build_archive(options, publisher),
-        source_filter=source_filter,
     )
     attach_alerts(service, options, action_map)
     return service
@@ -81,9 +81,7 @@ def prepare_to_serve(service: CollectorService, options: CollectorOptions) -> No
     """Restore the saved state, serve metrics, install the signal handlers: the steps before `run`."""
     targets = options.publish_targets
     s3 = service.publisher.s3 if service.publisher else None
-    if restore_state(
-        service.pipeline.restore, options.output.output_dir, s3=s3, bucket=targets.bucket, key=targets.state_key
-    ):
+    if restore_state(service.restore, options.output.output_dir, s3=s3, bucket=targets.bucket, key=targets.state_key):
         log.info(
             "state: restored %d workloads (%d calls)", len(service.aggregator.workloads), service.aggregator.stats.calls
         )

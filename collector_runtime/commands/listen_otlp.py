@@ -6,6 +6,7 @@ import logging
 
 from ..collector import CollectorService
 from ..core.mapping import ActionMap
+from ..core.records import ObservedCall
 from ..settings import ListenOptions
 from ..sources.source_filter import SourceFilter
 
@@ -21,6 +22,7 @@ def start_otlp_receiver(options: ListenOptions, service: CollectorService, actio
     """The OTLP/HTTP receiver in its thread, handing records to the service's loop (stopped before the final
     drain); False when its port cannot be bound."""
     from ..sources.otlp.receiver import OtlpReceiver  # needs the otlp extra (opentelemetry-proto)
+    from ..sources.otlp.source import OtlpSource
 
     otlp = options.otlp
     allowed = SourceFilter(allow=options.allow_from).accepts if options.allow_from else None
@@ -29,18 +31,19 @@ def start_otlp_receiver(options: ListenOptions, service: CollectorService, actio
             otlp.host,
             otlp.port or 0,
             action_map,
-            service.submit,
+            _not_started,
             max_request_bytes=otlp.max_request_bytes,
             workload_attribute=otlp.workload_attribute,
             allowed=allowed,
-            backlog=service.pending_batches,
         )
     except OSError as error:
         log.error("cannot listen on %s:%s/tcp (OTLP): %s", otlp.host, otlp.port, error.strerror or error)
         return False
-    service.add_stats("otlp", receiver.counters.as_dict)
-    service.on_stop(receiver.stop)
-    receiver.start()
+    service.add_source(OtlpSource(receiver))
     host, port = receiver.address
     log.info("receiving OTLP/HTTP traces on http://%s:%d/v1/traces", host, port)
     return True
+
+
+def _not_started(calls: list[ObservedCall]) -> None:
+    raise RuntimeError("the OTLP source is not started")  # replaced by the loop's intake at start

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 from ..collector import CollectorService
 from ..contract import CA_CERTIFICATE_OBJECT
 from ..core.mapping import ActionMap
+from ..core.records import ObservedCall
 from ..data import load_action_map
 from ..settings import CollectorOptions, ProxyOptions, StartupError
 from .interrupts import interrupts_deferred
@@ -24,7 +25,7 @@ from .startup import started_collector
 
 if TYPE_CHECKING:  # mitmproxy is optional (the proxy extra): imported when the proxy starts
     from ..sources.proxy.destinations import DestinationPolicy
-    from ..sources.proxy.server import ProxyServer
+    from ..sources.proxy.source import ProxySource
 
 log = logging.getLogger("csm_collector")
 
@@ -48,13 +49,14 @@ def run(options: ProxyOptions, out: TextIO) -> int:
     check_can_listen(options.host, options.port)
     action_map = load_action_map()
     service = build_service(settings, out, action_map, listener=None)
-    server = _proxy_server(options, service, action_map)
+    source = _proxy_source(options, action_map)
     try:
-        host, port = server.start()
+        service.add_source(source)
     except ProxyStartError as error:
         log.error("%s", error)
         return 1
-    service.on_stop(server.stop)
+    assert source.address is not None
+    host, port = source.address
     prepare_to_serve(service, settings)
     _publish_certificate(service, settings, ca.certificate)
     log.info(
@@ -114,21 +116,21 @@ def _sync_ca_secret(options: ProxyOptions) -> None:
     )
 
 
-def _proxy_server(options: ProxyOptions, service: CollectorService, action_map: ActionMap) -> ProxyServer:
+def _proxy_source(options: ProxyOptions, action_map: ActionMap) -> ProxySource:
     from ..sources.proxy.addon import AwsInterceptor
     from ..sources.proxy.calls import CallRecorder
     from ..sources.proxy.guard import DestinationGuard
     from ..sources.proxy.hosts import HostMatcher
     from ..sources.proxy.server import ProxyServer, ProxyServerSettings
     from ..sources.proxy.service_models import ServiceModels
+    from ..sources.proxy.source import ProxySource
 
     recorder = CallRecorder(ServiceModels(), action_map)
-    service.add_stats("proxy", recorder.counters.as_dict)
     hosts = HostMatcher(options.intercept_hosts)
-    interceptor = AwsInterceptor(recorder, hosts, service.submit, upstream=options.upstream)
+    interceptor = AwsInterceptor(recorder, hosts, _not_started, upstream=options.upstream)
     guard = DestinationGuard(destination_policy(options), recorder.counters)
     settings = ProxyServerSettings(options.host, options.port, options.ca_dir, hosts.regexes)
-    return ProxyServer(settings, guard, interceptor)
+    return ProxySource(ProxyServer(settings, guard, interceptor), interceptor, recorder)
 
 
 def destination_policy(options: ProxyOptions) -> DestinationPolicy:
@@ -139,3 +141,7 @@ def destination_policy(options: ProxyOptions) -> DestinationPolicy:
     if options.upstream is not None:
         allowed.append(allowed_destination(f"[{options.upstream.host}]:{options.upstream.port}"))
     return DestinationPolicy(options.intercept_hosts, allowed)
+
+
+def _not_started(calls: list[ObservedCall]) -> None:
+    raise RuntimeError("the proxy source is not started")  # replaced by the loop's intake at start

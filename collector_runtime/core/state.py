@@ -75,6 +75,8 @@ def restore(aggregator: Aggregator, state: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"unsupported state format {state.get('format')!r}")
     counters: dict[str, Any] = dict(state.get("stats", {}))
     counters.setdefault("calls", counters.get("api_call_events", 0))  # format 2 counted calls as ApiCall events
+    if "csm" not in counters and "datagrams_received" in counters:  # before sections: CSM's counters at the top
+        counters["csm"] = {key: counters[key] for key in _FLAT_CSM_COUNTERS if key in counters}
     aggregator.stats.add(counters)
     fields = state.get("call_fields", CALL_FIELDS)
     for name, saved in state.get("workloads", {}).items():
@@ -91,6 +93,20 @@ def restore(aggregator: Aggregator, state: dict[str, Any]) -> dict[str, Any]:
         workload.version += 1
         workload.revision += 1
     return counters
+
+
+_FLAT_CSM_COUNTERS = (
+    "datagrams_received",
+    "bytes_received",
+    "events_parsed",
+    "events_rejected",
+    "rejected_reasons",
+    "api_call_events",
+    "api_call_attempt_events",
+    "s3_calls_without_bucket",
+    "api_calls_before_attempts",
+    "api_calls_unjoined",
+)
 
 
 def _legacy_scopes(call: dict[str, Any], buckets: dict[str, list[str]]) -> list[Any]:

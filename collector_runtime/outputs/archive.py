@@ -112,6 +112,16 @@ class ArchiveWriter:
             reasons["backlog"] = self._dropped_backlog
         return reasons
 
+    def stats(self) -> dict[str, Any]:
+        """Its section of stats.json."""
+        return {
+            "events_archived": self.events_archived,
+            "events_dropped": self.events_dropped,
+            "dropped_reasons": self.dropped_reasons,
+            "files_rolled": self.files_rolled,
+            "write_errors": self.errors,
+        }
+
     def flush(self) -> None:
         """Hand what is buffered to the writer thread (the collector calls this at every flush)."""
         self._hand_over_chunk()

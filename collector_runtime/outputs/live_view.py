@@ -47,8 +47,9 @@ def format_notice(
 
 
 def status_line(aggregator: Aggregator, counters: dict[str, Any], rate: float) -> str:
-    """`counters`: the pipeline's counters and the runtime figures (kernel drops, ...)."""
+    """`counters`: the collector's counters (CSM's in their section) and the runtime figures."""
     actions = sum(len(w.actions) for w in aggregator.workloads.values())
+    counters = {**counters, **counters.get("csm", {})}  # the status line shows the CSM source's figures
     drops = counters.get("kernel_receive_drops")
     access = counters.get("access")  # only with --allow-from or --rate-limit
     dropped = (
@@ -100,7 +101,7 @@ class LiveView:
 
     def _update(self, now: float, aggregator: Aggregator, counters: dict[str, Any], force: bool) -> None:
         self._next_refresh = now + self.refresh
-        self._measure_rate(now, int(counters.get("datagrams_received", 0)))
+        self._measure_rate(now, int(counters.get("csm", counters).get("datagrams_received", 0)))
         lines = [self._format(n, aggregator) for n in aggregator.take_notices()]
         status = status_line(aggregator, counters, self._rate)
         if self.is_tty:

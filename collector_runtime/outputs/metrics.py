@@ -47,6 +47,7 @@ _GAUGES = {
 
 
 def prometheus_text(stats: dict[str, Any]) -> str:
+    stats = {**stats, **stats.get("csm", {})}  # the CSM source's figures keep their metric names
     lines = []
     for key, (name, kind, help_text) in _GAUGES.items():
         value = stats.get(key)
@@ -126,7 +127,7 @@ def health(stats: dict[str, Any]) -> dict[str, Any]:
     return {
         "status": "stalled" if stalled else "degraded" if problems else "ok",
         "problems": problems,
-        "kernel_receive_drops": stats.get("kernel_receive_drops"),
+        "kernel_receive_drops": stats.get("csm", {}).get("kernel_receive_drops"),
         "uptime_seconds": stats.get("uptime_seconds"),
     }
 

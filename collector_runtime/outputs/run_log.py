@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import logging
 
-from ..sources.source_filter import FilterCounters
-
 log = logging.getLogger("csm_collector")
 
 
@@ -25,18 +23,19 @@ class RunLog:
         else:
             log.error("%s: the files could not be written (see the error above); they stay pending", what)
 
-    def access(self, counters: FilterCounters | None) -> None:
-        """Logs (at most once per flush) how many datagrams access control dropped since the last time."""
+    def access(self, counters: dict[str, int] | None) -> None:
+        """Logs (at most once per flush) how many datagrams access control dropped since the last time
+        (`counters`: the `access` entry of the CSM source's stats)."""
         if counters is None:
             return
-        now = (counters.not_allowed, counters.rate_limited)
+        now = (counters["dropped_not_allowed"], counters["dropped_rate_limited"])
         if now == self._dropped:
             return
         not_allowed, rate_limited = (now[0] - self._dropped[0], now[1] - self._dropped[1])
         self._dropped = now
         log.warning(
             "dropped %d datagrams from sources not in --allow-from and %d over --rate-limit since the last "
-            "write (totals %d and %d, in stats.json under access)",
+            "write (totals %d and %d, in stats.json under csm.access)",
             not_allowed,
             rate_limited,
             *now,

@@ -22,6 +22,9 @@ class FilterCounters:
     not_allowed: int = 0
     rate_limited: int = 0
 
+    def as_dict(self) -> dict[str, int]:
+        return {"dropped_not_allowed": self.not_allowed, "dropped_rate_limited": self.rate_limited}
+
 
 class SourceFilter:
     def __init__(

@@ -36,7 +36,7 @@ def test_sighup_writes_and_keeps_running_sigterm_exits_zero_with_everything(tmp_
             process.kill()
     assert process.returncode == 0
     stats = read_json(out / "stats.json")
-    assert stats["api_call_events"] == 501
+    assert stats["csm"]["api_call_events"] == 501
     assert policy_actions(read_json(out / "policies" / "svc-4.json")) == ["kms:Decrypt"]
     assert_no_secrets(read_all_outputs(out) + stdout + stderr)
 

@@ -19,7 +19,6 @@ from collector_runtime.core.aggregate import Aggregator
 from collector_runtime.core.archive_sql import ROW_FIELDS, calls_query
 from collector_runtime.core.mapping import ActionMap
 from collector_runtime.outputs.archive import ArchiveOptions, ArchiveWriter
-from collector_runtime.pipeline import Pipeline
 from collector_runtime.settings import OutputOptions
 from collector_runtime.sources.archive_query import (
     AthenaSource,
@@ -30,7 +29,7 @@ from collector_runtime.sources.archive_query import (
     duckdb_source,
     observed_calls,
 )
-from tests.conftest import SAMPLES, assert_no_secrets, attempt, call, datagram
+from tests.conftest import SAMPLES, CsmPipeline, assert_no_secrets, attempt, call, datagram
 
 DENIED_MESSAGE = "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: kms:Decrypt on resource: k"
 
@@ -61,7 +60,7 @@ def archive(directory: Path, datagrams: list[bytes], action_map: ActionMap, day:
     """Feed datagrams through the pipeline and archive its records, as the collector does."""
     aggregator = Aggregator(action_map)
     writer = ArchiveWriter(ArchiveOptions(directory, directory.name), clock=lambda: day)
-    pipeline = Pipeline(aggregator, archive=writer.append)
+    pipeline = CsmPipeline(aggregator, archive=writer.append)
     for data in datagrams:
         pipeline.receive_datagram(data)
     writer.close()
@@ -104,7 +103,7 @@ def test_several_collectors_add_up_to_one_answer(tmp_path: Path, action_map: Act
     archive(tmp_path / "b", everything[1::2], action_map, 1795303566.0 + 86_400)
     combined = Aggregator(action_map)
     for data in everything:
-        Pipeline(combined).receive_datagram(data)
+        CsmPipeline(combined).receive_datagram(data)
     out = io.StringIO()
     code = main(
         [

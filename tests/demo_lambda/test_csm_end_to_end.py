@@ -40,7 +40,7 @@ def learned_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str,
         monkeypatch.setenv("AWS_CSM_PORT", str(collector.address[1]))
         monkeypatch.setenv("AWS_CSM_CLIENT_ID", CLIENT_ID)
         handler({}, SimpleNamespace(aws_request_id="request-1"))
-        assert wait_for(lambda: collector.pipeline.csm.counters.api_call_events >= DEMO_CALLS)
+        assert wait_for(lambda: collector.sources["csm"].decoder.counters.api_call_events >= DEMO_CALLS)
     policy: dict[str, Any] = read_json(tmp_path / "policies" / f"{CLIENT_ID}.json")
     return policy
 

@@ -23,7 +23,7 @@ from collector_runtime.commands.listen import build_service
 from collector_runtime.data import load_action_map
 from collector_runtime.outputs.metrics import prometheus_text
 from collector_runtime.settings import AlertOptions, ListenOptions, OutputOptions
-from collector_runtime.sources.udp import UdpListener
+from collector_runtime.sources.csm.udp import UdpListener
 from tests.helpers import wait_for
 
 REGION, BUS = "us-east-1", "alerts-bus"
@@ -125,7 +125,7 @@ def test_the_three_kinds_of_event_reach_every_target_once(tmp_path: Path, monkey
             port=0, quiet=True, flush_interval=0.2, region=REGION, output=OutputOptions(tmp_path), alerts=alerts
         )
         with iam_enforced(), collector(options) as service:
-            port = service.address[1]
+            port = service.sources["csm"].address[1]
             reader = csm_session(
                 port,
                 "reader",

@@ -81,10 +81,10 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_policies_hold_exactly_what_each_client_called(tmp_path: Path, aws_env: None) -> None:
     with mock_aws(), running_collector(tmp_path, flush_interval=3600) as service:
         seed()
-        port = service.address[1]
+        port = service.sources["csm"].address[1]
         reader(session_with_secrets(port, "reader"))
         writer(session_with_secrets(port, "writer"))
-        assert wait_for(lambda: service.pipeline.csm.counters.api_call_events >= 13)
+        assert wait_for(lambda: service.sources["csm"].decoder.counters.api_call_events >= 13)
 
     read = read_json(tmp_path / "policies" / "reader.json")
     assert actions(read) == {

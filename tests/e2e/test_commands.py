@@ -59,7 +59,7 @@ def test_replay_reads_stdin_and_gzip(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     stats = read_json(tmp_path / "out" / "stats.json")
-    assert stats["datagrams_received"] == 12
+    assert stats["csm"]["datagrams_received"] == 12
     assert stats["workloads"]["awscli-v2-debian"]["calls"] == 6
 
 
@@ -68,8 +68,8 @@ def test_replay_and_listen_produce_the_same_files_for_the_same_datagrams(tmp_pat
 
     lines = [line for p in sorted(SAMPLES.glob("*.jsonl")) for line in p.read_bytes().splitlines()]
     with running_collector(tmp_path / "live", flush_interval=3600) as service:
-        send(service.address[1], *lines)
-        assert wait_for(lambda: service.pipeline.csm.counters.datagrams_received == len(lines))
+        send(service.sources["csm"].address[1], *lines)
+        assert wait_for(lambda: service.sources["csm"].decoder.counters.datagrams_received == len(lines))
     capture = tmp_path / "capture.jsonl"
     capture.write_bytes(b"\n".join(lines) + b"\n")
     assert run(["replay", str(capture), "--output-dir", str(tmp_path / "replayed")])[0] == 0

@@ -30,17 +30,17 @@ def resources_by_action(policy: dict[str, Any]) -> dict[str, set[str]]:
 @pytest.mark.timeout(120)
 def test_path_style_s3_grants_every_buckets_objects_and_no_access_point(tmp_path: Path) -> None:
     with moto_server(ACCOUNT) as moto_port, running_collector(tmp_path, flush_interval=3600) as service:
-        session = csm_session(service.address[1], "pathstyle", access_key_id=example_access_key(ACCOUNT))
+        session = csm_session(service.sources["csm"].address[1], "pathstyle", access_key_id=example_access_key(ACCOUNT))
         s3 = session.client("s3", endpoint_url=f"http://127.0.0.1:{moto_port}")
         s3.create_bucket(Bucket="path-data")
         s3.put_object(Bucket="path-data", Key="in/a.txt", Body=b"a")
         assert s3.get_object(Bucket="path-data", Key="in/a.txt")["Body"].read() == b"a"
         s3.list_objects_v2(Bucket="path-data")
-        assert wait_for(lambda: service.pipeline.csm.counters.api_call_events >= 4)
+        assert wait_for(lambda: service.sources["csm"].decoder.counters.api_call_events >= 4)
 
     granted = resources_by_action(read_json(tmp_path / "policies" / "pathstyle.json"))
     assert granted["s3:GetObject"] == {"arn:aws:s3:::*/*"}
     assert granted["s3:PutObject"] == {"arn:aws:s3:::*/*"}
     assert granted["s3:ListBucket"] == {"arn:aws:s3:::*"}
     assert not any("accesspoint" in arn for arns in granted.values() for arn in arns)
-    assert read_json(tmp_path / "stats.json")["s3_calls_without_bucket"] == 4
+    assert read_json(tmp_path / "stats.json")["csm"]["s3_calls_without_bucket"] == 4

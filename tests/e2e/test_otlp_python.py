@@ -96,7 +96,7 @@ def test_the_same_calls_through_csm_and_otlp_give_the_same_actions(observed: Pat
     csm, otlp = (read_json(observed / "policies" / f"{name}.json") for name in ("py-csm", "py-otlp"))
     assert policy_actions(csm) == policy_actions(otlp)
     stats = read_json(observed / "stats.json")
-    assert stats["otlp"]["aws_spans"] == stats["api_call_events"] == stats["workloads"]["py-otlp"]["calls"]
+    assert stats["otlp"]["aws_spans"] == stats["csm"]["api_call_events"] == stats["workloads"]["py-otlp"]["calls"]
     assert stats["otlp"]["requests_refused"] == 0 and stats["otlp"]["spans_rejected"] == 0
 
 

@@ -21,7 +21,7 @@ from collector_runtime.core.policy import PolicyBuilder, PolicyOptions
 from collector_runtime.core.records import OTLP, PROXY, ObservedCall
 from collector_runtime.data import load_action_map
 from collector_runtime.pipeline import Pipeline
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, CsmPipeline
 from tests.helpers import running_collector, wait_for
 from tests.oracle import evaluate
 from tests.policy_requests import Case, cases
@@ -55,11 +55,11 @@ def more_calls(session: Any) -> None:
 
 def observed_by_csm(tmp_path: Path) -> Aggregator:
     with mock_aws(), running_collector(tmp_path, flush_interval=3600) as service:
-        port = service.address[1]
+        port = service.sources["csm"].address[1]
         session = csm_session(port, "csm-workload", access_key_id=example_access_key(ACCOUNT))
         run_workload(session)
         more_calls(session)
-        assert wait_for(lambda: service.pipeline.csm.counters.api_call_events >= 24)
+        assert wait_for(lambda: service.sources["csm"].decoder.counters.api_call_events >= 24)
     return service.aggregator
 
 
@@ -86,7 +86,7 @@ def sources_that_name_resources(aggregator: Aggregator) -> None:
 
 
 def captured(aggregator: Aggregator) -> None:
-    pipeline = Pipeline(aggregator)
+    pipeline = CsmPipeline(aggregator)
     for sample in sorted(SAMPLES.glob("*.jsonl")):
         for line in sample.read_bytes().splitlines():
             pipeline.receive_datagram(line)

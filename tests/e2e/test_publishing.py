@@ -56,8 +56,8 @@ def test_listen_publishes_policies_and_the_archive(tmp_path: Path, aws: Any) -> 
         datagram(attempt("SQS", "SendMessage", "writer"), call("SQS", "SendMessage", "writer")),
     ]
     with running_collector(tmp_path, publisher=publisher, archive=archive, flush_interval=3600) as service:
-        send(service.address[1], *traffic)
-        assert wait_for(lambda: service.pipeline.csm.counters.events_parsed == 4)
+        send(service.sources["csm"].address[1], *traffic)
+        assert wait_for(lambda: service.sources["csm"].decoder.counters.events_parsed == 4)
 
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
     assert {
@@ -88,7 +88,7 @@ def test_without_a_bucket_the_archive_stays_local(tmp_path: Path) -> None:
     settings = ListenOptions(output=OutputOptions(output_dir=tmp_path), archive=True, collector_id="local")
     archive = build_archive(settings, None)
     with running_collector(tmp_path, archive=archive, flush_interval=3600) as service:
-        send(service.address[1], datagram(call("KMS", "Decrypt")))
-        assert wait_for(lambda: service.pipeline.csm.counters.events_parsed == 1)
+        send(service.sources["csm"].address[1], datagram(call("KMS", "Decrypt")))
+        assert wait_for(lambda: service.sources["csm"].decoder.counters.events_parsed == 1)
     files = list((tmp_path / "archive").rglob("*.jsonl.gz"))
     assert len(files) == 1 and files[0].parent.name.startswith("dt=")

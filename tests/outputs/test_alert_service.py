@@ -27,10 +27,10 @@ def alerts(directory: Path) -> list[tuple[str, str, str]]:
 
 
 def test_a_restored_state_raises_no_alert_and_what_comes_after_does(tmp_path: Path) -> None:
-    first = build_service(options(tmp_path), io.StringIO(), load_action_map(), listener=None)
+    first = build_service(options(tmp_path), io.StringIO(), load_action_map())
     first.pipeline.add_calls([observed("SQS", "ListQueues"), observed("KMS", "Decrypt", outcome=DENIED)])
     first.flush()
-    first._shutdown(lambda: 0)
+    first._shutdown()
     assert sorted(alerts(tmp_path)) == [
         ("DeniedCall", "app", "kms:Decrypt"),
         ("NewAction", "app", "kms:Decrypt"),
@@ -39,12 +39,12 @@ def test_a_restored_state_raises_no_alert_and_what_comes_after_does(tmp_path: Pa
     (tmp_path / "alerts.jsonl").unlink()
 
     # a restored workload was learned before the restart: its learning period does not start again
-    second = build_service(options(tmp_path, learning_period=3600), io.StringIO(), load_action_map(), listener=None)
+    second = build_service(options(tmp_path, learning_period=3600), io.StringIO(), load_action_map())
     second.pipeline.restore(json.loads((tmp_path / "state.json").read_text()))
     second.resume()
     second.pipeline.add_calls([observed("SQS", "ListQueues"), observed("SNS", "ListTopics")])
     second.flush()
-    second._shutdown(lambda: 0)
+    second._shutdown()
     assert alerts(tmp_path) == [("NewAction", "app", "sns:ListTopics")]
 
 

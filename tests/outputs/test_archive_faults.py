@@ -18,7 +18,6 @@ from typing import Any, Protocol
 
 import pytest
 
-from collector_runtime.collector_stats import archive_stats
 from collector_runtime.core.records import ObservedCall
 from collector_runtime.outputs.archive import ArchiveOptions, ArchiveWriter, FileCalls, salvage_archive_parts
 from tests.conftest import call, datagram, observed
@@ -164,7 +163,7 @@ def offer(writer: ArchiveWriter, count: int, offered: int) -> int:
 
 
 def assert_counts_match_the_files(writer: ArchiveWriter, directory: Path, archived: int, dropped: int) -> None:
-    stats: dict[str, Any] = archive_stats(writer)
+    stats: dict[str, Any] = writer.stats()
     assert stats["events_archived"] == archived_lines(directory) == archived
     assert stats["events_dropped"] == dropped
     assert sum(stats["dropped_reasons"].values()) == dropped
@@ -185,13 +184,13 @@ def run_full_disk(disk: Disk) -> ArchiveWriter:
 def test_after_a_full_disk_is_freed_the_archive_resumes(disk: Disk) -> None:
     writer = run_full_disk(disk)
     assert_counts_match_the_files(writer, disk.directory, archived=600, dropped=300)
-    assert archive_stats(writer)["dropped_reasons"] == {"disk_full": 300}
+    assert writer.stats()["dropped_reasons"] == {"disk_full": 300}
 
 
 def test_after_a_full_disk_is_freed_the_archive_resumes_injected(injected: InjectedDisk) -> None:
     writer = run_full_disk(injected)
     assert_counts_match_the_files(writer, injected.directory, archived=600, dropped=300)
-    assert archive_stats(writer)["dropped_reasons"] == {"disk_full": 300}
+    assert writer.stats()["dropped_reasons"] == {"disk_full": 300}
 
 
 def run_read_only(disk: Disk) -> tuple[ArchiveWriter, list[Path]]:
@@ -213,7 +212,7 @@ def test_a_read_only_directory_drops_events_until_it_is_writable(disk: Disk) -> 
     writer, rolled = run_read_only(disk)
     assert len(rolled) == 2
     assert_counts_match_the_files(writer, disk.directory, archived=200, dropped=200)
-    assert archive_stats(writer)["dropped_reasons"] == {"not_writable": 200}
+    assert writer.stats()["dropped_reasons"] == {"not_writable": 200}
 
 
 def test_a_read_only_directory_drops_events_until_it_is_writable_injected(injected: InjectedDisk) -> None:
@@ -231,7 +230,7 @@ def test_an_io_error_mid_write_keeps_the_file_readable_and_resumes(injected: Inj
     offer(writer, 50, offered)
     writer.close()
     assert_counts_match_the_files(writer, injected.directory, archived=100, dropped=50)
-    assert archive_stats(writer)["dropped_reasons"] == {"io_error": 50}
+    assert writer.stats()["dropped_reasons"] == {"io_error": 50}
     assert writer.files_rolled == 1  # the same file went on
 
 
@@ -245,7 +244,7 @@ def test_a_file_that_cannot_be_cut_back_is_left_for_salvage_and_a_fresh_one_star
     offer(writer, 50, offered)
     writer.close()
     assert [path.name.endswith("-1.jsonl.gz") for path in rolled] == [True]  # the fresh file
-    assert archive_stats(writer)["events_archived"] == 100  # 50 in the damaged file, 50 in the fresh one
+    assert writer.stats()["events_archived"] == 100  # 50 in the damaged file, 50 in the fresh one
     assert archived_lines(injected.directory) == 50 and writer.events_dropped == 50
     salvage_archive_parts(injected.directory)  # as the next start does: the damaged file's complete chunks
     assert archived_lines(injected.directory) >= 100 == writer.events_archived  # never claims more
@@ -258,7 +257,7 @@ def test_the_backlog_limit_is_a_reason_too(injected: InjectedDisk, monkeypatch: 
     writer.flush()
     writer.close()
     assert_counts_match_the_files(writer, injected.directory, archived=0, dropped=10)
-    assert archive_stats(writer)["dropped_reasons"] == {"backlog": 10}
+    assert writer.stats()["dropped_reasons"] == {"backlog": 10}
 
 
 def slow_pwrite(fd: int, data: bytes, offset: int) -> int:
@@ -269,7 +268,7 @@ def slow_pwrite(fd: int, data: bytes, offset: int) -> int:
 def test_the_last_stats_json_counts_what_the_closed_archive_holds(tmp_path: Path) -> None:
     archive = ArchiveWriter(ArchiveOptions(tmp_path / "archive", "c1"), calls=FileCalls(pwrite=slow_pwrite))
     with running_collector(tmp_path / "out", archive=archive, flush_interval=3600) as service:
-        send(service.address[1], *(datagram(call("S3", "GetObject", f"w{n}")) for n in range(50)))
+        send(service.sources["csm"].address[1], *(datagram(call("S3", "GetObject", f"w{n}")) for n in range(50)))
         assert wait_for(lambda: service.pipeline.counters()["calls"] == 50)
     stats = read_json(tmp_path / "out" / "stats.json")["archive"]
     assert stats["events_archived"] == archived_lines(tmp_path / "archive") == 50

@@ -23,9 +23,9 @@ from collector_runtime.core.publish_plan import STATS_HEARTBEAT_SECONDS, Publish
 from collector_runtime.core.rendering import FlushRenderer
 from collector_runtime.data import load_action_map
 from collector_runtime.outputs.publisher import Publisher
-from collector_runtime.pipeline import Pipeline
 from collector_runtime.settings import ListenOptions, OutputOptions
-from tests.conftest import assert_no_secrets, attempt, call, datagram
+from collector_runtime.sources.csm.source import CsmSource
+from tests.conftest import CsmPipeline, assert_no_secrets, attempt, call, datagram
 
 BUCKET = "results-bucket"
 TARGETS = PublishTargets(bucket=BUCKET, prefix="csm/", ssm_prefix="/csm-collector")
@@ -98,7 +98,7 @@ class Intake:
     """The collector's side of publishing: datagrams in, a render per flush."""
 
     def __init__(self, action_map: ActionMap) -> None:
-        self.pipeline = Pipeline(Aggregator(action_map))
+        self.pipeline = CsmPipeline(Aggregator(action_map))
 
     def ingest(self, data: bytes) -> None:
         self.pipeline.receive_datagram(data)
@@ -316,7 +316,7 @@ def test_an_idle_collector_uploads_stats_only_on_a_change_or_the_heartbeat(tmp_p
     publisher = Publisher(PublishTargets(bucket=BUCKET, prefix="csm/"), s3_client=counting, clock=clock)
     settings = ListenOptions(port=0, quiet=True, output=OutputOptions(output_dir=tmp_path))
     service = CollectorService(
-        settings, load_action_map(), listener=None, publisher=publisher, clock=clock, wall_clock=clock
+        settings, load_action_map(), sources=[CsmSource()], publisher=publisher, clock=clock, wall_clock=clock
     )
 
     def flushes(count: int) -> None:  # the collector's 10 s flushes
@@ -325,7 +325,7 @@ def test_an_idle_collector_uploads_stats_only_on_a_change_or_the_heartbeat(tmp_p
             assert service.flush()
             publisher.publish_pending()
 
-    service.pipeline.receive_datagram(datagram(call("S3", "GetObject", "app")))
+    service.sources["csm"].receive(datagram(call("S3", "GetObject", "app")))
     flushes(1)
     assert counting.puts["csm/stats.json"] == 1 and counting.puts["csm/policies/app.json"] == 1
     flushes(30)  # five idle minutes: written_at, uptime, flush counts and its own upload counts change
@@ -333,7 +333,7 @@ def test_an_idle_collector_uploads_stats_only_on_a_change_or_the_heartbeat(tmp_p
     assert sum(counting.puts.values()) == 5  # policy, policy.json, state.json, stats.json, one history entry
     assert publisher.pending() == 0
 
-    service.pipeline.receive_datagram(datagram(call("S3", "GetObject", "app")))  # same policy, a new count
+    service.sources["csm"].receive(datagram(call("S3", "GetObject", "app")))  # same policy, a new count
     flushes(1)
     assert counting.puts["csm/stats.json"] == 2 and body(s3, "csm/stats.json")["calls"] == 2
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collector_runtime.core.records import CSM, DENIED, FAILED, OK, REPLAY
-from collector_runtime.sources.csm import MAX_DATAGRAM_BYTES, CsmDecoder
+from collector_runtime.sources.csm.decoder import MAX_DATAGRAM_BYTES, CsmDecoder
 from tests.conftest import SAMPLES, SECRET_ACCESS_KEY_ID, SECRET_SESSION_TOKEN, attempt, call, datagram
 
 CURRENT_KEY = "ASIAY34FZKBOKMUTVV7A"  # encodes account 609629065308

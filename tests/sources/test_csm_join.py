@@ -17,7 +17,7 @@ from moto import mock_aws
 from collector_runtime.commands.demo import csm_session
 from collector_runtime.core.accounts import example_access_key
 from collector_runtime.core.records import ObservedCall
-from collector_runtime.sources.csm import MAX_HOLD_SECONDS, CsmDecoder
+from collector_runtime.sources.csm.decoder import MAX_HOLD_SECONDS, CsmDecoder
 from tests.conftest import attempt, call, datagram
 
 ACCOUNT = "609629065308"

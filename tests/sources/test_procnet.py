@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collector_runtime.sources.procnet import drops_in_table
+from collector_runtime.sources.csm.procnet import drops_in_table
 
 HEADER = "sl local_address rem_address st tx_queue rx_queue tr tm->when retrnsmt uid timeout inode ref pointer drops"
 TABLE = (

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from ..errors import BadInput
-from ..input_files import capture_lines
+from ...errors import BadInput
+from ...input_files import capture_lines
 
 GZIP_MAGIC = b"\x1f\x8b"
 

@@ -12,8 +12,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.records import ObservedCall
-from .csm_events import CsmEvent, integer
+from ...core.records import ObservedCall
+from .events import CsmEvent, integer
 
 Identity = tuple[str, str, str]  # (ClientId, Service, Api) as sent
 MAX_HELD = 4096  # calls held at once, every identity together

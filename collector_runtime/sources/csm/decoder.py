@@ -5,7 +5,7 @@ counted with a reason and dropped, never raised. Each `ApiCall` event becomes on
 `ApiCallAttempt` events (one per HTTP attempt) carry what the call lacks — the access key (hence
 the caller's account) and the host (hence an S3 bucket) — and are paired with the call that follows
 them. Some SDKs send the call first: once a client shows that order (an attempt made while its
-previous call ran), its calls wait for their attempts (`csm_join`); the call that showed it keeps
+previous call ran), its calls wait for their attempts (`join.py`); the call that showed it keeps
 the account its identity showed before (the core's one account per caller fills it) but not its
 bucket. Secrets never leave this module: a record is built from an allow-list of fields, and the
 access key id is reduced to its account at once (`AccessKey` and `SessionToken` are never stored).
@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from ..core.accounts import account_from_access_key
-from ..core.json_codec import DECODE_ERRORS, loads
-from ..core.records import (
+from ...core.accounts import account_from_access_key
+from ...core.json_codec import DECODE_ERRORS, loads
+from ...core.records import (
     CSM,
     DEFAULT_WORKLOAD,
     DENIED,
@@ -29,8 +29,8 @@ from ..core.records import (
     outcome_of,
     resources_named_in,
 )
-from ..core.s3_buckets import bucket_arn, bucket_from_fqdn, names_some_bucket
-from .csm_events import (
+from ...core.s3_buckets import bucket_arn, bucket_from_fqdn, names_some_bucket
+from .events import (
     API_CALL,
     API_CALL_ATTEMPT,
     MAX_NAME,
@@ -40,7 +40,7 @@ from .csm_events import (
     invalid_reason,
     short_str,
 )
-from .csm_join import (
+from .join import (
     MAX_HOLD_SECONDS,
     NO_FACTS,
     AttemptFacts,

@@ -6,6 +6,7 @@ import select
 import socket
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from .procnet import kernel_drops
 
@@ -99,6 +100,16 @@ class UdpListener:
         """Block until datagrams are queued or `wake` is readable; returns (datagrams ready, woken)."""
         readable, _, _ = select.select([self.sock, wake], [], [], max(timeout, 0.0))
         return self.sock in readable, wake in readable
+
+    def stats(self) -> dict[str, Any]:
+        host, port = self.address
+        return {
+            "listening_on": f"{host}:{port}",
+            "receive_buffer_requested": self.requested_buffer,
+            "receive_buffer_granted": self.granted_buffer,
+            "receive_buffer_usable": self.usable_buffer,
+            "kernel_receive_drops": self.kernel_drops(),
+        }
 
     def kernel_drops(self) -> int | None:
         return kernel_drops(self.sock)

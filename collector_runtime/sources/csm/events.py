@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.names import MAX_WORKLOAD
+from ...core.names import MAX_WORKLOAD
 
 CsmEvent = dict[str, Any]  # one decoded CSM datagram (ApiCall or ApiCallAttempt), before it is an ObservedCall
 API_CALL, API_CALL_ATTEMPT = "ApiCall", "ApiCallAttempt"

@@ -1,0 +1,1 @@
+"""The Client-Side Monitoring source: UDP datagrams (or replayed captures) decoded into observed calls."""
