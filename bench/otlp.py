@@ -92,7 +92,12 @@ def baselines(requests: list[bytes], spans: int, seconds: float) -> dict[str, fl
     }
 
 
+STDERR_LINES = [0]  # what the collector logged after start-up (a bench that provokes errors counts them)
+
+
 def start_collector(out: Path) -> tuple[subprocess.Popen[str], int]:
+    """A real `listen --otlp-port` process and its OTLP port; the rest of its stderr is drained (a full pipe
+    would block the collector) and counted in STDERR_LINES."""
     argv = [sys.executable, "-m", "collector_runtime", "listen", "--port", "0", "--otlp-port", "0"]
     argv += ["--output-dir", str(out), "--flush-interval", "3600", "--quiet"]
     process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, cwd=ROOT)
@@ -100,8 +105,14 @@ def start_collector(out: Path) -> tuple[subprocess.Popen[str], int]:
     for line in process.stderr:
         found = re.search(r"OTLP/HTTP traces on http://127\.0\.0\.1:(\d+)/", line)
         if found:
+            threading.Thread(target=_drain, args=(process.stderr,), daemon=True).start()
             return process, int(found.group(1))
     raise RuntimeError("the collector did not start")
+
+
+def _drain(stream: Any) -> None:
+    for _ in stream:
+        STDERR_LINES[0] += 1
 
 
 def send(port: int, requests: list[bytes], deadline: float, offset: int, answered: list[int]) -> None:

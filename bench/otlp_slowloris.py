@@ -17,42 +17,19 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import re
 import signal
 import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from otlp import HEADERS, STDERR_LINES, start_collector  # bench/ is the script's directory: its siblings import
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "otlp" / "python-botocore-0.66b2.pb"
-HEADERS = {"Content-Type": "application/x-protobuf"}
 REQUEST_START = b"POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-
-
-def start_collector(out: Path) -> tuple[subprocess.Popen[str], int]:
-    argv = [sys.executable, "-m", "collector_runtime", "listen", "--port", "0", "--otlp-port", "0"]
-    argv += ["--output-dir", str(out), "--flush-interval", "3600", "--quiet"]
-    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    assert process.stderr is not None
-    for line in process.stderr:
-        found = re.search(r"OTLP/HTTP traces on http://127\.0\.0\.1:(\d+)/", line)
-        if found:  # the rest of its stderr is drained (a full pipe would block the collector), and counted
-            threading.Thread(target=drain, args=(process.stderr,), daemon=True).start()
-            return process, int(found.group(1))
-    raise RuntimeError("the collector did not start")
-
-
-STDERR_LINES = [0]
-
-
-def drain(stream: Any) -> None:
-    for _ in stream:
-        STDERR_LINES[0] += 1
 
 
 def serve_rate(port: int, body: bytes, seconds: float) -> dict[str, float]:

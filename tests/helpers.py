@@ -56,6 +56,13 @@ def running_collector(
         publisher=publisher,
         archive=archive,
     )
+    with serving(service):
+        yield service
+
+
+@contextmanager
+def serving(service: CollectorService) -> Iterator[CollectorService]:
+    """`service.run` in a thread; stopped (and flushed) on exit, within 30 s."""
     thread = threading.Thread(target=service.run, daemon=True)
     thread.start()
     try:

@@ -24,7 +24,7 @@ from collector_runtime.data import load_action_map
 from collector_runtime.outputs.metrics import prometheus_text
 from collector_runtime.settings import AlertOptions, ListenOptions, OutputOptions
 from collector_runtime.sources.csm.udp import UdpListener
-from tests.helpers import wait_for
+from tests.helpers import serving, wait_for
 
 REGION, BUS = "us-east-1", "alerts-bus"
 PATTERN = {"source": ["csm-collector"]}  # the rule the CDK stack creates (stacks/alerting.py)
@@ -56,14 +56,8 @@ class Receiver:
 def collector(options: ListenOptions) -> Iterator[Any]:
     listener = UdpListener("127.0.0.1", 0, receive_buffer=options.receive_buffer)
     service = build_service(options, io.StringIO(), load_action_map(), listener=listener)
-    thread = threading.Thread(target=service.run, daemon=True)
-    thread.start()
-    try:
+    with serving(service):
         yield service
-    finally:
-        service.request_stop()
-        thread.join(timeout=30)
-        assert not thread.is_alive()
 
 
 def seed() -> tuple[str, dict[str, str], str]:
