@@ -37,7 +37,7 @@ def learned_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str,
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", example_access_key(ACCOUNT))
         monkeypatch.setenv("AWS_CSM_ENABLED", "true")
         monkeypatch.setenv("AWS_CSM_HOST", "127.0.0.1")
-        monkeypatch.setenv("AWS_CSM_PORT", str(collector.address[1]))
+        monkeypatch.setenv("AWS_CSM_PORT", str(collector.sources["csm"].address[1]))
         monkeypatch.setenv("AWS_CSM_CLIENT_ID", CLIENT_ID)
         handler({}, SimpleNamespace(aws_request_id="request-1"))
         assert wait_for(lambda: collector.sources["csm"].decoder.counters.api_call_events >= DEMO_CALLS)
