@@ -25,6 +25,7 @@ from mitmproxy import ctx, master, options
 from mitmproxy.addons import block, core, disable_h2c, next_layer, proxyserver, tlsconfig
 
 from collector_runtime.sources.proxy.addon import AwsInterceptor
+from collector_runtime.sources.proxy.certificates import SharedCertificates
 from collector_runtime.sources.proxy.guard import DestinationGuard
 
 STREAM_LARGE_BODIES = "4m"
@@ -82,6 +83,7 @@ def mitmproxy_addons() -> list[object]:
         proxyserver.Proxyserver(),
         next_layer.NextLayer(),
         tlsconfig.TlsConfig(),
+        SharedCertificates(),  # after tlsconfig: its store exists, and its hooks run first
     ]
 
 
