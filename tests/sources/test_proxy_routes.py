@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from collector_runtime.sources.proxy.routes import Route, best_routes
-from collector_runtime.sources.proxy.s3_hosts import bucket_in_host, is_express_control_host, s3_path
+from collector_runtime.sources.proxy.s3_hosts import bucket_in_host, is_express_control_host, s3_path, wildcard_family
 from collector_runtime.sources.proxy.service_models import ServiceModels
 
 
@@ -72,3 +72,20 @@ def test_s3_path_and_express_control() -> None:
     assert s3_path("s3.eu-west-1.amazonaws.com", "/b/k") == "/b/k"
     assert is_express_control_host("s3express-control.eu-west-1.amazonaws.com")
     assert not is_express_control_host("s3.eu-west-1.amazonaws.com")
+
+
+@pytest.mark.parametrize(
+    ("host", "family"),
+    [
+        ("terraform-20260101.s3.eu-west-1.amazonaws.com", "*.s3.eu-west-1.amazonaws.com"),
+        ("my-bucket.s3.amazonaws.com", "*.s3.amazonaws.com"),
+        ("my-bucket.s3-accelerate.dualstack.amazonaws.com", "*.s3-accelerate.dualstack.amazonaws.com"),
+        ("my-bucket.s3.dualstack.us-east-2.amazonaws.com", "*.s3.dualstack.us-east-2.amazonaws.com"),
+        ("www.example.com.s3.eu-west-1.amazonaws.com", None),  # a wildcard covers one label only
+        ("s3.eu-west-1.amazonaws.com", None),  # path-style: no bucket in the host
+        ("123456789012.s3-control.eu-west-1.amazonaws.com", None),
+        ("dynamodb.eu-west-1.amazonaws.com", None),
+    ],
+)
+def test_wildcard_family_covers_exactly_one_label_buckets(host: str, family: str | None) -> None:
+    assert wildcard_family(host) == family

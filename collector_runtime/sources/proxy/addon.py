@@ -4,12 +4,15 @@ Only AWS hosts (and `--intercept-host` patterns) reach it decrypted (mitmproxy's
 the host itself too, because plain-HTTP proxy requests reach the hooks whatever their host. For an
 intercepted request it reads the proxy user (never demanding one: no 407), strips `Proxy-Authorization`,
 optionally sends the request to `--upstream` (keeping the Host header), and when the response is in, hands
-method, host, path, headers and body to the recorder, which keeps only names and identifiers. A hook that
+method, host, path, headers and body to the recorder, which keeps only names and identifiers. The recording
+runs just after the hook (`call_soon`), once mitmproxy has sent the response on: matching the request and
+waking the collector's thread (which then takes the GIL) are not part of the client's wait. A hook that
 fails on a request is counted and the request passes through: nothing a client sends stops the proxy.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import functools
@@ -119,18 +122,24 @@ class AwsInterceptor:
             # CONNECT and TLS handshake. Dropped here, after the upstream side has seen it (not in
             # responseheaders: the upstream connection would then be reused after it was closed).
             del flow.response.headers["connection"]
+        asyncio.get_running_loop().call_soon(self._record_response, flow, seen)
+
+    @guarded
+    def error(self, flow: http.HTTPFlow) -> None:
+        seen = flow.metadata.get(INTERCEPTED)
+        if seen is not None and flow.response is None:
+            asyncio.get_running_loop().call_soon(self._record, flow, seen, NO_RESPONSE)
+
+    @guarded
+    def _record_response(self, flow: http.HTTPFlow, seen: _Intercepted) -> None:
         response = flow.response
+        assert response is not None  # checked by the hook that scheduled this
         headers = {name.lower(): value for name, value in response.headers.items()}
         read_body = response.status_code >= 300 or names_in_body(headers) or names_caller(seen.host, headers)
         body = response.get_content(strict=False) if read_body else None
         self._record(flow, seen, read_response(response.status_code, headers, body))
 
     @guarded
-    def error(self, flow: http.HTTPFlow) -> None:
-        seen = flow.metadata.get(INTERCEPTED)
-        if seen is not None and flow.response is None:
-            self._record(flow, seen, NO_RESPONSE)
-
     def _record(self, flow: http.HTTPFlow, seen: _Intercepted, response: ResponseInfo) -> None:
         request = flow.request
         path, _, query = request.path.partition("?")

@@ -34,3 +34,12 @@ def s3_path(host: str, path: str) -> str:
 def is_express_control_host(host: str) -> bool:
     """The S3 Express One Zone control endpoint (directory buckets' CreateBucket, ListDirectoryBuckets, ...)."""
     return host.startswith("s3express-control.")
+
+
+def wildcard_family(host: str) -> str | None:
+    """`*.<endpoint>` for a virtual-hosted S3 host whose bucket is one label (a wildcard covers one label only:
+    `terraform-1.s3.eu-west-1.amazonaws.com` -> `*.s3.eu-west-1.amazonaws.com`), else None."""
+    bucket = bucket_in_host(host)
+    if bucket is None or "." in bucket:
+        return None
+    return "*" + host[len(bucket) :]

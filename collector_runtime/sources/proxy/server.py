@@ -4,8 +4,11 @@ The options that make it work here (see the README's Proxy mode): `connection_st
 no dial of the real host before a request is seen), `allow_hosts` anchored on `host:port` (every other
 host is a plain TCP tunnel with its own certificate), the CA in `confdir`, bodies over
 `STREAM_LARGE_BODIES` streamed (not held in memory; such a request is matched without its body), and no
-onboarding app (`http://mitm.it/` would be served by the proxy itself). The addons, in hook order: the
-destination guard (refuses before the interceptor sees a flow), then the AWS interceptor.
+onboarding app (`http://mitm.it/` would be served by the proxy itself: its addon is not loaded). Only the
+mitmproxy addons the proxy needs are loaded (`mitmproxy_addons`): every hook of every flow visits each loaded
+addon twice (the hook, then `update`), and the ~30 default ones (replay, scripts, HAR export...) do nothing
+here. Then ours, in hook order: the destination guard (refuses before the interceptor sees a flow), then the
+AWS interceptor.
 mitmproxy's own log is kept at warnings, with query strings cut (a presigned URL carries a signature).
 """
 
@@ -18,9 +21,11 @@ import threading
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from mitmproxy import addons, ctx, master, options
+from mitmproxy import ctx, master, options
+from mitmproxy.addons import block, core, disable_h2c, next_layer, proxyserver, tlsconfig
 
 from collector_runtime.sources.proxy.addon import AwsInterceptor
+from collector_runtime.sources.proxy.certificates import SharedCertificates
 from collector_runtime.sources.proxy.guard import DestinationGuard
 
 STREAM_LARGE_BODIES = "4m"
@@ -66,6 +71,22 @@ class _Ready:
         self.event.set()
 
 
+def mitmproxy_addons() -> list[object]:
+    """mitmproxy's own addons that this proxy uses: options and their checks (core), the servers
+    (proxyserver), which layer a connection gets from `allow_hosts` (next_layer), the certificates
+    (tlsconfig), no clients from public addresses unless listening there on purpose (block, mitmproxy's
+    `block_global`), and no h2c upgrades to plain-HTTP destinations (disable_h2c)."""
+    return [
+        core.Core(),
+        block.Block(),
+        disable_h2c.DisableH2C(),
+        proxyserver.Proxyserver(),
+        next_layer.NextLayer(),
+        tlsconfig.TlsConfig(),
+        SharedCertificates(),  # after tlsconfig: its store exists, and its hooks run first
+    ]
+
+
 class ProxyServer:
     def __init__(self, settings: ProxyServerSettings, guard: DestinationGuard, interceptor: AwsInterceptor) -> None:
         self.settings = settings
@@ -101,7 +122,7 @@ class ProxyServer:
 
     async def _main(self) -> None:
         self._master = master.Master(options.Options(), event_loop=self._loop)
-        self._master.addons.add(*addons.default_addons())
+        self._master.addons.add(*mitmproxy_addons())
         self._master.addons.add(self.guard, self.interceptor, self._ready)
         self._master.options.update(**self._options())  # addon options exist only once the addons are added
         await self._master.run()
@@ -115,5 +136,4 @@ class ProxyServer:
             "connection_strategy": "lazy",
             "allow_hosts": settings.intercepted,
             "stream_large_bodies": STREAM_LARGE_BODIES,
-            "onboarding": False,
         }
