@@ -1,5 +1,5 @@
 """CDK entry point (`npx cdk synth`, `npx cdk deploy --all`). Settings come from CDK context (`-c key=value`);
-see "Deploying to AWS" in the README. cdk-nag's AwsSolutions checks run on every synth."""
+see docs/deploying.md. cdk-nag's AwsSolutions checks run on every synth."""
 
 from __future__ import annotations
 

@@ -11,7 +11,8 @@ conditions `listen` runs in (long-lived data frozen out of the garbage collector
 and after the collector's run and averaged (the machine may be shared: its load drifts).
 
 Results: bench/results/local/otlp-latest.json (and otlp-history.jsonl there; ignored by git); with
---save-reference also the committed bench/results/otlp-reference.json, which the README's OTLP figures come from.
+--save-reference also the committed bench/results/otlp-reference.json, which docs/performance.md's OTLP
+figures come from.
 Usage: python bench/otlp.py [--seconds 10] [--quick] [--save-reference]
 """
 

@@ -13,7 +13,7 @@ certificate for that host) through the proxy, path-style on plain HTTP directly;
 requests and the requests/s of whole applies, each way.
 
 Results: printed, and written to bench/results/local/proxy-latest.json (ignored by git); with --save-reference
-also the committed bench/results/proxy-reference.json, which the README's proxy figures come from.
+also the committed bench/results/proxy-reference.json, which docs/proxy.md's proxy figures come from.
 
 Usage: python bench/proxy.py [--requests 600] [--threads 4] [--applies 40] [--save-reference]
 """

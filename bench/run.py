@@ -9,7 +9,7 @@ minimal Python loop that only receives datagrams: the ceiling for a Python colle
   - the delay from a datagram's arrival to its action appearing in the policy files.
 It prints one table and writes its figures to bench/results/local/latest.json (and appends them to
 history.jsonl there; that folder is ignored by git, so a run leaves the work tree clean). With
---save-reference it also replaces the committed bench/results/reference.json, which the README's
+--save-reference it also replaces the committed bench/results/reference.json, which docs/performance.md's
 figures come from: do that only in a change that means to update them.
 
 Usage: python bench/run.py [--quick] [--seconds 10] [--rates 10000,50000,100000,150000,200000]
@@ -36,7 +36,7 @@ from scale import ScaleResult, delay_run, scale_run
 from workload import datagram_pool
 
 RESULTS = ROOT / "bench" / "results" / "local"  # ignored by git
-REFERENCE = ROOT / "bench" / "results" / "reference.json"  # committed: the README's figures
+REFERENCE = ROOT / "bench" / "results" / "reference.json"  # committed: docs/performance.md's figures
 
 # --- scenarios ------------------------------------------------------------------------------------
 
@@ -161,7 +161,9 @@ def main() -> int:
     parser.add_argument("--receive-buffer", type=int, default=32 << 20)
     parser.add_argument("--events", type=int, default=10_000_000, help="events for the memory run (default 10M)")
     parser.add_argument(
-        "--save-reference", action="store_true", help="also replace bench/results/reference.json (the README's figures)"
+        "--save-reference",
+        action="store_true",
+        help="also replace bench/results/reference.json (docs/performance.md's figures)",
     )
     args = parser.parse_args()
     seconds = 2.0 if args.quick else args.seconds

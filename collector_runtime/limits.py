@@ -1,5 +1,5 @@
 """Every bound on the work input can cause, in one place: past each, the input is refused (bad input for a
-file a command reads, exit 2; dropped and counted for what a client sends). The README's "Limits" list
+file a command reads, exit 2; dropped and counted for what a client sends). docs/failure-model.md's "Limits" list
 says the same. Pure constants, importable from the core."""
 
 from __future__ import annotations

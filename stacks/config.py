@@ -176,7 +176,8 @@ def _as_choice(enum_type: type[StrEnum]) -> Callable[[str, object], Any]:
     return convert
 
 
-# context key -> (CollectorConfig field, converter). The README's context table lists the same keys.
+# context key -> (CollectorConfig field, converter). docs/reference.md's context table lists the same keys
+# (tests/test_docs.py checks).
 CONTEXT_KEYS: Mapping[str, tuple[str, Callable[[str, object], Any]]] = {
     "collector": ("collector", _as_choice(CollectorKind)),
     "egress": ("egress", _as_choice(Egress)),

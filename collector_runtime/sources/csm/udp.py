@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import select
 import socket
 import sys
 from collections.abc import Callable
@@ -95,11 +94,6 @@ class UdpListener:
                 handle(data)
 
         return lambda: self.drain_from(handle_from)
-
-    def wait(self, timeout: float, wake: socket.socket) -> tuple[bool, bool]:
-        """Block until datagrams are queued or `wake` is readable; returns (datagrams ready, woken)."""
-        readable, _, _ = select.select([self.sock, wake], [], [], max(timeout, 0.0))
-        return self.sock in readable, wake in readable
 
     def stats(self) -> dict[str, Any]:
         host, port = self.address

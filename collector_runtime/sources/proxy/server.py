@@ -1,6 +1,6 @@
 """mitmproxy embedded: its `Master` on its own asyncio loop in a daemon thread, with `AwsInterceptor`.
 
-The options that make it work here (see the README's Proxy mode): `connection_strategy="lazy"` (no DNS and
+The options that make it work here (see docs/proxy.md): `connection_strategy="lazy"` (no DNS and
 no dial of the real host before a request is seen), `allow_hosts` anchored on `host:port` (every other
 host is a plain TCP tunnel with its own certificate), the CA in `confdir`, bodies over
 `STREAM_LARGE_BODIES` streamed (not held in memory; such a request is matched without its body), and no
