@@ -88,6 +88,9 @@ class Delivery:
             except Exception as error:  # a sink's bug must not end delivery
                 left = batch
                 self._note_failure(f"{self.sink.name}: unexpected {type(error).__name__}")
+            if not left and self._failing:  # before the counts: a reader that sees all sent sees the outage over
+                log.warning("alerts: delivery to %s works again", self.sink.name)
+                self._failing = False
             self.counts["sent"] += len(batch) - len(left)
             batch = left
             self._pending_batch = len(batch)
@@ -106,9 +109,6 @@ class Delivery:
             self._stop.wait(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)
         self._pending_batch = 0
-        if self._failing and not batch:
-            log.warning("alerts: delivery to %s works again", self.sink.name)
-            self._failing = False
 
     def _note_failure(self, message: str) -> None:
         self.counts["failed_attempts"] += 1
