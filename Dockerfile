@@ -14,7 +14,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# The same pinned runtime requirements the EC2 bundle vendors (boto3, orjson and their closure), then the
+# The same pinned runtime requirements the EC2 bundle vendors (boto3, orjson, msgspec and their closure), then the
 # collector itself; both with --no-deps, so nothing unpinned gets in.
 # With PROXY=true (the CDK app's -c proxy=true) also the HTTPS proxy's pinned requirements (mitmproxy 11.0.2
 # and its closure, proxy-requirements.txt), for `csm-collector proxy` in a second container.

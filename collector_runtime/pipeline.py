@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from .core.aggregate import Aggregator
 from .core.records import ObservedCall
@@ -17,7 +17,7 @@ from .core.state import restore
 
 log = logging.getLogger("csm_collector")
 ArchiveSink = Callable[[list[ObservedCall]], None]
-Decode = Callable[[bytes], list[ObservedCall]]
+_Input = TypeVar("_Input")
 
 
 class Pipeline:
@@ -26,14 +26,14 @@ class Pipeline:
         self.archive = archive
         self.internal_errors = 0
 
-    def receiver(self, decode: Decode) -> Callable[[bytes], None]:
-        """The per-datagram path of an in-loop source: `decode`, then its calls into the aggregator and the
-        archive, in one function (the names it uses bound once: this runs once per datagram)."""
+    def receiver(self, decode: Callable[[_Input], list[ObservedCall]]) -> Callable[[_Input], None]:
+        """The hot path of an in-loop source: `decode` an input (a datagram, or a batch of them), then its
+        calls into the aggregator and the archive, in one function (the names it uses bound once)."""
         add = self.aggregator.add
         archive = self.archive
         internal_error = self.internal_error
 
-        def receive(data: bytes) -> None:
+        def receive(data: _Input) -> None:
             try:
                 calls = decode(data)
                 if calls:

@@ -1,7 +1,7 @@
 """The collector package as a CDK file asset for the EC2 collector, bundled on this machine (no Docker).
 
 The asset holds `collector_runtime/` and `pyproject.toml`, plus the pinned runtime requirements
-(`collector-requirements.txt`: boto3 and orjson with their closure) built for CPython 3.11 on the configured
+(`collector-requirements.txt`: boto3, orjson and msgspec with their closure) built for CPython 3.11 on the configured
 architecture (arm64 or x86_64) in `vendor/` (AL2023 ships Python module RPMs only for its own Python 3.9). The
 EC2 collector always publishes to S3/SSM, and `listen` exits at start without boto3, so a bundle without its
 dependencies cannot run: when pip cannot fetch them (no package index), the synth fails with one message saying
@@ -146,7 +146,8 @@ def check_vendored(target: Path, requirements: Sequence[str], architecture: Arch
 def cannot_vendor_message(why: str, architecture: Architecture = Architecture.ARM64) -> str:
     return (
         "cannot build the EC2 collector's package: pip could not install its pinned dependencies "
-        f"({REQUIREMENTS_FILE}: boto3, orjson and their closure, for Python 3.11 on {architecture.value}): {why}. "
+        f"({REQUIREMENTS_FILE}: boto3, orjson, msgspec and their closure, for Python 3.11 on "
+        f"{architecture.value}): {why}. "
         "The collector publishes to S3 and SSM and cannot start without boto3, so the synth stops instead of "
         "shipping a collector that would crash-loop. Make PyPI reachable from this machine (for pip: "
         "HTTPS_PROXY, or PIP_INDEX_URL for a mirror) and run the command again."

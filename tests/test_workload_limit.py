@@ -11,6 +11,7 @@ from collector_runtime.core.names import MAX_WORKLOAD
 from collector_runtime.core.records import DEFAULT_WORKLOAD
 from collector_runtime.settings.values import workload_name
 from collector_runtime.sources.csm.events import invalid_reason
+from collector_runtime.sources.csm.fields import decode_event
 from collector_runtime.sources.otlp.calls import workload_of as otlp_workload_of
 from collector_runtime.sources.otlp.spans import ResourceInfo
 from collector_runtime.sources.proxy.calls import workload_of as proxy_workload_of
@@ -25,9 +26,9 @@ def test_the_limit_is_a_csm_client_id() -> None:
 
 
 def test_csm_event() -> None:
-    event = {"Type": "ApiCall", "Service": "S3", "Api": "ListBuckets"}
-    assert invalid_reason({**event, "ClientId": LONGEST}) is None
-    assert invalid_reason({**event, "ClientId": TOO_LONG}) == "invalid_fields"
+    event = b'{"Type": "ApiCall", "Service": "S3", "Api": "ListBuckets", "ClientId": "%s"}'
+    assert invalid_reason(decode_event(event % LONGEST.encode())) is None
+    assert invalid_reason(decode_event(event % TOO_LONG.encode())) == "invalid_fields"
 
 
 def test_proxy_user_and_principal() -> None:

@@ -11,13 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from ..core.records import ObservedCall
 
 Submit = Callable[[list[ObservedCall]], None]
-Decode = Callable[[bytes], list[ObservedCall]]
 Receive = Callable[[bytes], None]
+_Input = TypeVar("_Input")
+
+
+class Receiver(Protocol):
+    def __call__(self, decode: Callable[[_Input], list[ObservedCall]], /) -> Callable[[_Input], None]:
+        """A path that decodes an input (a datagram, a batch of them) and adds its calls, in one call."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +32,7 @@ class Intake:
     submit: Submit  # any thread: queued in the loop's inbox, handled on the loop's thread
     backlog: Callable[[], int]  # batches submitted and not yet taken: a thread source's backpressure signal
     add: Submit  # the loop's thread only: records handled at once
-    receiver: Callable[[Decode], Receive]  # the loop's thread only: a per-datagram path decoding then adding
+    receiver: Receiver  # the loop's thread only: a per-datagram (or per-batch) path decoding then adding
     failed: Callable[[], None]  # the loop's thread only: an unexpected exception, counted and logged once
 
 

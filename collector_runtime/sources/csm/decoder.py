@@ -14,10 +14,11 @@ access key id is reduced to its account at once (`AccessKey` and `SessionToken` 
 from __future__ import annotations
 
 from collections import deque
+from itertools import repeat
+from operator import contains
 from typing import Any
 
 from ...core.accounts import account_from_access_key
-from ...core.json_codec import DECODE_ERRORS, loads
 from ...core.records import (
     CSM,
     DEFAULT_WORKLOAD,
@@ -35,11 +36,11 @@ from .events import (
     API_CALL_ATTEMPT,
     MAX_NAME,
     CsmCounters,
-    CsmEvent,
     integer,
     invalid_reason,
     short_str,
 )
+from .fields import CsmEvent, NotAnObject, NotJson, decode_batch, decode_event
 from .join import (
     MAX_HOLD_SECONDS,
     NO_FACTS,
@@ -53,6 +54,7 @@ from .join import (
 )
 
 MAX_DATAGRAM_BYTES = 65_535
+NEWLINE = 10  # b"\n" as an int: `10 in data` is a memchr
 MAX_PENDING_ATTEMPTS = 64  # per identity: attempts waiting for their ApiCall
 MAX_CACHED = 50_000  # access keys and host names remembered (caches: cleared when full, nothing lost)
 Identity = tuple[str, str, str]  # (ClientId, Service, Api) as sent
@@ -64,14 +66,11 @@ _ANY_BUCKET = ":s3:::*"
 # ObservedCall(...) runs NamedTuple's Python-level __new__; building the tuple directly gives the same
 # record in half the time, which matters at one record per call on the intake path.
 _new_record = tuple.__new__
+_MIN_INT, _MAX_INT = -(2**63), 2**63 - 1
 
 
 class CsmDecoder:
-    """Turns CSM datagrams into observed calls, counting what it drops.
-
-    The hot path caches each validated identity (ClientId, Service, Api), so a repeated one costs a
-    JSON decode and a few dictionary operations; anything unusual takes the slow path, which validates.
-    """
+    """Turns CSM datagrams into observed calls, counting what it drops."""
 
     def __init__(self, *, source: str = CSM, max_cached_identities: int = 200_000) -> None:
         self.source = source
@@ -87,32 +86,33 @@ class CsmDecoder:
 
     def feed(self, data: bytes) -> list[ObservedCall]:
         """One datagram in; its calls out (an attempt alone yields none)."""
+        return self.feed_batch([data])
+
+    def feed_batch(self, datagrams: list[bytes]) -> list[ObservedCall]:
+        """Datagrams in, in arrival order; their calls out. The hot path: one JSON decode for the whole batch
+        (a line per datagram); a batch with any datagram that is not one clean line is decoded one by one."""
+        count = len(datagrams)
+        if not count:
+            return []
         counters = self.counters
-        counters.datagrams_received += 1
-        counters.bytes_received += len(data)
+        counters.datagrams_received += count
+        joined = b"\n".join(datagrams) if count > 1 else datagrams[0]
+        counters.bytes_received += len(joined) - (count - 1)
+        events = None
+        if not any(map(contains, datagrams, repeat(NEWLINE))) and max(map(len, datagrams)) <= MAX_DATAGRAM_BYTES:
+            events = decode_batch(joined)
+        if events is None or len(events) != count:  # a datagram with a newline, blank, or not a JSON object
+            calls = []
+            for data in datagrams:
+                calls += self._feed_one(data)
+            return calls
+        return self.events(events)
+
+    def _feed_one(self, data: bytes) -> list[ObservedCall]:
         if b"\n" in data or not 0 < len(data) <= MAX_DATAGRAM_BYTES:
             return self._feed_lines(data)
-        try:
-            record = loads(data)
-        except DECODE_ERRORS:
-            counters.reject("not_json")
-            return []
-        try:  # the hot path: a known identity (anything else goes to `event`, which validates)
-            identity = (record.get("ClientId", ""), record["Service"], record["Api"])
-            workload = self._identities[identity]
-        except (KeyError, TypeError, AttributeError):
-            return self.event(record)
-        kind = record.get("Type")
-        if kind == API_CALL_ATTEMPT:
-            counters.events_parsed += 1
-            counters.api_call_attempt_events += 1
-            return self._attempt(identity, record)
-        if kind != API_CALL:
-            counters.reject("invalid_fields")
-            return []
-        counters.events_parsed += 1
-        counters.api_call_events += 1
-        return self._call(identity, workload, record)
+        event = self._decode(data)
+        return self.events([event]) if event is not None else []
 
     def _feed_lines(self, data: bytes) -> list[ObservedCall]:
         if len(data) > MAX_DATAGRAM_BYTES:
@@ -122,42 +122,57 @@ class CsmDecoder:
         if not lines:
             self.counters.reject("empty")
             return []
-        calls = []
-        for line in lines:
+        events = [event for event in map(self._decode, lines) if event is not None]
+        return self.events(events)
+
+    def _decode(self, data: bytes) -> CsmEvent | None:
+        try:
+            return decode_event(data)
+        except NotAnObject:
+            self.counters.reject("not_an_object")
+        except NotJson:
+            self.counters.reject("not_json")
+        return None
+
+    def events(self, events: list[CsmEvent]) -> list[ObservedCall]:
+        """Decoded events in, in order; the calls they complete out (a rejected event is counted).
+
+        The hot path caches each validated identity (ClientId, Service, Api): a known one costs a few
+        dictionary operations; a new or malformed one goes to `_new_identity`, which validates."""
+        identities = self._identities
+        calls: list[ObservedCall] = []
+        api_calls = attempts = 0
+        for event in events:
+            identity = (event.ClientId, event.Service, event.Api)
             try:
-                record = loads(line)
-            except DECODE_ERRORS:
-                self.counters.reject("not_json")
+                workload = identities[identity]
+            except (KeyError, TypeError):  # new, or a field unhashable (a list): validate
+                calls += self._new_identity(event)
                 continue
-            calls += self.event(record)
+            kind = event.Type
+            if kind == API_CALL:
+                api_calls += 1
+                calls += self._call(identity, workload, event)
+            elif kind == API_CALL_ATTEMPT:
+                attempts += 1
+                joined = self._attempt(identity, event)
+                if joined:
+                    calls += joined
+            else:
+                self.counters.reject("invalid_fields")
+        counters = self.counters
+        counters.events_parsed += api_calls + attempts
+        counters.api_call_events += api_calls
+        counters.api_call_attempt_events += attempts
         return calls
 
-    def event(self, record: Any) -> list[ObservedCall]:
-        """One decoded JSON value: the calls it completes (none for a rejected one, which is counted)."""
-        if type(record) is not dict:
-            self.counters.reject("not_an_object")
+    def _new_identity(self, event: CsmEvent) -> list[ObservedCall]:
+        reason = invalid_reason(event)
+        if reason:
+            self.counters.reject(reason)
             return []
-        try:
-            identity = (record.get("ClientId", ""), record["Service"], record["Api"])
-            workload = self._identities[identity]
-        except (KeyError, TypeError):  # a new identity, a missing or unhashable field: validate
-            reason = invalid_reason(record)
-            if reason:
-                self.counters.reject(reason)
-                return []
-            identity = (record.get("ClientId", ""), record["Service"], record["Api"])
-            workload = self._remember(identity)
-        kind = record.get("Type")
-        self.counters.events_parsed += 1
-        if kind == API_CALL:
-            self.counters.api_call_events += 1
-            return self._call(identity, workload, record)
-        if kind == API_CALL_ATTEMPT:
-            self.counters.api_call_attempt_events += 1
-            return self._attempt(identity, record)
-        self.counters.events_parsed -= 1
-        self.counters.reject("invalid_fields")
-        return []
+        self._remember((event.ClientId, event.Service, event.Api))
+        return self.events([event])
 
     def _remember(self, identity: Identity) -> str:
         if len(self._identities) >= self.max_cached_identities:
@@ -166,41 +181,39 @@ class CsmDecoder:
         workload = self._identities[identity] = identity[0] or DEFAULT_WORKLOAD
         return workload
 
-    def _call(self, identity: Identity, workload: str, record: CsmEvent) -> list[ObservedCall]:
-        get = record.get
+    def _call(self, identity: Identity, workload: str, event: CsmEvent) -> list[ObservedCall]:
         pending = self._pending.get(identity)
         lost = [self._unjoined(held) for held in self._held.of(identity)] if self._held_by else []
         if pending is None or not pending.unpaired:  # its attempts are still to come, or were lost
             if identity[0] in self._calls_first:
-                return lost + self._hold(identity, self._record(identity, workload, record, NO_FACTS), record)
-            return [*lost, self._bare(identity, workload, record, pending)]
+                return lost + self._hold(identity, self._record(identity, workload, event, NO_FACTS), event)
+            return [*lost, self._bare(identity, workload, event, pending)]
         pending.absorb = 0
         pending.bare = None
         if pending.buckets is None:  # the common case: not S3 (the attempts waiting are this call's)
             pending.unpaired = 0
             facts = pending.account, NO_RESOURCES
         else:
-            facts = paired_facts(pending, get("AttemptCount"))
+            facts = paired_facts(pending, event.AttemptCount)
             if facts[1] and facts[1][0].endswith(_ANY_BUCKET):
                 self.counters.s3_calls_without_bucket += 1
-        call = self._record(identity, workload, record, facts)
+        call = self._record(identity, workload, event, facts)
         return [*lost, call] if lost else [call]
 
-    def _record(self, identity: Identity, workload: str, record: CsmEvent, facts: AttemptFacts) -> ObservedCall:
-        get = record.get
+    def _record(self, identity: Identity, workload: str, event: CsmEvent, facts: AttemptFacts) -> ObservedCall:
         account, resources = facts
-        status = get("FinalHttpStatusCode")
+        status = event.FinalHttpStatusCode
         if (
-            get("FinalAwsException") is None
-            and get("FinalSdkException") is None
+            event.FinalAwsException is None
+            and event.FinalSdkException is None
             and not (type(status) is int and status >= 400)
         ):
             outcome, error_code, denied = OK, None, NO_DENIALS  # the common case, decided without the full checks
         else:
-            outcome, error_code, denied, named = self._failure(record)
+            outcome, error_code, denied, named = self._failure(event)
             resources = tuple(dict.fromkeys(resources + named)) if named else resources
-        region = get("Region")
-        time_ms = get("Timestamp")
+        region = event.Region
+        time_ms = event.Timestamp
         fields = (
             workload,
             self.source,
@@ -213,24 +226,24 @@ class CsmDecoder:
             denied,
             resources,
             NO_MEMBERS,
-            time_ms if type(time_ms) is int else None,
+            time_ms if type(time_ms) is int and _MIN_INT <= time_ms <= _MAX_INT else None,  # JSON ints are unbounded
         )
         return _new_record(ObservedCall, fields)
 
-    def _bare(self, identity: Identity, workload: str, record: CsmEvent, pending: Pending | None) -> ObservedCall:
+    def _bare(self, identity: Identity, workload: str, event: CsmEvent, pending: Pending | None) -> ObservedCall:
         """A call no attempt came before, from a client not known to send calls first: at once, with the
         last account its identity showed; its span is kept to learn the order if its attempts follow."""
         self.counters.api_calls_unjoined += 1
         if pending is None:
             pending = self._pending[identity] = Pending()
         pending.absorb = 0
-        pending.bare = span(record)
-        return self._record(identity, workload, record, (pending.account, NO_RESOURCES))
+        pending.bare = span(event)
+        return self._record(identity, workload, event, (pending.account, NO_RESOURCES))
 
-    def _hold(self, identity: Identity, call: ObservedCall, record: CsmEvent) -> list[ObservedCall]:
+    def _hold(self, identity: Identity, call: ObservedCall, event: CsmEvent) -> list[ObservedCall]:
         """Hold a call whose attempts have not come; the calls a full buffer pushes out."""
         self.counters.api_calls_before_attempts += 1
-        held = HeldCall(call, identity, *span(record))
+        held = HeldCall(call, identity, *span(event))
         return [self._unjoined(pushed) for pushed in self._held.hold(held)]
 
     def release_held(self, now: float | None) -> list[ObservedCall]:
@@ -258,34 +271,33 @@ class CsmDecoder:
             self.counters.s3_calls_without_bucket += 1
 
     @staticmethod
-    def _failure(record: CsmEvent) -> tuple[str, str | None, tuple[str, ...], tuple[str, ...]]:
+    def _failure(event: CsmEvent) -> tuple[str, str | None, tuple[str, ...], tuple[str, ...]]:
         """Outcome, error code, and for a denial the actions and resources its message names."""
-        error_code = short_str(record.get("FinalAwsException"), MAX_NAME)
-        failed = bool(error_code or record.get("FinalSdkException"))
-        outcome = outcome_of(failed=failed, error_code=error_code, status=integer(record.get("FinalHttpStatusCode")))
+        error_code = short_str(event.FinalAwsException, MAX_NAME)
+        failed = bool(error_code or event.FinalSdkException)
+        outcome = outcome_of(failed=failed, error_code=error_code, status=integer(event.FinalHttpStatusCode))
         if outcome != DENIED:
             return outcome, error_code, NO_DENIALS, NO_RESOURCES
-        message = short_str(record.get("FinalAwsExceptionMessage"), MAX_MESSAGE)
+        message = short_str(event.FinalAwsExceptionMessage, MAX_MESSAGE)
         return outcome, error_code, actions_named_in(message), resources_named_in(message)
 
-    def _attempt(self, identity: Identity, record: CsmEvent) -> list[ObservedCall]:
+    def _attempt(self, identity: Identity, event: CsmEvent) -> list[ObservedCall]:
         """Remember an attempt's facts for its call; a held call it belongs to, joined."""
-        get = record.get
         pending = self._pending.get(identity)
         if pending is None:
             pending = self._pending[identity] = Pending()
-        account = pending.account = self._account(get("AccessKey"))
-        bucket = self._bucket(get("Fqdn"), get("Region")) if identity[1] == "S3" else NO_RESOURCES
+        account = pending.account = self._account(event.AccessKey)
+        bucket = self._bucket(event.Fqdn, event.Region) if identity[1] == "S3" else NO_RESOURCES
         if pending.absorb:  # a retry of a call already joined
             pending.absorb -= 1
             return []
         if self._held_by:
-            held = self._held.joined_by(identity, get("Timestamp"))
+            held = self._held.joined_by(identity, event.Timestamp)
             if held is not None:
                 pending.absorb = min(held.attempts - 1, MAX_PENDING_ATTEMPTS)
                 return [self._joined(held, (account, bucket))]
         bare = pending.bare
-        if bare is not None and within(bare[0], bare[1], get("Timestamp")):
+        if bare is not None and within(bare[0], bare[1], event.Timestamp):
             self._learn_calls_first(identity[0])  # an attempt of the call just emitted: calls come first
             pending.bare = None
             pending.absorb = min(bare[2] - 1, MAX_PENDING_ATTEMPTS)

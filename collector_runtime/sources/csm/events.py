@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...core.names import MAX_WORKLOAD
+from .fields import CsmEvent
 
-CsmEvent = dict[str, Any]  # one decoded CSM datagram (ApiCall or ApiCallAttempt), before it is an ObservedCall
 API_CALL, API_CALL_ATTEMPT = "ApiCall", "ApiCallAttempt"
 MAX_NAME = 128
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
@@ -69,12 +69,12 @@ _COUNTERS = (
 )
 
 
-def invalid_reason(record: CsmEvent) -> str | None:
+def invalid_reason(event: CsmEvent) -> str | None:
     """None for a well-formed ApiCall/ApiCallAttempt event, else the reason to reject it."""
-    if record.get("Type") not in (API_CALL, API_CALL_ATTEMPT):
+    if event.Type not in (API_CALL, API_CALL_ATTEMPT):
         return "invalid_fields"
-    client_id = record.get("ClientId", "")
-    if not (is_name(record.get("Service")) and is_name(record.get("Api"))):
+    client_id = event.ClientId
+    if not (is_name(event.Service) and is_name(event.Api)):
         return "invalid_fields"
     if not isinstance(client_id, str) or len(client_id) > MAX_WORKLOAD:
         return "invalid_fields"

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...core.records import ObservedCall
-from .events import CsmEvent, integer
+from .events import integer
+from .fields import CsmEvent
 
 Identity = tuple[str, str, str]  # (ClientId, Service, Api) as sent
 MAX_HELD = 4096  # calls held at once, every identity together
@@ -119,9 +120,9 @@ class Pending:
     bare: Span | None = None  # the last call emitted without attempts, until an attempt shows the order
 
 
-def span(record: CsmEvent) -> Span:
+def span(event: CsmEvent) -> Span:
     """When a call ran (Timestamp, Timestamp + Latency; ms) and how many attempts it made."""
-    started, latency, attempts = (integer(record.get(k)) for k in ("Timestamp", "Latency", "AttemptCount"))
+    started, latency, attempts = integer(event.Timestamp), integer(event.Latency), integer(event.AttemptCount)
     ended = started + latency if started is not None and latency is not None and latency >= 0 else None
     return started, ended, attempts if attempts and attempts > 0 else 1
 

@@ -1,5 +1,6 @@
-"""The CSM source as the loop sees it: a UDP socket drained on the loop's thread, each datagram decoded
-into observed calls by `CsmDecoder` and handed to the pipeline in the same function call (the hot path)."""
+"""The CSM source as the loop sees it: a UDP socket drained on the loop's thread, each batch of queued
+datagrams decoded into observed calls by `CsmDecoder` and handed to the pipeline in the same function call
+(the hot path)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ class CsmSource:
         self.receive = intake.receiver(self.decoder.feed)
         if self.listener is not None:
             accepts = self.source_filter.accepts if self.source_filter else None
-            self._drain = self.listener.drainer(self.receive, accepts)
+            self._drain = self.listener.drainer(intake.receiver(self.decoder.feed_batch), accepts)
 
     def fileno(self) -> int:
         return self.listener.fileno() if self.listener is not None else -1
