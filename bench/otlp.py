@@ -132,8 +132,7 @@ def start_collector(out: Path) -> tuple[subprocess.Popen[str], int]:
 
 
 def _drain(stream: Any) -> None:
-    for line in stream:
-        if "DECODE" in line: print(line, end="")
+    for _ in stream:
         STDERR_LINES[0] += 1
 
 
