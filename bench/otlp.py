@@ -3,12 +3,14 @@ loss, against a bare protobuf-decode loop over the same request bodies, in the s
 
 The requests are real: the botocore instrumentation's export of tests/fixtures/otlp (35 AWS SDK spans), its spans
 repeated to 105 per request, under 40 workloads (service.name). Two sender threads, each on a keep-alive
-connection, post them as fast as the collector answers for --seconds. Zero loss means: every span of every
+connection, post them as fast as the collector answers, --seconds in all. Zero loss means: every span of every
 request answered 200 is counted in stats.json (`otlp.spans_received`) and became a call (`calls`), and no request
 was refused. The baselines run in this process: `ExportTraceServiceRequest.ParseFromString` alone (the ceiling of
 any Python receiver built on the official package), and the pure decoder (`decode_export` + `SpanRecords`), in the
-conditions `listen` runs in (long-lived data frozen out of the garbage collector, as `listen` does), measured before
-and after the collector's run and averaged (the machine may be shared: its load drifts).
+conditions `listen` runs in (long-lived data frozen out of the garbage collector, as `listen` does). The machine
+may be shared and its load drifts within seconds, so the collector's sending and the baselines alternate in
+ROUNDS short slices (the collector idle during the baselines, this process idle while it sends), and each figure
+is the sum over its slices: both sides see the same load.
 
 Results: bench/results/local/otlp-latest.json (and otlp-history.jsonl there; ignored by git); with
 --save-reference also the committed bench/results/otlp-reference.json, which docs/performance.md's OTLP
@@ -46,7 +48,7 @@ RESULTS = ROOT / "bench" / "results" / "local"
 FIXTURE = ROOT / "tests" / "fixtures" / "otlp" / "python-botocore-0.66b2.pb"
 HEADERS = {"Content-Type": "application/x-protobuf"}
 TICK = os.sysconf("SC_CLK_TCK")
-WORKLOADS, REPEAT, SENDERS = 40, 3, 2
+WORKLOADS, REPEAT, SENDERS, ROUNDS = 40, 3, 2, 5
 
 
 def bodies() -> tuple[list[bytes], int]:
@@ -64,33 +66,51 @@ def bodies() -> tuple[list[bytes], int]:
     return built, len(spans)
 
 
-def loop_rate(work: Any, spans: int, seconds: float) -> tuple[float, float]:
-    """Spans per second of wall time, and per second of this process's CPU time."""
+class Tally:
+    """Spans, wall seconds and CPU seconds summed over a side's slices."""
+
+    def __init__(self) -> None:
+        self.spans, self.wall, self.cpu = 0, 0.0, 0.0
+
+    def add(self, spans: int, wall: float, cpu: float) -> None:
+        self.spans, self.wall, self.cpu = self.spans + spans, self.wall + wall, self.cpu + cpu
+
+    def per_s(self) -> float:
+        return self.spans / self.wall
+
+    def per_cpu_s(self) -> float:
+        return self.spans / self.cpu
+
+
+def loop_slice(work: Any, spans: int, seconds: float, tally: Tally) -> None:
     count, start, cpu = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - start < seconds:
         work()
         count += 1
-    return count * spans / (time.perf_counter() - start), count * spans / (time.process_time() - cpu)
+    tally.add(count * spans, time.perf_counter() - start, time.process_time() - cpu)
 
 
-def baselines(requests: list[bytes], spans: int, seconds: float) -> dict[str, float]:
-    parse = ExportTraceServiceRequest.FromString
-    records = SpanRecords(load_action_map())
-    cycle = iter(range(1 << 62))
+class Baselines:
+    """The bare parse and the pure decoder over the same bodies, in this process."""
 
-    def bare() -> None:
-        parse(requests[next(cycle) % len(requests)])
+    def __init__(self, requests: list[bytes], spans: int) -> None:
+        self.requests, self.spans = requests, spans
+        self.records = SpanRecords(load_action_map())
+        self.cycle = iter(range(1 << 62))
+        self.bare, self.decoder = Tally(), Tally()
 
-    def decoder() -> None:
-        export = decode_export(requests[next(cycle) % len(requests)], HEADERS["Content-Type"], None, max_bytes=4 << 20)
-        records.calls(export)
+    def run_slice(self, seconds: float) -> None:
+        parse, requests = ExportTraceServiceRequest.FromString, self.requests
 
-    decoded, decoded_per_cpu_s = loop_rate(decoder, spans, seconds)
-    return {
-        "bare_parse_spans_per_s": loop_rate(bare, spans, seconds)[0],
-        "decoder_spans_per_s": decoded,
-        "decoder_spans_per_cpu_s": decoded_per_cpu_s,
-    }
+        def bare() -> None:
+            parse(requests[next(self.cycle) % len(requests)])
+
+        def decoder() -> None:
+            body = requests[next(self.cycle) % len(requests)]
+            self.records.calls(decode_export(body, HEADERS["Content-Type"], None, max_bytes=4 << 20))
+
+        loop_slice(decoder, self.spans, seconds * 0.8, self.decoder)
+        loop_slice(bare, self.spans, seconds * 0.2, self.bare)
 
 
 STDERR_LINES = [0]  # what the collector logged after start-up (a bench that provokes errors counts them)
@@ -116,8 +136,8 @@ def _drain(stream: Any) -> None:
         STDERR_LINES[0] += 1
 
 
-def send(port: int, requests: list[bytes], deadline: float, offset: int, answered: list[int]) -> None:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+def send(connection: http.client.HTTPConnection, requests: list[bytes], deadline: float, offset: int) -> list[int]:
+    """Posts until the deadline; [answered 200, answered otherwise]."""
     index, ok, other = offset, 0, 0
     while time.monotonic() < deadline:
         connection.request("POST", "/v1/traces", body=requests[index % len(requests)], headers=HEADERS)
@@ -125,8 +145,7 @@ def send(port: int, requests: list[bytes], deadline: float, offset: int, answere
         response.read()
         ok, other = (ok + 1, other) if response.status == 200 else (ok, other + 1)
         index += 1
-    connection.close()
-    answered.extend([ok, other])
+    return [ok, other]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -134,37 +153,58 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
-def collector_run(requests: list[bytes], spans: int, seconds: float) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as tmp:
-        process, port = start_collector(Path(tmp))
+class Collector:
+    """A real collector process and the senders' keep-alive connections to it."""
+
+    def __init__(self, out: Path, requests: list[bytes], spans: int) -> None:
+        self.process, port = start_collector(out)
+        self.connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(SENDERS)]
+        self.requests, self.spans = requests, spans
+        self.sent, self.answered = Tally(), [0, 0]
+        self.offsets = [i * 7 for i in range(SENDERS)]
+
+    def run_slice(self, seconds: float) -> None:
         results: list[list[int]] = [[] for _ in range(SENDERS)]
-        cpu_before, start = cpu_seconds(process.pid), time.monotonic()
-        threads = [
-            threading.Thread(target=send, args=(port, requests, start + seconds, i * 7, results[i]))
-            for i in range(SENDERS)
-        ]
+
+        def sender(i: int, deadline: float) -> None:
+            results[i] = send(self.connections[i], self.requests, deadline, self.offsets[i])
+            self.offsets[i] += sum(results[i])
+
+        cpu_before, start = cpu_seconds(self.process.pid), time.monotonic()
+        threads = [threading.Thread(target=sender, args=(i, start + seconds)) for i in range(SENDERS)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        elapsed, cpu = time.monotonic() - start, cpu_seconds(process.pid) - cpu_before
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=120)
-        stats = json.loads((Path(tmp) / "stats.json").read_text())
-    answered = sum(r[0] for r in results)
+        elapsed, cpu = time.monotonic() - start, cpu_seconds(self.process.pid) - cpu_before
+        ok = sum(r[0] for r in results)
+        self.answered = [self.answered[0] + ok, self.answered[1] + sum(r[1] for r in results)]
+        self.sent.add(ok * self.spans, elapsed, cpu)
+
+    def stop(self, out: Path) -> dict[str, Any]:
+        for connection in self.connections:
+            connection.close()
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=120)
+        stats: dict[str, Any] = json.loads((out / "stats.json").read_text())
+        return stats
+
+
+def collector_figures(collector: Collector, stats: dict[str, Any]) -> dict[str, Any]:
+    answered, sent = collector.answered[0], collector.sent
     counted = stats["otlp"]["spans_received"]
     return {
-        "seconds": round(elapsed, 2),
+        "seconds": round(sent.wall, 2),
         "requests_answered_200": answered,
-        "requests_answered_other": sum(r[1] for r in results),
-        "spans_sent_and_acknowledged": answered * spans,
+        "requests_answered_other": collector.answered[1],
+        "spans_sent_and_acknowledged": sent.spans,
         "spans_counted": counted,
         "calls_counted": stats["calls"],
         "requests_refused": stats["otlp"]["requests_refused"],
-        "lost": answered * spans - counted,
-        "spans_per_s": round(counted / elapsed),
-        "collector_cpu_percent": round(100 * cpu / elapsed),
-        "collector_spans_per_cpu_s": round(counted / cpu),
+        "lost": sent.spans - counted,
+        "spans_per_s": round(sent.per_s()),
+        "collector_cpu_percent": round(100 * sent.cpu / sent.wall),
+        "collector_spans_per_cpu_s": round(sent.per_cpu_s()),
         "workloads": len(stats["workloads"]),
     }
 
@@ -180,17 +220,26 @@ def main() -> int:
     seconds = 3.0 if args.quick else args.seconds
     requests, spans = bodies()
     gc.freeze()  # as listen does after loading the mapping: the baseline pays no collections of long-lived data
-    before = baselines(requests, spans, min(seconds, 5.0) / 2)
-    run = collector_run(requests, spans, seconds)
-    after = baselines(requests, spans, min(seconds, 5.0) / 2)
-    base = {name: (before[name] + after[name]) / 2 for name in before}
+    baselines = Baselines(requests, spans)
+    with tempfile.TemporaryDirectory() as tmp:
+        collector = Collector(Path(tmp), requests, spans)
+        for _ in range(ROUNDS):  # alternating, so that both sides see the same (drifting) load
+            baselines.run_slice(seconds / ROUNDS / 2)
+            collector.run_slice(seconds / ROUNDS)
+        run = collector_figures(collector, collector.stop(Path(tmp)))
+    base = {
+        "bare_parse_spans_per_s": baselines.bare.per_s(),
+        "decoder_spans_per_s": baselines.decoder.per_s(),
+        "decoder_spans_per_cpu_s": baselines.decoder.per_cpu_s(),
+    }
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
     result = {
         "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "commit": commit.stdout.strip(),
+        "load_average_1min": os.getloadavg()[0],
+        "rounds": ROUNDS,
         "spans_per_request": spans,
         **base,
-        "decoder_spans_per_s_before_after": [round(before["decoder_spans_per_s"]), round(after["decoder_spans_per_s"])],
         **run,
     }
     result["collector_vs_bare_parse"] = round(run["spans_per_s"] / base["bare_parse_spans_per_s"], 4)
@@ -199,15 +248,15 @@ def main() -> int:
         run["collector_spans_per_cpu_s"] / base["decoder_spans_per_cpu_s"], 4
     )
     print(f"{'bare ParseFromString loop':40} {base['bare_parse_spans_per_s']:>12,.0f} spans/s")
-    print(
-        f"{'pure decoder (decode_export + records)':40} {base['decoder_spans_per_s']:>12,.0f} spans/s  "
-        f"(before/after the collector's run: {before['decoder_spans_per_s']:,.0f}/{after['decoder_spans_per_s']:,.0f})"
-    )
+    print(f"{'pure decoder (decode_export + records)':40} {base['decoder_spans_per_s']:>12,.0f} spans/s")
     print(
         f"{'listen --otlp-port, 2 keep-alive senders':40} {run['spans_per_s']:>12,.0f} spans/s  "
         f"(lost {run['lost']}, refused {run['requests_refused']}, collector CPU {run['collector_cpu_percent']}%)"
     )
-    print(f"collector / pure decoder: {result['collector_vs_decoder']:.0%} (same run)")
+    print(
+        f"collector / pure decoder: {result['collector_vs_decoder']:.0%} (same run, {ROUNDS} alternating slices; "
+        f"load average {result['load_average_1min']:.2f})"
+    )
     print(
         f"per CPU second (what a loaded machine's scheduler does not skew): collector "
         f"{run['collector_spans_per_cpu_s']:,.0f}, decoder {base['decoder_spans_per_cpu_s']:,.0f} spans, "

@@ -10,6 +10,7 @@ import json
 import re
 import socket
 import threading
+import time
 from email.message import Message
 from typing import Any
 
@@ -101,6 +102,41 @@ def test_each_answer_is_one_write_with_nagle_off(monkeypatch: pytest.MonkeyPatch
         head, _, reply = write.partition(b"\r\n\r\n")
         assert int(re.search(rb"Content-Length: (\d+)", head)[1]) == len(reply)  # type: ignore[index]
     assert nodelay and all(nodelay)
+
+
+@pytest.mark.timeout(30)
+def test_one_body_is_decoded_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decoding is pure Python: handler threads decoding at once only take the GIL from each other (a forced
+    switch every 5 ms), so concurrent requests are read in parallel and decoded one after the other."""
+    decode = receiver_module.decode_export
+    guard = threading.Lock()
+    active, most = [0], [0]
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        with guard:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        try:
+            time.sleep(0.2)  # releases the GIL: another handler could start decoding meanwhile
+            return decode(*args, **kwargs)
+        finally:
+            with guard:
+                active[0] -= 1
+
+    monkeypatch.setattr(receiver_module, "decode_export", watched)
+    data, headers = headers_of("python-botocore-0.66b2.pb")
+    statuses: list[int] = []
+    with receiving() as (receiver, collected):
+        senders = [
+            threading.Thread(target=lambda: statuses.append(request(receiver.address[1], data, headers)[0]))
+            for _ in range(3)
+        ]
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join()
+    assert statuses == [200, 200, 200] and len(collected.calls) == 3 * 35
+    assert most[0] == 1
 
 
 def test_other_spans_are_counted_and_unusable_ones_reported_as_partial_success() -> None:
