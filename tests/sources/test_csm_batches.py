@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Sequence
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from collector_runtime.sources.csm import decoder as decoder_module
-from collector_runtime.sources.csm import fields
+from collector_runtime.sources.csm import fields, udp
 from collector_runtime.sources.csm.decoder import CsmDecoder
 from collector_runtime.sources.csm.udp import BATCH, UdpListener
 from tests.test_pipeline_fuzz import datagrams, records
@@ -72,26 +73,49 @@ def test_the_timestamp_is_kept_only_within_64_bits() -> None:
     assert (kept.time_ms, dropped.time_ms) == (2**63 - 1, None)
 
 
-def test_the_socket_hands_datagrams_over_in_order_in_bounded_batches() -> None:
+@pytest.mark.parametrize("system_call", ["recvmmsg", "recv"])
+def test_the_socket_hands_datagrams_over_in_order_in_bounded_batches(
+    system_call: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if system_call == "recv":  # where the C library has no recvmmsg
+        monkeypatch.setattr(udp, "batch_receiver", lambda fd: None)
     listener = UdpListener("127.0.0.1", 0, receive_buffer=1 << 22)
     sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
-        sent = [b"%d" % n for n in range(2 * BATCH + 7)]
+        assert (listener._batches is not None) == (system_call == "recvmmsg")
+        sent = [b"%d" % n * (n % 7 + 1) for n in range(2 * BATCH + 7)] + [b"x" * 65_507, b""]
         for data in sent:
             sender.sendto(data, listener.address)
-        batches: list[list[bytes]] = []
-        received = 0
+        sizes: list[int] = []
+        received: list[bytes] = []
+
+        def handle(batch: Sequence[bytes | memoryview]) -> None:
+            sizes.append(len(batch))
+            received.extend(map(bytes, batch))  # a memoryview is valid only during the call: copied
+
         for _ in range(100):
-            received += listener.drain(batches.append)
-            if received == len(sent):
+            listener.drain(handle)
+            if len(received) == len(sent):
                 break
-        assert [data for batch in batches for data in batch] == sent
-        assert max(map(len, batches)) == BATCH
-        assert listener.drain(batches.append) == 0  # nothing queued: nothing handed over, no empty batch
-        assert all(batches)
+        assert received == sent
+        assert max(sizes) == BATCH
+        assert listener.drain(handle) == 0  # nothing queued: nothing handed over, no empty batch
+        assert all(sizes)
     finally:
         sender.close()
         listener.close()
+
+
+def test_views_of_the_receive_buffer_decode_like_bytes() -> None:
+    batch = [call("SendMessage"), b"{not json", call("ReceiveMessage") + b"\n" + call("DeleteMessage")]
+    buffer = bytearray(b"".join(batch))
+    view, views, start = memoryview(buffer), [], 0
+    for data in batch:
+        views.append(view[start : start + len(data)])
+        start += len(data)
+    from_views, from_bytes = CsmDecoder(), CsmDecoder()
+    assert from_views.feed_batch(views) == from_bytes.feed_batch(batch)
+    assert from_views.counters.as_dict() == from_bytes.counters.as_dict()
 
 
 def test_access_control_keeps_only_accepted_senders_datagrams() -> None:

@@ -14,6 +14,7 @@ access key id is reduced to its account at once (`AccessKey` and `SessionToken` 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 
 from ...core.records import CSM, DEFAULT_WORKLOAD, OK, ObservedCall
 from .attempt_facts import MAX_CACHED, NO_DENIALS, NO_RESOURCES, AttemptFacts, failure
@@ -60,7 +61,7 @@ class CsmDecoder:
         """One datagram in; its calls out (an attempt alone yields none)."""
         return self.feed_batch([data])
 
-    def feed_batch(self, datagrams: list[bytes]) -> list[ObservedCall]:
+    def feed_batch(self, datagrams: Sequence[bytes | memoryview]) -> list[ObservedCall]:
         """Datagrams in, in arrival order; their calls out. The hot path: one call decodes the whole batch; a
         batch with any datagram that is not exactly one JSON object is decoded one by one (counted by reason)."""
         if not datagrams:
@@ -73,8 +74,9 @@ class CsmDecoder:
             return self.events([event for data in datagrams for event in self._one_by_one(data)])
         return self.events(events)
 
-    def _one_by_one(self, data: bytes) -> list[CsmEvent]:
+    def _one_by_one(self, datagram: bytes | memoryview) -> list[CsmEvent]:
         """A datagram's events (several, one per line, as some SDKs batch them); what is not one is counted."""
+        data = bytes(datagram)
         if len(data) > MAX_DATAGRAM_BYTES:
             self.counters.reject("oversized")
             return []

@@ -11,7 +11,7 @@ shape is filled from it: one shape for the decoder either way. Pure: bytes in, e
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 # Every field any part of the CSM source reads, with its default when absent (ClientId: "", as the SDKs
@@ -34,8 +34,9 @@ FIELDS: dict[str, Any] = {
     "Fqdn": None,
 }
 CsmEvent = Any  # a decoded event: an object with the attributes in FIELDS (a msgspec struct or `PlainCsmEvent`)
-DecodeEvent = Callable[[bytes], CsmEvent]
-DecodeBatch = Callable[[list[bytes]], "list[CsmEvent] | None"]
+Datagram = bytes | memoryview
+DecodeEvent = Callable[[Datagram], CsmEvent]
+DecodeBatch = Callable[[Sequence[Datagram]], "list[CsmEvent] | None"]
 
 
 class NotJson(ValueError):
@@ -60,10 +61,10 @@ def _not_json(constant: str) -> Any:
     raise NotJson(f"{constant} is not JSON")  # the standard library accepts NaN and Infinity; JSON does not
 
 
-def decode_event_plain(data: bytes) -> PlainCsmEvent:
+def decode_event_plain(data: Datagram) -> PlainCsmEvent:
     """One JSON document as an event; `NotJson` or `NotAnObject` when it is not one."""
     try:
-        record = json.loads(data, parse_constant=_not_json)
+        record = json.loads(bytes(data), parse_constant=_not_json)
     except (ValueError, RecursionError) as error:
         raise NotJson(str(error)) from None
     if type(record) is not dict:
@@ -71,7 +72,7 @@ def decode_event_plain(data: bytes) -> PlainCsmEvent:
     return PlainCsmEvent(record)
 
 
-def decode_batch_plain(datagrams: list[bytes]) -> list[CsmEvent] | None:
+def decode_batch_plain(datagrams: Sequence[Datagram]) -> list[CsmEvent] | None:
     """Each datagram as one event; None if any is not exactly one JSON object (the caller then decodes them
     one by one, counting each failure by its reason)."""
     try:
@@ -94,7 +95,7 @@ def _codec() -> tuple[DecodeEvent, DecodeBatch]:
     )
     decode = msgspec.json.Decoder(struct).decode
 
-    def decode_event(data: bytes) -> CsmEvent:
+    def decode_event(data: Datagram) -> CsmEvent:
         try:
             return decode(data)
         except msgspec.ValidationError:
@@ -102,7 +103,7 @@ def _codec() -> tuple[DecodeEvent, DecodeBatch]:
         except (msgspec.DecodeError, RecursionError) as error:
             raise NotJson(str(error)) from None
 
-    def decode_batch(datagrams: list[bytes]) -> list[CsmEvent] | None:
+    def decode_batch(datagrams: Sequence[Datagram]) -> list[CsmEvent] | None:
         try:
             return list(map(decode, datagrams))  # one call per batch: the loop over datagrams runs in C
         except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .procnet import kernel_drops
+from .recvmmsg import SLOTS, batch_receiver
 
 MAX_DATAGRAM = 65_535
-# Datagrams handed over at once: one JSON decode per batch (see csm/fields.py); a batch is what is already
-# queued, so a lone datagram is never held back waiting for others.
-BATCH = 256
-BatchHandler = Callable[[list[bytes]], object]
+# Datagrams handed over at once: one system call and one JSON decode per batch (see recvmmsg.py and fields.py);
+# a batch is what is already queued, so a lone datagram is never held back waiting for others.
+BATCH = SLOTS
+Datagram = bytes | memoryview  # a memoryview is valid only during the handler's call
+BatchHandler = Callable[[Sequence[Datagram]], object]
 
 
 class UdpListener:
@@ -28,6 +30,7 @@ class UdpListener:
             self.sock.close()
             raise
         self.sock.setblocking(False)
+        self._batches = batch_receiver(self.sock.fileno())
 
     def _size_buffer(self, size: int) -> None:
         # SO_RCVBUFFORCE passes net.core.rmem_max when the process may (CAP_NET_ADMIN); else the kernel
@@ -63,10 +66,25 @@ class UdpListener:
     def drain(self, handle: BatchHandler, limit: int = 10_000) -> int:
         """Receive up to `limit` queued datagrams without blocking, handed over in batches of up to `BATCH`
         (in arrival order); returns how many."""
+        if self._batches is None:
+            return self._drain_one_by_one(handle, limit)
+        receive = self._batches.receive
+        count = 0
+        while count < limit:
+            batch = receive()
+            if batch:
+                handle(batch)
+                count += len(batch)
+            if len(batch) < BATCH:  # the queue is empty
+                break
+        return count
+
+    def _drain_one_by_one(self, handle: BatchHandler, limit: int) -> int:
+        """`drain` with a system call per datagram (where recvmmsg is missing)."""
         receive = self.sock.recv
         count = 0
         while count < limit:
-            batch: list[bytes] = []
+            batch: list[Datagram] = []
             append = batch.append
             try:
                 for _ in range(BATCH):
@@ -80,11 +98,12 @@ class UdpListener:
         return count
 
     def drain_from(self, accepts: Callable[[str], bool], handle: BatchHandler, limit: int = 10_000) -> int:
-        """Like `drain`, keeping only the datagrams whose source address `accepts` (access control)."""
+        """Like `drain`, keeping only the datagrams whose source address `accepts` (access control): a system
+        call per datagram, which reads its source address."""
         receive = self.sock.recvfrom
         count = 0
         while count < limit:
-            batch: list[bytes] = []
+            batch: list[Datagram] = []
             try:
                 for _ in range(BATCH):
                     data, source = receive(MAX_DATAGRAM)
