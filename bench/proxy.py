@@ -2,9 +2,10 @@
 
 One moto_server on 127.0.0.1 and one proxy (--upstream to it). The same boto3 call (DynamoDB ListTables) is
 made N times sequentially and N times from THREADS threads, directly (plain HTTP to moto with endpoint_url)
-and through the proxy (HTTPS to dynamodb.eu-west-1.amazonaws.com, AWS's real host name, with the proxy's
-CA: CONNECT + TLS to the proxy, matched and recorded, sent on to moto; every request recorded, none refused
-by the proxy's destination guard). Client, proxy and moto share this machine's cores.
+and through the proxy (HTTPS to dynamodb.eu-west-1.amazonaws.com, AWS's real host name, verified with the
+AWS_CA_BUNDLE `proxy-env` prints: CONNECT + TLS to the proxy, matched and recorded, sent on to moto; every
+request recorded, none refused by the proxy's destination guard). Client, proxy and moto share this machine's
+cores.
 
 Terraform-style (--applies N): like the AWS provider's runs, each "apply" is a new process with a new S3 bucket
 `terraform-<timestamp>`: a fresh boto3 client (new connections) creates the bucket and reads its settings back,
@@ -39,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
-from tests.proxy_harness import base_env, moto_server, start_proxy  # noqa: E402
+from tests.proxy_harness import base_env, moto_server, proxy_env, start_proxy  # noqa: E402
 
 ACCOUNT = "609629065308"
 KEY_ID = "ASIAY34FZKBOKMUTVV7A"  # encodes ACCOUNT; any secret works with moto
@@ -144,7 +145,8 @@ def measure(requests: int, threads: int, applies: int) -> dict[str, Any]:
         flags = ["--ca-dir", f"{tmp}/ca", "--upstream", f"http://127.0.0.1:{moto_port}", "--quiet"]
         process, proxy_port = start_proxy(base_env(), *flags, "--output-dir", f"{tmp}/out")
         try:
-            bundle = Path(tmp) / "ca" / "ca-bundle.pem"
+            # what `eval "$(csm-collector proxy-env)"` gives boto3, as a user's client would have it
+            bundle = Path(proxy_env(base_env(), "--ca-dir", f"{tmp}/ca", "--port", str(proxy_port))["AWS_CA_BUNDLE"])
             result: dict[str, Any] = {"requests": requests}
             for mode, port in (("direct", None), ("proxy", proxy_port)):
                 dynamodb = client(proxy_port=port, moto_port=moto_port, bundle=bundle, threads=threads)
