@@ -11,7 +11,8 @@ Terraform-style (--applies N): like the AWS provider's runs, each "apply" is a n
 `terraform-<timestamp>`: a fresh boto3 client (new connections) creates the bucket and reads its settings back,
 virtual-hosted (`<bucket>.s3.eu-west-1.amazonaws.com`, a host the proxy has not seen: CONNECT, TLS, its
 certificate for that host) through the proxy, path-style on plain HTTP directly; the median latency of those
-requests and the requests/s of whole applies, each way.
+requests, the requests/s of whole applies and the client's CPU time per apply (what TLS and the CA bundle cost
+the client; less disturbed by a busy machine than wall-clock time), each way.
 
 Results: printed, and written to bench/results/local/proxy-latest.json (ignored by git); with --save-reference
 also the committed bench/results/proxy-reference.json, which docs/proxy.md's proxy figures come from.
@@ -118,7 +119,7 @@ def terraform_applies(
     """`applies` runs, each a new client and a new bucket; every request timed (errors such as
     NoSuchTagSet count as answered: the provider gets them too)."""
     latencies: list[float] = []
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for index in range(applies):
         s3 = s3_client(proxy_port=proxy_port, moto_port=moto_port, bundle=bundle)
         bucket = f"terraform-{tag}{index:04d}{time.time_ns() % 10**9:09d}"
@@ -130,13 +131,14 @@ def terraform_applies(
                 getattr(s3, name)(Bucket=bucket, **extra)
             latencies.append((time.perf_counter() - begun) * 1000)
         s3.close()
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     return {
         "applies": applies,
         "requests": len(latencies),
         "median_ms": round(statistics.median(latencies), 2),
         "p95_ms": round(sorted(latencies)[int(len(latencies) * 0.95)], 2),
         "requests_per_s": round(len(latencies) / elapsed, 1),
+        "client_cpu_ms_per_apply": round(cpu * 1000 / applies, 1),  # the client's own cost, less noisy than time
     }
 
 
@@ -172,6 +174,9 @@ def measure(requests: int, threads: int, applies: int) -> dict[str, Any]:
     direct, proxied = result["direct"]["terraform"], result["proxy"]["terraform"]
     result["terraform_added_median_ms"] = round(proxied["median_ms"] - direct["median_ms"], 2)
     result["terraform_requests_per_s_vs_direct"] = round(proxied["requests_per_s"] / direct["requests_per_s"], 3)
+    result["terraform_client_cpu_vs_direct"] = round(
+        proxied["client_cpu_ms_per_apply"] / direct["client_cpu_ms_per_apply"], 3
+    )
     return result
 
 
@@ -205,7 +210,9 @@ def main() -> None:
         f"Terraform-style, {args.applies} applies (a new bucket host each): median {direct['median_ms']} ms direct, "
         f"{proxied['median_ms']} ms proxied (+{result['terraform_added_median_ms']} ms); "
         f"{direct['requests_per_s']} vs {proxied['requests_per_s']} requests/s "
-        f"({result['terraform_requests_per_s_vs_direct']}x direct)"
+        f"({result['terraform_requests_per_s_vs_direct']}x direct); the client's CPU per apply "
+        f"{direct['client_cpu_ms_per_apply']} ms direct, {proxied['client_cpu_ms_per_apply']} ms proxied "
+        f"({result['terraform_client_cpu_vs_direct']}x)"
     )
     print(
         f"recorded by the proxy: {result['recorded_by_proxy']} of {result['sent_through_proxy']} requests; "
