@@ -2,15 +2,17 @@
 
 One moto_server on 127.0.0.1 and one proxy (--upstream to it). The same boto3 call (DynamoDB ListTables) is
 made N times sequentially and N times from THREADS threads, directly (plain HTTP to moto with endpoint_url)
-and through the proxy (HTTPS to dynamodb.eu-west-1.amazonaws.com, AWS's real host name, with the proxy's
-CA: CONNECT + TLS to the proxy, matched and recorded, sent on to moto; every request recorded, none refused
-by the proxy's destination guard). Client, proxy and moto share this machine's cores.
+and through the proxy (HTTPS to dynamodb.eu-west-1.amazonaws.com, AWS's real host name, verified with the
+AWS_CA_BUNDLE `proxy-env` prints: CONNECT + TLS to the proxy, matched and recorded, sent on to moto; every
+request recorded, none refused by the proxy's destination guard). Client, proxy and moto share this machine's
+cores.
 
 Terraform-style (--applies N): like the AWS provider's runs, each "apply" is a new process with a new S3 bucket
 `terraform-<timestamp>`: a fresh boto3 client (new connections) creates the bucket and reads its settings back,
 virtual-hosted (`<bucket>.s3.eu-west-1.amazonaws.com`, a host the proxy has not seen: CONNECT, TLS, its
 certificate for that host) through the proxy, path-style on plain HTTP directly; the median latency of those
-requests and the requests/s of whole applies, each way.
+requests, the requests/s of whole applies and the client's CPU time per apply (what TLS and the CA bundle cost
+the client; less disturbed by a busy machine than wall-clock time), each way.
 
 Results: printed, and written to bench/results/local/proxy-latest.json (ignored by git); with --save-reference
 also the committed bench/results/proxy-reference.json, which docs/proxy.md's proxy figures come from.
@@ -39,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
-from tests.proxy_harness import base_env, moto_server, start_proxy  # noqa: E402
+from tests.proxy_harness import base_env, moto_server, proxy_env, start_proxy  # noqa: E402
 
 ACCOUNT = "609629065308"
 KEY_ID = "ASIAY34FZKBOKMUTVV7A"  # encodes ACCOUNT; any secret works with moto
@@ -117,7 +119,7 @@ def terraform_applies(
     """`applies` runs, each a new client and a new bucket; every request timed (errors such as
     NoSuchTagSet count as answered: the provider gets them too)."""
     latencies: list[float] = []
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for index in range(applies):
         s3 = s3_client(proxy_port=proxy_port, moto_port=moto_port, bundle=bundle)
         bucket = f"terraform-{tag}{index:04d}{time.time_ns() % 10**9:09d}"
@@ -129,13 +131,14 @@ def terraform_applies(
                 getattr(s3, name)(Bucket=bucket, **extra)
             latencies.append((time.perf_counter() - begun) * 1000)
         s3.close()
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     return {
         "applies": applies,
         "requests": len(latencies),
         "median_ms": round(statistics.median(latencies), 2),
         "p95_ms": round(sorted(latencies)[int(len(latencies) * 0.95)], 2),
         "requests_per_s": round(len(latencies) / elapsed, 1),
+        "client_cpu_ms_per_apply": round(cpu * 1000 / applies, 1),  # the client's own cost, less noisy than time
     }
 
 
@@ -144,7 +147,8 @@ def measure(requests: int, threads: int, applies: int) -> dict[str, Any]:
         flags = ["--ca-dir", f"{tmp}/ca", "--upstream", f"http://127.0.0.1:{moto_port}", "--quiet"]
         process, proxy_port = start_proxy(base_env(), *flags, "--output-dir", f"{tmp}/out")
         try:
-            bundle = Path(tmp) / "ca" / "ca-bundle.pem"
+            # what `eval "$(csm-collector proxy-env)"` gives boto3, as a user's client would have it
+            bundle = Path(proxy_env(base_env(), "--ca-dir", f"{tmp}/ca", "--port", str(proxy_port))["AWS_CA_BUNDLE"])
             result: dict[str, Any] = {"requests": requests}
             for mode, port in (("direct", None), ("proxy", proxy_port)):
                 dynamodb = client(proxy_port=port, moto_port=moto_port, bundle=bundle, threads=threads)
@@ -170,6 +174,9 @@ def measure(requests: int, threads: int, applies: int) -> dict[str, Any]:
     direct, proxied = result["direct"]["terraform"], result["proxy"]["terraform"]
     result["terraform_added_median_ms"] = round(proxied["median_ms"] - direct["median_ms"], 2)
     result["terraform_requests_per_s_vs_direct"] = round(proxied["requests_per_s"] / direct["requests_per_s"], 3)
+    result["terraform_client_cpu_vs_direct"] = round(
+        proxied["client_cpu_ms_per_apply"] / direct["client_cpu_ms_per_apply"], 3
+    )
     return result
 
 
@@ -203,7 +210,9 @@ def main() -> None:
         f"Terraform-style, {args.applies} applies (a new bucket host each): median {direct['median_ms']} ms direct, "
         f"{proxied['median_ms']} ms proxied (+{result['terraform_added_median_ms']} ms); "
         f"{direct['requests_per_s']} vs {proxied['requests_per_s']} requests/s "
-        f"({result['terraform_requests_per_s_vs_direct']}x direct)"
+        f"({result['terraform_requests_per_s_vs_direct']}x direct); the client's CPU per apply "
+        f"{direct['client_cpu_ms_per_apply']} ms direct, {proxied['client_cpu_ms_per_apply']} ms proxied "
+        f"({result['terraform_client_cpu_vs_direct']}x)"
     )
     print(
         f"recorded by the proxy: {result['recorded_by_proxy']} of {result['sent_through_proxy']} requests; "

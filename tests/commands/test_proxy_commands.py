@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 from pathlib import Path
 
@@ -23,12 +24,30 @@ def test_proxy_env_is_the_whole_client_set_up_and_makes_the_ca(tmp_path: Path) -
     text = proxy_env("--ca-dir", str(tmp_path / "ca"), "--workload", "ci deploy", "--port", "10081")
     shown = subprocess.run(["sh", "-c", f"{text}\nenv"], capture_output=True, text=True, check=True).stdout
     variables = dict(line.split("=", 1) for line in shown.splitlines() if "=" in line)
-    bundle = str(tmp_path / "ca" / "ca-bundle.pem")
+    bundle, certificate = str(tmp_path / "ca" / "ca-bundle.pem"), str(tmp_path / "ca" / "mitmproxy-ca-cert.pem")
     assert variables["HTTPS_PROXY"] == variables["HTTP_PROXY"] == "http://ci%20deploy:x@127.0.0.1:10081"
-    assert variables["AWS_CA_BUNDLE"] == variables["SSL_CERT_FILE"] == variables["REQUESTS_CA_BUNDLE"] == bundle
-    assert variables["NODE_EXTRA_CA_CERTS"] == str(tmp_path / "ca" / "mitmproxy-ca-cert.pem")
+    assert variables["SSL_CERT_FILE"] == variables["REQUESTS_CA_BUNDLE"] == bundle
+    assert variables["AWS_CA_BUNDLE"] == variables["NODE_EXTRA_CA_CERTS"] == certificate
     assert "169.254.169.254" in variables["NO_PROXY"] and "127.0.0.1" in variables["no_proxy"]
     assert Path(bundle).is_file() and "keytool -importcert" in text
+
+
+def test_the_aws_sdks_bundle_is_the_proxys_ca_alone(tmp_path: Path) -> None:
+    """AWS SDKs reach only AWS hosts, which the proxy intercepts: one certificate to load per new connection
+    (boto3 reloads its bundle for each), where the combined bundle has the system's ~140."""
+    text = proxy_env("--ca-dir", str(tmp_path / "ca"))
+    aws_bundle = Path(re.search(r"^export AWS_CA_BUNDLE=(\S+)$", text, re.MULTILINE)[1])  # type: ignore[index]
+    system = (tmp_path / "ca" / "ca-bundle.pem").read_text().count("BEGIN CERTIFICATE")
+    assert aws_bundle.read_text().count("BEGIN CERTIFICATE") == 1 < system
+    assert aws_bundle.read_bytes() == (tmp_path / "ca" / "mitmproxy-ca-cert.pem").read_bytes()
+
+
+def test_the_combined_bundle_for_aws_sdks_on_request(tmp_path: Path) -> None:
+    """For an SDK whose custom endpoint is a host the proxy does not intercept (tunnelled, real certificate)."""
+    text = proxy_env("--ca-dir", str(tmp_path / "ca"), "--aws-ca-bundle", "combined")
+    assert f"export AWS_CA_BUNDLE={tmp_path / 'ca' / 'ca-bundle.pem'}\n" in text
+    out = io.StringIO()
+    assert main(["proxy-env", "--aws-ca-bundle", "all"], environ={}, out=out) == 2
 
 
 def test_a_remote_proxys_certificate_is_trusted_without_a_ca_of_its_own(tmp_path: Path) -> None:
@@ -38,8 +57,9 @@ def test_a_remote_proxys_certificate_is_trusted_without_a_ca_of_its_own(tmp_path
     (tmp_path / "client").mkdir()
     (tmp_path / "client" / "proxy-ca-cert.pem").write_bytes(remote)
     text = proxy_env("--ca-certificate", str(tmp_path / "client" / "proxy-ca-cert.pem"), "--host", "proxy.internal")
-    bundle = tmp_path / "client" / "ca-bundle.pem"
-    assert f"export AWS_CA_BUNDLE={bundle}" in text and "HTTPS_PROXY=http://proxy.internal:10080" in text
+    bundle, certificate = tmp_path / "client" / "ca-bundle.pem", tmp_path / "client" / "proxy-ca-cert.pem"
+    assert f"export SSL_CERT_FILE={bundle}" in text and "HTTPS_PROXY=http://proxy.internal:10080" in text
+    assert f"export AWS_CA_BUNDLE={certificate}" in text
     assert bundle.read_bytes().endswith(remote) and not (tmp_path / "client" / "mitmproxy-ca.pem").exists()
 
 

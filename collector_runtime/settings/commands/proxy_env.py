@@ -22,16 +22,23 @@ class ProxyEnvOptions:
     ca_dir: Path = DEFAULT_CA_DIR
     workload: str | None = None
     ca_certificate: Path | None = None  # a remote proxy's CA certificate, instead of ca_dir's own CA
+    aws_ca_bundle: str = "proxy-ca"  # AWS_CA_BUNDLE: the proxy's CA alone, or "combined" (the system CAs too)
 
 
 DEFAULTS = ProxyEnvOptions()
+AWS_CA_BUNDLES = ("proxy-ca", "combined")
 
 
 def proxy_env_options(args: argparse.Namespace, environ: Mapping[str, str]) -> ProxyEnvOptions:
     ca_dir = Path(args.ca_dir).expanduser()
     certificate = Path(args.ca_certificate).expanduser() if args.ca_certificate else None
     return ProxyEnvOptions(
-        host=args.host, port=args.port, ca_dir=ca_dir, workload=args.workload, ca_certificate=certificate
+        host=args.host,
+        port=args.port,
+        ca_dir=ca_dir,
+        workload=args.workload,
+        ca_certificate=certificate,
+        aws_ca_bundle=args.aws_ca_bundle,
     )
 
 
@@ -50,6 +57,13 @@ SPEC = CommandSpec(
             metavar="FILE",
             help="a remote proxy's CA certificate (e.g. the deployed proxy's, from S3): trusted instead of "
             "--ca-dir's own CA; the bundle is written beside it",
+        ),
+        flag(
+            "--aws-ca-bundle",
+            choices=AWS_CA_BUNDLES,
+            default=DEFAULTS.aws_ca_bundle,
+            help="what AWS_CA_BUNDLE names: the proxy's CA alone (AWS SDKs reach only the AWS hosts it "
+            "intercepts), or the system CAs too, for an SDK endpoint it does not intercept (default: %(default)s)",
         ),
     ),
     build=proxy_env_options,
