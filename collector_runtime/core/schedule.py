@@ -52,7 +52,7 @@ class FlushSchedule:
 
     def arrived(self, now: float) -> None:
         """Records arrived: what changed is to be rendered ahead, in the stream's slices or once it pauses."""
-        if now - self._last_arrival >= RENDER_AHEAD_QUIET:  # a stream begins: its first slice after a period
+        if not self._policies_pending:  # a stream begins (or all was rendered): the next slice a period later
             self._next_stream_slice = max(self._next_stream_slice, now + STREAM_SLICE_EVERY)
         self._render_ahead_pending = self._policies_pending = True
         self._last_arrival = now

@@ -100,6 +100,13 @@ def test_a_stream_slice_left_incomplete_goes_on_a_period_after_it_ended() -> Non
     assert schedule.render_ahead_due(1.105) == POLICIES
 
 
+def test_a_loop_behind_its_stream_still_renders_ahead_in_the_duty_cycle() -> None:
+    """Each turn reads a large batch (longer than a quiet moment): records arrive at every turn all the same."""
+    schedule = FlushSchedule(60.0, now=0.0)
+    slices = stream(schedule, 1.0, 2.0, gap=RENDER_AHEAD_QUIET * 1.5)
+    assert len(slices) >= 1.0 / (STREAM_SLICE_EVERY + RENDER_AHEAD_QUIET * 1.5) - 2
+
+
 def test_after_a_stream_the_quiet_moment_still_renders_everything() -> None:
     """A stream slice renders the policies only; the state fragments wait for the quiet moment."""
     schedule = FlushSchedule(60.0, now=0.0)
