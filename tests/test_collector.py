@@ -113,7 +113,7 @@ def test_policies_are_rendered_ahead_during_an_unbroken_stream(tmp_path: Path) -
     csm = CsmSource(UdpListener("127.0.0.1", 0, receive_buffer=1 << 20))
     service = CollectorService(settings, load_action_map(), sources=[csm], clock=lambda: now[0])
     with serving(service):
-        for index in range(16):  # 150 ms of a stream (three duty cycles: worker's policy stands still from the 1st)
+        for index in range(40):  # 400 ms of a stream: worker's policy stands still from the first call on
             now[0] = round(100.0 + index * 0.01, 3)
             sent = datagram(attempt("SQS", "SendMessage", "worker"), call("SQS", "SendMessage", "worker"))
             send(csm.address[1], sent)

@@ -31,6 +31,9 @@ from .policy_size import split_policy, unsplittable_warning
 from .state import StateSnapshots
 from .usage import Workload
 
+# During a stream, a policy is rendered ahead once it stood still for this many looks in a row (one per
+# slice of core.schedule's duty cycle): while a workload is still learning, rendering it would be wasted.
+STREAM_STILL_LOOKS = 3
 FileChanges = dict[str, str | None]  # relative path -> new text, or None to delete
 
 
@@ -93,7 +96,7 @@ class FlushRenderer:
         self._prepared: dict[str, _Prepared] = {}
         self._merged_text: str | None = None
         self._merged_ahead: tuple[tuple[tuple[str, int], ...], str] | None = None  # (versions, text)
-        self._stream_seen: dict[str, int] = {}  # each workload's version at the last look during a stream
+        self._stream_seen: dict[str, tuple[int, int]] = {}  # during a stream: (version, looks it stood still)
         self._state = StateSnapshots()
         self._stems: dict[str, str] = {}  # file stem -> the workload whose policy it names
         self._leftovers = Leftovers()
@@ -141,8 +144,7 @@ class FlushRenderer:
             prepared = self._prepared.get(name)
             if (prepared is not None and prepared.version == workload.version) or not self._changed(name, workload):
                 continue  # the common case, kept cheap: a slice during a stream mostly only looks
-            if not state and self._stream_seen.get(name) != workload.version:
-                self._stream_seen[name] = workload.version  # still changing: rendered once it stands still
+            if not state and not self._stood_still(name, workload.version):
                 complete = False
             elif not more_time():
                 return False
@@ -156,6 +158,13 @@ class FlushRenderer:
                 return False
             self._prepare_merged()
         return self._state.prepare(aggregator, more_time) if state else True
+
+    def _stood_still(self, name: str, version: int) -> bool:
+        """Whether a workload's policy stood still for STREAM_STILL_LOOKS looks during a stream."""
+        seen, looks = self._stream_seen.get(name, (None, 0))
+        looks = looks + 1 if seen == version else 0
+        self._stream_seen[name] = (version, looks)
+        return looks >= STREAM_STILL_LOOKS
 
     @property
     def rendered_ahead(self) -> list[str]:
