@@ -145,8 +145,12 @@ def table(
         f" (collector's own timing {scale.steady_flush_self_reported_ms} ms)",
         f"  baseline: a bare loop writing the same {scale.files_in_first_flush} files atomically: "
         f"{scale.flush_baseline_ms} ms",
-        f"  rendered ahead while idle (before the SIGHUP above): {scale.render_ahead_ms} ms of work;"
-        f" a first flush with no idle moment before it: {scale.first_flush_without_idle_ms} ms (in-process)",
+        f"  first flush under an unbroken stream ({scale.stream_events_at_flush} events received; the sender's"
+        f" longest pause {scale.stream_longest_pause_ms} ms, a quiet moment is 20 ms):"
+        f" {scale.first_flush_under_stream_ms} ms (collector's own timing"
+        f" {scale.first_flush_under_stream_self_reported_ms} ms)",
+        f"  rendered ahead while idle (before the first SIGHUP): {scale.render_ahead_ms} ms of work;"
+        f" with nothing rendered ahead: {scale.first_flush_nothing_ahead_ms} ms (in-process)",
         f"peak RSS: {rss}",
         f"arrival -> action in its policy file (flush interval 1 s): {delays} ms",
     ]

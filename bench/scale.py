@@ -1,16 +1,19 @@
 """The scale runs: peak memory over millions of events from 1,000 workloads, flush times (first, steady,
-without an idle moment, against a bare-write baseline), and the delay from arrival to policy file."""
+under an unbroken stream, with nothing rendered ahead, against a bare-write baseline), and the delay from
+arrival to policy file. `python bench/scale.py` runs the flush figures alone."""
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import signal
 import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
-from receivers import send, start_collector, wait
+from receivers import read_json, send, start_collector, wait
 from workload import datagram_pool, marker
 
 
@@ -24,7 +27,11 @@ class ScaleResult:
     steady_flush_ms: float | None = None
     steady_flush_self_reported_ms: float | None = None
     flush_baseline_ms: float | None = None
-    first_flush_without_idle_ms: float | None = None
+    first_flush_under_stream_ms: float | None = None  # through the real loop, SIGHUP during the stream
+    first_flush_under_stream_self_reported_ms: float | None = None  # the flush alone (no wait for its turn)
+    stream_events_at_flush: int | None = None  # datagrams the collector had received when it wrote
+    stream_longest_pause_ms: float | None = None  # the sender's, before the SIGHUP (quiet moment: 20 ms)
+    first_flush_nothing_ahead_ms: float | None = None  # in-process, nothing rendered ahead (the worst case)
     render_ahead_ms: float | None = None
     workloads: int | None = None
 
@@ -74,13 +81,57 @@ def flush_times(result: ScaleResult, tmp: Path) -> None:
         result.steady_flush_self_reported_ms = collector.counters()["stats"]["previous_flush_ms"]
     finally:
         collector.stop()
-    result.first_flush_without_idle_ms, result.render_ahead_ms = flush_without_idle(pool, tmp / "busy")
+    flush_under_stream(result, pool, tmp / "stream")
+    result.first_flush_nothing_ahead_ms, result.render_ahead_ms = flush_nothing_ahead(pool, tmp / "busy")
 
 
-def flush_without_idle(pool: list[bytes], output: Path) -> tuple[float, float]:
-    """In this process, the same 1M events: the first flush of a collector that never had an idle moment
-    to render ahead (a flush under a stream with no gaps), and how long rendering ahead takes (done in
-    5 ms slices while nothing arrives, so the SIGHUP flush above only writes); in milliseconds."""
+def _stream(port: int, pool: list[bytes], rate: int, sent: Any, pause: Any, stop: Any) -> None:
+    """Sender process: `rate` datagrams/s, paced every half millisecond, until `stop` is set; publishes the
+    count sent and the longest pause between two batches (a quiet moment for the collector is 20 ms)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    address, size, index, count = ("127.0.0.1", port), len(pool), 0, 0
+    start = last = time.perf_counter()
+    while not stop.is_set():
+        now = time.perf_counter()
+        pause.value = max(pause.value, now - last)
+        while count < int((now - start) * rate):
+            sock.sendto(pool[index], address)
+            index = index + 1 if index + 1 < size else 0
+            count += 1
+        last = time.perf_counter()
+        sent.value = count
+        time.sleep(0.0005)
+    sock.close()
+
+
+def flush_under_stream(result: ScaleResult, pool: list[bytes], output: Path, rate: int = 100_000) -> None:
+    """Through the real loop: SIGHUP -> every file written, for a collector that has written nothing yet, once
+    1M datagrams from 1,000 workloads were sent in an unbroken stream that goes on during the flush (no quiet
+    moment: what it renders ahead, it renders in the stream's duty cycle, core.schedule)."""
+    collector = start_collector(output, 32 << 20)
+    sent, pause, stop = mp.Value("q", 0, lock=False), mp.Value("d", 0.0, lock=False), mp.Event()
+    sender = mp.Process(target=_stream, args=(collector.port, pool, rate, sent, pause, stop))
+    try:
+        sender.start()
+        wait(lambda: sent.value >= 1_000_000, timeout=120)
+        result.stream_longest_pause_ms = round(pause.value * 1000, 1)
+        started = time.perf_counter()
+        collector.process.send_signal(signal.SIGHUP)
+        wait((output / "stats.json").exists)
+        result.first_flush_under_stream_ms = round((time.perf_counter() - started) * 1000, 1)
+        stop.set()
+        sender.join()
+        result.stream_events_at_flush = read_json(output / "stats.json")["csm"]["datagrams_received"]
+        result.first_flush_under_stream_self_reported_ms = collector.counters()["stats"]["previous_flush_ms"]
+    finally:
+        stop.set()
+        collector.stop()
+
+
+def flush_nothing_ahead(pool: list[bytes], output: Path) -> tuple[float, float]:
+    """In this process, the same 1M events: the first flush of a collector that rendered nothing ahead
+    (every policy changed just before the flush: the worst case), and how long rendering ahead takes (done
+    in 5 ms slices while nothing arrives, so the SIGHUP flush above only writes); in milliseconds."""
     import gc
     import logging
 
@@ -146,3 +197,19 @@ def delay_run(samples: int, tmp: Path) -> list[float]:
 
 
 # --- report ---------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    """The flush figures alone (a fresh collector each): first, steady, under a stream, nothing ahead."""
+    import tempfile
+
+    result = ScaleResult()
+    with tempfile.TemporaryDirectory(prefix="csm-bench-") as tmp:
+        flush_times(result, Path(tmp))
+    for name, value in asdict(result).items():
+        if value not in (None, []):
+            print(f"{name}: {value}")
+
+
+if __name__ == "__main__":
+    main()

@@ -9,19 +9,19 @@ shutdown is missing from the files.
 
 from __future__ import annotations
 
-import gc
 import logging
 import select
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from .collector_stats import iso, source_totals
 from .core.aggregate import Aggregator
 from .core.mapping import ActionMap
 from .core.records import ObservedCall
 from .core.rendering import FlushRenderer, Rendered
-from .core.schedule import FlushSchedule
+from .core.schedule import EVERYTHING, RENDER_AHEAD_SLICE, FlushSchedule, RenderAhead
+from .flush_writer import FlushObserver, FlushWriter
 from .limits import MAX_STOP_DRAIN_ROUNDS
 from .loop_inbox import LoopInbox
 from .loop_watch import LoopWatch, stall_threshold
@@ -36,20 +36,6 @@ from .sources.source import Intake, PolledSource, Source
 
 log = logging.getLogger("csm_collector")
 Clock = Callable[[], float]
-
-
-class FlushObserver(Protocol):
-    """Told of every flush (on the loop's thread: only quick work), closed after the final one (alerts)."""
-
-    def resumed(self, aggregator: Aggregator, rendered: Rendered, now: float) -> None:
-        """What a restored state held: known already, no news."""
-
-    def after_flush(self, aggregator: Aggregator, rendered: Rendered, now: float) -> None: ...
-
-    def close(self, timeout: float) -> None: ...
-
-
-RENDER_AHEAD_SLICE = 0.005  # seconds of rendering ahead between two looks at the socket
 
 
 class CollectorService:
@@ -77,6 +63,7 @@ class CollectorService:
         self.renderer = FlushRenderer(action_map, output.policy, max_policy_chars=output.max_policy_chars)
         self.directory = OutputDirectory(output.output_dir)
         self.renderer.adopt(self.directory.policy_files())
+        self.writer = FlushWriter(self.directory, publisher, clock=clock, wall_clock=wall_clock)
         self.inbox = LoopInbox()
         self.sources: dict[str, Source] = {}
         self._polled: list[PolledSource] = []
@@ -91,17 +78,11 @@ class CollectorService:
         self._flush_requested = False
         self._signals: list[tuple[str, str]] = []  # (signal name, what it asks for), logged by the loop
         self.run_log = RunLog()
-        self._files_written = 0
         self._started_wall = wall_clock()
-        self._failed_flushes = 0
-        self._flushes = 0
-        self._last_flush_ms: float | None = None
-        self._logged_warnings: set[str] = set()
         self._stoppers: list[Callable[[], object]] = []
         self._after_final_write: list[Callable[[], object]] = []
         self.watch = LoopWatch(stall_threshold(settings.flush_interval), clock)  # /health: does the loop turn?
         self._stats_sources: dict[str, Callable[[], dict[str, Any]]] = {}
-        self._observers: list[FlushObserver] = []
         for source in sources:
             self.add_source(source)
 
@@ -126,7 +107,7 @@ class CollectorService:
         self._stats_sources[name] = source
 
     def observe_flushes(self, observer: FlushObserver) -> None:
-        self._observers.append(observer)
+        self.writer.observers.append(observer)
 
     def on_stop(self, stop: Callable[[], object]) -> None:
         """Stop something before the final drain and flush, so nothing it accepted is left out."""
@@ -156,12 +137,7 @@ class CollectorService:
     def resume(self) -> None:
         """After a restored state: render everything once and hand it to the publisher (without
         history entries: nothing changed); the files are written at the first flush."""
-        rendered = self.render()
-        self.directory.update(rendered.files)
-        for observer in self._observers:
-            observer.resumed(self.aggregator, rendered, self.wall_clock())
-        if self.publisher:
-            self.publisher.update(rendered, record_history=False)
+        self.writer.resumed(self.aggregator, self.render())
 
     def run(self) -> int:
         """Serve until asked to stop; returns the exit status (0 unless the final write failed)."""
@@ -186,8 +162,10 @@ class CollectorService:
                 source.tick(now)
             if arrived:
                 schedule.arrived(now)
-            elif schedule.render_ahead_due(now):
-                schedule.rendered_ahead(complete=self._render_ahead())
+            ahead = schedule.render_ahead_due(now)
+            if ahead:
+                complete = self._render_ahead(ahead)
+                schedule.rendered_ahead(self.clock(), ahead, complete=complete)
             if self._flush_requested or schedule.flush_due(now):
                 self._flush_requested = False
                 self._logged_flush(self._signal_for("flush"), "writing all files now, then collecting on")
@@ -204,13 +182,13 @@ class CollectorService:
         readable, _, _ = select.select(descriptors, [], [], max(timeout, 0.0))
         return readable
 
-    def _render_ahead(self) -> bool:
-        """In a quiet moment, render the changed policies and state ahead of the next flush, in slices short
-        enough that a burst starting now waits at most one slice (the socket buffer holds it meanwhile);
+    def _render_ahead(self, what: RenderAhead) -> bool:
+        """Render what changed ahead of the next flush (core.schedule says what and when), in a slice short
+        enough that records arriving meanwhile wait at most one slice (the sources' buffers hold them);
         whether all is rendered."""
         deadline = self.clock() + RENDER_AHEAD_SLICE
         clock = self.clock
-        return self.renderer.prepare(self.aggregator, lambda: clock() < deadline)
+        return self.renderer.prepare(self.aggregator, lambda: clock() < deadline, state=what == EVERYTHING)
 
     def _signal_for(self, kind: str) -> str | None:
         names = [name for name, wanted in self._signals if wanted == kind]
@@ -223,7 +201,7 @@ class CollectorService:
             self.run_log.received(signal_name, doing)
         ok = self.flush()
         if signal_name:
-            self.run_log.wrote(signal_name, self._files_written, self._last_flush_ms, ok=ok)
+            self.run_log.wrote(signal_name, self.writer.files_written, self.writer.last_flush_ms, ok=ok)
         return ok
 
     def _shutdown(self) -> int:
@@ -243,7 +221,7 @@ class CollectorService:
         )
         for callback in self._after_final_write:
             callback()
-        for observer in self._observers:
+        for observer in self.writer.observers:
             observer.close(self.settings.publish_timeout)
         if self.publisher and not self.publisher.stop(self.settings.publish_timeout):
             log.error(
@@ -260,45 +238,18 @@ class CollectorService:
         return 0 if ok else 1
 
     def flush(self) -> bool:
-        """Render what changed, hand it to the publisher, write the files. A write failure is logged
-        once and the files stay pending for the next flush; publishing does not depend on the disk."""
-        started = self.clock()
-        self._flushes += 1
+        """Render what changed and write it (flush_writer); whether the files were written."""
+        started = self.writer.begin()
         for source in self._polled:
             source.tick(None)  # records held for later (CSM calls waiting for their attempts): as they are
         if self.archive:
             self.archive.flush()
         counters = self.counters()
         rendered = self.render(counters)  # not kept: the directory keeps the texts it needs, the renderer the rest
-        for observer in self._observers:
-            observer.after_flush(self.aggregator, rendered, self.wall_clock())
-        if self.publisher:
-            self.publisher.update(rendered)
         for section in counters.values():
             if isinstance(section, dict) and "access" in section:  # a source's access control (CSM's)
                 self.run_log.access(section["access"])
-        self.directory.update(rendered.files)
-        self._files_written = 0
-        try:
-            self._files_written = self.directory.write()
-        except OSError as error:
-            self._failed_flushes += 1
-            if self._failed_flushes == 1:
-                log.error("cannot write to %s: %s (retrying at every flush)", self.directory.root, error)
-            return False
-        finally:
-            self._last_flush_ms = round((self.clock() - started) * 1000, 3)
-            # What survived a flush is long-lived state (workloads, usages, caches), freed by reference
-            # counting when dropped: keep it out of future collections, whose pauses would grow with it.
-            gc.freeze()
-        if self._failed_flushes:
-            log.warning("writing to %s works again after %d failed flushes", self.directory.root, self._failed_flushes)
-            self._failed_flushes = 0
-        for warning in rendered.warnings:
-            if warning not in self._logged_warnings:
-                log.warning("%s", warning)
-                self._logged_warnings.add(warning)
-        return True
+        return self.writer.write(self.aggregator, rendered, started)
 
     def render(self, counters: dict[str, Any] | None = None) -> Rendered:
         return self.renderer.render(self.aggregator, counters or self.counters(), self.runtime_stats())
@@ -331,9 +282,7 @@ class CollectorService:
             "started_at": iso(self._started_wall),
             "written_at": iso(now),
             "uptime_seconds": round(now - self._started_wall, 3),
-            "flush_count": self._flushes,
-            "previous_flush_ms": self._last_flush_ms,
-            "output_files_pending": self.directory.pending_files,
+            **self.writer.stats(),
         }
         if self.publisher:
             stats["publishing"] = self.publisher.status()

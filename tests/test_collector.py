@@ -13,7 +13,7 @@ from collector_runtime.settings import ListenOptions, OutputOptions
 from collector_runtime.sources.csm.source import CsmSource
 from collector_runtime.sources.csm.udp import UdpListener
 from tests.conftest import attempt, call, datagram
-from tests.helpers import policy_actions, read_json, running_collector, send, wait_for
+from tests.helpers import policy_actions, read_json, running_collector, send, serving, wait_for
 
 
 def test_datagrams_become_policy_files_on_flush(tmp_path: Path) -> None:
@@ -104,6 +104,22 @@ def test_policies_are_rendered_ahead_while_nothing_arrives(tmp_path: Path) -> No
         service.request_flush()
         assert wait_for(lambda: (tmp_path / "policies" / "worker.json").exists())
         assert service.renderer.rendered_ahead == []
+
+
+def test_policies_are_rendered_ahead_during_an_unbroken_stream(tmp_path: Path) -> None:
+    """The loop's clock is the test's: records arrive every 10 ms of it, never a quiet moment."""
+    now = [100.0]
+    settings = ListenOptions(port=0, quiet=True, flush_interval=3600, output=OutputOptions(output_dir=tmp_path))
+    csm = CsmSource(UdpListener("127.0.0.1", 0, receive_buffer=1 << 20))
+    service = CollectorService(settings, load_action_map(), sources=[csm], clock=lambda: now[0])
+    with serving(service):
+        for index in range(40):  # 400 ms of a stream: worker's policy stands still from the first call on
+            now[0] = round(100.0 + index * 0.01, 3)
+            sent = datagram(attempt("SQS", "SendMessage", "worker"), call("SQS", "SendMessage", "worker"))
+            send(csm.address[1], sent)
+            assert wait_for(lambda i=index: service.aggregator.stats.calls == i + 1)  # type: ignore[misc]
+        assert wait_for(lambda: service.renderer.rendered_ahead == ["worker"])
+        assert not (tmp_path / "policies").exists()
 
 
 def test_a_restart_from_a_state_with_flat_csm_counters_continues_them(tmp_path: Path) -> None:

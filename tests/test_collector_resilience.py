@@ -111,7 +111,7 @@ def test_full_disk_then_recovery_loses_nothing(
         for i in range(50):
             send(port, datagram(call("SNS", "Publish", f"n-{i % 5}")))
         assert wait_for(lambda: service.sources["csm"].decoder.counters.api_call_events == 50)
-        assert wait_for(lambda: service._failed_flushes >= 3)  # several flushes failed ...
+        assert wait_for(lambda: service.writer.failed_flushes >= 3)  # several flushes failed ...
         send(port, datagram(call("SNS", "Subscribe", "n-0")))  # ... and intake went on
         assert wait_for(lambda: service.sources["csm"].decoder.counters.api_call_events == 51)
         failing["on"] = False

@@ -31,6 +31,9 @@ from .policy_size import split_policy, unsplittable_warning
 from .state import StateSnapshots
 from .usage import Workload
 
+# During a stream, a policy is rendered ahead once it stood still for this many looks in a row (one per
+# slice of core.schedule's duty cycle): while a workload is still learning, rendering it would be wasted.
+STREAM_STILL_LOOKS = 3
 FileChanges = dict[str, str | None]  # relative path -> new text, or None to delete
 
 
@@ -93,6 +96,7 @@ class FlushRenderer:
         self._prepared: dict[str, _Prepared] = {}
         self._merged_text: str | None = None
         self._merged_ahead: tuple[tuple[tuple[str, int], ...], str] | None = None  # (versions, text)
+        self._stream_seen: dict[str, tuple[int, int]] = {}  # during a stream: (version, looks it stood still)
         self._state = StateSnapshots()
         self._stems: dict[str, str] = {}  # file stem -> the workload whose policy it names
         self._leftovers = Leftovers()
@@ -126,19 +130,41 @@ class FlushRenderer:
         rendered.files[STATS_FILE] = rendered.stats_text
         return rendered
 
-    def prepare(self, aggregator: Aggregator, more_time: Callable[[], bool]) -> bool:
-        """Render ahead, while `more_time()` says there is time (the collector calls this when idle): the
-        policies of the workloads that changed, and their state fragments. A flush then only writes them.
-        Returns whether everything is prepared."""
+    def prepare(self, aggregator: Aggregator, more_time: Callable[[], bool], *, state: bool = True) -> bool:
+        """Render ahead, while `more_time()` says there is time (the collector calls this when idle, and in
+        short slices during a stream): the policies of the workloads that changed, policy.json, and (`state`)
+        their state fragments. A flush then only writes them. Returns whether everything asked is prepared.
+
+        During a stream (`state=False`) the state fragments are left to the flush (every call changes some
+        counters), a policy is rendered once it stood still from one call of `prepare` to the next (one that
+        changes all the time would be stale again at the flush), and policy.json, which merges every
+        workload, once every changed policy is rendered."""
+        complete = True
         for name, workload in aggregator.workloads.items():
+            prepared = self._prepared.get(name)
+            if (prepared is not None and prepared.version == workload.version) or not self._changed(name, workload):
+                continue  # the common case, kept cheap: a slice during a stream mostly only looks
+            if not state and not self._stood_still(name, workload.version):
+                complete = False
+            elif not more_time():
+                return False
+            else:
+                self._prepared[name] = self._prepare(workload)
+                self._merged_ahead = None
+        if not complete:
+            return False
+        if self._prepared and self._merged_ahead is None:
             if not more_time():
                 return False
-            prepared = self._prepared.get(name)
-            if self._changed(name, workload) and (prepared is None or prepared.version != workload.version):
-                self._prepared[name] = self._prepare(workload)
-        if self._prepared and more_time():
             self._prepare_merged()
-        return self._state.prepare(aggregator, more_time)
+        return self._state.prepare(aggregator, more_time) if state else True
+
+    def _stood_still(self, name: str, version: int) -> bool:
+        """Whether a workload's policy stood still for STREAM_STILL_LOOKS looks during a stream."""
+        seen, looks = self._stream_seen.get(name, (None, 0))
+        looks = looks + 1 if seen == version else 0
+        self._stream_seen[name] = (version, looks)
+        return looks >= STREAM_STILL_LOOKS
 
     @property
     def rendered_ahead(self) -> list[str]:
@@ -227,9 +253,7 @@ class FlushRenderer:
     def _prepare_merged(self) -> None:
         """policy.json as it will be once the prepared policies are rendered (a flush then reuses it)."""
         upcoming: dict[str, _Known | _Prepared] = {**self._known, **self._prepared}
-        versions = _versions(upcoming)
-        if self._merged_ahead is None or self._merged_ahead[0] != versions:
-            self._merged_ahead = (versions, self._merged(upcoming))
+        self._merged_ahead = (_versions(upcoming), self._merged(upcoming))
 
     def _merged(self, policies: dict[str, _Known] | dict[str, _Known | _Prepared]) -> str:
         return dumps_pretty(self.builder.document(merge_grants(p.grants for p in policies.values())))

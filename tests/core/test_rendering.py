@@ -10,7 +10,7 @@ from collector_runtime.commands.explain import explain_output
 from collector_runtime.core.aggregate import Aggregator
 from collector_runtime.core.mapping import ActionMap
 from collector_runtime.core.policy import PolicyOptions
-from collector_runtime.core.rendering import FlushRenderer
+from collector_runtime.core.rendering import STREAM_STILL_LOOKS, FlushRenderer
 from tests.conftest import observed
 
 COUNTERS = {"calls": 0}
@@ -68,6 +68,55 @@ def test_a_call_after_rendering_ahead_is_in_the_flush(action_map: ActionMap, agg
     (policy,) = rendered.policies
     assert "sqs:SendMessage" in policy.added
     assert "sqs:SendMessage" in (rendered.merged_text or "")  # policy.json prepared ahead is not reused
+
+
+def test_during_a_stream_a_policy_is_rendered_ahead_once_it_stands_still_then_policy_json(
+    action_map: ActionMap,
+) -> None:
+    plain, streamed = Aggregator(action_map), Aggregator(action_map)
+    load(plain)
+    load(streamed)
+    flush = renderer(action_map)
+    for _ in range(STREAM_STILL_LOOKS):
+        assert not flush.prepare(streamed, lambda: True, state=False)  # changed not long ago: not yet
+    assert flush.rendered_ahead == []
+    assert flush.prepare(streamed, lambda: True, state=False)  # it stood still: rendered, and policy.json
+    assert flush.rendered_ahead == [f"w{i}" for i in range(5)]
+    assert flush.render(streamed, COUNTERS, {}).files == renderer(action_map).render(plain, COUNTERS, {}).files
+
+
+def test_during_a_stream_a_policy_that_changes_at_every_look_is_left_to_the_flush(
+    action_map: ActionMap, aggregator: Aggregator
+) -> None:
+    load(aggregator, workloads=2)
+    flush = renderer(action_map)
+    for index in range(1, 2 * STREAM_STILL_LOOKS + 2):
+        queue = f"arn:aws:sqs:eu-west-1:123456789012:jobs-{index}"  # a new queue at every look: w1 keeps changing
+        aggregator.add(observed("SQS", "SendMessage", workload="w1", account="123456789012", resources=(queue,)))
+        assert not flush.prepare(aggregator, lambda: True, state=False)
+    assert flush.rendered_ahead == ["w0"]
+    assert f"jobs-{2 * STREAM_STILL_LOOKS + 1}" in str(flush.render(aggregator, COUNTERS, {}).files["policies/w1.json"])
+
+
+def test_a_call_that_only_adds_to_the_counters_renders_no_policy_again(
+    action_map: ActionMap, aggregator: Aggregator
+) -> None:
+    load(aggregator)
+    flush = renderer(action_map)
+    assert [flush.prepare(aggregator, lambda: True, state=False) for _ in range(STREAM_STILL_LOOKS + 1)][-1]
+    built: list[str] = []
+    grants = flush.builder.grants
+    flush.builder.grants = lambda workload: built.append(workload.name) or grants(workload)  # type: ignore[method-assign]
+    for index in range(5):  # the same calls again, in the same scope: counters only
+        aggregator.add(observed("S3", "GetObject", workload=f"w{index}", account="123456789012", region="eu-west-1"))
+    assert flush.prepare(aggregator, lambda: True, state=False)
+    aggregator.add(observed("SQS", "SendMessage", workload="w3"))  # a new operation: its policy changes
+    for _ in range(STREAM_STILL_LOOKS):
+        assert not flush.prepare(aggregator, lambda: True, state=False)
+    assert flush.prepare(aggregator, lambda: True, state=False)
+    assert built == ["w3"]
+    state = json.loads(flush.render(aggregator, COUNTERS, {}).state_text)
+    assert state["workloads"]["w0"]["calls"][0][:3] == ["S3", "GetObject", 2]  # counted at the flush
 
 
 def test_stats_explain_each_generalized_resource(action_map: ActionMap, aggregator: Aggregator) -> None:
