@@ -16,9 +16,10 @@ _original = Pipeline.receiver
 def _stalling(self: Pipeline, decode: Any) -> Any:
     receive = _original(self, decode)
 
-    def stalling(data: bytes) -> None:
+    def stalling(data: Any) -> None:  # a datagram, or a batch of them (bytes or memoryviews)
         receive(data)
-        while b"stall-here" in data:  # never returns
+        batch = data if isinstance(data, list) else [data]
+        while any(b"stall-here" in bytes(datagram) for datagram in batch):  # never returns
             time.sleep(0.05)
 
     return stalling
