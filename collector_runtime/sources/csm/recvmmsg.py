@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import mmap
 import sys
 from collections.abc import Callable
 
-SLOTS = 64  # datagrams per call; the buffer is SLOTS x 64 KiB of address space, touched only as written
+SLOTS = 64  # datagrams per call; the buffer is SLOTS x 64 KiB of address space
 SLOT_BYTES = 65_536  # over the largest UDP payload (65,507 bytes over IPv4, 65,527 over IPv6)
 MSG_DONTWAIT = 0x40  # Linux's value on every architecture
 _RETRY_LATER = (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR)
@@ -47,7 +48,9 @@ class BatchReceiver:
     def __init__(self, fd: int, recvmmsg: Callable[..., int]) -> None:
         self._fd = fd
         self._recvmmsg = recvmmsg
-        self._buffer = bytearray(SLOTS * SLOT_BYTES)  # zero pages: the kernel maps them when written
+        # Anonymous memory, not a bytearray (which is zeroed, so resident, at once): a page becomes resident
+        # only once a datagram is written into it, a few KiB per slot for the datagrams SDKs send.
+        self._buffer = mmap.mmap(-1, SLOTS * SLOT_BYTES)
         base = ctypes.addressof(ctypes.c_char.from_buffer(self._buffer))
         self._iovecs = (_IoVec * SLOTS)(*(_IoVec(base + i * SLOT_BYTES, SLOT_BYTES) for i in range(SLOTS)))
         self._messages = (_MMsgHdr * SLOTS)()
