@@ -17,7 +17,6 @@ from ..errors import StartupError
 from ..loop_watch import StopWatchdog
 from ..outputs.archive import ArchiveOptions, ArchiveWriter, pending_files, salvage_archive_parts
 from ..outputs.live_view import LiveView
-from ..outputs.metrics import serve_metrics
 from ..outputs.publish_check import check_publishing
 from ..outputs.publisher import Publisher
 from ..outputs.state_file import restore_state
@@ -93,6 +92,8 @@ def prepare_to_serve(service: CollectorService, options: CollectorOptions) -> No
 
 
 def _serve_metrics(service: CollectorService, host: str, port: int) -> None:
+    from ..outputs.metrics import serve_metrics  # here: http.server (with email and ssl) is ~8 MiB resident
+
     try:
         serve_metrics(host, port, service.metrics_snapshot)
     except OSError as error:  # the port is taken, the address is not this machine's

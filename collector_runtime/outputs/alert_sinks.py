@@ -7,8 +7,6 @@ not deliver (raising when it delivered none); the delivery thread retries those 
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -65,6 +63,9 @@ class WebhookSink:
         self.timeout = timeout
 
     def send(self, events: list[Event]) -> list[Event]:
+        import urllib.error  # here, not at the top: urllib.request loads ssl, ~4 MiB a collector without a
+        import urllib.request  # webhook would carry for nothing
+
         for index, event in enumerate(events):
             body = json.dumps(event).encode()
             request = urllib.request.Request(
@@ -81,6 +82,8 @@ class WebhookSink:
 
 
 def _reason(error: Exception) -> str:
+    import urllib.error
+
     if isinstance(error, urllib.error.HTTPError):
         return f"HTTP {error.code}"
     return str(getattr(error, "reason", None) or error)
