@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shlex
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,8 @@ def _from_checkout() -> bool:
 
 
 def _direct_url() -> dict[str, Any] | None:
+    from importlib import metadata  # here: only a hint (an error) needs it, and it loads email (~1.6 MiB)
+
     try:
         text = metadata.distribution(DISTRIBUTION).read_text("direct_url.json")
         recorded = json.loads(text) if text else None

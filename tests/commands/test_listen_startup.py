@@ -75,10 +75,12 @@ def test_a_bucket_that_exists_starts_and_stops_cleanly(tmp_path: Path) -> None:
 
 def test_a_collector_loads_no_http_server_or_tls_it_was_not_asked_for() -> None:
     """http.server (with email and ssl) is ~8 MiB resident: loaded only with --metrics-port, --otlp-port or a
-    webhook, never by the default `listen` (the memory figure of docs/performance.md counts on it)."""
+    webhook, never by the default `listen` (the memory figure of docs/performance.md counts on it); nor is
+    importlib.metadata, which only an install hint (an error) needs."""
     probe = (
         "import sys; from collector_runtime.commands import cli, listen; "
-        "print(sorted(m for m in ('http.server', 'http.client', 'ssl', 'urllib.request') if m in sys.modules))"
+        "print(sorted(m for m in ('http.server', 'http.client', 'ssl', 'urllib.request', 'importlib.metadata') "
+        "if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip() == "[]"
