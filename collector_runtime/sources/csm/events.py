@@ -13,6 +13,7 @@ from .fields import CsmEvent
 
 API_CALL, API_CALL_ATTEMPT = "ApiCall", "ApiCallAttempt"
 MAX_NAME = 128
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # JSON integers are unbounded; the records keep 64-bit ones
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
 
 
@@ -88,7 +89,7 @@ def is_name(value: Any) -> bool:
 def integer(value: Any) -> int | None:
     if type(value) is not int:  # bool is an int subclass: not a status or a timestamp
         return None
-    return value if -(2**63) <= value < 2**63 else None
+    return value if INT64_MIN <= value <= INT64_MAX else None
 
 
 def short_str(value: Any, limit: int) -> str | None:

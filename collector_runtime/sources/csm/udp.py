@@ -7,10 +7,10 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .decoder import MAX_DATAGRAM_BYTES
 from .procnet import kernel_drops
 from .recvmmsg import SLOTS, batch_receiver
 
-MAX_DATAGRAM = 65_535
 # Datagrams handed over at once: one system call and one JSON decode per batch (see recvmmsg.py and fields.py);
 # a batch is what is already queued, so a lone datagram is never held back waiting for others.
 BATCH = SLOTS
@@ -88,7 +88,7 @@ class UdpListener:
             append = batch.append
             try:
                 for _ in range(BATCH):
-                    append(receive(MAX_DATAGRAM))
+                    append(receive(MAX_DATAGRAM_BYTES))
             except (BlockingIOError, InterruptedError):
                 if batch:
                     handle(batch)
@@ -106,7 +106,7 @@ class UdpListener:
             batch: list[Datagram] = []
             try:
                 for _ in range(BATCH):
-                    data, source = receive(MAX_DATAGRAM)
+                    data, source = receive(MAX_DATAGRAM_BYTES)
                     count += 1
                     if accepts(source[0]):
                         batch.append(data)
