@@ -71,6 +71,7 @@ class RateResult:
     kernel_drops: int
     seconds: float  # the sender's, first datagram to the end of the last batch's period
     cpu_percent: float
+    received_per_cpu_second: int  # what the sender's rate does not limit (CPU before the closing SIGHUP)
     sender_cpu_percent: float
 
     @property
@@ -106,12 +107,16 @@ def run_rate(receiver: Receiver, pool: list[bytes], rate: int, seconds: float, c
     before, cpu_before, wall_before = receiver.counters(), receiver.cpu_seconds(), time.perf_counter()
     sent = send(receiver.port, pool, rate, seconds, cpus=cpus.sender)
     time.sleep(0.5)  # let the receiver empty its queue
+    cpu_received = receiver.cpu_seconds() - cpu_before  # before the SIGHUP: without the collector's flush
     after, cpu_after, wall_after = receiver.counters(), receiver.cpu_seconds(), time.perf_counter()
     drops = (after["kernel_drops"] or 0) - (before["kernel_drops"] or 0)
     cpu = round(100 * (cpu_after - cpu_before) / (wall_after - wall_before), 1)
     received = after["received"] - before["received"]
+    per_cpu_second = round(received / cpu_received) if cpu_received > 0 else 0
     sender_cpu = round(100 * sent.cpu_seconds / sent.seconds, 1)
-    return RateResult(receiver.name, rate, sent.datagrams, received, drops, sent.seconds, cpu, sender_cpu)
+    return RateResult(
+        receiver.name, rate, sent.datagrams, received, drops, sent.seconds, cpu, per_cpu_second, sender_cpu
+    )
 
 
 def rate_sweep(
@@ -161,6 +166,11 @@ def sweep_table(baseline: list[RateResult], collector: list[RateResult]) -> list
     lines.append(
         f"sender flat out: {b_flat.sent_per_second:,}/s to the baseline ({b_flat.sender_cpu_percent}% of a CPU),"
         f" {c_flat.sent_per_second:,}/s to the collector ({c_flat.sender_cpu_percent}%)"
+    )
+    b_cpu, c_cpu = b_flat.received_per_cpu_second, c_flat.received_per_cpu_second
+    lines.append(
+        f"flat out, received per CPU second: collector {c_cpu:,}, baseline {b_cpu:,}"
+        f" ({c_cpu / b_cpu if b_cpu else 0:.0%})"
     )
     return lines
 

@@ -53,8 +53,8 @@ class Sent:
 
 
 class Sendmmsg:
-    """The whole pool as one ctypes buffer, an iovec and an mmsghdr per datagram: a batch is a slice of the
-    mmsghdr array handed to sendmmsg as is."""
+    """The whole pool joined in one bytes object, an iovec and an mmsghdr per datagram: a batch is a slice of
+    the mmsghdr array handed to sendmmsg as is."""
 
     def __init__(self, fd: int, pool: Sequence[bytes], sendmmsg: Callable[..., int]) -> None:
         self._fd, self._sendmmsg = fd, sendmmsg
