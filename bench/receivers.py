@@ -1,5 +1,5 @@
 """The receivers the benchmark measures (the real `csm-collector listen` process and a baseline loop that
-only receives), and the sender that offers them datagrams at a fixed rate."""
+only receives), and the process that offers them datagrams at a fixed rate (bench/sender.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import multiprocessing as mp
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from sender import Sent, send_paced
 
 ROOT = Path(__file__).resolve().parent.parent
 TICK = os.sysconf("SC_CLK_TCK")
@@ -127,37 +128,35 @@ def udp_drops(port: int) -> int | None:
     return None
 
 
-def _send(port: int, pool: list[bytes], rate: int, seconds: float, limit: int, result: Any) -> None:
-    """Sender process: `rate` datagrams/s (0 = flat out) for `seconds` or until `limit` are sent,
-    paced every half millisecond."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    send, address, size = sock.sendto, ("127.0.0.1", port), len(pool)
-    start = time.perf_counter()
-    deadline, sent, index = start + seconds, 0, 0
-    while True:
-        now = time.perf_counter()
-        if now >= deadline:
-            break
-        target = min(int((now - start) * rate) if rate else sent + 2000, limit)
-        if sent >= limit:
-            break
-        while sent < target:
-            send(pool[index], address)
-            index = index + 1 if index + 1 < size else 0
-            sent += 1
-        if rate:
-            time.sleep(0.0005)
-    result.value = sent
-    sock.close()
+def _send(
+    port: int, pool: list[bytes], rate: int, seconds: float, limit: int, cpus: set[int] | None, result: Any
+) -> None:
+    pin(0, cpus)
+    result.send(send_paced(port, pool, rate, seconds, limit))
 
 
-def send(port: int, pool: list[bytes], rate: int, seconds: float, limit: int = 2**62) -> tuple[int, float]:
-    result = mp.Value("q", 0)
-    sender = mp.Process(target=_send, args=(port, pool, rate, seconds, limit, result))
-    started = time.perf_counter()
+def send(
+    port: int, pool: list[bytes], rate: int, seconds: float, limit: int = 2**62, cpus: set[int] | None = None
+) -> Sent:
+    """`rate` datagrams/s (0 = flat out) for `seconds` or until `limit` are sent, from a process of its own
+    (on `cpus`, if given): what it sent, when, and so the rate it reached."""
+    receiving, sending = mp.Pipe(duplex=False)
+    sender = mp.Process(target=_send, args=(port, pool, rate, seconds, limit, cpus, sending))
     sender.start()
+    sending.close()
+    try:
+        sent: Sent | None = receiving.recv()
+    except EOFError:  # the sender died before it reported
+        sent = None
     sender.join()
-    return int(result.value), time.perf_counter() - started
+    if sent is None:
+        raise RuntimeError(f"the sender failed (exit status {sender.exitcode})")
+    return sent
+
+
+def pin(process_id: int, cpus: set[int] | None) -> None:
+    if cpus:
+        os.sched_setaffinity(process_id, cpus)
 
 
 def wait(condition: Any, timeout: float = 60.0) -> None:

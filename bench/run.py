@@ -12,7 +12,11 @@ history.jsonl there; that folder is ignored by git, so a run leaves the work tre
 --save-reference it also replaces the committed bench/results/reference.json, which docs/performance.md's
 figures come from: do that only in a change that means to update them.
 
-Usage: python bench/run.py [--quick] [--seconds 10] [--rates 10000,50000,100000,150000,200000]
+The sender (bench/sender.py) sends many datagrams per system call (sendmmsg) so that it can offer more than
+the receivers take; each rate row says what it actually sent (a row where it fell short measures the sender).
+
+Usage: python bench/run.py [--quick] [--seconds 10] [--rates 10000,50000,100000,150000,200000] [--sweep-only]
+       [--sender-cpu N]
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from receivers import ROOT, Receiver, send, start_baseline, start_collector
+from receivers import ROOT, Receiver, pin, send, start_baseline, start_collector
 from scale import ScaleResult, delay_run, scale_run
 from workload import datagram_pool
 
@@ -41,6 +45,23 @@ REFERENCE = ROOT / "bench" / "results" / "reference.json"  # committed: docs/per
 # --- scenarios ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Cpus:
+    """Where the sender and the receiver run (None: wherever the scheduler puts them)."""
+
+    sender: set[int] | None = None
+    receiver: set[int] | None = None
+
+    @classmethod
+    def split(cls, sender_cpu: int | None) -> Cpus:
+        if sender_cpu is None:
+            return cls()
+        others = os.sched_getaffinity(0) - {sender_cpu}
+        if sender_cpu not in os.sched_getaffinity(0) or not others:
+            raise SystemExit(f"--sender-cpu {sender_cpu}: not one of this process's CPUs, or the only one")
+        return cls({sender_cpu}, others)
+
+
 @dataclass
 class RateResult:
     receiver: str
@@ -48,8 +69,19 @@ class RateResult:
     sent: int
     received: int
     kernel_drops: int
-    seconds: float
+    seconds: float  # the sender's, first datagram to the end of the last batch's period
     cpu_percent: float
+    received_per_cpu_second: int  # what the sender's rate does not limit (CPU before the closing SIGHUP)
+    sender_cpu_percent: float
+
+    @property
+    def sent_per_second(self) -> int:
+        return round(self.sent / self.seconds)
+
+    @property
+    def sender_fell_short(self) -> bool:
+        """The sender offered less than the rate asked (by over 1%): the row measures the sender."""
+        return bool(self.target_rate) and self.sent_per_second < 0.99 * self.target_rate
 
     @property
     def lost(self) -> int:
@@ -65,21 +97,30 @@ class RateResult:
             "lost": self.lost,
             "zero_loss": self.zero_loss,
             "received_per_second": round(self.received / self.seconds),
+            "sent_per_second": self.sent_per_second,
+            "sender_fell_short": self.sender_fell_short,
         }
 
 
-def run_rate(receiver: Receiver, pool: list[bytes], rate: int, seconds: float) -> RateResult:
+def run_rate(receiver: Receiver, pool: list[bytes], rate: int, seconds: float, cpus: Cpus) -> RateResult:
+    pin(receiver.process.pid, cpus.receiver)
     before, cpu_before, wall_before = receiver.counters(), receiver.cpu_seconds(), time.perf_counter()
-    sent, elapsed = send(receiver.port, pool, rate, seconds)
+    sent = send(receiver.port, pool, rate, seconds, cpus=cpus.sender)
     time.sleep(0.5)  # let the receiver empty its queue
+    cpu_received = receiver.cpu_seconds() - cpu_before  # before the SIGHUP: without the collector's flush
     after, cpu_after, wall_after = receiver.counters(), receiver.cpu_seconds(), time.perf_counter()
     drops = (after["kernel_drops"] or 0) - (before["kernel_drops"] or 0)
     cpu = round(100 * (cpu_after - cpu_before) / (wall_after - wall_before), 1)
-    return RateResult(receiver.name, rate, sent, after["received"] - before["received"], drops, elapsed, cpu)
+    received = after["received"] - before["received"]
+    per_cpu_second = round(received / cpu_received) if cpu_received > 0 else 0
+    sender_cpu = round(100 * sent.cpu_seconds / sent.seconds, 1)
+    return RateResult(
+        receiver.name, rate, sent.datagrams, received, drops, sent.seconds, cpu, per_cpu_second, sender_cpu
+    )
 
 
 def rate_sweep(
-    kind: str, pool: list[bytes], rates: list[int], seconds: float, buffer: int, tmp: Path
+    kind: str, pool: list[bytes], rates: list[int], seconds: float, buffer: int, tmp: Path, cpus: Cpus
 ) -> list[RateResult]:
     results = []
     for rate in [*rates, 0]:
@@ -89,7 +130,7 @@ def rate_sweep(
             extra = ("--archive",) if kind == "archive" else ()
             receiver = start_collector(tmp / f"{kind}-{rate}", buffer, extra=extra)
         try:
-            results.append(run_rate(receiver, pool, rate, seconds))
+            results.append(run_rate(receiver, pool, rate, seconds, cpus))
         finally:
             receiver.stop()
         print(f"  {kind:9} {rate or 'flat out':>9}: {results[-1].row()}", flush=True)
@@ -100,13 +141,7 @@ def best_zero_loss(results: list[RateResult]) -> int:
     return max((r.target_rate for r in results if r.zero_loss and r.target_rate), default=0)
 
 
-def table(
-    baseline: list[RateResult],
-    collector: list[RateResult],
-    scale: ScaleResult,
-    delays: list[float],
-    archived: list[RateResult],
-) -> str:
+def sweep_table(baseline: list[RateResult], collector: list[RateResult]) -> list[str]:
     widths = (20, 15, 9, 16, 9, 9, 7)
     header = ("rate (datagrams/s)", "baseline recv/s", "lost", "collector recv/s", "lost", "drops", "CPU")
     lines = [" ".join(f"{h:>{w}}" for h, w in zip(header, widths, strict=True))]
@@ -121,6 +156,33 @@ def table(
             f"{c.cpu_percent}%",
         )
         lines.append(" ".join(f"{cell:>{w}}" for cell, w in zip(cells, widths, strict=True)))
+    lines += [
+        f"  sender fell short: {r.target_rate:,}/s offered to the {r.receiver}, {r.sent_per_second:,}/s sent"
+        f" on {r.sender_cpu_percent}% of a CPU (this row measures the sender, not the receiver)"
+        for r in [*baseline, *collector]
+        if r.sender_fell_short
+    ]
+    b_flat, c_flat = baseline[-1], collector[-1]
+    lines.append(
+        f"sender flat out: {b_flat.sent_per_second:,}/s to the baseline ({b_flat.sender_cpu_percent}% of a CPU),"
+        f" {c_flat.sent_per_second:,}/s to the collector ({c_flat.sender_cpu_percent}%)"
+    )
+    b_cpu, c_cpu = b_flat.received_per_cpu_second, c_flat.received_per_cpu_second
+    lines.append(
+        f"flat out, received per CPU second: collector {c_cpu:,}, baseline {b_cpu:,}"
+        f" ({c_cpu / b_cpu if b_cpu else 0:.0%})"
+    )
+    return lines
+
+
+def table(
+    baseline: list[RateResult],
+    collector: list[RateResult],
+    scale: ScaleResult,
+    delays: list[float],
+    archived: list[RateResult],
+) -> str:
+    lines = sweep_table(baseline, collector)
     c_zero = best_zero_loss(collector)
     b_flat = baseline[-1].received / baseline[-1].seconds
     c_flat = collector[-1].received / collector[-1].seconds
@@ -161,8 +223,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 s phases and 1M/2M events: a smoke run")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each rate phase (default 10)")
-    parser.add_argument("--rates", default="10000,50000,100000,150000,200000")
-    parser.add_argument("--receive-buffer", type=int, default=32 << 20)
+    parser.add_argument(
+        "--rates", default="10000,50000,100000,150000,200000", help="offered rates, datagrams/s (then flat out)"
+    )
+    parser.add_argument(
+        "--receive-buffer", type=int, default=32 << 20, help="each receiver's SO_RCVBUF, bytes (default 32 MiB)"
+    )
+    parser.add_argument(
+        "--sender-cpu",
+        type=int,
+        help="run the sender on this CPU and the receivers on the others (default: wherever the scheduler puts them)",
+    )
+    parser.add_argument(
+        "--sweep-only",
+        action="store_true",
+        help="only the baseline and collector rate sweeps (the loss table; nothing saved)",
+    )
     parser.add_argument("--events", type=int, default=10_000_000, help="events for the memory run (default 10M)")
     parser.add_argument(
         "--save-reference",
@@ -173,13 +249,18 @@ def main() -> int:
     seconds = 2.0 if args.quick else args.seconds
     checkpoints = [1_000_000, 2_000_000 if args.quick else args.events]
     rates = [int(r) for r in args.rates.split(",")]
+    cpus = Cpus.split(args.sender_cpu)
     pool = datagram_pool(100_000)
     print(f"pool: {len(pool)} datagrams, mean {sum(map(len, pool)) / len(pool):.0f} bytes", flush=True)
     with tempfile.TemporaryDirectory(prefix="csm-bench-") as tmp_name:
         tmp = Path(tmp_name)
-        baseline = rate_sweep("baseline", pool, rates, seconds, args.receive_buffer, tmp)
-        collector = rate_sweep("collector", pool, rates, seconds, args.receive_buffer, tmp)
-        archived = rate_sweep("archive", pool, [r for r in rates if r <= 100_000], seconds, args.receive_buffer, tmp)
+        baseline = rate_sweep("baseline", pool, rates, seconds, args.receive_buffer, tmp, cpus)
+        collector = rate_sweep("collector", pool, rates, seconds, args.receive_buffer, tmp, cpus)
+        if args.sweep_only:
+            print("\n" + "\n".join(sweep_table(baseline, collector)))
+            return 0
+        small_rates = [r for r in rates if r <= 100_000]
+        archived = rate_sweep("archive", pool, small_rates, seconds, args.receive_buffer, tmp, cpus)
         print("  scale run (1,000 workloads)...", flush=True)
         scale = scale_run(checkpoints, args.receive_buffer, tmp)
         delays = delay_run(5, tmp)

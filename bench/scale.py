@@ -45,7 +45,7 @@ def scale_run(checkpoints: list[int], buffer: int, tmp: Path) -> ScaleResult:
     try:
         for checkpoint in checkpoints:
             remaining = checkpoint - sent_total
-            sent_total += send(collector.port, pool, 100_000, remaining / 100_000 + 30, limit=remaining)[0]
+            sent_total += send(collector.port, pool, 100_000, remaining / 100_000 + 30, limit=remaining).datagrams
             counters = collector.counters()  # also a flush: the next one measures a steady-state SIGHUP
             result.events.append(counters["received"])
             result.peak_rss_mib.append(round(collector.memory_kib("VmHWM") / 1024, 1))

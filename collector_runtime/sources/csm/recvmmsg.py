@@ -22,15 +22,16 @@ MSG_DONTWAIT = 0x40  # Linux's value on every architecture
 _RETRY_LATER = (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR)
 
 
-class _IoVec(ctypes.Structure):
+# socket.h's structures, public: bench/sender.py sends with sendmmsg(2) through the same ones.
+class IoVec(ctypes.Structure):
     _fields_ = [("base", ctypes.c_void_p), ("length", ctypes.c_size_t)]
 
 
-class _MsgHdr(ctypes.Structure):  # struct msghdr, socket.h (glibc and musl lay it out alike on 64-bit)
+class MsgHdr(ctypes.Structure):  # struct msghdr, socket.h (glibc and musl lay it out alike on 64-bit)
     _fields_ = [
         ("name", ctypes.c_void_p),
         ("namelen", ctypes.c_uint32),
-        ("iov", ctypes.POINTER(_IoVec)),
+        ("iov", ctypes.POINTER(IoVec)),
         ("iovlen", ctypes.c_size_t),
         ("control", ctypes.c_void_p),
         ("controllen", ctypes.c_size_t),
@@ -38,8 +39,8 @@ class _MsgHdr(ctypes.Structure):  # struct msghdr, socket.h (glibc and musl lay 
     ]
 
 
-class _MMsgHdr(ctypes.Structure):  # struct mmsghdr: a message and the length received into it
-    _fields_ = [("header", _MsgHdr), ("length", ctypes.c_uint)]
+class MMsgHdr(ctypes.Structure):  # struct mmsghdr: a message and the length received into it
+    _fields_ = [("header", MsgHdr), ("length", ctypes.c_uint)]
 
 
 class BatchReceiver:
@@ -52,16 +53,16 @@ class BatchReceiver:
         # only once a datagram is written into it, a few KiB per slot for the datagrams SDKs send.
         self._buffer = mmap.mmap(-1, SLOTS * SLOT_BYTES)
         base = ctypes.addressof(ctypes.c_char.from_buffer(self._buffer))
-        self._iovecs = (_IoVec * SLOTS)(*(_IoVec(base + i * SLOT_BYTES, SLOT_BYTES) for i in range(SLOTS)))
-        self._messages = (_MMsgHdr * SLOTS)()
+        self._iovecs = (IoVec * SLOTS)(*(IoVec(base + i * SLOT_BYTES, SLOT_BYTES) for i in range(SLOTS)))
+        self._messages = (MMsgHdr * SLOTS)()
         for i, message in enumerate(self._messages):
             message.header.iov = ctypes.pointer(self._iovecs[i])
             message.header.iovlen = 1
         self._address = ctypes.addressof(self._messages)
         # Every message's `length`, read in one slice of the array seen as unsigned ints.
         words = memoryview(self._messages).cast("B").cast("I")
-        stride = ctypes.sizeof(_MMsgHdr) // 4
-        self._lengths = words[_MMsgHdr.length.offset // 4 :: stride]
+        stride = ctypes.sizeof(MMsgHdr) // 4
+        self._lengths = words[MMsgHdr.length.offset // 4 :: stride]
         self._view = memoryview(self._buffer)
         self._offsets = range(0, SLOTS * SLOT_BYTES, SLOT_BYTES)
 
