@@ -53,9 +53,10 @@ class LoopInbox:
             received = True
 
     def clear_wakeups(self) -> None:
+        """One read: a wake-up byte is sent per turn at most, bar signals (bytes left only make the loop turn
+        again), and a read until empty ends in an exception, one more system call in every turn of the loop."""
         with contextlib.suppress(OSError):
-            while self.reader.recv(4096):
-                pass
+            self.reader.recv(4096)
 
     def close(self) -> None:
         self.reader.close()

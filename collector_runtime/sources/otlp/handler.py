@@ -67,6 +67,9 @@ class Handler(BaseHTTPRequestHandler):
     # apart would wait for the exporter's delayed ACK (~40 ms per request on a keep-alive connection).
     wbufsize = -1
     disable_nagle_algorithm = True
+    # A request whole in one read: the default 8 KiB buffer takes an exporter's head and the start of its body, and
+    # the rest of the body costs another read (with a timeout set, a poll and a recv, each giving up the GIL).
+    rbufsize = 1 << 16
     server: _Server
 
     def setup(self) -> None:
