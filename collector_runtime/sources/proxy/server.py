@@ -5,10 +5,10 @@ no dial of the real host before a request is seen), `allow_hosts` anchored on `h
 host is a plain TCP tunnel with its own certificate), the CA in `confdir`, bodies over
 `STREAM_LARGE_BODIES` streamed (not held in memory; such a request is matched without its body), and no
 onboarding app (`http://mitm.it/` would be served by the proxy itself: its addon is not loaded). Only the
-mitmproxy addons the proxy needs are loaded (`mitmproxy_addons`): every hook of every flow visits each loaded
-addon twice (the hook, then `update`), and the ~30 default ones (replay, scripts, HAR export...) do nothing
-here. Then ours, in hook order: the destination guard (refuses before the interceptor sees a flow), then the
-AWS interceptor.
+mitmproxy addons the proxy needs are loaded (`mitmproxy_addons`): the ~30 default ones (replay, scripts, HAR
+export...) do nothing here; and each event goes only to the addons that handle it (`hook_index`: mitmproxy
+visits every addon for every event, and every flow hook is followed by `update`). Then ours, in hook order:
+the destination guard (refuses before the interceptor sees a flow), then the AWS interceptor.
 mitmproxy's own log is kept at warnings, with query strings cut (a presigned URL carries a signature).
 """
 
@@ -27,6 +27,7 @@ from mitmproxy.addons import block, core, disable_h2c, next_layer, proxyserver, 
 from collector_runtime.sources.proxy.addon import AwsInterceptor
 from collector_runtime.sources.proxy.certificates import SharedCertificates
 from collector_runtime.sources.proxy.guard import DestinationGuard
+from collector_runtime.sources.proxy.hook_index import HookIndexedAddons
 
 STREAM_LARGE_BODIES = "4m"
 START_TIMEOUT = 30.0
@@ -122,6 +123,7 @@ class ProxyServer:
 
     async def _main(self) -> None:
         self._master = master.Master(options.Options(), event_loop=self._loop)
+        self._master.addons = HookIndexedAddons(self._master)  # each event only to the addons that handle it
         self._master.addons.add(*mitmproxy_addons())
         self._master.addons.add(self.guard, self.interceptor, self._ready)
         self._master.options.update(**self._options())  # addon options exist only once the addons are added
