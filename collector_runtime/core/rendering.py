@@ -218,6 +218,22 @@ class FlushRenderer:
         added, removed = sorted(after - before), sorted(before - after)
         return RenderedPolicy(name, stem, prepared.document, prepared.text, added, removed)
 
+    def files_again(self) -> FileChanges:
+        """Every policy file (its parts, policy.json) as last rendered, rendered again from the grants each
+        workload's policy keeps: for an output directory removed under the collector, which is rare, where
+        keeping every text to write it again would cost ~5 KB per workload for the collector's lifetime."""
+        files: FileChanges = {}
+        for name, known in self._known.items():
+            stem = workload_file_stem(name)
+            document = self.builder.document(known.grants)
+            files[policy_path(stem)] = dumps_pretty(document)
+            if known.part_count:
+                for index, part in enumerate(split_policy(document, self.max_policy_chars), start=1):
+                    files[part_path(stem, index)] = dumps_pretty(part)
+        if self._merged_text is not None:
+            files[MERGED_POLICY] = self._merged_text
+        return files
+
     def _delete_leftovers(self, workloads: list[str], files: FileChanges) -> None:
         """Delete what an earlier run left under these workloads' names, unless a current workload's file."""
         stems = {stem for name in workloads for stem in (workload_file_stem(name), legacy_file_stem(name))}
