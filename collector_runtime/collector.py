@@ -61,7 +61,7 @@ class CollectorService:
         self.aggregator = Aggregator(action_map, fails_only=output.policy.fails_only, limits=settings.limits)
         self.pipeline = Pipeline(self.aggregator, archive=archive.append if archive else None)
         self.renderer = FlushRenderer(action_map, output.policy, max_policy_chars=output.max_policy_chars)
-        self.directory = OutputDirectory(output.output_dir)
+        self.directory = OutputDirectory(output.output_dir, self.renderer.files_again)
         self.renderer.adopt(self.directory.policy_files())
         self.writer = FlushWriter(self.directory, publisher, clock=clock, wall_clock=wall_clock)
         self.inbox = LoopInbox()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ..limits import MAX_NAMED_RESOURCE_WILDCARDS
 from .mapping import PASS_ROLE, ActionMap, MayNeed, OperationMapping
@@ -33,6 +34,8 @@ from .usage import (
 from .wildcard import wildcard_count
 
 MAX_PENDING_NOTICES = 1_000
+K = TypeVar("K")
+V = TypeVar("V")
 Slot = tuple[Workload, CallUsage]
 
 
@@ -61,6 +64,10 @@ class Aggregator:
         self.stats = CallStats()
         self.notices: list[Notice] = []
         self._slots: dict[tuple[str, str, str], Slot] = {}
+        # One copy, shared by every workload, of each operation's key and of each origin of an action: a
+        # thousand workloads calling the same operations would otherwise hold as many equal tuples and origins.
+        self._operation_keys: dict[tuple[str, str], tuple[str, str]] = {}
+        self._origins: dict[tuple[str, str, str], ActionOrigin] = {}
 
     def add(self, call: ObservedCall, count: int = 1, last_ms: int | None = None) -> bool:
         """Count `count` calls like `call` (the archive reports groups); False if a limit dropped them."""
@@ -120,6 +127,7 @@ class Aggregator:
             if len(workload.usage) >= self.limits.max_calls_per_workload:
                 self.stats.dropped["call_limit"] += 1
                 return None
+            key = _shared(self._operation_keys, key, key, self.limits.max_cached_identities)
             usage = workload.usage[key] = usage_of(self.action_map.lookup(*key), *key)
         if len(self._slots) >= self.limits.max_cached_identities:
             self._slots.clear()  # a cache over `workloads`: rebuilt on demand
@@ -163,24 +171,28 @@ class Aggregator:
         if not mapping.mapped:
             self._notify(Notice(workload.name, mapping.service, mapping.api, None, "unmapped"))
         for action in mapping.actions:
-            self._record_action(workload, action, ActionOrigin(OBSERVED, mapping.service, mapping.api))
+            self._record_action(workload, action, self._origin(OBSERVED, mapping))
         members: set[str] = usage.members if usage.scope_members else set()
         for item in mapping.may_need:
             kind = OBSERVED if _granted(mapping, item, members) else DEPENDENT
-            self._record_action(workload, item.action, ActionOrigin(kind, mapping.service, mapping.api))
+            self._record_action(workload, item.action, self._origin(kind, mapping))
 
     def _learn_triggered(self, workload: Workload, usage: CallUsage) -> None:
         """A request set a member: the actions it triggers are granted (as the policy does), not listed."""
         mapping, members = usage.mapping, usage.members
         for item in mapping.may_need:
             if _granted(mapping, item, members):
-                self._record_action(workload, item.action, ActionOrigin(OBSERVED, mapping.service, mapping.api))
+                self._record_action(workload, item.action, self._origin(OBSERVED, mapping))
 
     def _learn_from_denial(self, workload: Workload, mapping: OperationMapping, named: tuple[str, ...]) -> None:
         for name in named:
             action = self.action_map.canonical_action(name)
             if action:
-                self._record_action(workload, action, ActionOrigin(DENIED_MESSAGE, mapping.service, mapping.api))
+                self._record_action(workload, action, self._origin(DENIED_MESSAGE, mapping))
+
+    def _origin(self, kind: str, mapping: OperationMapping) -> ActionOrigin:
+        key = (kind, mapping.service, mapping.api)
+        return _shared(self._origins, key, ActionOrigin(*key), self.limits.max_cached_identities)
 
     def learn_denied_action(self, workload: Workload, action: str, origin: ActionOrigin) -> None:
         """An action a denial named, restored from a snapshot."""
@@ -206,6 +218,17 @@ class Aggregator:
     def take_notices(self) -> list[Notice]:
         notices, self.notices = self.notices, []
         return notices
+
+
+def _shared(cache: dict[K, V], key: K, value: V, limit: int) -> V:
+    """The copy of `value` kept in `cache` under `key` (stored first if none); a full cache is cleared (its
+    entries are only shared copies: nothing is lost)."""
+    kept = cache.get(key)
+    if kept is None:
+        if len(cache) >= limit:
+            cache.clear()
+        kept = cache[key] = value
+    return kept
 
 
 def _granted(mapping: OperationMapping, item: MayNeed, members: set[str] | frozenset[str]) -> bool:

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..contract import MERGED_POLICY, STATE_FILE, STATS_FILE
 from .aggregate import Aggregator
-from .json_codec import dumps_pretty
+from .json_codec import dumps_pretty, loads
 from .mapping import ActionMap
 from .names import legacy_file_stem, part_file_stem, split_part_stem, workload_file_stem
 from .policy import Grants, PolicyBuilder, PolicyOptions, merge_grants
@@ -41,10 +41,16 @@ FileChanges = dict[str, str | None]  # relative path -> new text, or None to del
 class RenderedPolicy:
     workload: str
     stem: str
-    document: dict[str, Any]
     text: str
     added: list[str]
     removed: list[str]
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """The policy, parsed from its text when asked (alerts, publishing): kept as objects from rendering to
+        the flush, a thousand policies' documents would be ~10 KB each on top of their texts."""
+        document: dict[str, Any] = loads(self.text)
+        return document
 
 
 @dataclass
@@ -77,7 +83,6 @@ class _Prepared:
     version: int
     grants: Grants
     actions: frozenset[str]
-    document: dict[str, Any]
     text: str
     parts: list[str]  # the texts of its part files; empty when it needs no splitting
     unsplittable: str | None  # a warning when the size limit is below what one of its statements needs
@@ -198,7 +203,7 @@ class FlushRenderer:
             ],
             "generalized": [item.as_dict() for item in grants.generalized],
         }
-        return _Prepared(workload.version, grants, actions, document, text, texts, unsplittable, summary)
+        return _Prepared(workload.version, grants, actions, text, texts, unsplittable, summary)
 
     def _render_workload(self, name: str, prepared: _Prepared, files: FileChanges) -> RenderedPolicy:
         stem = workload_file_stem(name)
@@ -216,7 +221,23 @@ class FlushRenderer:
         )
         after = prepared.actions
         added, removed = sorted(after - before), sorted(before - after)
-        return RenderedPolicy(name, stem, prepared.document, prepared.text, added, removed)
+        return RenderedPolicy(name, stem, prepared.text, added, removed)
+
+    def files_again(self) -> FileChanges:
+        """Every policy file (its parts, policy.json) as last rendered, rendered again from the grants each
+        workload's policy keeps: for an output directory removed under the collector, which is rare, where
+        keeping every text to write it again would cost ~5 KB per workload for the collector's lifetime."""
+        files: FileChanges = {}
+        for name, known in self._known.items():
+            stem = workload_file_stem(name)
+            document = self.builder.document(known.grants)
+            files[policy_path(stem)] = dumps_pretty(document)
+            if known.part_count:
+                for index, part in enumerate(split_policy(document, self.max_policy_chars), start=1):
+                    files[part_path(stem, index)] = dumps_pretty(part)
+        if self._merged_text is not None:
+            files[MERGED_POLICY] = self._merged_text
+        return files
 
     def _delete_leftovers(self, workloads: list[str], files: FileChanges) -> None:
         """Delete what an earlier run left under these workloads' names, unless a current workload's file."""

@@ -3,12 +3,14 @@
 Rendering (core.rendering) and writing are separate steps: a flush hands the changed texts over
 with `update`, and `write` writes them. A file that could not be written stays pending and is
 written at the next flush, so a full disk loses nothing once it has room again; if the directory was
-removed under the collector, every file is written again (the latest text of each is kept).
+removed under the collector, every file is written again: state.json and stats.json are in every flush,
+the policies are rendered again (`files_again`: their texts are not kept, ~5 KB per workload).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from ..contract import POLICIES_DIR, STATE_FILE, STATS_FILE
@@ -22,25 +24,21 @@ def _write_order(path: str) -> tuple[bool, bool, str]:
 
 
 class OutputDirectory:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, files_again: Callable[[], FileChanges] = dict) -> None:
+        """`files_again`: the latest text of every policy file (core.rendering's `FlushRenderer.files_again`)."""
         self.root = root
         self._root = os.fspath(root)  # plain string paths: this runs for every changed file at every flush
-        self._current: dict[str, str] = {}  # every file's latest text
+        self._files_again = files_again
         self._pending: FileChanges = {}
         self._policies_written = False
 
     def update(self, files: FileChanges) -> None:
-        for path, text in files.items():
-            self._pending[path] = text
-            if text is None:
-                self._current.pop(path, None)
-            else:
-                self._current[path] = text
+        self._pending.update(files)
 
     def write(self) -> int:
         """Write what is pending; raises OSError with the unwritten files still pending."""
         if self._policies_written and not os.path.isdir(os.path.join(self._root, POLICIES_DIR)):
-            self._pending = {**self._current, **self._pending}  # the directory was removed: everything again
+            self._pending = {**self._files_again(), **self._pending}  # the directory was removed: everything again
             self._policies_written = False
         written = 0
         for relative in sorted(self._pending, key=_write_order):

@@ -158,3 +158,15 @@ def test_an_action_the_request_asked_for_is_learned_as_granted_not_listed(aggreg
     listed = {action for action, origin in workload.actions.items() if origin.kind == DEPENDENT}
     assert listed == {note.action for note in grants.may_need}
     assert not listed & set(grants.observed)
+
+
+def test_workloads_share_one_copy_of_each_operation_key_and_action_origin(action_map: ActionMap) -> None:
+    """A thousand workloads calling the same operations keep one key and one origin per operation, not one each
+    (issue 21's memory goal)."""
+    aggregator = Aggregator(action_map)
+    for name in ("a", "b"):
+        aggregator.add(observed("SQS", "SendMessage", workload=name))
+    first, second = aggregator.workloads["a"], aggregator.workloads["b"]
+    assert list(first.usage) == list(second.usage) == [("SQS", "SendMessage")]
+    assert next(iter(first.usage)) is next(iter(second.usage))
+    assert first.actions == second.actions and first.actions["sqs:SendMessage"] is second.actions["sqs:SendMessage"]

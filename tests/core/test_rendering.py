@@ -144,3 +144,16 @@ def test_explain_output_dir_shows_each_generalized_pattern_and_its_examples(
     assert explain_output(action_map, tmp_path, None, out) == 0
     assert "granted arn:aws:s3:::acme-reports/reports/* (S3 object key" in out.getvalue()
     assert f"from 1 names, e.g. {key}" in out.getvalue()
+
+
+def test_files_again_are_every_policy_file_as_last_rendered(action_map: ActionMap, aggregator: Aggregator) -> None:
+    """What an output directory removed under the collector gets back, without the texts being kept: the
+    latest text of every policy file, its parts and policy.json, byte for byte (files of older flushes too)."""
+    load(aggregator, workloads=3)
+    flush = FlushRenderer(action_map, PolicyOptions(), max_policy_chars=400)  # w0..w2 split in parts
+    latest = dict(flush.render(aggregator, COUNTERS, {}).files)
+    aggregator.add(observed("SQS", "SendMessage", workload="w1"))
+    latest.update(flush.render(aggregator, COUNTERS, {}).files)
+    expected = {path: text for path, text in latest.items() if path.startswith("policies/") or path == "policy.json"}
+    assert any(".part2.json" in path for path in expected)
+    assert flush.files_again() == expected

@@ -134,3 +134,15 @@ def test_access_control_keeps_only_accepted_senders_datagrams() -> None:
     finally:
         sender.close()
         listener.close()
+
+
+def test_identities_share_one_copy_of_their_names() -> None:
+    """A thousand workloads' operations keep one string per service, operation and ClientId, not one per
+    identity (each as the datagram that introduced it: issue 21's memory goal)."""
+    decoder = CsmDecoder()
+    first = decoder.feed(call("SendMessage", ClientId="worker"))[0]
+    second = decoder.feed(call("ReceiveMessage", ClientId="worker"))[0]
+    other = decoder.feed(call("SendMessage", ClientId="other"))[0]
+    assert (first.workload, first.service) == (second.workload, second.service)
+    assert first.workload is second.workload and first.service is second.service
+    assert other.operation is first.operation and other.service is first.service
