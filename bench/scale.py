@@ -82,11 +82,11 @@ def flush_times(result: ScaleResult, tmp: Path) -> None:
         stats = collector.counters()["stats"]  # SIGHUP and wait for the write
         result.steady_flush_ms = round((time.perf_counter() - started) * 1000, 1)
         result.first_flush_self_reported_ms = stats["previous_flush_ms"]
-        result.first_flush_write_self_reported_ms = stats["previous_flush_write_ms"]
+        result.first_flush_write_self_reported_ms = stats.get("previous_flush_write_ms")
         time.sleep(SETTLE)
         stats = collector.counters()["stats"]
         result.steady_flush_self_reported_ms = stats["previous_flush_ms"]
-        result.steady_flush_write_self_reported_ms = stats["previous_flush_write_ms"]
+        result.steady_flush_write_self_reported_ms = stats.get("previous_flush_write_ms")
     finally:
         collector.stop()
     flush_under_stream(result, pool, tmp / "stream")
@@ -140,7 +140,7 @@ def flush_under_stream(result: ScaleResult, pool: list[bytes], output: Path, rat
         time.sleep(SETTLE)
         stats = collector.counters()["stats"]
         result.first_flush_under_stream_self_reported_ms = stats["previous_flush_ms"]
-        result.first_flush_under_stream_write_self_reported_ms = stats["previous_flush_write_ms"]
+        result.first_flush_under_stream_write_self_reported_ms = stats.get("previous_flush_write_ms")
         result.stream_flush_baseline_ms = write_baseline(output, output.parent / "stream-baseline")
     finally:
         stop.set()

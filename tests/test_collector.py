@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from collector_runtime.collector import CollectorService
 from collector_runtime.data import load_action_map
 from collector_runtime.outputs import output_dir as output_dir_module
 from collector_runtime.outputs.state_file import restore_state
+from collector_runtime.outputs.write_behind import WRITING_SWITCH_INTERVAL
 from collector_runtime.settings import ListenOptions, OutputOptions
 from collector_runtime.sources.csm.source import CsmSource
 from collector_runtime.sources.csm.udp import UdpListener
@@ -188,6 +190,7 @@ def test_the_loop_reads_on_while_a_flush_writes_and_a_flush_meanwhile_loses_noth
 ) -> None:
     writes = HeldWrites(monkeypatch)
     writes.root = str(tmp_path)
+    switch_interval = sys.getswitchinterval()
     try:
         with running_collector(tmp_path, flush_interval=3600) as service:
             port = service.sources["csm"].address[1]
@@ -195,6 +198,7 @@ def test_the_loop_reads_on_while_a_flush_writes_and_a_flush_meanwhile_loses_noth
             assert wait_for(lambda: service.aggregator.stats.calls == 1)
             service.request_flush()
             assert writes.started.wait(10)  # the flush is writing its first file, and stays there
+            assert sys.getswitchinterval() == pytest.approx(WRITING_SWITCH_INTERVAL)  # the writer gets the GIL fast
             send(port, datagram(call("SQS", "ReceiveMessage", "worker"), call("S3", "ListBuckets", "late")))
             assert wait_for(lambda: service.aggregator.stats.calls == 3)  # the loop reads on meanwhile
             service.request_flush()  # two more flushes while the first one still writes: merged, written after it
@@ -223,6 +227,7 @@ def test_the_loop_reads_on_while_a_flush_writes_and_a_flush_meanwhile_loses_noth
     merged = writes.paths[first_end : writes.paths.index("stats.json", first_end) + 1]  # flushes 2 and 3
     assert merged[0] == "state.json" and merged[-1] == "stats.json" and "policies/late.json" in merged
     assert len(merged) == len(set(merged))  # each file once: the later flush's text replaced the earlier one's
+    assert sys.getswitchinterval() == switch_interval  # as it was, once the writes are done
     # The loop's hold (render, hand over) and the time until the files were on disk, both in stats.json.
     assert 0 < stats["previous_flush_ms"] <= stats["previous_flush_write_ms"]
 
@@ -280,3 +285,13 @@ def test_a_failed_write_keeps_the_files_pending_and_counts_each_flush(
     assert policy_actions(read_json(tmp_path / "policies" / "worker.json")) == ["sqs:SendMessage"]
     assert service.writer.failed_flushes == 0
     assert service.flush() and read_json(tmp_path / "stats.json")["output_files_pending"] == 0
+
+
+@pytest.mark.timeout(60)
+def test_a_flush_after_the_stop_is_still_written(tmp_path: Path) -> None:
+    """What the stop watchdog does when it fires as the loop ends: the writer thread, closed, starts again."""
+    with running_collector(tmp_path, flush_interval=3600) as service:
+        pass
+    assert read_json(tmp_path / "stats.json")["flush_count"] == 1
+    assert service.flush()
+    assert read_json(tmp_path / "stats.json")["flush_count"] == 2
