@@ -168,7 +168,8 @@ class HeldWrites:
     """The output directory's writes, each held until released (the seam: the atomic write the directory calls),
     so a test sees what the loop does while the files are being written."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
+        self.root = str(root)
         self.started = threading.Event()  # a write reached the disk step
         self.release = threading.Event()
         self.paths: list[str] = []
@@ -180,7 +181,6 @@ class HeldWrites:
             self.paths.append(os.path.relpath(path, self.root))
             real(path, text, **kwargs)
 
-        self.root = ""
         monkeypatch.setattr(output_dir_module, "atomic_write", held)
 
 
@@ -188,8 +188,7 @@ class HeldWrites:
 def test_the_loop_reads_on_while_a_flush_writes_and_a_flush_meanwhile_loses_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    writes = HeldWrites(monkeypatch)
-    writes.root = str(tmp_path)
+    writes = HeldWrites(monkeypatch, tmp_path)
     switch_interval = sys.getswitchinterval()
     try:
         with running_collector(tmp_path, flush_interval=3600) as service:
@@ -236,8 +235,7 @@ def test_the_loop_reads_on_while_a_flush_writes_and_a_flush_meanwhile_loses_noth
 def test_a_stop_waits_for_the_write_in_progress_and_writes_everything(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    writes = HeldWrites(monkeypatch)
-    writes.root = str(tmp_path)
+    writes = HeldWrites(monkeypatch, tmp_path)
     releaser = threading.Timer(0.3, writes.release.set)  # releases the held write once the stop waits on it
     try:
         with running_collector(tmp_path, flush_interval=3600) as service:
