@@ -45,6 +45,7 @@ class PendingFlush:
 
     started: float
     on_written: Written | None
+    warnings: tuple[str, ...]  # logged once on disk, by the writer thread (a thousand can take the loop ~0.5 s)
 
 
 class FlushWriter:
@@ -89,12 +90,9 @@ class FlushWriter:
             observer.after_flush(aggregator, rendered, self.wall_clock())
         if self.publisher:
             self.publisher.update(rendered)
-        for warning in rendered.warnings:
-            if warning not in self._logged_warnings:
-                log.warning("%s", warning)
-                self._logged_warnings.add(warning)
         self.last_write_ms = None  # until this flush's files are on disk
-        ticket = self._behind.hand_over(rendered.files, PendingFlush(started, on_written))
+        pending = PendingFlush(started, on_written, tuple(rendered.warnings))
+        ticket = self._behind.hand_over(rendered.files, pending)
         self.last_flush_ms = round((self.clock() - started) * 1000, 3)
         # What survived a flush is long-lived state (workloads, usages, caches), freed by reference
         # counting when dropped: keep it out of future collections, whose pauses would grow with it.
@@ -122,6 +120,7 @@ class FlushWriter:
                 log.error("cannot write to %s: %s (retrying at every flush)", self.directory.root, done.error)
         else:
             self.last_write_ms = round((finished - done.tokens[-1].started) * 1000, 3)
+            self._log_warnings(done.tokens[-1].warnings)
             if self.failed_flushes:
                 log.warning(
                     "writing to %s works again after %d failed flushes", self.directory.root, self.failed_flushes
@@ -131,6 +130,12 @@ class FlushWriter:
             if flush.on_written:
                 milliseconds = round((finished - flush.started) * 1000, 3)
                 flush.on_written(done.error is None, done.files_written, milliseconds)
+
+    def _log_warnings(self, warnings: tuple[str, ...]) -> None:
+        for warning in warnings:
+            if warning not in self._logged_warnings:
+                log.warning("%s", warning)
+                self._logged_warnings.add(warning)
 
     def stats(self) -> dict[str, Any]:
         return {
