@@ -1,10 +1,11 @@
 """The running collector: sources -> pipeline -> core -> outputs, periodic and on-demand flushes, clean stop.
 
 Single-threaded event loop. Other threads and signal handlers only set flags and wake the loop
-(`request_flush`, `request_stop`), so intake never races with a flush. Publishing (S3, SSM) and
-archive compression run in their own threads and never make intake wait. On stop, every datagram
-already queued in the socket is read before the final flush: nothing received before a clean
-shutdown is missing from the files.
+(`request_flush`, `request_stop`), so intake never races with a flush. Publishing (S3, SSM), archive
+compression and writing the output files (outputs/write_behind.py: the loop only renders and hands the
+texts over) run in their own threads and never make intake wait. On stop, every datagram already queued
+in the socket is read before the final flush, which waits for its files (at most FINAL_WRITE_SECONDS):
+nothing received before a clean shutdown is missing from the files.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from .core.mapping import ActionMap
 from .core.records import ObservedCall
 from .core.rendering import FlushRenderer, Rendered
 from .core.schedule import EVERYTHING, RENDER_AHEAD_SLICE, FlushSchedule, RenderAhead
-from .flush_writer import FlushObserver, FlushWriter
-from .limits import MAX_STOP_DRAIN_ROUNDS
+from .flush_writer import FlushObserver, FlushWriter, Written
+from .limits import FINAL_WRITE_SECONDS, MAX_STOP_DRAIN_ROUNDS
 from .loop_inbox import LoopInbox
 from .loop_watch import LoopWatch, stall_threshold
 from .outputs.archive import ArchiveWriter
@@ -168,7 +169,9 @@ class CollectorService:
                 schedule.rendered_ahead(self.clock(), ahead, complete=complete)
             if self._flush_requested or schedule.flush_due(now):
                 self._flush_requested = False
-                self._logged_flush(self._signal_for("flush"), "writing all files now, then collecting on")
+                self.start_flush(
+                    self._announced(self._signal_for("flush"), "writing all files now, then collecting on")
+                )
                 schedule.flushed(self.clock())
             if self.archive:
                 self.archive.tick(self.wall_clock())
@@ -195,14 +198,13 @@ class CollectorService:
         self._signals = [entry for entry in self._signals if entry[1] != kind]
         return names[-1] if names else None
 
-    def _logged_flush(self, signal_name: str | None, doing: str) -> bool:
-        """A flush; for a signal, the log says it was received and what was written."""
-        if signal_name:
-            self.run_log.received(signal_name, doing)
-        ok = self.flush()
-        if signal_name:
-            self.run_log.wrote(signal_name, self.writer.files_written, self.writer.last_flush_ms, ok=ok)
-        return ok
+    def _announced(self, signal_name: str | None, doing: str) -> Written | None:
+        """For a flush a signal asked for: the log says it was received, and the callback returned logs what
+        was written once it is on disk (the writer thread calls it)."""
+        if not signal_name:
+            return None
+        self.run_log.received(signal_name, doing)
+        return lambda ok, files, milliseconds: self.run_log.wrote(signal_name, files, milliseconds, ok=ok)
 
     def _shutdown(self) -> int:
         for source in self.sources.values():
@@ -216,9 +218,9 @@ class CollectorService:
         if self.archive:
             self.archive.close()  # first: the last stats.json counts what the closed archive holds
         publishing = f", publishing for at most {self.settings.publish_timeout:g}s" if self.publisher else ""
-        ok = self._logged_flush(
-            self._signal_for("stop"), f"stopping: queued datagrams read, writing the files{publishing}"
-        )
+        doing = f"stopping: queued datagrams read, writing the files{publishing}"
+        ok = self.flush(self._announced(self._signal_for("stop"), doing))
+        self.writer.close()
         for callback in self._after_final_write:
             callback()
         for observer in self.writer.observers:
@@ -237,8 +239,13 @@ class CollectorService:
         self.inbox.close()
         return 0 if ok else 1
 
-    def flush(self) -> bool:
-        """Render what changed and write it (flush_writer); whether the files were written."""
+    def flush(self, on_written: Written | None = None) -> bool:
+        """Render what changed and write it (flush_writer), waiting at most FINAL_WRITE_SECONDS for the
+        files; whether they were written."""
+        return self.writer.wait(self.start_flush(on_written), FINAL_WRITE_SECONDS)
+
+    def start_flush(self, on_written: Written | None = None) -> int:
+        """Render what changed and hand it to the writer thread (flush_writer); the ticket to wait for."""
         started = self.writer.begin()
         for source in self._polled:
             source.tick(None)  # records held for later (CSM calls waiting for their attempts): as they are
@@ -249,7 +256,7 @@ class CollectorService:
         for section in counters.values():
             if isinstance(section, dict) and "access" in section:  # a source's access control (CSM's)
                 self.run_log.access(section["access"])
-        return self.writer.write(self.aggregator, rendered, started)
+        return self.writer.write(self.aggregator, rendered, started, on_written)
 
     def render(self, counters: dict[str, Any] | None = None) -> Rendered:
         return self.renderer.render(self.aggregator, counters or self.counters(), self.runtime_stats())

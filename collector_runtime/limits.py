@@ -22,4 +22,8 @@ MIN_STALL_SECONDS = 30.0  # the threshold is max(3 x flush interval, this)
 STALL_FLUSH_INTERVALS = 3
 # SIGTERM: after this long without the loop stopping, the process writes what it can and exits.
 STOP_GRACE_SECONDS = 10.0
+# A flush that waits for its files (the final one at a stop, the watchdog's): at most this long, then the
+# process goes on (exit 1) with what is not on disk logged. Under the watchdog a stop ends within
+# STOP_GRACE_SECONDS + this: 25 s, below ECS's default 30 s stop timeout before SIGKILL.
+FINAL_WRITE_SECONDS = 15.0
 MAX_STOP_DRAIN_ROUNDS = 20  # rounds of 10,000 queued datagrams read at a stop (more than a receive buffer holds)

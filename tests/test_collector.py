@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import sys
 import threading
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from collector_runtime.collector import CollectorService
 from collector_runtime.data import load_action_map
+from collector_runtime.outputs import output_dir as output_dir_module
 from collector_runtime.outputs.state_file import restore_state
+from collector_runtime.outputs.write_behind import WRITING_SWITCH_INTERVAL
 from collector_runtime.settings import ListenOptions, OutputOptions
 from collector_runtime.sources.csm.source import CsmSource
 from collector_runtime.sources.csm.udp import UdpListener
@@ -154,3 +162,134 @@ def test_a_restart_from_a_state_with_flat_csm_counters_continues_them(tmp_path: 
     assert stats["csm"]["rejected_reasons"] == {"not_json": 3}
     assert (stats["records_received"], stats["rejected"], stats["calls"]) == (9, 3, 6)
     assert "datagrams_received" not in stats  # one section per source, source-neutral totals at the top
+
+
+class HeldWrites:
+    """The output directory's writes, each held until released (the seam: the atomic write the directory calls),
+    so a test sees what the loop does while the files are being written."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
+        self.root = str(root)
+        self.started = threading.Event()  # a write reached the disk step
+        self.release = threading.Event()
+        self.paths: list[str] = []
+        real = output_dir_module.atomic_write
+
+        def held(path: str, text: str, **kwargs: Any) -> None:
+            self.started.set()
+            self.release.wait(20)
+            self.paths.append(os.path.relpath(path, self.root))
+            real(path, text, **kwargs)
+
+        monkeypatch.setattr(output_dir_module, "atomic_write", held)
+
+
+@pytest.mark.timeout(60)
+def test_the_loop_reads_on_while_a_flush_writes_and_a_flush_meanwhile_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writes = HeldWrites(monkeypatch, tmp_path)
+    switch_interval = sys.getswitchinterval()
+    try:
+        with running_collector(tmp_path, flush_interval=3600) as service:
+            port = service.sources["csm"].address[1]
+            send(port, datagram(call("SQS", "SendMessage", "worker")))
+            assert wait_for(lambda: service.aggregator.stats.calls == 1)
+            service.request_flush()
+            assert writes.started.wait(10)  # the flush is writing its first file, and stays there
+            assert sys.getswitchinterval() == pytest.approx(WRITING_SWITCH_INTERVAL)  # the writer gets the GIL fast
+            send(port, datagram(call("SQS", "ReceiveMessage", "worker"), call("S3", "ListBuckets", "late")))
+            assert wait_for(lambda: service.aggregator.stats.calls == 3)  # the loop reads on meanwhile
+            service.request_flush()  # two more flushes while the first one still writes: merged, written after it
+            assert wait_for(lambda: service.writer.flushes == 2)
+            send(port, datagram(call("SQS", "DeleteMessage", "worker")))
+            assert wait_for(lambda: service.aggregator.stats.calls == 4)
+            service.request_flush()
+            assert wait_for(lambda: service.writer.flushes == 3)
+            assert not (tmp_path / "stats.json").exists()
+            writes.release.set()
+            assert wait_for(lambda: (read_json(tmp_path / "stats.json") or {}).get("calls") == 4)
+            assert read_json(tmp_path / "stats.json")["flush_count"] == 3  # the latest text of each file
+            service.request_flush()
+            assert wait_for(lambda: (read_json(tmp_path / "stats.json") or {}).get("flush_count") == 4)
+            stats = read_json(tmp_path / "stats.json")
+    finally:
+        writes.release.set()
+    assert policy_actions(read_json(tmp_path / "policies" / "worker.json")) == [
+        "sqs:DeleteMessage",
+        "sqs:ReceiveMessage",
+        "sqs:SendMessage",
+    ]
+    assert policy_actions(read_json(tmp_path / "policies" / "late.json")) == ["s3:ListAllMyBuckets"]
+    first_end = writes.paths.index("stats.json") + 1
+    assert writes.paths[0] == "state.json" and "policies/worker.json" in writes.paths[:first_end]
+    merged = writes.paths[first_end : writes.paths.index("stats.json", first_end) + 1]  # flushes 2 and 3
+    assert merged[0] == "state.json" and merged[-1] == "stats.json" and "policies/late.json" in merged
+    assert len(merged) == len(set(merged))  # each file once: the later flush's text replaced the earlier one's
+    assert sys.getswitchinterval() == switch_interval  # as it was, once the writes are done
+    # The loop's hold (render, hand over) and the time until the files were on disk, both in stats.json.
+    assert 0 < stats["previous_flush_ms"] <= stats["previous_flush_write_ms"]
+
+
+@pytest.mark.timeout(60)
+def test_a_stop_waits_for_the_write_in_progress_and_writes_everything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writes = HeldWrites(monkeypatch, tmp_path)
+    releaser = threading.Timer(0.3, writes.release.set)  # releases the held write once the stop waits on it
+    try:
+        with running_collector(tmp_path, flush_interval=3600) as service:
+            port = service.sources["csm"].address[1]
+            send(port, datagram(call("SNS", "Publish", "notifier")))
+            assert wait_for(lambda: service.aggregator.stats.calls == 1)
+            service.request_flush()
+            assert writes.started.wait(10)
+            send(port, datagram(call("SNS", "Subscribe", "notifier"), call("KMS", "Decrypt", "crypto")))
+            assert wait_for(lambda: service.aggregator.stats.calls == 3)
+            releaser.start()
+        assert writes.release.is_set()  # the stop returned only after the held write went on
+    finally:
+        releaser.cancel()
+        writes.release.set()
+    assert read_json(tmp_path / "stats.json")["calls"] == 3
+    assert read_json(tmp_path / "state.json")["workloads"]["crypto"]
+    assert policy_actions(read_json(tmp_path / "policies" / "notifier.json")) == ["sns:Publish", "sns:Subscribe"]
+    assert writes.paths[-1] == "stats.json"
+
+
+def test_a_failed_write_keeps_the_files_pending_and_counts_each_flush(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failing = {"on": True}
+    real = output_dir_module.atomic_write
+
+    def write(path: str, text: str, **kwargs: Any) -> None:
+        if failing["on"]:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(path, text, **kwargs)
+
+    monkeypatch.setattr(output_dir_module, "atomic_write", write)
+    settings = ListenOptions(port=0, quiet=True, output=OutputOptions(output_dir=tmp_path))
+    csm = CsmSource()
+    service = CollectorService(settings, load_action_map(), sources=[csm])
+    csm.receive(datagram(call("SQS", "SendMessage", "worker")))
+    assert not service.flush()
+    assert not service.flush()
+    assert service.writer.failed_flushes == 2
+    failing["on"] = False
+    assert service.flush()
+    stats = read_json(tmp_path / "stats.json")
+    assert stats["output_files_pending"] > 0  # what the failed flushes left, as the last failed write saw it
+    assert policy_actions(read_json(tmp_path / "policies" / "worker.json")) == ["sqs:SendMessage"]
+    assert service.writer.failed_flushes == 0
+    assert service.flush() and read_json(tmp_path / "stats.json")["output_files_pending"] == 0
+
+
+@pytest.mark.timeout(60)
+def test_a_flush_after_the_stop_is_still_written(tmp_path: Path) -> None:
+    """What the stop watchdog does when it fires as the loop ends: the writer thread, closed, starts again."""
+    with running_collector(tmp_path, flush_interval=3600) as service:
+        pass
+    assert read_json(tmp_path / "stats.json")["flush_count"] == 1
+    assert service.flush()
+    assert read_json(tmp_path / "stats.json")["flush_count"] == 2

@@ -23,7 +23,7 @@ ADVANCED_LIMIT = 8_192
 PARAMETER_DESCRIPTION = "Least-privilege policy learned by csm-collector"
 # stats.json fields that change at every flush of an idle collector: a stats.json differing only in these is
 # uploaded again at most every STATS_HEARTBEAT_SECONDS (an idle collector: ~2,900 PUTs a month, not ~260,000).
-STATS_CLOCK_FIELDS = ("written_at", "uptime_seconds", "flush_count", "previous_flush_ms")
+STATS_CLOCK_FIELDS = ("written_at", "uptime_seconds", "flush_count", "previous_flush_ms", "previous_flush_write_ms")
 PUBLISHING_COUNTS = ("published", "pending")  # stats.json's `publishing.<target>`: moved by uploading stats.json
 STATS_HEARTBEAT_SECONDS = 900
 

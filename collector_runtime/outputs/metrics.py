@@ -36,7 +36,16 @@ _GAUGES = {
     ),
     "receive_buffer_granted": ("csm_collector_receive_buffer_bytes", "gauge", "Socket receive buffer granted"),
     "output_files_pending": ("csm_collector_output_files_pending", "gauge", "Files not yet written (disk problems)"),
-    "previous_flush_ms": ("csm_collector_flush_milliseconds", "gauge", "Duration of the previous flush"),
+    "previous_flush_ms": (
+        "csm_collector_flush_milliseconds",
+        "gauge",
+        "How long the previous flush held the service loop (render, hand-over to the writer thread)",
+    ),
+    "previous_flush_write_ms": (
+        "csm_collector_flush_write_milliseconds",
+        "gauge",
+        "From the previous flush's start until its files were on disk",
+    ),
     "uptime_seconds": ("csm_collector_uptime_seconds", "gauge", "Seconds since start"),
     "loop_seconds_since_turn": (
         "csm_collector_loop_seconds_since_turn",
