@@ -66,6 +66,18 @@ def proxy_user(value: str | None) -> str | None:
     return decoded.split(":", 1)[0] or None
 
 
+def lowered_headers(headers: http.Headers) -> dict[str, str]:
+    """Lower-case name -> value, as mitmproxy's own view reads them (names and values decoded as UTF-8 with
+    surrogate escapes, repeated names joined with ", "), in one pass over the raw fields: its Mapping view
+    looks every name up again over all the fields, quadratic in the number of headers, on the proxy's thread."""
+    lowered: dict[str, str] = {}
+    for raw_name, raw_value in headers.fields:
+        name = raw_name.decode("utf-8", "surrogateescape").lower()
+        value = raw_value.decode("utf-8", "surrogateescape")
+        lowered[name] = f"{lowered[name]}, {value}" if name in lowered else value
+    return lowered
+
+
 class AwsInterceptor:
     def __init__(
         self,
@@ -134,7 +146,7 @@ class AwsInterceptor:
     def _record_response(self, flow: http.HTTPFlow, seen: _Intercepted) -> None:
         response = flow.response
         assert response is not None  # checked by the hook that scheduled this
-        headers = {name.lower(): value for name, value in response.headers.items()}
+        headers = lowered_headers(response.headers)
         read_body = response.status_code >= 300 or names_in_body(headers) or names_caller(seen.host, headers)
         body = response.get_content(strict=False) if read_body else None
         self._record(flow, seen, read_response(response.status_code, headers, body))
@@ -144,6 +156,7 @@ class AwsInterceptor:
         request = flow.request
         path, _, query = request.path.partition("?")
         body = request.get_content(strict=False) or b""
-        wire = http_request(request.method, seen.host, path, query, headers=request.headers.items(), body=body)
+        headers = lowered_headers(request.headers)
+        wire = http_request(request.method, seen.host, path, query, headers=headers, body=body)
         time_ms = int(self.wall_clock() * 1000)
         self.submit([self.recorder.record(wire, seen.user, response, time_ms)])
