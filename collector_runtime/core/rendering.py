@@ -226,9 +226,11 @@ class FlushRenderer:
     def files_again(self) -> FileChanges:
         """Every policy file (its parts, policy.json) as last rendered, rendered again from the grants each
         workload's policy keeps: for an output directory removed under the collector, which is rare, where
-        keeping every text to write it again would cost ~5 KB per workload for the collector's lifetime."""
+        keeping every text to write it again would cost ~5 KB per workload for the collector's lifetime.
+        Called on the output writer's thread while the loop's may render: it reads a copy of the workloads
+        (taken at once), whose entries a render replaces but never changes."""
         files: FileChanges = {}
-        for name, known in self._known.items():
+        for name, known in list(self._known.items()):
             stem = workload_file_stem(name)
             document = self.builder.document(known.grants)
             files[policy_path(stem)] = dumps_pretty(document)

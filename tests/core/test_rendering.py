@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 from collector_runtime.commands.explain import explain_output
 from collector_runtime.core.aggregate import Aggregator
@@ -157,3 +158,23 @@ def test_files_again_are_every_policy_file_as_last_rendered(action_map: ActionMa
     expected = {path: text for path, text in latest.items() if path.startswith("policies/") or path == "policy.json"}
     assert any(".part2.json" in path for path in expected)
     assert flush.files_again() == expected
+
+
+def test_files_again_survive_a_flush_rendering_meanwhile(action_map: ActionMap, aggregator: Aggregator) -> None:
+    """The output directory asks for them on its writer thread while the loop's thread may render a flush:
+    a workload rendered for the first time in between must not break the iteration (the write would fail)."""
+    load(aggregator, workloads=3)
+    flush = FlushRenderer(action_map, PolicyOptions(), max_policy_chars=6144)
+    flush.render(aggregator, COUNTERS, {})
+    document = flush.builder.document
+    aggregator.add(observed("SQS", "SendMessage", workload="newcomer"))
+
+    def document_while_the_loop_renders(grants: Any) -> dict[str, Any]:
+        flush.builder.document = document  # type: ignore[method-assign]
+        flush.render(aggregator, COUNTERS, {})  # what the loop's thread does between two of these calls
+        return document(grants)
+
+    flush.builder.document = document_while_the_loop_renders  # type: ignore[method-assign]
+    again = flush.files_again()
+    assert "newcomer" in flush._known  # rendered meanwhile
+    assert {"policies/w0.json", "policies/w1.json", "policies/w2.json"} <= set(again)
