@@ -88,9 +88,10 @@ class AlertService:
         for policy in rendered.policies:
             workload = aggregator.workloads.get(policy.workload)
             if workload is not None:
-                found += self.new_actions.check(workload, policy.document, now)
+                document = policy.document  # parsed from its text at each access
+                found += self.new_actions.check(workload, document, now)
                 if policy.workload in self.role_map:
-                    self._documents[policy.workload] = policy.document
+                    self._documents[policy.workload] = document
         for name, workload in aggregator.workloads.items():
             self._watched_since.setdefault(name, now)
             if self._revisions.get(name) != workload.revision:
