@@ -29,7 +29,7 @@ class Pipeline:
     def receiver(self, decode: Callable[[_Input], list[ObservedCall]]) -> Callable[[_Input], None]:
         """The hot path of an in-loop source: `decode` an input (a datagram, or a batch of them), then its
         calls into the aggregator and the archive, in one function (the names it uses bound once)."""
-        add = self.aggregator.add
+        add_all = self.aggregator.add_all
         archive = self.archive
         internal_error = self.internal_error
 
@@ -37,8 +37,7 @@ class Pipeline:
             try:
                 calls = decode(data)
                 if calls:
-                    for call in calls:
-                        add(call)
+                    add_all(calls)
                     if archive is not None:
                         archive(calls)
             except Exception:
@@ -50,8 +49,7 @@ class Pipeline:
         """A batch of records from any source."""
         try:
             batch = list(calls)
-            for call in batch:
-                self.aggregator.add(call)
+            self.aggregator.add_all(batch)
             if batch and self.archive is not None:
                 self.archive(batch)
         except Exception:

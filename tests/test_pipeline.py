@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pytest
 
 from collector_runtime.core.aggregate import Aggregator
@@ -13,10 +15,11 @@ from tests.conftest import CsmPipeline, call, datagram, observed
 class Brittle(Aggregator):
     """An aggregator with a bug that only one operation triggers."""
 
-    def add(self, call: ObservedCall, count: int = 1, last_ms: int | None = None) -> bool:
-        if call.operation == "Boom":
+    def add_all(self, calls: Iterable[ObservedCall], count: int = 1, last_ms: int | None = None) -> int:
+        batch = list(calls)
+        if any(call.operation == "Boom" for call in batch):
             raise RuntimeError("a bug")
-        return super().add(call, count, last_ms)
+        return super().add_all(batch, count, last_ms)
 
 
 def test_an_exception_is_counted_and_logged_once_and_intake_goes_on(

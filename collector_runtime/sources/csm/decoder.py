@@ -23,9 +23,9 @@ from .events import API_CALL, API_CALL_ATTEMPT, INT64_MAX, INT64_MIN, CsmCounter
 from .fields import CsmEvent, NotAnObject, NotJson, decode_batch, decode_event
 from .join import (
     MAX_HOLD_SECONDS,
+    Caller,
     HeldCall,
     HeldCalls,
-    Pending,
     paired_facts,
     span,
     within,
@@ -53,8 +53,7 @@ class CsmDecoder:
         self.source = source
         self.counters = CsmCounters()
         self.max_cached_identities = max_cached_identities
-        self._identities: dict[Identity, str] = {}  # identity -> workload name
-        self._pending: dict[Identity, Pending] = {}
+        self._callers: dict[Identity, Caller] = {}  # what is known of each identity
         self._facts = AttemptFacts()
         self._accounts = self._facts.accounts  # its cache, read inline on the hot path
         self._held = HeldCalls()
@@ -102,27 +101,41 @@ class CsmDecoder:
     def events(self, events: list[CsmEvent]) -> list[ObservedCall]:
         """Decoded events in, in order; the calls they complete out (a rejected event is counted).
 
-        The hot path caches each validated identity (ClientId, Service, Api): a known one costs a few
-        dictionary operations; a new or malformed one is validated first (`_new_identity`)."""
-        identities = self._identities
+        The hot path: one dictionary lookup finds what is known of an event's identity (ClientId, Service,
+        Api); a new or malformed one is validated first (`_new_caller`). The common cases (an attempt of a
+        call not yet sent, then that call; no S3 bucket, no call held) are handled inline, the rest by
+        `_attempt` and `_call`."""
+        callers, held_by, accounts = self._callers, self._held_by, self._accounts
         calls: list[ObservedCall] = []
         api_calls = attempts = 0
         for event in events:
-            identity = (event.ClientId, event.Service, event.Api)
             try:
-                workload = identities[identity]
+                caller = callers[(event.ClientId, event.Service, event.Api)]
             except (KeyError, TypeError):  # new, or a field unhashable (a list): validate
-                new = self._new_identity(event)
+                new = self._new_caller(event)
                 if new is None:
                     continue
-                identity, workload = new
+                caller = new
             kind = event.Type
             if kind == API_CALL:
                 api_calls += 1
-                self._call(identity, workload, event, calls)
+                if caller.unpaired and caller.buckets is None and not held_by:  # its attempts came first
+                    caller.unpaired = caller.absorb = 0
+                    caller.bare = None
+                    calls.append(self._record(caller, event, caller.account, NO_RESOURCES))
+                else:
+                    self._call(caller, event, calls)
             elif kind == API_CALL_ATTEMPT:
                 attempts += 1
-                self._attempt(identity, event, calls)
+                if caller.s3 or caller.absorb or caller.bare is not None or held_by:
+                    self._attempt(caller, event, calls)
+                    continue
+                try:  # an attempt before its call: its account noted for the call
+                    caller.account = accounts[event.AccessKey]
+                except (KeyError, TypeError):
+                    caller.account = self._facts.account(event.AccessKey)
+                if caller.unpaired < MAX_PENDING_ATTEMPTS:
+                    caller.unpaired += 1
             else:
                 self.counters.reject("invalid_fields")
         counters = self.counters
@@ -131,47 +144,44 @@ class CsmDecoder:
         counters.api_call_attempt_events += attempts
         return calls
 
-    def _new_identity(self, event: CsmEvent) -> tuple[Identity, str] | None:
-        """A well-formed event's new identity and its workload (remembered), or None (the event is counted).
+    def _new_caller(self, event: CsmEvent) -> Caller | None:
+        """A well-formed event's new identity, known from now on, or None (the event is counted).
 
-        The identity is kept (here, in `_pending`, in every call's record, in the aggregator's keys) as one
-        tuple of interned names: each of a thousand workloads' handful of operations would otherwise hold its
-        own copies of the same service, operation and ClientId strings, as the datagram that introduced it."""
+        The identity is kept (here, in every call's record, in the aggregator's keys) as one tuple of interned
+        names: each of a thousand workloads' handful of operations would otherwise hold its own copies of the
+        same service, operation and ClientId strings, as the datagram that introduced it."""
         reason = invalid_reason(event)
         if reason:
             self.counters.reject(reason)
             return None
-        if len(self._identities) >= self.max_cached_identities:
-            self._identities.clear()  # caches: senders inventing names cannot grow them without bound
-            self._pending.clear()
+        if len(self._callers) >= self.max_cached_identities:
+            self._callers.clear()  # senders inventing names cannot grow it without bound
         identity = (_interned(event.ClientId), _interned(event.Service), _interned(event.Api))
-        workload = self._identities[identity] = identity[0] or DEFAULT_WORKLOAD
-        return identity, workload
+        caller = self._callers[identity] = Caller(identity, identity[0] or DEFAULT_WORKLOAD, identity[1] == "S3")
+        return caller
 
-    def _call(self, identity: Identity, workload: str, event: CsmEvent, calls: list[ObservedCall]) -> None:
+    def _call(self, caller: Caller, event: CsmEvent, calls: list[ObservedCall]) -> None:
         """The call `event` completes (and held calls of its identity whose attempts were lost), into `calls`."""
+        identity = caller.identity
         if self._held_by:
             calls += [self._unjoined(held) for held in self._held.of(identity)]
-        pending = self._pending.get(identity)
-        if pending is None or not pending.unpaired:  # its attempts are still to come, or were lost
+        if not caller.unpaired:  # its attempts are still to come, or were lost
             if identity[0] in self._calls_first:
-                self._hold(identity, self._record(identity, workload, event, None, NO_RESOURCES), event, calls)
+                self._hold(caller, self._record(caller, event, None, NO_RESOURCES), event, calls)
             else:
-                calls.append(self._bare(identity, workload, event, pending))
+                calls.append(self._bare(caller, event))
             return
-        pending.absorb = 0
-        pending.bare = None
-        if pending.buckets is None:  # the common case: not S3 (the attempts waiting are this call's)
-            pending.unpaired = 0
-            calls.append(self._record(identity, workload, event, pending.account, NO_RESOURCES))
+        caller.absorb = 0
+        caller.bare = None
+        if caller.buckets is None:  # not S3 (the attempts waiting are this call's)
+            caller.unpaired = 0
+            calls.append(self._record(caller, event, caller.account, NO_RESOURCES))
             return
-        account, resources = paired_facts(pending, event.AttemptCount)
+        account, resources = paired_facts(caller, event.AttemptCount)
         self._count_unscoped(resources)
-        calls.append(self._record(identity, workload, event, account, resources))
+        calls.append(self._record(caller, event, account, resources))
 
-    def _record(
-        self, identity: Identity, workload: str, event: CsmEvent, account: str | None, resources: tuple[str, ...]
-    ) -> ObservedCall:
+    def _record(self, caller: Caller, event: CsmEvent, account: str | None, resources: tuple[str, ...]) -> ObservedCall:
         status = event.FinalHttpStatusCode
         if (
             event.FinalAwsException is None
@@ -184,8 +194,9 @@ class CsmDecoder:
             resources = tuple(dict.fromkeys(resources + named)) if named else resources
         region = event.Region
         time_ms = event.Timestamp
+        identity = caller.identity
         fields = (
-            workload,
+            caller.workload,
             self.source,
             identity[1],
             identity[2],
@@ -200,20 +211,18 @@ class CsmDecoder:
         )
         return _new_record(ObservedCall, fields)
 
-    def _bare(self, identity: Identity, workload: str, event: CsmEvent, pending: Pending | None) -> ObservedCall:
+    def _bare(self, caller: Caller, event: CsmEvent) -> ObservedCall:
         """A call no attempt came before, from a client not known to send calls first: at once, with the
         last account its identity showed; its span is kept to learn the order if its attempts follow."""
         self.counters.api_calls_unjoined += 1
-        if pending is None:
-            pending = self._pending[identity] = Pending()
-        pending.absorb = 0
-        pending.bare = span(event)
-        return self._record(identity, workload, event, pending.account, NO_RESOURCES)
+        caller.absorb = 0
+        caller.bare = span(event)
+        return self._record(caller, event, caller.account, NO_RESOURCES)
 
-    def _hold(self, identity: Identity, call: ObservedCall, event: CsmEvent, calls: list[ObservedCall]) -> None:
+    def _hold(self, caller: Caller, call: ObservedCall, event: CsmEvent, calls: list[ObservedCall]) -> None:
         """Hold a call whose attempts have not come; the calls a full buffer pushes out, into `calls`."""
         self.counters.api_calls_before_attempts += 1
-        held = HeldCall(call, identity, *span(event))
+        held = HeldCall(call, caller.identity, *span(event))
         calls += [self._unjoined(pushed) for pushed in self._held.hold(held)]
 
     def release_held(self, now: float | None) -> list[ObservedCall]:
@@ -224,8 +233,9 @@ class CsmDecoder:
     def _unjoined(self, held: HeldCall) -> ObservedCall:
         """A held call without its attempts: the last account its identity showed, no bucket."""
         self.counters.api_calls_unjoined += 1
-        pending = self._pending.get(held.identity)
-        return held.call._replace(account=pending.account) if pending is not None else held.call
+        caller = self._callers.get(held.identity)
+        account = caller.account if caller is not None else None
+        return held.call._replace(account=account) if account is not None else held.call
 
     def _joined(self, held: HeldCall, account: str | None, resources: tuple[str, ...]) -> ObservedCall:
         """A held call with the facts of its (first) attempt, as if the attempt had come first."""
@@ -239,39 +249,36 @@ class CsmDecoder:
         if resources and resources[0].endswith(_ANY_BUCKET):
             self.counters.s3_calls_without_bucket += 1
 
-    def _attempt(self, identity: Identity, event: CsmEvent, calls: list[ObservedCall]) -> None:
+    def _attempt(self, caller: Caller, event: CsmEvent, calls: list[ObservedCall]) -> None:
         """Remember an attempt's facts for its call; a held call it belongs to, joined, into `calls`."""
-        pending = self._pending.get(identity)
-        if pending is None:
-            pending = self._pending[identity] = Pending()
         try:
             account = self._accounts[event.AccessKey]
         except (KeyError, TypeError):
             account = self._facts.account(event.AccessKey)
-        pending.account = account
-        s3 = identity[1] == "S3"
+        caller.account = account
+        s3 = caller.s3
         bucket = self._facts.bucket(event.Fqdn, event.Region) if s3 else NO_RESOURCES
-        if pending.absorb:  # a retry of a call already joined
-            pending.absorb -= 1
+        if caller.absorb:  # a retry of a call already joined
+            caller.absorb -= 1
             return
         if self._held_by:
-            held = self._held.joined_by(identity, event.Timestamp)
+            held = self._held.joined_by(caller.identity, event.Timestamp)
             if held is not None:
-                pending.absorb = min(held.attempts - 1, MAX_PENDING_ATTEMPTS)
+                caller.absorb = min(held.attempts - 1, MAX_PENDING_ATTEMPTS)
                 calls.append(self._joined(held, account, bucket))
                 return
-        bare = pending.bare
+        bare = caller.bare
         if bare is not None and within(bare[0], bare[1], event.Timestamp):
-            self._learn_calls_first(identity[0])  # an attempt of the call just emitted: calls come first
-            pending.bare = None
-            pending.absorb = min(bare[2] - 1, MAX_PENDING_ATTEMPTS)
+            self._learn_calls_first(caller.identity[0])  # an attempt of the call just emitted: calls come first
+            caller.bare = None
+            caller.absorb = min(bare[2] - 1, MAX_PENDING_ATTEMPTS)
             return
-        if pending.unpaired < MAX_PENDING_ATTEMPTS:
-            pending.unpaired += 1
+        if caller.unpaired < MAX_PENDING_ATTEMPTS:
+            caller.unpaired += 1
         if s3:
-            if pending.buckets is None:
-                pending.buckets = deque(maxlen=MAX_PENDING_ATTEMPTS)
-            pending.buckets.append(bucket)
+            if caller.buckets is None:
+                caller.buckets = deque(maxlen=MAX_PENDING_ATTEMPTS)
+            caller.buckets.append(bucket)
 
     def _learn_calls_first(self, client_id: str) -> None:
         if len(self._calls_first) >= MAX_CACHED:

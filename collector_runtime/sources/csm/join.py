@@ -21,7 +21,6 @@ MAX_HELD = 4096  # calls held at once, every identity together
 MAX_HOLD_SECONDS = 2.0  # a held call's attempts come within milliseconds; this is plenty
 SLACK_MS = 1  # timestamps are whole milliseconds
 AttemptFacts = tuple[str | None, tuple[str, ...]]  # (account, resources)
-NO_FACTS: AttemptFacts = (None, ())
 Span = tuple[int | None, int | None, int]  # a call's start and end (ms), and its attempt count
 
 
@@ -109,10 +108,15 @@ class HeldCalls:
 
 
 @dataclass(slots=True)
-class Pending:
-    """Per identity: the account of its latest attempt, how many attempts no call took yet, (S3) their
-    buckets, and how many retries of a held call already joined are still to come."""
+class Caller:
+    """What the decoder knows of one identity: its names (one interned tuple) and workload, then the account of
+    its latest attempt, how many attempts no call took yet, (S3) their buckets, how many retries of a held
+    call already joined are still to come, and the last call emitted without attempts. One object per identity,
+    found with one dictionary lookup per event (the hot path)."""
 
+    identity: Identity
+    workload: str
+    s3: bool  # an S3 operation: its attempts' hosts name buckets
     account: str | None = None
     buckets: deque[tuple[str, ...]] | None = None
     unpaired: int = 0
@@ -127,11 +131,9 @@ def span(event: CsmEvent) -> Span:
     return started, ended, attempts if attempts and attempts > 0 else 1
 
 
-def paired_facts(pending: Pending | None, attempt_count: Any) -> AttemptFacts:
+def paired_facts(pending: Caller, attempt_count: Any) -> AttemptFacts:
     """What this call's attempts told: the account of the latest attempt of its identity, and for S3
     the bucket of its own attempts (attempts come before their call, in order: botocore, the CLIs)."""
-    if pending is None:
-        return NO_FACTS
     buckets = pending.buckets
     if not buckets:
         pending.unpaired = 0
