@@ -4,7 +4,10 @@ and the proxy opens to the upstream.
 
 An upstream that keeps connections alive (as AWS does) is dialled once for all N requests; one that closes
 after every response (moto_server: Werkzeug always sends `Connection: close`) is dialled per request, and the
-client still keeps its one connection (and its one CONNECT and TLS handshake) to the proxy.
+client still keeps its one connection (and its one CONNECT and TLS handshake) to the proxy, up to
+UPSTREAM_CLOSES_HIDDEN of them: mitmproxy keeps every closed upstream connection of a client connection until
+the client leaves (and scans them all for each request), so the next close is passed on and the client starts
+afresh.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from collector_runtime.sources.proxy.addon import UPSTREAM_CLOSES_HIDDEN
 from tests.proxy_harness import base_env, proxy_env, start_proxy
 
 pytestmark = pytest.mark.timeout(120)
@@ -102,8 +106,8 @@ def _serving(server: _CountingServer) -> Iterator[_CountingServer]:
         server.server_close()
 
 
-def _counted_run(tmp_path: Path, *, upstream_closes: bool) -> tuple[int, int]:
-    """(client connections to the proxy, proxy connections to the upstream) for REQUESTS ListTables."""
+def _counted_run(tmp_path: Path, *, upstream_closes: bool, requests: int = REQUESTS) -> tuple[int, int]:
+    """(client connections to the proxy, proxy connections to the upstream) for `requests` ListTables."""
     with (
         _serving(_CountingServer(_Upstream, closes=upstream_closes)) as upstream,
         _serving(_CountingServer(_Relay)) as front,
@@ -118,7 +122,7 @@ def _counted_run(tmp_path: Path, *, upstream_closes: bool) -> tuple[int, int]:
                 aws_access_key_id="ASIAY34FZKBOKMUTVV7A", aws_secret_access_key="x", region_name="eu-west-1"
             )
             dynamodb: Any = session.client("dynamodb", config=config, verify=bundle)
-            for _ in range(REQUESTS):
+            for _ in range(requests):
                 assert dynamodb.list_tables()["TableNames"] == []
             dynamodb.close()
         finally:
@@ -133,3 +137,8 @@ def test_a_client_connection_reuses_one_upstream_connection_for_all_its_requests
 
 def test_an_upstream_that_closes_after_each_response_does_not_close_the_clients_connection(tmp_path: Path) -> None:
     assert _counted_run(tmp_path, upstream_closes=True) == (1, REQUESTS)
+
+
+def test_a_client_connection_outliving_many_upstream_closes_is_closed_with_the_next_one(tmp_path: Path) -> None:
+    requests = 2 * UPSTREAM_CLOSES_HIDDEN + 5
+    assert _counted_run(tmp_path, upstream_closes=True, requests=requests) == (3, requests)
