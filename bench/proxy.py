@@ -14,6 +14,14 @@ certificate for that host) through the proxy, path-style on plain HTTP directly;
 requests, the requests/s of whole applies and the client's CPU time per apply (what TLS and the CA bundle cost
 the client; less disturbed by a busy machine than wall-clock time), each way.
 
+Same run, interleaved: the machine is shared and its load drifts within seconds, so the two sides alternate
+and both see the same load. Both DynamoDB clients are made and warmed up (connection, TLS, the proxy's
+certificate) before any timing; the sequential requests go in blocks of BLOCK, direct then proxied, the order
+swapped every block (ABBA); the concurrent run in ROUNDS slices per side, likewise swapped; and the applies in
+pairs, apply i direct and apply i proxied, the order swapped every pair. Before each turn, untimed, the
+client's garbage is collected and the proxy gets SETTLE_S to finish recording, so that neither side pays for
+what the other left. Each side's figures are over its own blocks, slices or applies.
+
 Results: printed, and written to bench/results/local/proxy-latest.json (ignored by git); with --save-reference
 also the committed bench/results/proxy-reference.json, which docs/proxy.md's proxy figures come from.
 
@@ -24,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import signal
 import statistics
@@ -32,6 +41,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,14 +68,43 @@ def client(*, proxy_port: int | None, moto_port: int, bundle: Path, threads: int
     return session.client("dynamodb", config=config, **where)
 
 
-def sequential(dynamodb: Any, requests: int) -> dict[str, float]:
-    dynamodb.list_tables()  # warm: connection, TLS, the proxy's certificate for the host
-    latencies = []
-    for _ in range(requests):
+BLOCK, ROUNDS = 10, 5  # sequential requests per block; concurrent slices per side
+SETTLE_S = 0.02  # the pause before a turn
+
+
+def turns(count: int) -> Iterator[tuple[int, str]]:
+    """`count` pairs of turns, (index, side): direct then proxy, swapped every pair (ABBA), so that a load that
+    rises or falls across a pair weighs on both sides alike; each turn starts settled."""
+    for index in range(count):
+        for mode in ("direct", "proxy") if index % 2 == 0 else ("proxy", "direct"):
+            settle()
+            yield index, mode
+
+
+def settle() -> None:
+    """Untimed, before a turn: what the last turn left behind is not charged to the other side (the client's
+    garbage, such as a closed client's cycles, collected; the proxy's recording after its last response)."""
+    gc.collect()
+    time.sleep(SETTLE_S)
+
+
+def timed_calls(call: Any, count: int, latencies: list[float]) -> None:
+    for _ in range(count):
         started = time.perf_counter()
-        dynamodb.list_tables()
+        call()
         latencies.append((time.perf_counter() - started) * 1000)
-    latencies.sort()
+
+
+def sequential(clients: dict[str, Any], requests: int) -> dict[str, dict[str, float]]:
+    """`requests` sequential ListTables per side, in alternating blocks of BLOCK."""
+    latencies: dict[str, list[float]] = {mode: [] for mode in clients}
+    for index, mode in turns(-(-requests // BLOCK)):
+        timed_calls(clients[mode].list_tables, min(BLOCK, requests - index * BLOCK), latencies[mode])
+    return {mode: _latency_figures(values) for mode, values in latencies.items()}
+
+
+def _latency_figures(latencies: list[float]) -> dict[str, float]:
+    latencies = sorted(latencies)
     return {
         "median_ms": round(statistics.median(latencies), 2),
         "p95_ms": round(latencies[int(len(latencies) * 0.95)], 2),
@@ -73,13 +112,21 @@ def sequential(dynamodb: Any, requests: int) -> dict[str, float]:
     }
 
 
-def concurrent(dynamodb: Any, requests: int, threads: int) -> dict[str, float]:
-    dynamodb.list_tables()
-    each = requests // threads
+def concurrent(clients: dict[str, Any], requests: int, threads: int) -> tuple[dict[str, dict[str, float]], int]:
+    """About `requests` ListTables per side from `threads` threads, in ROUNDS alternating slices; the figures,
+    and the requests each side sent."""
+    each = max(1, requests // threads // ROUNDS)  # per thread and slice
+    elapsed = dict.fromkeys(clients, 0.0)
+    for _, mode in turns(ROUNDS):
+        elapsed[mode] += _threaded(clients[mode].list_tables, each, threads)
+    sent = each * threads * ROUNDS
+    return {mode: {"threads": threads, "requests_per_s": round(sent / elapsed[mode], 1)} for mode in clients}, sent
 
+
+def _threaded(call: Any, each: int, threads: int) -> float:
     def work() -> None:
         for _ in range(each):
-            dynamodb.list_tables()
+            call()
 
     workers = [threading.Thread(target=work) for _ in range(threads)]
     started = time.perf_counter()
@@ -87,7 +134,7 @@ def concurrent(dynamodb: Any, requests: int, threads: int) -> dict[str, float]:
         worker.start()
     for worker in workers:
         worker.join()
-    return {"threads": threads, "requests_per_s": round(each * threads / (time.perf_counter() - started), 1)}
+    return time.perf_counter() - started
 
 
 APPLY_READS = (  # what the provider reads back after creating an aws_s3_bucket
@@ -113,33 +160,51 @@ def s3_client(*, proxy_port: int | None, moto_port: int, bundle: Path) -> Any:
     return session.client("s3", config=config, **where)
 
 
-def terraform_applies(
-    applies: int, *, proxy_port: int | None, moto_port: int, bundle: Path, tag: str
-) -> dict[str, Any]:
-    """`applies` runs, each a new client and a new bucket; every request timed (errors such as
-    NoSuchTagSet count as answered: the provider gets them too)."""
-    latencies: list[float] = []
-    started, cpu_started = time.perf_counter(), time.process_time()
-    for index in range(applies):
-        s3 = s3_client(proxy_port=proxy_port, moto_port=moto_port, bundle=bundle)
-        bucket = f"terraform-{tag}{index:04d}{time.time_ns() % 10**9:09d}"
+class Applies:
+    """One side's Terraform-style applies: every request's latency, and the wall and CPU time of the applies."""
+
+    def __init__(self, proxy_port: int | None) -> None:
+        self.proxy_port = proxy_port
+        self.latencies: list[float] = []
+        self.elapsed = self.cpu = 0.0
+        self.count = 0
+
+    def apply(self, *, moto_port: int, bundle: Path, bucket: str) -> None:
+        """A new client and a new bucket, created and read back; every request timed (errors such as
+        NoSuchTagSet count as answered: the provider gets them too)."""
+        started, cpu_started = time.perf_counter(), time.process_time()
+        s3 = s3_client(proxy_port=self.proxy_port, moto_port=moto_port, bundle=bundle)
         calls = [("create_bucket", {"CreateBucketConfiguration": {"LocationConstraint": "eu-west-1"}})]
         calls += [(name, {}) for name in APPLY_READS]
         for name, extra in calls:
             begun = time.perf_counter()
             with contextlib.suppress(s3.exceptions.ClientError):
                 getattr(s3, name)(Bucket=bucket, **extra)
-            latencies.append((time.perf_counter() - begun) * 1000)
+            self.latencies.append((time.perf_counter() - begun) * 1000)
         s3.close()
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-    return {
-        "applies": applies,
-        "requests": len(latencies),
-        "median_ms": round(statistics.median(latencies), 2),
-        "p95_ms": round(sorted(latencies)[int(len(latencies) * 0.95)], 2),
-        "requests_per_s": round(len(latencies) / elapsed, 1),
-        "client_cpu_ms_per_apply": round(cpu * 1000 / applies, 1),  # the client's own cost, less noisy than time
-    }
+        self.elapsed += time.perf_counter() - started
+        self.cpu += time.process_time() - cpu_started
+        self.count += 1
+
+    def figures(self) -> dict[str, Any]:
+        latencies = sorted(self.latencies)
+        return {
+            "applies": self.count,
+            "requests": len(latencies),
+            "median_ms": round(statistics.median(latencies), 2),
+            "p95_ms": round(latencies[int(len(latencies) * 0.95)], 2),
+            "requests_per_s": round(len(latencies) / self.elapsed, 1),
+            "client_cpu_ms_per_apply": round(self.cpu * 1000 / self.count, 1),  # the client's own cost, less noisy
+        }
+
+
+def terraform_applies(applies: int, *, proxy_port: int, moto_port: int, bundle: Path) -> dict[str, dict[str, Any]]:
+    """`applies` applies per side, in alternating pairs (apply i direct and apply i proxied)."""
+    sides = {"direct": Applies(None), "proxy": Applies(proxy_port)}
+    for index, mode in turns(applies):
+        bucket = f"terraform-{mode[0]}{index:04d}{time.time_ns() % 10**9:09d}"
+        sides[mode].apply(moto_port=moto_port, bundle=bundle, bucket=bucket)
+    return {mode: side.figures() for mode, side in sides.items()}
 
 
 def measure(requests: int, threads: int, applies: int) -> dict[str, Any]:
@@ -149,24 +214,30 @@ def measure(requests: int, threads: int, applies: int) -> dict[str, Any]:
         try:
             # what `eval "$(csm-collector proxy-env)"` gives boto3, as a user's client would have it
             bundle = Path(proxy_env(base_env(), "--ca-dir", f"{tmp}/ca", "--port", str(proxy_port))["AWS_CA_BUNDLE"])
+            ports = {"direct": None, "proxy": proxy_port}
+            clients = {
+                mode: client(proxy_port=port, moto_port=moto_port, bundle=bundle, threads=threads)
+                for mode, port in ports.items()
+            }
+            for dynamodb in clients.values():
+                dynamodb.list_tables()  # warm: connection, TLS, the proxy's certificate for the host
             result: dict[str, Any] = {"requests": requests}
-            for mode, port in (("direct", None), ("proxy", proxy_port)):
-                dynamodb = client(proxy_port=port, moto_port=moto_port, bundle=bundle, threads=threads)
+            one_by_one = sequential(clients, requests)
+            in_threads, sent_concurrently = concurrent(clients, requests, threads)
+            applied = terraform_applies(applies, proxy_port=proxy_port, moto_port=moto_port, bundle=bundle)
+            for mode in clients:
                 result[mode] = {
-                    "sequential": sequential(dynamodb, requests),
-                    "concurrent": concurrent(dynamodb, requests, threads),
+                    "sequential": one_by_one[mode],
+                    "concurrent": in_threads[mode],
+                    "terraform": applied[mode],
                 }
-            for mode, port in (("direct", None), ("proxy", proxy_port)):
-                result[mode]["terraform"] = terraform_applies(
-                    applies, proxy_port=port, moto_port=moto_port, bundle=bundle, tag=mode[0]
-                )
         finally:
             process.send_signal(signal.SIGTERM)
             process.communicate(timeout=60)
         stats = json.loads((Path(tmp) / "out" / "stats.json").read_text())
     result["recorded_by_proxy"] = stats["proxy"]["requests_intercepted"]
     terraform_requests = result["proxy"]["terraform"]["requests"]
-    result["sent_through_proxy"] = 2 + requests + requests // threads * threads + terraform_requests  # + 2 warm-ups
+    result["sent_through_proxy"] = 1 + requests + sent_concurrently + terraform_requests  # + the warm-up
     result["refused_by_proxy"] = stats["proxy"].get("destinations_refused", 0)  # AWS hosts: never
     result["added_median_ms"] = round(
         result["proxy"]["sequential"]["median_ms"] - result["direct"]["sequential"]["median_ms"], 2

@@ -30,6 +30,7 @@ from collector_runtime.sources.proxy.request import http_request
 from collector_runtime.sources.proxy.responses import ResponseInfo, names_caller, names_in_body, read_response
 
 log = logging.getLogger("csm_collector")
+UPSTREAM_CLOSES_HIDDEN = 100  # per client connection (see AwsInterceptor._hide_upstream_close)
 INTERCEPTED = "csm_collector.intercepted"  # flow.metadata key: the original host and the proxy user
 Submit = Callable[[list[ObservedCall]], None]
 Hook = TypeVar("Hook", bound=Callable[..., None])
@@ -94,6 +95,7 @@ class AwsInterceptor:
         self.upstream = upstream
         self.wall_clock = wall_clock
         self._users: dict[str, str] = {}  # client connection id -> proxy user of its CONNECT
+        self._upstream_closes: dict[str, int] = {}  # client connection id -> upstream closes hidden from it
 
     @guarded
     def http_connect(self, flow: http.HTTPFlow) -> None:
@@ -108,6 +110,7 @@ class AwsInterceptor:
     @guarded
     def client_disconnected(self, client: connection.Client) -> None:
         self._users.pop(client.id, None)
+        self._upstream_closes.pop(client.id, None)
 
     @guarded
     def requestheaders(self, flow: http.HTTPFlow) -> None:
@@ -130,11 +133,21 @@ class AwsInterceptor:
         if seen is None or flow.response is None:
             return
         if self.upstream is not None and flow.response.headers.get("connection", "").lower() == "close":
-            # moto_server closes after every response; passed on, every request would cost the client a new
-            # CONNECT and TLS handshake. Dropped here, after the upstream side has seen it (not in
-            # responseheaders: the upstream connection would then be reused after it was closed).
-            del flow.response.headers["connection"]
+            self._hide_upstream_close(flow)
         asyncio.get_running_loop().call_soon(self._record_response, flow, seen)
+
+    def _hide_upstream_close(self, flow: http.HTTPFlow) -> None:
+        """moto_server closes after every response; passed on, every request would cost the client a new CONNECT
+        and TLS handshake. Dropped here, after the upstream side has seen it (not in responseheaders: the upstream
+        connection would then be reused after it was closed). But mitmproxy keeps each closed upstream connection
+        of a client connection until the client leaves, and scans them all for every request: past
+        UPSTREAM_CLOSES_HIDDEN, the close is passed on, and the client's next connection starts afresh."""
+        assert flow.response is not None  # checked by the hook
+        client = flow.client_conn.id
+        hidden = self._upstream_closes.pop(client, 0)
+        if hidden < UPSTREAM_CLOSES_HIDDEN:
+            self._upstream_closes[client] = hidden + 1
+            del flow.response.headers["connection"]
 
     @guarded
     def error(self, flow: http.HTTPFlow) -> None:
