@@ -9,7 +9,6 @@ the flush began.
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any, Protocol
 
 from .core.aggregate import Aggregator
 from .core.rendering import Rendered
+from .frozen_heap import FrozenHeap
 from .outputs.output_dir import OutputDirectory
 from .outputs.publisher import Publisher
 from .outputs.write_behind import WriteBehind, WriteRound
@@ -64,6 +64,7 @@ class FlushWriter:
         self.files_pending = 0  # what the last write round left unwritten
         self._logged_warnings: set[str] = set()
         self._behind: WriteBehind[PendingFlush] = WriteBehind(directory, self._written)
+        self._heap = FrozenHeap(clock())
 
     def begin(self) -> float:
         """A flush starts (counted in the stats it writes); returns its start time."""
@@ -93,10 +94,8 @@ class FlushWriter:
         self.last_write_ms = None  # until this flush's files are on disk
         pending = PendingFlush(started, on_written, tuple(rendered.warnings))
         ticket = self._behind.hand_over(rendered.files, pending)
+        self._heap.after_flush(self.clock())  # what survived is long-lived: out of later collections
         self.last_flush_ms = round((self.clock() - started) * 1000, 3)
-        # What survived a flush is long-lived state (workloads, usages, caches), freed by reference
-        # counting when dropped: keep it out of future collections, whose pauses would grow with it.
-        gc.freeze()
         return ticket
 
     def wait(self, ticket: int, timeout: float) -> bool:

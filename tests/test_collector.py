@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import errno
+import gc
 import json
 import os
 import sys
 import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import pytest
 
 from collector_runtime.collector import CollectorService
 from collector_runtime.data import load_action_map
+from collector_runtime.frozen_heap import FULL_COLLECTION_SECONDS
 from collector_runtime.outputs import output_dir as output_dir_module
 from collector_runtime.outputs.state_file import restore_state
 from collector_runtime.outputs.write_behind import WRITING_SWITCH_INTERVAL
@@ -293,3 +296,30 @@ def test_a_flush_after_the_stop_is_still_written(tmp_path: Path) -> None:
     assert read_json(tmp_path / "stats.json")["flush_count"] == 1
     assert service.flush()
     assert read_json(tmp_path / "stats.json")["flush_count"] == 2
+
+
+class _Cycle:
+    """An object only the cyclic garbage collector frees (as a closed connection's objects are)."""
+
+    def __init__(self) -> None:
+        self.itself = self
+
+
+def test_garbage_a_flush_froze_is_collected_by_a_later_flush(tmp_path: Path) -> None:
+    """A flush freezes what survived it (kept out of later collections), including what becomes cyclic garbage
+    later, such as a client's connection open at that moment; a flush FULL_COLLECTION_SECONDS after the last full
+    collection collects it (before, it was kept for good: a slow leak in a long-running proxy)."""
+    now = [100.0]
+    settings = ListenOptions(port=0, quiet=True, flush_interval=3600, output=OutputOptions(output_dir=tmp_path))
+    service = CollectorService(settings, load_action_map(), sources=[CsmSource()], clock=lambda: now[0])
+    connection = _Cycle()  # alive at the flush
+    gone = weakref.ref(connection)
+    assert service.flush()
+    del connection
+    gc.collect()
+    assert gone() is not None  # frozen: no collection sees it
+    now[0] += FULL_COLLECTION_SECONDS - 1
+    assert service.flush() and gone() is not None  # within the interval: still frozen
+    now[0] += 1
+    assert service.flush()
+    assert gone() is None
