@@ -65,9 +65,9 @@ class Receiver:
     def counters(self) -> dict[str, Any]:
         """Ask for a write (SIGHUP) and wait for it: cumulative received count and kernel drops."""
         if self.name == "baseline":
-            before = self.output.stat().st_mtime_ns if self.output.exists() else 0
+            written = self.output.stat().st_mtime_ns if self.output.exists() else 0
             self.process.send_signal(signal.SIGHUP)
-            wait(lambda: self.output.exists() and self.output.stat().st_mtime_ns != before)
+            wait(lambda: self.output.exists() and self.output.stat().st_mtime_ns != written)
             return {"received": int(self.output.read_text()), "kernel_drops": udp_drops(self.port)}
         stats_file = self.output / "stats.json"
         before = file_identity(stats_file)
@@ -177,6 +177,7 @@ def file_identity(path: Path) -> tuple[int, int] | None:
 
 def read_json(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text())
+        document = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
+    return document if isinstance(document, dict) else {}

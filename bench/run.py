@@ -122,19 +122,34 @@ def run_rate(receiver: Receiver, pool: list[bytes], rate: int, seconds: float, c
 def rate_sweep(
     kind: str, pool: list[bytes], rates: list[int], seconds: float, buffer: int, tmp: Path, cpus: Cpus
 ) -> list[RateResult]:
-    results = []
-    for rate in [*rates, 0]:
-        if kind == "baseline":
-            receiver = start_baseline(tmp / f"base-{rate}", buffer)
-        else:  # "collector" or "archive" (the collector with the raw-event archive on)
-            extra = ("--archive",) if kind == "archive" else ()
-            receiver = start_collector(tmp / f"{kind}-{rate}", buffer, extra=extra)
-        try:
-            results.append(run_rate(receiver, pool, rate, seconds, cpus))
-        finally:
-            receiver.stop()
-        print(f"  {kind:9} {rate or 'flat out':>9}: {results[-1].row()}", flush=True)
+    return interleaved_sweep((kind,), pool, rates, seconds, buffer, tmp, cpus)[kind]
+
+
+def interleaved_sweep(
+    kinds: tuple[str, ...], pool: list[bytes], rates: list[int], seconds: float, buffer: int, tmp: Path, cpus: Cpus
+) -> dict[str, list[RateResult]]:
+    """Every rate (then flat out) offered to each kind of receiver in turn, the order swapped from one rate to the
+    next: the shared machine's load drifts over the minutes a sweep takes, and a baseline swept before the
+    collector would put that drift into their ratio."""
+    results: dict[str, list[RateResult]] = {kind: [] for kind in kinds}
+    for index, rate in enumerate([*rates, 0]):
+        for kind in kinds if index % 2 == 0 else kinds[::-1]:
+            results[kind].append(run_one(kind, pool, rate, seconds, buffer, tmp, cpus))
     return results
+
+
+def run_one(kind: str, pool: list[bytes], rate: int, seconds: float, buffer: int, tmp: Path, cpus: Cpus) -> RateResult:
+    if kind == "baseline":
+        receiver = start_baseline(tmp / f"base-{rate}", buffer)
+    else:  # "collector" or "archive" (the collector with the raw-event archive on)
+        extra = ("--archive",) if kind == "archive" else ()
+        receiver = start_collector(tmp / f"{kind}-{rate}", buffer, extra=extra)
+    try:
+        result = run_rate(receiver, pool, rate, seconds, cpus)
+    finally:
+        receiver.stop()
+    print(f"  {kind:9} {rate or 'flat out':>9}: {result.row()}", flush=True)
+    return result
 
 
 def best_zero_loss(results: list[RateResult]) -> int:
@@ -261,8 +276,8 @@ def main() -> int:
     print(f"pool: {len(pool)} datagrams, mean {sum(map(len, pool)) / len(pool):.0f} bytes", flush=True)
     with tempfile.TemporaryDirectory(prefix="csm-bench-") as tmp_name:
         tmp = Path(tmp_name)
-        baseline = rate_sweep("baseline", pool, rates, seconds, args.receive_buffer, tmp, cpus)
-        collector = rate_sweep("collector", pool, rates, seconds, args.receive_buffer, tmp, cpus)
+        swept = interleaved_sweep(("baseline", "collector"), pool, rates, seconds, args.receive_buffer, tmp, cpus)
+        baseline, collector = swept["baseline"], swept["collector"]
         if args.sweep_only:
             print("\n" + "\n".join(sweep_table(baseline, collector)))
             return 0
