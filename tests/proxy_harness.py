@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import BinaryIO
 
 from tests.helpers import unbuffered_lines, wait_for
 
@@ -179,3 +180,15 @@ def fetch_through_proxy(proxy_port: int, target_port: int, ca_file: Path) -> tup
             while chunk := tls.recv(4096):
                 data += chunk
             return data.split(b"\r\n\r\n", 1)[1], certificate
+
+
+def read_head(rfile: BinaryIO) -> bytes | None:
+    """The head of the next request on a test server's connection (up to its blank line); None once the client
+    has closed the connection."""
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        line = rfile.readline()
+        if not line:
+            return None
+        head += line
+    return head

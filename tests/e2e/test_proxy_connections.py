@@ -27,7 +27,7 @@ import pytest
 from botocore.config import Config
 
 from collector_runtime.sources.proxy.addon import UPSTREAM_CLOSES_HIDDEN
-from tests.proxy_harness import base_env, proxy_env, start_proxy
+from tests.proxy_harness import base_env, proxy_env, read_head, start_proxy
 
 pytestmark = pytest.mark.timeout(120)
 REQUESTS = 20
@@ -42,12 +42,9 @@ class _Upstream(socketserver.StreamRequestHandler):
     def handle(self) -> None:
         self.server.connections += 1
         while True:
-            head = b""
-            while not head.endswith(b"\r\n\r\n"):
-                line = self.rfile.readline()
-                if not line:
-                    return
-                head += line
+            head = read_head(self.rfile)
+            if head is None:
+                return
             length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
             self.rfile.read(int(length.group(1)) if length else 0)
             close = b"Connection: close\r\n" if self.server.closes else b""

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.proxy_harness import base_env, start_proxy
+from tests.proxy_harness import base_env, read_head, start_proxy
 
 pytestmark = pytest.mark.timeout(120)
 BODY = b"listener\n"
@@ -37,12 +37,9 @@ class _Handler(socketserver.StreamRequestHandler):
     def handle(self) -> None:
         self.server.connections += 1
         while True:
-            head = b""
-            while not head.endswith(b"\r\n\r\n"):
-                line = self.rfile.readline()
-                if not line:
-                    return
-                head += line
+            head = read_head(self.rfile)
+            if head is None:
+                return
             self.server.requests.append(head)
             self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(BODY), BODY))
 
