@@ -78,6 +78,8 @@ class _Relay(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         self.server.connections += 1
         with socket.create_connection(("127.0.0.1", self.server.target)) as onward:
+            for end in (onward, self.request):  # relayed as it comes: Nagle would hold each reply for an ACK
+                end.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             back = threading.Thread(target=_pipe, args=(onward, self.request), daemon=True)
             back.start()
             _pipe(self.request, onward)
@@ -137,5 +139,5 @@ def test_an_upstream_that_closes_after_each_response_does_not_close_the_clients_
 
 
 def test_a_client_connection_outliving_many_upstream_closes_is_closed_with_the_next_one(tmp_path: Path) -> None:
-    requests = 2 * UPSTREAM_CLOSES_HIDDEN + 5
-    assert _counted_run(tmp_path, upstream_closes=True, requests=requests) == (3, requests)
+    requests = UPSTREAM_CLOSES_HIDDEN + 5
+    assert _counted_run(tmp_path, upstream_closes=True, requests=requests) == (2, requests)
