@@ -20,7 +20,6 @@ FULL_COLLECTION_SECONDS = 600.0
 class FrozenHeap:
     def __init__(self, now: float) -> None:
         self._last_full = now
-        self.full_collections = 0
 
     def after_flush(self, now: float) -> None:
         """Freeze what survived the flush at `now` (a monotonic clock), after a full collection when one is due."""
@@ -28,5 +27,4 @@ class FrozenHeap:
             gc.unfreeze()
             gc.collect()
             self._last_full = now
-            self.full_collections += 1
         gc.freeze()

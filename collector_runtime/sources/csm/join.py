@@ -131,16 +131,16 @@ def span(event: CsmEvent) -> Span:
     return started, ended, attempts if attempts and attempts > 0 else 1
 
 
-def paired_facts(pending: Caller, attempt_count: Any) -> AttemptFacts:
+def paired_facts(caller: Caller, attempt_count: Any) -> AttemptFacts:
     """What this call's attempts told: the account of the latest attempt of its identity, and for S3
     the bucket of its own attempts (attempts come before their call, in order: botocore, the CLIs)."""
-    buckets = pending.buckets
+    buckets = caller.buckets
     if not buckets:
-        pending.unpaired = 0
-        return pending.account, ()
+        caller.unpaired = 0
+        return caller.account, ()
     resources = buckets.popleft()
     if attempt_count is not None and attempt_count != 1:  # retries: this call's other attempts
         for _ in range(min(integer(attempt_count) or 1, len(buckets) + 1) - 1):
             resources = buckets.popleft()
-    pending.unpaired = len(buckets)
-    return pending.account, resources
+    caller.unpaired = len(buckets)
+    return caller.account, resources
