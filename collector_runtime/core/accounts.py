@@ -9,7 +9,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-_ARN_ACCOUNT = re.compile(r"^(?:other-resource:)?arn:[a-z-]+:[a-z0-9-]+:[a-z0-9-]*:(\d{12}):")
+from .arns import ARN_PREFIX, account_of_arn
+from .identifier_arns import OTHER_RESOURCE
 
 _ENCODING_PREFIXES = ("AKIA", "ASIA")  # long-term and temporary keys
 # Current-format ids set the top bit of the encoded 48 bits, so their fifth character is in the upper half
@@ -48,13 +49,12 @@ def caller_account(scopes: Iterable[tuple[str | None, str | None, tuple[str, ...
     scopes = list(scopes)
     known = {account for _, account, _ in scopes if account}
     if not known:
-        known = {
-            match.group(1) for _, _, resources in scopes for arn in resources if (match := _ARN_ACCOUNT.match(arn))
-        }
+        found = (account_of_arn(arn.removeprefix(OTHER_RESOURCE)) for _, _, resources in scopes for arn in resources)
+        known = {account for account in found if account}
     return known.pop() if len(known) == 1 else None
 
 
-_UNKNOWN_ACCOUNT = re.compile(r"^((?:other-resource:)?arn:[a-z-]+:[a-z0-9-]+:[a-z0-9-]*:)\*:")
+_UNKNOWN_ACCOUNT = re.compile(rf"^((?:{re.escape(OTHER_RESOURCE)})?{ARN_PREFIX}[a-z0-9-]*:)\*:")
 
 
 def in_account(arn: str, account: str) -> str:

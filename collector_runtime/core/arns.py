@@ -4,6 +4,9 @@ what is known, and compare ARN patterns the way IAM does. Pure.
 A format such as `arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName}` is filled with
 the partition, region and account of a call and with the names its resources bound (`TableName` from a
 table ARN the source named); what is unknown becomes `*`.
+
+The one copy of the shapes an ARN is made of, which every source checks: a region (botocore's partitions), an
+account id, an ARN's head and the account in it.
 """
 
 from __future__ import annotations
@@ -27,6 +30,43 @@ _LOCATION = frozenset({PARTITION, REGION, ACCOUNT})
 _LISTED = {region: partition for partition, _, regions in PARTITIONS for region in regions}
 _PATTERNS = tuple((re.compile(pattern), partition) for partition, pattern, _ in PARTITIONS)
 MAX_REGION = 64  # longer than any region name; a longer one is not matched against the patterns
+# The patterns' `\w` would take upper case, `_` and any script's letters: a region is lower-case ASCII.
+_REGION_CHARACTERS = re.compile(rf"^[a-z0-9-]{{1,{MAX_REGION}}}$")
+
+ACCOUNT_ID = "[0-9]{12}"  # a pattern's text: ASCII digits (`\d` takes any script's)
+_ACCOUNT_ID = re.compile(rf"^{ACCOUNT_ID}$")
+ARN_PREFIX = r"arn:aws[a-z-]*:[a-z0-9-]{1,64}:"  # a pattern's text: `arn:<partition>:<service>:`
+_ARN_HEAD = re.compile(rf"^{ARN_PREFIX}[a-z0-9-]*:({ACCOUNT_ID})?:")  # then `<region>:<account>:`, maybe empty
+_ARN = re.compile(rf"^{ARN_PREFIX}[a-z0-9-]*:(?:{ACCOUNT_ID})?:[^\s]{{1,1500}}$")
+_ARN_START = re.compile(rf"^{ARN_PREFIX}")
+MAX_ARN = 2_048
+
+
+def is_region(name: str) -> bool:
+    """Whether `name` is a region: one the pattern of one of botocore's partitions matches (`eu-west-1`,
+    `us-iso-east-1`, `eusc-de-east-1`, a region newer than the table); not its pseudo-regions (`aws-global`)."""
+    return _REGION_CHARACTERS.match(name) is not None and any(pattern.match(name) for pattern, _ in _PATTERNS)
+
+
+def is_account_id(value: str) -> bool:
+    return _ACCOUNT_ID.match(value) is not None
+
+
+def is_arn(value: str) -> bool:
+    """Whether `value` is an ARN: its head, then a resource of no spaces."""
+    return len(value) <= MAX_ARN and _ARN.match(value) is not None
+
+
+def starts_like_arn(value: str) -> bool:
+    """Whether `value` begins like an ARN, `arn:<partition>:<service>:` (what follows is not checked: the
+    account of an AWS managed policy's ARN is `aws`)."""
+    return _ARN_START.match(value) is not None
+
+
+def account_of_arn(arn: str) -> str | None:
+    """The account an ARN names (`arn:aws:sqs:eu-west-1:123456789012:q` -> `123456789012`), else None."""
+    match = _ARN_HEAD.match(arn)
+    return match.group(1) if match else None
 
 
 def partition_of(region: str | None) -> str:

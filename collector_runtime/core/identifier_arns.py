@@ -22,9 +22,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
-from urllib.parse import parse_qsl, unquote
 
-from .arns import ACCOUNT, PARTITION, REGION, arn_format, partition_of
+from .arns import ACCOUNT, ACCOUNT_ID, PARTITION, REGION, arn_format, partition_of
+from .s3_buckets import copy_source_bucket, split_copy_source
+from .sqs_queues import queue_arn
 
 OTHER_RESOURCE = "other-resource:"  # marks a resource of a call's actions on another resource (a copy source)
 GENERIC_NAMES = frozenset({"Name", "name"})
@@ -32,8 +33,7 @@ GENERIC_NAMES = frozenset({"Name", "name"})
 # sources that read it (mapping/overrides.toml's `when` may name them).
 COPY_SOURCE_VERSION = "CopySourceVersionId"  # `?versionId=` in S3's x-amz-copy-source: s3:GetObjectVersion
 DERIVED_MEMBERS = frozenset({COPY_SOURCE_VERSION})
-_S3_OBJECT_ARN = re.compile(r"^arn:aws[a-z-]*:s3(?:-outposts)?:[a-z0-9-]+:\d{12}:[^\s]+/object/.+$", re.DOTALL)
-_S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_S3_OBJECT_ARN = re.compile(rf"^arn:aws[a-z-]*:s3(?:-outposts)?:[a-z0-9-]+:{ACCOUNT_ID}:[^\s]+/object/.+$", re.DOTALL)
 
 # botocore member (or span attribute kind) -> the placeholder it fills, where the names differ. Reviewed:
 # each is how AWS names that identifier in the service's ARN format.
@@ -62,27 +62,6 @@ ALSO: Mapping[str, tuple[str, ...]] = {
 # Placeholders whose ARN carries a random suffix AWS appends (Secrets Manager: name-AbCdEf): only a pattern
 # matches.
 SUFFIXED: Mapping[str, str] = {"SecretId": "-??????"}
-_REGION = r"[a-z]{2}(?:-[a-z]+)+-\d"
-_QUEUE_URL = re.compile(  # sqs.<region>.amazonaws.com, <region>.queue.amazonaws.com, or the legacy global host
-    rf"^https?://(?:sqs\.(?P<region>{_REGION})\.|(?P<legacy>{_REGION})\.queue\.|(?:sqs|queue)\.)"
-    r"amazonaws\.com(?:\.cn)?/(?P<account>\d{12})/(?P<name>[^/?#]+)$"
-)
-_OTHER_QUEUE_URL = re.compile(  # an endpoint override: host[:port]/<account>/<name>, nothing else
-    r"^https?://[A-Za-z0-9.:-]{1,255}/(?P<account>\d{12})/(?P<name>[A-Za-z0-9_-]{1,80}(?:\.fifo)?)/?$"
-)
-
-
-def queue_arn(url: str, partition: str | None = None, *, region: str | None = None) -> str | None:
-    """`https://sqs.eu-west-1.amazonaws.com/123456789012/jobs` -> `arn:aws:sqs:eu-west-1:123456789012:jobs`;
-    a queue URL of another host only with the call's `region`."""
-    match = _QUEUE_URL.match(url)
-    if match:
-        region = match.group("region") or match.group("legacy") or "us-east-1"
-    else:
-        match = _OTHER_QUEUE_URL.match(url) if region else None
-    if not match or not region:
-        return None
-    return f"arn:{partition or partition_of(region)}:sqs:{region}:{match.group('account')}:{match.group('name')}"
 
 
 class CopySource(NamedTuple):
@@ -93,15 +72,10 @@ class CopySource(NamedTuple):
 def copy_source(value: str, region: str | None) -> CopySource | None:
     """S3's `x-amz-copy-source`: `bucket/key` or an access point's object ARN, URL-encoded, with an optional
     `?versionId=`; None when it is neither."""
-    path, _, query = value.partition("?")
-    versioned = any(name == "versionId" and version for name, version in parse_qsl(query, keep_blank_values=True))
-    decoded = unquote(path).lstrip("/")
-    if decoded.startswith("arn:"):
-        return CopySource(decoded, versioned) if _S3_OBJECT_ARN.match(decoded) else None
-    bucket, _, key = decoded.partition("/")
-    if not _S3_BUCKET.match(bucket) or not key:
-        return None
-    return CopySource(f"arn:{partition_of(region)}:s3:::{bucket}/{key}", versioned)
+    path, versioned = split_copy_source(value)
+    if path.startswith("arn:"):
+        return CopySource(path, versioned) if _S3_OBJECT_ARN.match(path) else None
+    return CopySource(f"arn:{partition_of(region)}:s3:::{path}", versioned) if copy_source_bucket(path) else None
 
 
 def other_resources(resources: Iterable[str]) -> tuple[str, ...]:

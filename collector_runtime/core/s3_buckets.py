@@ -2,18 +2,25 @@
 
 A host that names no bucket (a path-style request: `s3.amazonaws.com/bucket/key`, or any
 `endpoint_url` such as `http://127.0.0.1:9000/bucket/key`) and no access point is scoped to the
-narrowest known part, some bucket: `arn:aws:s3:::*` (objects: `arn:aws:s3:::*/*`)."""
+narrowest known part, some bucket: `arn:aws:s3:::*` (objects: `arn:aws:s3:::*/*`).
+
+Also the one copy of S3's bucket-name rule and of the reading of `x-amz-copy-source`, which every source uses."""
 
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qsl, unquote
 
-from .arns import partition_of
+from .arns import is_region, partition_of
 
 _SUFFIXES = ("amazonaws.com", "amazonaws.com.cn")
-_ENDPOINT_LABEL = re.compile(r"^s3(?:-fips|-accelerate|-external-1|-[a-z]{2}(?:-gov)?-[a-z]+-\d)?$")
-_TRAILING_LABEL = re.compile(r"^(?:dualstack|[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)$")
+_ENDPOINT_LABELS = frozenset({"s3", "s3-fips", "s3-accelerate", "s3-external-1"})  # and s3-<region>
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def is_bucket_name(name: str) -> bool:
+    """Whether `name` is a general-purpose bucket's name (S3's rule: 3-63 of a-z, 0-9, `.`, `-`)."""
+    return _BUCKET.match(name) is not None
 
 
 def bucket_from_fqdn(fqdn: str | None) -> str | None:
@@ -25,12 +32,16 @@ def bucket_from_fqdn(fqdn: str | None) -> str | None:
     if suffix is None:
         return None
     labels = host[: -len(suffix) - 1].split(".")
-    while labels and _TRAILING_LABEL.match(labels[-1]):
+    while labels and (labels[-1] == "dualstack" or is_region(labels[-1])):
         labels.pop()
-    if len(labels) < 2 or not _ENDPOINT_LABEL.match(labels[-1]):
+    if len(labels) < 2 or not _is_endpoint_label(labels[-1]):
         return None
     bucket = ".".join(labels[:-1])
-    return bucket if _BUCKET.match(bucket) else None
+    return bucket if is_bucket_name(bucket) else None
+
+
+def _is_endpoint_label(label: str) -> bool:
+    return label in _ENDPOINT_LABELS or (label.startswith("s3-") and is_region(label[3:]))
 
 
 # Hosts of access points, Object Lambda, Outposts and directory buckets: not a general-purpose bucket.
@@ -44,3 +55,17 @@ def names_some_bucket(fqdn: str) -> bool:
 
 def bucket_arn(bucket: str, region: str | None) -> str:
     return f"arn:{partition_of(region)}:s3:::{bucket}"
+
+
+def split_copy_source(value: str) -> tuple[str, bool]:
+    """S3's `x-amz-copy-source`: its path, URL-decoded (`bucket/key`, or an access point's object ARN), and
+    whether it names a version (`?versionId=`, split off before decoding, as S3 reads it)."""
+    path, _, query = value.partition("?")
+    versioned = any(name == "versionId" and version for name, version in parse_qsl(query, keep_blank_values=True))
+    return unquote(path).lstrip("/"), versioned
+
+
+def copy_source_bucket(path: str) -> str | None:
+    """The bucket of a decoded copy source's path `bucket/key`; None for an ARN or a path without a key."""
+    bucket, _, key = path.partition("/")
+    return bucket if key and is_bucket_name(bucket) else None

@@ -94,6 +94,29 @@ def test_queue_urls_of_endpoint_overrides(url: str, region: str | None, arn: str
     assert queue_arn(url, region=region) == arn
 
 
+ARABIC_DIGITS = "\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669\u0660\u0661\u0662"  # 12 digits, not 0-9
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://sqs.us-east-1.amazonaws.com/123456789012/*",  # a wildcard would be every queue of the account
+        "https://sqs.us-east-1.amazonaws.com/123456789012/a b",
+        "https://sqs.us-east-1.amazonaws.com/123456789012/" + "q" * 81,
+        f"https://sqs.us-east-1.amazonaws.com/{ARABIC_DIGITS}/q",
+        f"http://127.0.0.1:5000/{ARABIC_DIGITS}/q",
+    ],
+)
+def test_a_queue_url_that_names_no_queue_names_no_resource(url: str) -> None:
+    # one rule for a queue URL on any host: the same the OTLP source checks before it keeps one
+    assert resource_arns({}, {"QueueUrl": url}, region="eu-west-1", account=ACCOUNT) == ()
+
+
+def test_a_queue_url_with_a_trailing_slash_is_in_its_own_region() -> None:
+    url = "https://sqs.us-west-2.amazonaws.com/210987654321/q/"
+    assert queue_arn(url, region="eu-west-1") == "arn:aws:sqs:us-west-2:210987654321:q"
+
+
 @pytest.mark.parametrize(
     ("header", "expected"),
     [

@@ -432,6 +432,46 @@ def test_account_from_span_resource_or_arn() -> None:
     assert alone.account == "111122223333"
 
 
+ARABIC_DIGITS = "\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669\u0660\u0661\u0662"  # 12 digits, not 0-9
+
+
+def test_an_account_id_is_twelve_ascii_digits() -> None:
+    # Python's `\d` takes any script's digits: an account id, in an attribute or an ARN, is 0-9 only
+    arn = f"arn:aws:sns:eu-west-1:{ARABIC_DIGITS}:t"
+    [call] = calls_from(span("SNS", "Publish", cloud__account__id=ARABIC_DIGITS, aws__sns__topic__arn=arn))
+    assert (call.account, call.resources) == (None, ())
+
+
+@pytest.mark.parametrize(
+    ("region", "kept"),
+    [
+        ("eusc-de-east-1", "eusc-de-east-1"),  # the European Sovereign Cloud: botocore's aws-eusc partition
+        ("us-iso-east-1", "us-iso-east-1"),
+        ("ap-southeast-7", "ap-southeast-7"),
+        ("zz-nowhere-1", None),  # the shape of a region, in no partition
+        ("aws-global", None),  # listed by botocore, but no region an ARN names
+    ],
+)
+def test_a_region_is_one_of_botocores_partitions(region: str, kept: str | None) -> None:
+    [call] = calls_from(span("DynamoDB", "GetItem", cloud__region=region, aws__dynamodb__table_names=["orders"]))
+    assert call.region == kept
+    if kept == "eusc-de-east-1":
+        assert call.resources == ("arn:aws-eusc:dynamodb:eusc-de-east-1:*:table/orders",)
+
+
+def test_a_queue_url_with_a_trailing_slash_is_in_its_own_region() -> None:
+    url = "https://sqs.us-east-2.amazonaws.com/111122223333/q/"  # accepted as a queue URL: read as one
+    [call] = calls_from(span("SQS", "SendMessage", cloud__region="eu-west-1", aws__sqs__queue__url=url))
+    assert call.resources == ("arn:aws:sqs:us-east-2:111122223333:q",)
+
+
+@pytest.mark.parametrize("copy_source", ["src%3Fx/k", "src/", "/src", "src?versionId=1/k"])
+def test_a_copy_source_that_names_no_object_names_no_bucket(copy_source: str) -> None:
+    # the proxy's reading of x-amz-copy-source (core.s3_buckets): `?versionId=` is split off before decoding
+    [call] = calls_from(span("S3", "CopyObject", aws__s3__bucket="dest", aws__s3__copy_source=copy_source))
+    assert call.resources == ("arn:aws:s3:::dest",)
+
+
 @pytest.mark.parametrize(
     ("error", "exception", "status", "outcome", "code", "actions"),
     [

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from ..arns import is_account_id
 from ..usage import SCOPES
-from .tokens import ACCOUNT_ID, Learned
+from .tokens import Learned
 
 
 def learned_context(state: dict[str, Any] | None, workload: str, document: dict[str, Any]) -> Learned:
@@ -19,7 +20,7 @@ def learned_context(state: dict[str, Any] | None, workload: str, document: dict[
         for scope in scopes:
             if isinstance(scope, list) and len(scope) >= 2:
                 region, account = scope[0], scope[1]
-                if isinstance(account, str) and ACCOUNT_ID.fullmatch(account):
+                if isinstance(account, str) and is_account_id(account):
                     accounts.add(account)
                 if isinstance(region, str) and region:
                     regions.add(region)
@@ -52,5 +53,5 @@ def _arn_fields(document: dict[str, Any]) -> tuple[Counter[str], Counter[str], C
             if len(parts) == 6 and parts[0] == "arn":
                 partitions[parts[1]] += 1
                 regions.update([parts[3]] if parts[3] else [])
-                accounts.update([parts[4]] if ACCOUNT_ID.fullmatch(parts[4]) else [])
+                accounts.update([parts[4]] if is_account_id(parts[4]) else [])
     return partitions, regions, accounts

@@ -10,15 +10,14 @@ tokens, which each renderer writes in its own syntax (`resolve` turns it back in
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from ..arns import is_account_id
 from ..policy_size import MANAGED_POLICY_MAX_CHARS, split_policy
 
-ACCOUNT_ID = re.compile(r"\d{12}")
 TOKENIZED_KEYS = ("Resource", "NotResource", "Condition", "Principal", "NotPrincipal")  # where ARNs appear
 
 
@@ -129,7 +128,7 @@ def _tree(value: Any, text: Any) -> Any:
 
 
 def _text(value: str, learned: Learned, account_map: Mapping[str, str]) -> Text:
-    if ACCOUNT_ID.fullmatch(value):
+    if is_account_id(value):
         return Text((_account(value, learned, account_map),))
     parts = value.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn":

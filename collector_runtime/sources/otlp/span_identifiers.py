@@ -31,8 +31,11 @@ the workload's own log group, not what it called, and is not read either.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from urllib.parse import unquote
+from collections.abc import Callable, Mapping
+
+from ...core.arns import account_of_arn, is_arn
+from ...core.s3_buckets import copy_source_bucket, is_bucket_name, split_copy_source
+from ...core.sqs_queues import is_queue_name, read_queue_url
 
 ARN_KEYS = frozenset(
     {
@@ -69,20 +72,18 @@ IDENTIFIER_KEYS = frozenset(MEMBERS) | {SERVER_ADDRESS, COPY_SOURCE}
 _SNS_PLACEHOLDERS = frozenset({"unknown", "phone_number"})  # Python botocore's, when no topic is named
 MAX_IDENTIFIER = 2_048
 
-_ARN = re.compile(r"^arn:(aws[a-z-]*):([a-z0-9-]{1,64}):([a-z0-9-]*):(\d{12})?:[^\s]{1,1500}$")
-_QUEUE_URL = re.compile(r"^https?://([A-Za-z0-9.:-]{1,255})/(\d{12})/([A-Za-z0-9_-]{1,80}(?:\.fifo)?)/?$")
-_FUNCTION = re.compile(r"^[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9$_-]{1,128})?$")
-_STREAM = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
-_NAMES: dict[str, re.Pattern[str]] = {
-    "aws.s3.bucket": re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"),
-    "aws.dynamodb.table_names": re.compile(r"^[A-Za-z0-9_.-]{3,255}$"),
+_FUNCTION = re.compile(r"^[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9$_-]{1,128})?$").match
+_STREAM = re.compile(r"^[A-Za-z0-9_.-]{1,128}$").match
+_NAMES: Mapping[str, Callable[[str], object]] = {  # attribute -> its check (truthy: well-formed)
+    "aws.s3.bucket": is_bucket_name,
+    "aws.dynamodb.table_names": re.compile(r"^[A-Za-z0-9_.-]{3,255}$").match,
     "aws.kinesis.stream_name": _STREAM,
     "aws.kinesis.stream.name": _STREAM,
-    "aws.sqs.queue.name": re.compile(r"^[A-Za-z0-9_-]{1,80}(?:\.fifo)?$"),
+    "aws.sqs.queue.name": is_queue_name,
     "faas.invoked_name": _FUNCTION,
     "aws.lambda.function.name": _FUNCTION,
-    "aws.log.group.names": re.compile(r"^[A-Za-z0-9_./#-]{1,512}$"),
-    DESTINATION: re.compile(r"^[A-Za-z0-9_-]{1,256}(?:\.fifo)?$"),
+    "aws.log.group.names": re.compile(r"^[A-Za-z0-9_./#-]{1,512}$").match,
+    DESTINATION: re.compile(r"^[A-Za-z0-9_-]{1,256}(?:\.fifo)?$").match,
 }
 
 
@@ -90,7 +91,7 @@ def canonical(key: str, value: str, service: str) -> tuple[str, str] | None:
     """The attribute (of MEMBERS) a span attribute reports on a span of `service` (lower case, no spaces),
     with its value; None for what names nothing there (a URL or host of another service, a placeholder)."""
     if key == COPY_SOURCE:
-        bucket = copy_source_bucket(value)
+        bucket = copy_source_bucket(split_copy_source(value[:MAX_IDENTIFIER])[0])  # an access point's ARN: None
         return ("aws.s3.bucket", bucket) if bucket else None
     if key in QUEUE_URL_KEYS or key == SERVER_ADDRESS:
         return ("aws.sqs.queue.url", value) if service == "sqs" else None
@@ -103,29 +104,13 @@ def canonical(key: str, value: str, service: str) -> tuple[str, str] | None:
     return key, value
 
 
-def copy_source_bucket(value: str) -> str | None:
-    """`src/key`, `/src/key?versionId=1`, URL-encoded: the source bucket (an access point ARN: None)."""
-    path = unquote(value[:MAX_IDENTIFIER]).lstrip("/")
-    bucket = path.partition("/")[0].partition("?")[0]
-    return bucket if "/" in path and not path.startswith("arn:") and bucket else None
-
-
-def is_arn(value: str) -> bool:
-    return len(value) <= MAX_IDENTIFIER and _ARN.match(value) is not None
-
-
-def account_of_arn(value: str) -> str | None:
-    match = _ARN.match(value)
-    return match.group(4) if match else None
-
-
 def is_queue_url(value: str) -> bool:
-    return len(value) <= MAX_IDENTIFIER and _QUEUE_URL.match(value) is not None
+    return len(value) <= MAX_IDENTIFIER and read_queue_url(value) is not None
 
 
 def queue_url_account(value: str) -> str | None:
-    match = _QUEUE_URL.match(value)
-    return match.group(2) if match else None
+    queue = read_queue_url(value)
+    return queue.account if queue else None
 
 
 def is_identifier(key: str, value: str) -> bool:
@@ -134,8 +119,8 @@ def is_identifier(key: str, value: str) -> bool:
         return is_arn(value)
     if key in QUEUE_URL_KEYS:
         return is_queue_url(value)
-    pattern = _NAMES.get(key)
-    return pattern is not None and pattern.match(value) is not None
+    check = _NAMES.get(key)
+    return check is not None and bool(check(value))
 
 
 def account_in(key: str, value: str) -> str | None:

@@ -27,6 +27,7 @@ from typing import NamedTuple
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span, Status
 
+from collector_runtime.core.arns import is_account_id, is_region
 from collector_runtime.core.records import actions_named_in
 
 from .payload import decompressed, media_kind, parse_request
@@ -37,8 +38,6 @@ MAX_NAME = 128
 MAX_VALUE = 2_048  # longer attribute values are not read (a workload name, a message: 2 KiB is plenty)
 MAX_IDENTIFIERS = 64  # per span
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
-_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$")
-_ACCOUNT = re.compile(r"^\d{12}$")
 _CODE_IN_MESSAGE = re.compile(
     r"An error occurred \(([A-Za-z][A-Za-z0-9.]{1,99})\)|api error ([A-Za-z][A-Za-z0-9.]{1,99}):"
 )
@@ -290,8 +289,8 @@ def _valid_region(value: object) -> str | None:
 
 @functools.lru_cache(maxsize=256)
 def _checked_region(value: str) -> str | None:
-    return value if len(value) <= 32 and _REGION.match(value) else None
+    return value if is_region(value) else None
 
 
 def _account(value: object) -> str | None:
-    return value if isinstance(value, str) and _ACCOUNT.match(value) else None
+    return value if isinstance(value, str) and is_account_id(value) else None

@@ -24,6 +24,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from collector_runtime.core.arns import starts_like_arn
+
 MAX_IDENTIFIER = 2_048
 
 IDENTIFIER_NAMES = frozenset(
@@ -51,7 +53,6 @@ NEVER_KEPT_NAMES = frozenset(
 _SECRET_WORDS = re.compile(
     r"token|password|passphrase|secret(?!id|arn|name)|credential|signature|privatekey|accesskey", re.IGNORECASE
 )
-_ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:")
 _ACCESS_KEY_ID = re.compile(r"(?:AKIA|ASIA)[A-Z2-7]{16}")
 _SIGNED_VALUE = re.compile(r"x-amz-signature|x-amz-security-token|x-amz-credential|signature=", re.IGNORECASE)
 
@@ -83,7 +84,7 @@ def response_identifiers(operation: Any, values: dict[str, str]) -> dict[str, st
         if member is None or member.serialization.get("location") or member.type_name != "string":
             continue
         if (
-            _ARN.match(value)
+            starts_like_arn(value)
             and is_identifier(name, value)
             and not is_secret(name, value, sensitive=is_sensitive(member))
         ):
@@ -93,7 +94,7 @@ def response_identifiers(operation: Any, values: dict[str, str]) -> dict[str, st
 
 def is_identifier(name: str, value: str, *, from_uri: bool = False) -> bool:
     """Rule 1: the member names a resource (by location, ARN value, or name)."""
-    return from_uri or bool(_ARN.match(value)) or name in IDENTIFIER_NAMES or _has_identifier_suffix(name)
+    return from_uri or bool(starts_like_arn(value)) or name in IDENTIFIER_NAMES or _has_identifier_suffix(name)
 
 
 def is_secret(name: str, value: str, *, sensitive: bool = False) -> bool:

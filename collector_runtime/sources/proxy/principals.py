@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from collector_runtime.core.arns import ACCOUNT_ID
 from collector_runtime.core.names import MAX_WORKLOAD
 from collector_runtime.sources.proxy.responses import CallerInfo
 
 MAX_KEYS = 50_000  # keys remembered; cleared when full (new evidence comes with the next STS response)
-_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:(?:sts|iam)::(\d{12}):([a-z-]+)(?:/(.+))?$")
+_PRINCIPAL_ARN = re.compile(rf"^arn:aws[a-z-]*:(?:sts|iam)::({ACCOUNT_ID}):([a-z-]+)(?:/(.+))?$")
 _SAFE = re.compile(r"[^A-Za-z0-9+=,.@_-]")
 
 

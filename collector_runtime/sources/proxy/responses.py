@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from collector_runtime.core.arns import account_of_arn
 from collector_runtime.core.records import DENIED, actions_named_in, outcome_of, resources_named_in
 from collector_runtime.sources.proxy.credentials import key_hash
 
@@ -25,7 +26,6 @@ _STS_RESULT = re.compile(rb"<(GetCallerIdentityResult|AssumeRoleResult|AssumeRol
 _XML_ARN = re.compile(rb"<Arn>(arn:aws[a-z-]*:(?:sts|iam)::\d{12}:[A-Za-z0-9+=,.@_/-]{1,512})</Arn>")
 _XML_ACCOUNT = re.compile(rb"<Account>(\d{12})</Account>")
 _XML_ISSUED_KEY = re.compile(rb"<AccessKeyId>([A-Z0-9]{16,128})</AccessKeyId>")
-_ARN_ACCOUNT = re.compile(r"^arn:[a-z-]+:[a-z]+::(\d{12}):")
 
 
 class CallerInfo(NamedTuple):
@@ -87,8 +87,8 @@ def caller_in(body: bytes) -> CallerInfo | None:
     arn = arn_found.group(1).decode() if arn_found else None
     account_found = _XML_ACCOUNT.search(body)
     account = account_found.group(1).decode() if account_found else None
-    if account is None and arn is not None and (match := _ARN_ACCOUNT.match(arn)):
-        account = match.group(1)
+    if account is None and arn is not None:
+        account = account_of_arn(arn)
     issued = _XML_ISSUED_KEY.search(body) if result.group(1) != b"GetCallerIdentityResult" else None
     if issued is None and result.group(1) != b"GetCallerIdentityResult":
         return None  # a session without its key: nothing to remember it by
