@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from .arn_reader import read_names
 from .partition_table import PARTITIONS
-from .wildcard import matches
+from .wildcard import has_wildcard, matches
 
 PARTITION, REGION, ACCOUNT = "Partition", "Region", "Account"
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
@@ -117,7 +117,8 @@ def arn_format(text: str) -> ArnFormat:
 
 
 def read_arn(arn: str, formats: Iterable[str], *, any_name: bool = False) -> tuple[ArnFormat, dict[str, str]] | None:
-    """The most specific of `formats` that `arn` is an ARN of, and the names it binds (a `*` binds none;
+    """The most specific of `formats` that `arn` is an ARN of, and the names it binds (a wildcard binds none, a
+    literal form such as `${*}` is a name's character;
     with `any_name`, a name that is `*` itself binds `*`: `arn:aws:s3:::*` is "some bucket", not an
     access point)."""
     best: tuple[ArnFormat, dict[str, str]] | None = None
@@ -128,7 +129,7 @@ def read_arn(arn: str, formats: Iterable[str], *, any_name: bool = False) -> tup
             bound = {
                 k: v
                 for k, v in names.items()
-                if v and (("*" not in v and "?" not in v) or (any_name and v == "*" and k not in _LOCATION))
+                if v and (not has_wildcard(v) or (any_name and v == "*" and k not in _LOCATION))
             }
             best = (candidate, bound)
     return best
@@ -158,12 +159,12 @@ def _without_covered(patterns: frozenset[str]) -> frozenset[str]:
         return frozenset({"*"})
     # Only a pattern with a wildcard covers another. Most general first (fewest literal characters), and a
     # pattern is dropped only for one already kept: two that cover each other keep the first.
-    wild = sorted((p for p in patterns if "*" in p or "?" in p), key=lambda p: (len(p.replace("*", "")), p))
+    wild = sorted((p for p in patterns if has_wildcard(p)), key=lambda p: (len(p.replace("*", "")), p))
     if not wild:
         return patterns
     kept: list[str] = []
     for pattern in wild:
         if not any(covers(other, pattern) for other in kept):
             kept.append(pattern)
-    exact = [p for p in patterns if "*" not in p and "?" not in p and not any(covers(w, p) for w in kept)]
+    exact = [p for p in patterns if not has_wildcard(p) and not any(covers(w, p) for w in kept)]
     return frozenset(kept + exact)

@@ -26,6 +26,8 @@ them). A name with none of these shapes is granted exactly: no rule fires withou
 
 A bucket, table, queue, key or role whose whole name is random (a KMS key id) is never generalized:
 only a generated part after a stable stem is. Names that become the same pattern merge into it.
+A name's literal forms (`${*}` for a `*` in an S3 key: wildcard.literal) stay whole: the rules cut and
+match only at digits, letters, `-`, `/` and `:`, never inside one.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from .wildcard import has_wildcard
 
 SECRET_SUFFIX = "-??????"
 TERRAFORM_SUFFIX = "?" * 26
@@ -108,7 +112,7 @@ def generalized(arn: str) -> tuple[str, tuple[str, ...]] | None:
     """The pattern an ARN's next run also matches, and the rules that made it; None: keep it exact (no
     volatile part, or already a pattern)."""
     parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn" or "*" in arn or "?" in arn:
+    if len(parts) != 6 or parts[0] != "arn" or has_wildcard(arn):
         return None
     head, service, resource = ":".join(parts[:5]) + ":", parts[2], parts[5]
     rules: list[str] = []

@@ -1,7 +1,10 @@
 """Resource ARNs from the identifiers a request or span names (a table name, a bucket and key, a queue URL,
 a function name or ARN, ...): what the proxy and OTLP sources put in a record's `resources`. Pure.
 
-An identifier that is an ARN is kept as it is. Otherwise its name binds a placeholder of the ARN formats
+An identifier that is an ARN is kept as it is, but for IAM's literal forms: whatever a name read from input
+holds, `*`, `?` and `$` are written `${*}`, `${?}` and `${$}` (`wildcard.literal`), so a key `reports/*.csv`
+is that one object, not a pattern (the collector's own wildcards, `*` for what is unknown and the
+`-??????` suffix, stay wildcards). Otherwise its name binds a placeholder of the ARN formats
 of the operation's IAM prefix: by the same name (`TableName`, `FunctionName`, `StreamName`), or through
 the reviewed aliases below; every format whose names are all bound becomes an ARN, with the call's
 partition, region and account. A queue URL carries its own region and account; one of another host (an
@@ -26,6 +29,7 @@ from typing import NamedTuple
 from .arns import ACCOUNT, ACCOUNT_ID, PARTITION, REGION, arn_format, partition_of
 from .s3_buckets import copy_source_bucket, split_copy_source
 from .sqs_queues import queue_arn
+from .wildcard import literal
 
 OTHER_RESOURCE = "other-resource:"  # marks a resource of a call's actions on another resource (a copy source)
 GENERIC_NAMES = frozenset({"Name", "name"})
@@ -74,8 +78,9 @@ def copy_source(value: str, region: str | None) -> CopySource | None:
     `?versionId=`; None when it is neither."""
     path, versioned = split_copy_source(value)
     if path.startswith("arn:"):
-        return CopySource(path, versioned) if _S3_OBJECT_ARN.match(path) else None
-    return CopySource(f"arn:{partition_of(region)}:s3:::{path}", versioned) if copy_source_bucket(path) else None
+        return CopySource(literal(path), versioned) if _S3_OBJECT_ARN.match(path) else None
+    arn = f"arn:{partition_of(region)}:s3:::{literal(path)}"
+    return CopySource(arn, versioned) if copy_source_bucket(path) else None
 
 
 def other_resources(resources: Iterable[str]) -> tuple[str, ...]:
@@ -103,11 +108,11 @@ def resource_arns(
             source = copy_source(value, region)
             found += [OTHER_RESOURCE + source.arn] if source else []
         elif value.startswith("arn:"):
-            found.append(value)
+            found.append(literal(value))
         elif member.lower().endswith("url") and (arn := queue_arn(value, region=region)):
             found.append(arn)
         elif member.endswith("KeyId") and value.startswith("alias/"):  # KMS: a key named by its alias
-            bound["Alias"] = value.removeprefix("alias/")
+            bound["Alias"] = literal(value.removeprefix("alias/"))
         else:
             if placeholders is None:
                 placeholders = {name for texts in formats.values() for text in texts for name in arn_format(text).names}
@@ -134,8 +139,8 @@ def _placeholders_of(member: str, placeholders: set[str], own: str | None) -> tu
 
 def _bound_value(placeholder: str, value: str) -> str:
     if placeholder == "Alias":
-        return value.removeprefix("alias/")
-    return value + SUFFIXED.get(placeholder, "")
+        return literal(value.removeprefix("alias/"))
+    return literal(value) + SUFFIXED.get(placeholder, "")
 
 
 def _filled(

@@ -15,6 +15,7 @@ import re
 from typing import NamedTuple
 
 from ..contract import DENIED_CODES
+from .wildcard import literal
 
 # Source kinds
 CSM, REPLAY, ARCHIVE, PROXY, OTLP = "csm", "replay", "archive", "proxy", "otlp"
@@ -83,7 +84,8 @@ def call_as_dict(call: ObservedCall) -> dict[str, object]:
 
 
 def resources_named_in(message: str | None) -> tuple[str, ...]:
-    """The resource ARNs an AccessDenied message names: '... on resource: arn:aws:kms:...:key/abc because ...'."""
+    """The resource ARNs an AccessDenied message names: '... on resource: arn:aws:kms:...:key/abc because ...';
+    a `*`, `?` or `$` in one is the resource's own character (`wildcard.literal`)."""
     if not message:
         return ()
-    return tuple(arn.rstrip(".,;)") for arn in _RESOURCE_IN_MESSAGE.findall(message[:MAX_MESSAGE]))
+    return tuple(literal(arn.rstrip(".,;)")) for arn in _RESOURCE_IN_MESSAGE.findall(message[:MAX_MESSAGE]))

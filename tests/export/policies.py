@@ -35,7 +35,13 @@ POLICY: dict[str, Any] = {
             "Sid": "ObservedCalls3",
             "Effect": "Allow",
             "Action": ["s3:GetObject"],
-            "Resource": ["arn:aws:s3:::home-bucket/${aws:username}/*", 'arn:aws:s3:::odd-"quoted"-%{x}/*'],
+            "Resource": [
+                "arn:aws:s3:::home-bucket/${aws:username}/*",
+                'arn:aws:s3:::odd-"quoted"-%{x}/*',
+                # names with `*`, `?` and `$` as the collector writes them: IAM's literal forms
+                "arn:aws:s3:::home-bucket/reports/${*}.csv",
+                "arn:aws:s3:::home-bucket/q${?}${$}{aws:username}",
+            ],
         },
         {
             "Sid": "ObservedCalls4",

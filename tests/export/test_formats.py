@@ -172,6 +172,11 @@ def _requests() -> list[Request]:
             account=target,
             context={"iam:PassedToService": "ecs-tasks.amazonaws.com"},
         ),
+        # the literal forms: one name each (the evaluator takes a `*` in a request's resource for a pattern)
+        Request("s3:GetObject", "arn:aws:s3:::home-bucket/reports/other.csv", account=target),
+        Request("s3:GetObject", "arn:aws:s3:::home-bucket/q?${aws:username}", account=target),
+        Request("s3:GetObject", "arn:aws:s3:::home-bucket/qx${aws:username}", account=target),
+        Request("s3:GetObject", "arn:aws:s3:::home-bucket/q?alice", account=target, context={"aws:username": "alice"}),
     ]
 
 
@@ -180,6 +185,7 @@ def test_the_iam_evaluator_finds_every_format_allows_exactly_what_the_json_allow
     requests = _requests()
     expected = [d.identity_result for d in evaluate(in_target(POLICY), requests)]
     assert "Allowed" in expected and "ImplicitlyDenied" in expected
+    assert expected[-4:] == ["ImplicitlyDenied", "Allowed", "ImplicitlyDenied", "ImplicitlyDenied"]  # literal forms
     policy = export_policy("orders-api", POLICY, LEARNED)
     exported = {
         "cloudformation": _managed_policies(decode_str(render("cloudformation", policy))[0]),
