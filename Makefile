@@ -96,7 +96,7 @@ lint: $(VENV)/.dev-installed
 
 test: test-preflight
 	@$(MAKE) --no-print-directory $(NPM_STAMP) $(GO_SDK) $(GO_SDK_V2) $(GO) $(CHROMEDRIVER) lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out csm-output csm-demo-output .pytest_cache .mypy_cache .ruff_cache .cache

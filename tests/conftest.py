@@ -28,6 +28,20 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
 
 
+# Session fixtures that take seconds to build (a proxy run with every client behind it; the CDK app's
+# synthesized variants and the wheelhouse their bundles are built from): under pytest-xdist (`make test` runs
+# two workers, `--dist loadgroup`) every test that uses one runs on the same worker, so each is built once.
+# (`fixturenames` holds what a test's fixtures use too: `ec2` uses `variants`.)
+SHARED_EXPENSIVELY = {"run": "proxy-run", "variants": "cdk", "wheelhouse": "cdk"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        groups = {SHARED_EXPENSIVELY[name] for name in getattr(item, "fixturenames", ()) if name in SHARED_EXPENSIVELY}
+        if groups:
+            item.add_marker(pytest.mark.xdist_group(min(groups)))
+
+
 @pytest.fixture(autouse=True)
 def _no_leftover_processes() -> Iterator[None]:
     yield

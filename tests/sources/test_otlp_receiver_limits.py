@@ -22,6 +22,7 @@ from opentelemetry.sdk.trace.export import SpanExportResult
 from collector_runtime.sources.otlp import receiver as receiver_module
 from collector_runtime.sources.otlp.connections import EVICTED, Connections, Limits
 from collector_runtime.sources.otlp.http_io import BodyError, read_body
+from tests.helpers import wait_for
 from tests.otlp_builders import fixture
 from tests.sources.otlp_http import receiving, request
 
@@ -122,6 +123,7 @@ def test_a_request_that_does_not_finish_in_time_is_closed_and_counted(
                     closed = True
             elapsed = time.monotonic() - start
         assert request(receiver.address[1], REAL, PROTOBUF)[0] == 200
+        assert wait_for(lambda: "incomplete" in receiver.counters.as_dict()["refused_reasons"], timeout=5)
         counters = receiver.counters.as_dict()
     assert closed and elapsed < 4
     assert counters["refused_reasons"] == {"incomplete": 1}
@@ -140,6 +142,8 @@ def test_a_request_line_then_close_is_counted_incomplete_without_a_traceback(
         with socket.create_connection(receiver.address) as cut:
             cut.sendall(b"POST /v1/tra")  # cut in the middle of the request line
         assert request(receiver.address[1], REAL, PROTOBUF)[0] == 200
+        # Each closed connection is counted by its own handler thread, which may still be reading its end.
+        assert wait_for(lambda: receiver.counters.as_dict()["refused_reasons"].get("incomplete") == 4, timeout=5)
         counters = receiver.counters.as_dict()
     assert counters["refused_reasons"] == {"incomplete": 4} and len(collected.batches) == 1
     logged = [record.getMessage() for record in caplog.records if "incomplete" in record.getMessage()]
