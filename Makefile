@@ -26,8 +26,8 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 # What `make test` takes (measured on this project's 2-core machine, December 2026): said before it starts.
 TEST_COST := make test installs: a Python venv with every extra (about 1.3 GB), the pinned Node tools by npm ci \
 	(about 430 MB), and with apt-get (Debian/Ubuntu, sudo) Go, the AWS SDKs for Go and Chromium (about 1.1 GB); \
-	then lint, mypy and every test: about 10-12 minutes on an idle 2-core machine, 18 or more under load, plus the \
-	installs the first time.
+	then lint, mypy and every test (on two workers): about 7 minutes on an idle 2-core machine, more under load, \
+	plus the installs the first time.
 APT_NEEDED := make test needs apt-get (Debian/Ubuntu) for the Go clients and Chromium, missing here: \
 	install Go, the AWS SDKs for Go v1/v2 and Chromium with chromedriver yourself (paths in the Makefile), \
 	or run on Debian/Ubuntu; make demo and make deploy-setup need only Python (and Node)
