@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # CDK CLI the infra tests run sends no telemetry.
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     os.environ.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
+    # Started in the background (`make test &`, nohup), pytest inherits SIGINT ignored, and so would every
+    # process a test starts: the Ctrl-C tests' SIGINT would then do nothing. A handler, unlike "ignored", is
+    # reset to the default when a child starts.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 # Session fixtures that take seconds to build (a proxy run with every client behind it; the CDK app's
