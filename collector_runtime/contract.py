@@ -31,6 +31,7 @@ DEFAULT_PORT = 31000  # the SDKs' default CSM port
 DEFAULT_RECEIVE_BUFFER = 32 * 1024 * 1024  # bytes requested; the EC2 boot script raises rmem_max to it
 DEFAULT_PROXY_PORT = 10080  # `csm-collector proxy` (TCP); the CDK app opens it to the workload security group
 DEFAULT_METRICS_HOST = "127.0.0.1"
+DEFAULT_S3_PREFIX = "csm-collector/"  # where `listen` publishes in the bucket, and `export`/`apply` read
 DEFAULT_PUBLISH_TIMEOUT = 30.0  # seconds to publish at shutdown (the Fargate task's stop timeout exceeds it)
 DEFAULT_OTLP_HOST = "127.0.0.1"
 DEFAULT_OTLP_PORT = 4318  # OTLP/HTTP's port; `listen --otlp-port` turns the receiver on (off by default)

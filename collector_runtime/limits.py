@@ -27,3 +27,8 @@ STOP_GRACE_SECONDS = 10.0
 # STOP_GRACE_SECONDS + this: 25 s, below ECS's default 30 s stop timeout before SIGKILL.
 FINAL_WRITE_SECONDS = 15.0
 MAX_STOP_DRAIN_ROUNDS = 20  # rounds of 10,000 queued datagrams read at a stop (more than a receive buffer holds)
+
+# The raw-event archive (outputs/archive.py): a file is closed and a new one begun past this size or age (the
+# defaults of --archive-max-bytes and --archive-max-seconds).
+ARCHIVE_FILE_MAX_BYTES = 64 * 1024 * 1024  # uncompressed
+ARCHIVE_FILE_MAX_SECONDS = 300.0

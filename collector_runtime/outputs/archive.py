@@ -35,6 +35,7 @@ from typing import Any
 
 from ..core.json_codec import dumps_bytes
 from ..core.records import ObservedCall, call_as_dict
+from ..limits import ARCHIVE_FILE_MAX_BYTES, ARCHIVE_FILE_MAX_SECONDS
 from .archive_file import PART_PREFIX, PART_SUFFIX, SUFFIX, ArchiveFile, FileCalls, drop_reason
 
 log = logging.getLogger("csm_collector")
@@ -47,8 +48,8 @@ MAX_BACKLOG_BYTES = 128 * 1024 * 1024
 class ArchiveOptions:
     directory: Path
     collector_id: str
-    max_bytes: int = 64 * 1024 * 1024  # uncompressed
-    max_seconds: float = 300.0
+    max_bytes: int = ARCHIVE_FILE_MAX_BYTES  # uncompressed
+    max_seconds: float = ARCHIVE_FILE_MAX_SECONDS
     level: int = 1  # zlib: fast; CSM JSON still compresses ~5x
 
 

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ...contract import DEFAULT_METRICS_HOST, DEFAULT_PUBLISH_TIMEOUT
+from ...contract import DEFAULT_METRICS_HOST, DEFAULT_PUBLISH_TIMEOUT, DEFAULT_S3_PREFIX
 from ...core.aggregate import Limits
 from ...core.publish_plan import PublishTargets
+from ...limits import ARCHIVE_FILE_MAX_BYTES, ARCHIVE_FILE_MAX_SECONDS
 from ..flags import Flag, Group, flag, group
 from ..values import (
     collector_id,
@@ -35,7 +36,7 @@ class CollectorOptions:
     quiet: bool = False
     output: OutputOptions = field(default_factory=OutputOptions)
     s3_bucket: str | None = None
-    s3_prefix: str = "csm-collector/"  # normalised: "" or ending in "/"
+    s3_prefix: str = DEFAULT_S3_PREFIX  # normalised: "" or ending in "/"
     ssm_prefix: str | None = None  # normalised: starts with "/", no trailing "/"
     region: str | None = None
     publish_timeout: float = DEFAULT_PUBLISH_TIMEOUT
@@ -43,8 +44,8 @@ class CollectorOptions:
     archive: bool = False
     archive_dir: Path | None = None  # None: <output-dir>/archive
     archive_s3_prefix: str | None = None  # None: <s3-prefix>archive/ (another writer's archive: one Athena table)
-    archive_max_bytes: int = 64 * 1024 * 1024
-    archive_max_seconds: float = 300.0
+    archive_max_bytes: int = ARCHIVE_FILE_MAX_BYTES
+    archive_max_seconds: float = ARCHIVE_FILE_MAX_SECONDS
     collector_id: str | None = None  # None: the host name (looked up at start-up)
     limits: Limits = field(default_factory=Limits)
     metrics_port: int | None = None

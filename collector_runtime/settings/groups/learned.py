@@ -6,6 +6,7 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...contract import DEFAULT_S3_PREFIX
 from ...core.policy_size import MANAGED_POLICY_MAX_CHARS
 from ..errors import ConfigError
 from ..flags import Group, flag, group
@@ -20,7 +21,7 @@ class LearnedInput:
     workload: str | None = None  # None: every workload (export)
     output_dir: Path = Path("csm-output")
     s3_bucket: str | None = None
-    s3_prefix: str = "csm-collector/"  # normalised: "" or ending in "/" (as `listen` publishes)
+    s3_prefix: str = DEFAULT_S3_PREFIX  # normalised: "" or ending in "/" (as `listen` publishes)
     region: str | None = None
     account_map: tuple[tuple[str, str], ...] = ()  # learned account -> target account (--account-map)
     max_policy_chars: int = MANAGED_POLICY_MAX_CHARS
