@@ -214,7 +214,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--quick", action="store_true", help="3 s runs (a smoke run)")
     parser.add_argument(
-        "--save-reference", action="store_true", help="also replace bench/results/otlp-reference.json (README figures)"
+        "--save-reference",
+        action="store_true",
+        help="also replace bench/results/otlp-reference.json (docs/performance.md's OTLP figures)",
     )
     args = parser.parse_args()
     seconds = 3.0 if args.quick else args.seconds

@@ -257,7 +257,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--applies", type=int, default=40, help="Terraform-style applies (a new bucket host each)")
     parser.add_argument(
-        "--save-reference", action="store_true", help="also replace bench/results/proxy-reference.json (README figures)"
+        "--save-reference",
+        action="store_true",
+        help="also replace bench/results/proxy-reference.json (docs/proxy.md's figures)",
     )
     args = parser.parse_args()
     result = measure(args.requests, args.threads, args.applies)

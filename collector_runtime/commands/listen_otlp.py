@@ -1,4 +1,5 @@
-"""listen's OTLP/HTTP traces receiver (`--otlp-port`): its flags, and starting it beside the UDP listener."""
+"""listen's OTLP/HTTP traces receiver (`--otlp-port`): starting it beside the UDP listener (its flags are `listen`'s,
+in settings/commands/listen.py)."""
 
 from __future__ import annotations
 
