@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from .core.aggregate import Aggregator
 from .core.records import ObservedCall
 from .core.state import restore
+from .sources.source import Intake
 
 log = logging.getLogger("csm_collector")
 ArchiveSink = Callable[[list[ObservedCall]], None]
@@ -72,3 +73,8 @@ class Pipeline:
         self.internal_errors += int(counters.get("internal_errors", 0))
         self.aggregator.take_notices()  # restored actions are not news for the live view
         return counters
+
+
+def offline_intake(pipeline: Pipeline) -> Intake:
+    """An intake straight into `pipeline`, without a loop (replay, and tests feeding datagrams)."""
+    return Intake(pipeline.add_calls, lambda: 0, pipeline.add_calls, pipeline.receiver, pipeline.internal_error)

@@ -13,8 +13,8 @@ from collector_runtime.core.aggregate import Aggregator
 from collector_runtime.core.mapping import ActionMap
 from collector_runtime.core.records import CSM, ObservedCall
 from collector_runtime.data import load_action_map
-from collector_runtime.pipeline import Pipeline
-from collector_runtime.sources.csm.source import CsmSource, offline_intake
+from collector_runtime.pipeline import Pipeline, offline_intake
+from collector_runtime.sources.csm.source import CsmSource
 
 SAMPLES = Path(__file__).parent / "fixtures" / "samples"
 # Fake credentials that tests feed in; no output may ever contain them.

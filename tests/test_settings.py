@@ -199,3 +199,11 @@ def test_exact_names_is_a_policy_flag_of_every_policy_command(tmp_path: Path) ->
     assert listen(["--output-dir", str(tmp_path)], {"CSM_COLLECTOR_EXACT_NAMES": "true"}).output.policy.exact_names
     replay = parse_options(["replay", "--exact-names", "--output-dir", str(tmp_path), "x.jsonl"], {})
     assert isinstance(replay, ReplayOptions) and replay.output.policy.exact_names
+
+
+def test_report_from_an_output_directory_needs_an_html_file(tmp_path: Path) -> None:
+    """A combination of flags is checked where the flags are, when the options are built (not by the runner)."""
+    with pytest.raises(ConfigError, match=r"--from-output DIR needs --html FILE"):
+        parse_options(["report", "--from-output", str(tmp_path)], {})
+    options = parse_options(["report", "--from-output", str(tmp_path), "--html", str(tmp_path / "r.html")], {})
+    assert isinstance(options, ReportOptions) and options.from_output == tmp_path

@@ -10,11 +10,11 @@ from ..core.aggregate import Aggregator
 from ..core.records import REPLAY
 from ..data import load_action_map
 from ..errors import BadInput
-from ..pipeline import Pipeline
+from ..pipeline import Pipeline, offline_intake
 from ..settings import ReplayOptions
 from ..sources.csm.decoder import CsmDecoder
 from ..sources.csm.replay import replay
-from ..sources.csm.source import CsmSource, offline_intake
+from ..sources.csm.source import CsmSource
 from . import explain
 from .results import write_results
 from .startup import writable_directory

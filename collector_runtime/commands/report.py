@@ -7,7 +7,6 @@ from typing import TextIO
 from ..aws import aws_clients, calling
 from ..core.aggregate import Aggregator
 from ..data import load_action_map
-from ..errors import ConfigError
 from ..settings import ReportOptions
 from ..sources.archive_query import (
     AthenaSource,
@@ -30,9 +29,7 @@ def run(options: ReportOptions, out: TextIO) -> int:
     writable_directory(options.output.output_dir)
     action_map = load_action_map()
     aggregator = Aggregator(action_map, fails_only=options.output.policy.fails_only)
-    if options.from_output is not None:
-        if options.html is None:
-            raise ConfigError("report --from-output DIR needs --html FILE")
+    if options.from_output is not None and options.html is not None:
         restore_output_dir(aggregator, options.from_output)
         write_html(aggregator, options, f"the output directory {options.from_output}")
         out.write(f"report: {len(aggregator.workloads)} workloads -> {options.html}\n")

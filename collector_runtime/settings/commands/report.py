@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...contract import ATHENA_DATABASE, ATHENA_TABLE, ATHENA_WORKGROUP
+from ..errors import ConfigError
 from ..flags import CommandSpec, flag
 from ..groups.aws import region_flag
 from ..groups.output import OutputOptions, output_flags, output_options
@@ -34,6 +35,8 @@ DEFAULTS = ReportOptions()
 
 def report_options(args: argparse.Namespace, environ: Mapping[str, str]) -> ReportOptions:
     day_range(args.since, args.until)
+    if args.from_output is not None and args.html is None:
+        raise ConfigError("report --from-output DIR needs --html FILE")
     return ReportOptions(
         archive_dirs=tuple(args.archive_dirs or DEFAULTS.archive_dirs),
         athena=args.athena,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...pipeline import Pipeline
 from ..source import Intake, Receive
 from ..source_filter import SourceFilter
 from .decoder import CsmDecoder
@@ -93,8 +92,3 @@ class CsmSource:
     @staticmethod
     def _nothing() -> int:
         return 0
-
-
-def offline_intake(pipeline: Pipeline) -> Intake:
-    """An intake straight into `pipeline`, without a loop (replay, and tests feeding datagrams)."""
-    return Intake(pipeline.add_calls, lambda: 0, pipeline.add_calls, pipeline.receiver, pipeline.internal_error)
