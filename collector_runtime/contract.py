@@ -2,10 +2,14 @@
 
 The CDK app imports nothing else from the runtime. Everything here is a plain constant or a pure
 function of one: the SDKs' CSM variables, the collector's own `CSM_COLLECTOR_*` variables, ports and
-buffers, the output files, the S3 and SSM layout, and the raw-event archive's columns and queries.
+buffers, the output files, the S3 and SSM layout, the raw-event archive's columns and queries, and the
+alerts' EventBridge source and role map.
 """
 
 from __future__ import annotations
+
+import argparse
+import re
 
 # --- what the AWS SDKs read (Client-Side Monitoring) -----------------------------------------------
 CSM_ENABLED = "AWS_CSM_ENABLED"
@@ -188,3 +192,23 @@ def saved_queries(source: str) -> dict[str, tuple[str, str]]:
             "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
         ),
     }
+
+
+# --- alerts (the CDK app's EventBridge rule and its alertsRoleMap context) ----------------------------
+EVENT_SOURCE = "csm-collector"  # EventBridge `source` of the collector's alerts
+_ROLE = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
+_FUNCTION = re.compile(r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[\w-]{1,140}")
+
+
+def role_mappings(text: str) -> tuple[tuple[str, str], ...]:
+    """WORKLOAD=ARN, several separated by spaces: the role each workload runs as (an IAM role ARN, or a
+    Lambda function ARN: its role). One flag or one environment variable can hold them all."""
+    found = []
+    for item in text.split():
+        workload, _, arn = item.partition("=")
+        if not workload or not (_ROLE.fullmatch(arn) or _FUNCTION.fullmatch(arn)):
+            raise argparse.ArgumentTypeError(f"{item!r} is not WORKLOAD=ARN (an IAM role ARN or a Lambda function ARN)")
+        found.append((workload, arn))
+    if not found:
+        raise argparse.ArgumentTypeError("expected WORKLOAD=ARN")
+    return tuple(found)

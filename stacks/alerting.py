@@ -12,8 +12,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from collector_runtime.contract import setting_variable
-from collector_runtime.core.alerts import EVENT_SOURCE
+from collector_runtime.contract import EVENT_SOURCE, setting_variable
 
 from .nag import acknowledge
 

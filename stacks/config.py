@@ -27,8 +27,8 @@ from collector_runtime.contract import (
     DEFAULT_PROXY_PORT,
     collector_parameter,
     policies_parameter_path,
+    role_mappings,
 )
-from collector_runtime.settings.values import role_mappings
 
 from .config_rules import DEFAULT_INSTANCE_TYPES, DEFAULT_NAME, Architecture, CollectorKind, Egress, problems
 

@@ -9,8 +9,7 @@ from argparse import ArgumentTypeError
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from collector_runtime.contract import CONTAINER_METRICS_PORT
-from collector_runtime.settings.values import role_mappings
+from collector_runtime.contract import CONTAINER_METRICS_PORT, role_mappings
 
 if TYPE_CHECKING:
     from .config import CollectorConfig

@@ -1,5 +1,5 @@
 """The package's import graph: no module imports (through others) a module that imports it back, and the
-settings never import the commands (they parse; the commands run)."""
+settings never import the commands (they parse; the commands run); the CDK app imports only the contract."""
 
 from __future__ import annotations
 
@@ -87,3 +87,16 @@ def test_every_command_in_the_table_has_a_runner() -> None:
     for spec in COMMANDS:
         module, function = spec.runner.split(".")
         assert callable(getattr(importlib.import_module(f"collector_runtime.commands.{module}"), function)), spec.name
+
+
+def test_the_cdk_app_imports_only_the_contract_from_the_runtime() -> None:
+    """`stacks/` and `app.py` share names with the runtime through `collector_runtime.contract` alone (its
+    docstring says so): anything else would pull the runtime's dependencies into `cdk synth`."""
+    root = PACKAGE.parent
+    found = {}
+    for path in [root / "app.py", *sorted((root / "stacks").rglob("*.py"))]:
+        imported = _imports(path, "stacks.module") - {"collector_runtime", "collector_runtime.contract"}
+        imported = {name for name in imported if not name.startswith("collector_runtime.contract.")}
+        if imported:
+            found[path.relative_to(root).as_posix()] = sorted(imported)
+    assert not found, found

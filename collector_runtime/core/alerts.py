@@ -25,7 +25,6 @@ from .usage import DENIED_MESSAGE, Workload
 
 NEW_ACTION, DENIED_CALL, DRIFT = "NewAction", "DeniedCall", "Drift"
 KINDS = (NEW_ACTION, DENIED_CALL, DRIFT)
-EVENT_SOURCE = "csm-collector"  # EventBridge `source`
 SCHEMA = "csm-collector/alert/v1"
 MAX_REMEMBERED = 200_000  # dedup keys kept at most; past it new events are still sent (counted)
 MAX_RESOURCES = 10  # resources named in one DeniedCall event at most

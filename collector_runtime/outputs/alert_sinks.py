@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from ..core.alerts import EVENT_SOURCE
+from ..contract import EVENT_SOURCE
 
 ALERTS_FILE = "alerts.jsonl"
 PUT_EVENTS_BATCH = 10  # EventBridge's entries per PutEvents call at most

@@ -216,24 +216,6 @@ def aws_config_file(environ: Mapping[str, str]) -> Path:
     return Path(configured).expanduser() if configured else Path("~/.aws/config").expanduser()
 
 
-_ROLE = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
-_FUNCTION = re.compile(r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[\w-]{1,140}")
-
-
-def role_mappings(text: str) -> tuple[tuple[str, str], ...]:
-    """WORKLOAD=ARN, several separated by spaces: the role each workload runs as (an IAM role ARN, or a
-    Lambda function ARN: its role). One flag or one environment variable can hold them all."""
-    found = []
-    for item in text.split():
-        workload, _, arn = item.partition("=")
-        if not workload or not (_ROLE.fullmatch(arn) or _FUNCTION.fullmatch(arn)):
-            raise argparse.ArgumentTypeError(f"{item!r} is not WORKLOAD=ARN (an IAM role ARN or a Lambda function ARN)")
-        found.append((workload, arn))
-    if not found:
-        raise argparse.ArgumentTypeError("expected WORKLOAD=ARN")
-    return tuple(found)
-
-
 def non_negative_float(text: str) -> float:
     value = float(text)
     if not value >= 0:

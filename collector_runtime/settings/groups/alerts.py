@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
+from ...contract import role_mappings
 from ..flags import flag, group
-from ..values import non_negative_float, positive_float, positive_int, role_mappings, webhook_url
+from ..values import non_negative_float, positive_float, positive_int, webhook_url
 
 
 @dataclass(frozen=True)
