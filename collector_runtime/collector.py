@@ -84,12 +84,16 @@ class CollectorService:
         self._after_final_write: list[Callable[[], object]] = []
         self.watch = LoopWatch(stall_threshold(settings.flush_interval), clock)  # /health: does the loop turn?
         self._stats_sources: dict[str, Callable[[], dict[str, Any]]] = {}
+        self._saved_sections: dict[str, dict[str, Any]] = {}  # restored for sources not added yet
         for source in sources:
             self.add_source(source)
 
     def add_source(self, source: Source) -> None:
         """Start `source` handing records to the loop; its counters are a section of stats.json, and it is
         stopped before the final drain. A source with a descriptor (`PolledSource`) is drained in the loop."""
+        saved = self._saved_sections.pop(source.name, None)
+        if saved is not None:  # added after the restore (`listen`'s OTLP receiver): it continues before it starts
+            source.restore(saved)
         source.start(self.intake)
         self.sources[source.name] = source
         if isinstance(source, PolledSource):
@@ -267,8 +271,13 @@ class CollectorService:
         return {**self.pipeline.counters(), **source_totals(sections.values()), **sections}
 
     def restore(self, state: dict[str, Any]) -> None:
-        """Continue from a state snapshot: the calls, the totals, and each source's counters."""
+        """Continue from a state snapshot: the calls, the totals, and each source's counters, once: a source
+        added already continues now (its counters take the saved totals while it counts), one added later
+        continues as it is added, before it starts."""
         saved = self.pipeline.restore(state)
+        for name, section in saved.items():
+            if isinstance(section, dict) and name not in self.sources:
+                self._saved_sections[name] = section
         for name, source in self.sources.items():
             section = saved.get(name)
             source.restore(section if isinstance(section, dict) else {})

@@ -61,6 +61,21 @@ def running_collector(
 
 
 @contextmanager
+def otlp_collector(output_dir: Path, view: Any = None) -> Iterator[tuple[CollectorService, int]]:
+    """A collector whose only source is an OTLP/HTTP receiver on a free port (as `listen --otlp-port` runs
+    it, without CSM), in a thread; yields it and the receiver's port; stopped (and flushed) on exit."""
+    from collector_runtime.sources.otlp.receiver import OtlpReceiver
+    from collector_runtime.sources.otlp.source import OtlpSource
+
+    settings = ListenOptions(port=0, quiet=True, flush_interval=3600, output=OutputOptions(output_dir=output_dir))
+    service = CollectorService(settings, load_action_map(), view=view)
+    receiver = OtlpReceiver("127.0.0.1", 0, service.aggregator.action_map, service.submit, max_request_bytes=1 << 20)
+    service.add_source(OtlpSource(receiver))
+    with serving(service):
+        yield service, receiver.address[1]
+
+
+@contextmanager
 def serving(service: CollectorService) -> Iterator[CollectorService]:
     """`service.run` in a thread; stopped (and flushed) on exit, within 30 s."""
     thread = threading.Thread(target=service.run, daemon=True)

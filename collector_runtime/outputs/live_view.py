@@ -47,24 +47,45 @@ def format_notice(
 
 
 def status_line(aggregator: Aggregator, counters: dict[str, Any], rate: float) -> str:
-    """`counters`: the collector's counters (CSM's in their section) and the runtime figures."""
+    """`counters`: the collector's counters (the source-neutral totals at the top, a section per source) and
+    the runtime figures. `rate`: records received per second."""
     actions = sum(len(w.actions) for w in aggregator.workloads.values())
-    counters = {**counters, **counters.get("csm", {})}  # the status line shows the CSM source's figures
-    drops = counters.get("kernel_receive_drops")
-    access = counters.get("access")  # only with --allow-from or --rate-limit
+    sources = source_sections(counters)
+    csm = {**counters, **counters.get("csm", {})}  # CSM's own figures: kernel drops, access control
+    drops = csm.get("kernel_receive_drops")
+    access = csm.get("access")  # only with --allow-from or --rate-limit
     dropped = (
         f" | not allowed {access['dropped_not_allowed']:,} | rate limited {access['dropped_rate_limited']:,}"
         if access
         else ""
     )
+    each = ", ".join(f"{name} {int(section['records_received']):,}" for name, section in sources.items())
+    rejected = counters.get("rejected", sum(int(section.get("rejected", 0)) for section in sources.values()))
     return (
         f"[csm-collector] workloads {len(aggregator.workloads)} | actions {actions} | "
-        f"datagrams {counters.get('datagrams_received', 0):,} ({rate:,.0f}/s) | calls {counters.get('calls', 0):,} | "
-        f"unmapped {len(aggregator.stats.unmapped)} | denied {counters.get('calls_denied', 0):,} | "
-        f"rejected {counters.get('events_rejected', 0):,}"
+        f"records {records_received(counters):,} ({rate:,.0f}/s{': ' + each if len(sources) > 1 else ''}) | "
+        f"calls {counters.get('calls', 0):,} | unmapped {len(aggregator.stats.unmapped)} | "
+        f"denied {counters.get('calls_denied', 0):,} | rejected {rejected:,}"
         + dropped
         + (f" | kernel drops {drops:,}" if drops is not None else "")
     )
+
+
+def source_sections(counters: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each source's section of the counters (the ones that report `records_received`), by name."""
+    return {
+        name: section
+        for name, section in sorted(counters.items())
+        if isinstance(section, dict) and "records_received" in section
+    }
+
+
+def records_received(counters: dict[str, Any]) -> int:
+    """Records received from every source: the top-level total, else the sum of the sources' sections."""
+    total = counters.get("records_received")
+    if total is None:
+        total = sum(int(section["records_received"]) for section in source_sections(counters).values())
+    return int(total)
 
 
 class LiveView:
@@ -101,7 +122,7 @@ class LiveView:
 
     def _update(self, now: float, aggregator: Aggregator, counters: dict[str, Any], force: bool) -> None:
         self._next_refresh = now + self.refresh
-        self._measure_rate(now, int(counters.get("csm", counters).get("datagrams_received", 0)))
+        self._measure_rate(now, records_received(counters))
         lines = [self._format(n, aggregator) for n in aggregator.take_notices()]
         status = status_line(aggregator, counters, self._rate)
         if self.is_tty:

@@ -56,11 +56,11 @@ _GAUGES = {
 
 
 def prometheus_text(stats: dict[str, Any]) -> str:
+    lines = _record_lines(stats)  # before CSM's figures are lifted: its section has the same names
     stats = {**stats, **stats.get("csm", {})}  # the CSM source's figures keep their metric names
-    lines = []
     for key, (name, kind, help_text) in _GAUGES.items():
         value = stats.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if _is_number(value):
             lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", f"{name} {value}"]
     lines += [
         "# HELP csm_collector_workloads Workloads with a policy",
@@ -74,7 +74,8 @@ def prometheus_text(stats: dict[str, Any]) -> str:
             "# TYPE csm_collector_rejected_total counter",
         ]
         lines += [
-            f'csm_collector_rejected_total{{reason="{reason}"}} {count}' for reason, count in sorted(reasons.items())
+            f"csm_collector_rejected_total{{reason={_label(reason)}}} {count}"
+            for reason, count in sorted(reasons.items())
         ]
     dropped = stats.get("calls_dropped", {})
     if dropped:
@@ -91,6 +92,36 @@ def prometheus_text(stats: dict[str, Any]) -> str:
     for key, value in sorted(stats.get("proxy", {}).items()):
         lines.append(f"csm_collector_proxy_{key}_total {value}")
     return "\n".join(lines + _otlp_lines(stats.get("otlp")) + _alert_lines(stats.get("alerts"))) + "\n"
+
+
+def _record_lines(stats: dict[str, Any]) -> list[str]:
+    """Every source's records: the totals over the sources, and each source's (a section with `records_received`)."""
+    sources = {name: part for name, part in stats.items() if isinstance(part, dict) and "records_received" in part}
+    lines = []
+    for key, name, help_text in _RECORDS:
+        if _is_number(stats.get(key)):
+            total = f"{name}_all_sources_total"
+            lines += [f"# HELP {total} {help_text}, every source", f"# TYPE {total} counter", f"{total} {stats[key]}"]
+        if sources:
+            lines += [f"# HELP {name}_total {help_text}, by source", f"# TYPE {name}_total counter"]
+            lines += [f"{name}_total{{source={_label(n)}}} {part.get(key, 0)}" for n, part in sorted(sources.items())]
+    return lines
+
+
+_RECORDS = (
+    ("records_received", "csm_collector_records_received", "Records received (datagrams, spans, AWS requests)"),
+    ("rejected", "csm_collector_records_rejected", "Records rejected (malformed, unreadable, refused)"),
+)
+
+
+def _label(value: object) -> str:
+    """A label value, quoted and escaped as the text format requires (backslash, double quote, line feed)."""
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{text}"'
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _alert_lines(alerts: dict[str, Any] | None) -> list[str]:
@@ -117,7 +148,8 @@ def _otlp_lines(otlp: dict[str, Any] | None) -> list[str]:
     lines += [f'csm_collector_otlp_spans_total{{kind="{kind}"}} {otlp[key]}' for kind, key in _OTLP_SPANS]
     lines += [f"csm_collector_otlp_requests_accepted_total {otlp['requests_accepted']}"]
     lines += [
-        f'csm_collector_otlp_requests_refused_total{{reason="{r}"}} {n}' for r, n in otlp["refused_reasons"].items()
+        f"csm_collector_otlp_requests_refused_total{{reason={_label(r)}}} {n}"
+        for r, n in otlp["refused_reasons"].items()
     ]
     return lines
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...core.names import MAX_WORKLOAD
+from ..saved_counters import saved_count, saved_reasons
 from .fields import CsmEvent
 
 API_CALL, API_CALL_ATTEMPT = "ApiCall", "ApiCallAttempt"
@@ -51,10 +52,10 @@ class CsmCounters:
         }
 
     def add(self, saved: dict[str, Any]) -> None:
-        """Continue from totals saved by `as_dict` (a restart)."""
+        """Continue from totals saved by `as_dict` (a restart); what is not a count is left out."""
         for name in _COUNTERS:
-            setattr(self, name, getattr(self, name) + int(saved.get(name, 0)))
-        self.rejected_reasons.update({str(k): int(v) for k, v in (saved.get("rejected_reasons") or {}).items()})
+            setattr(self, name, getattr(self, name) + saved_count(saved.get(name, 0)))
+        self.rejected_reasons.update(saved_reasons(saved.get("rejected_reasons")))
 
 
 _COUNTERS = (

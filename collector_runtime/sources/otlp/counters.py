@@ -4,7 +4,7 @@ Every span of every accepted request is counted once, as an AWS SDK call (`aws_s
 record), another span (`spans_ignored`: HTTP servers, the function itself, messaging spans without
 `rpc.system`) or an AWS SDK span in a form it cannot read (`spans_rejected`, by reason in `rejected_reasons`:
 `no_operation`, `no_service`, `bad_name`); a request
-that is refused is counted under its reason. Per run, in stats.json under `otlp`.
+that is refused is counted under its reason. In stats.json under `otlp`; a restart continues them (state.json).
 """
 
 from __future__ import annotations
@@ -12,6 +12,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from typing import Any
+
+from ..saved_counters import MAX_REASONS, saved_count, saved_reasons
+
+_COUNTERS = ("requests_accepted", "bytes_received", "aws_spans", "spans_ignored", "spans_rejected")
 
 
 class OtlpCounters:
@@ -43,6 +47,18 @@ class OtlpCounters:
         with self._lock:
             count = self.refused_reasons[reason] = self.refused_reasons.get(reason, 0) + 1
         return count
+
+    def add(self, saved: Mapping[str, Any]) -> None:
+        """Continue from totals saved by `as_dict` (a restart); what is not a count is left out. Under the
+        lock, like every update: the receiver's threads may be counting already."""
+        with self._lock:
+            for name in _COUNTERS:
+                setattr(self, name, getattr(self, name) + saved_count(saved.get(name, 0)))
+            for name in ("refused_reasons", "rejected_reasons"):
+                reasons: dict[str, int] = getattr(self, name)
+                for reason, count in saved_reasons(saved.get(name)).items():
+                    if reason in reasons or len(reasons) < MAX_REASONS:
+                        reasons[reason] = reasons.get(reason, 0) + count
 
     def as_dict(self) -> dict[str, Any]:
         with self._lock:

@@ -25,7 +25,7 @@ class OtlpSource:
         return {"records_received": counters["spans_received"], "rejected": rejected, **counters}
 
     def restore(self, saved: dict[str, Any]) -> None:
-        """Its counters count this run (what reached the calls is in the top-level totals)."""
+        self.receiver.counters.add(saved)
 
     def stop(self) -> None:
         self.receiver.stop()

@@ -17,7 +17,8 @@ live view), never guessed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from collector_runtime.core.identifier_arns import COPY_SOURCE_VERSION, copy_source, resource_arns
 from collector_runtime.core.mapping import ActionMap
@@ -30,6 +31,7 @@ from collector_runtime.sources.proxy.principals import Principal, Principals
 from collector_runtime.sources.proxy.request import HttpRequest
 from collector_runtime.sources.proxy.responses import ResponseInfo
 from collector_runtime.sources.proxy.service_models import ServiceModels
+from collector_runtime.sources.saved_counters import saved_count
 
 UNKNOWN_SERVICE = "unknown"
 _PRINTABLE = re.compile(r"^[\x21-\x7e][\x20-\x7e]*$")
@@ -50,9 +52,19 @@ class ProxyCounters:
     requests_not_intercepted: int = 0  # plain-HTTP requests to other hosts, forwarded untouched
     destinations_refused: int = 0  # CONNECTs, requests and connections refused (destinations.DestinationPolicy)
     internal_errors: int = 0  # a hook failed on a request: passed through, counted
+    # What a previous run counted (a restart), kept apart: the proxy's thread counts with plain `+=`, which a
+    # restore writing the same fields meanwhile could undo.
+    _saved: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def as_dict(self) -> dict[str, int]:
-        return {field.name: getattr(self, field.name) for field in fields(self)}
+        return {name: getattr(self, name) + self._saved.get(name, 0) for name in _PROXY_COUNTERS}
+
+    def add(self, saved: dict[str, Any]) -> None:
+        """Continue from totals saved by `as_dict` (a restart); what is not a count is left out."""
+        self._saved = {name: self._saved.get(name, 0) + saved_count(saved.get(name, 0)) for name in _PROXY_COUNTERS}
+
+
+_PROXY_COUNTERS = tuple(item.name for item in fields(ProxyCounters) if not item.name.startswith("_"))
 
 
 def workload_of(proxy_user: str | None, request: HttpRequest, known: Principal | None = None) -> str:

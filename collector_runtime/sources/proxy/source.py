@@ -30,7 +30,7 @@ class ProxySource:
         return {"records_received": counters["requests_intercepted"], "rejected": 0, **counters}
 
     def restore(self, saved: dict[str, Any]) -> None:
-        """Its counters count this run (what reached the calls is in the top-level totals)."""
+        self.recorder.counters.add(saved)
 
     def stop(self) -> None:
         self.server.stop()

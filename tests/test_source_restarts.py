@@ -1,0 +1,203 @@
+"""Every source's counters continue after a restart (state.json), whichever order a command restores and starts
+its sources in, and a hostile or corrupt saved section is ignored without losing the rest of the state."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from collector_runtime.collector import CollectorService
+from collector_runtime.data import load_action_map
+from collector_runtime.outputs.state_file import restore_state
+from collector_runtime.settings import ListenOptions, OutputOptions
+from collector_runtime.sources.csm.events import CsmCounters
+from collector_runtime.sources.csm.source import CsmSource
+from collector_runtime.sources.otlp.counters import OtlpCounters
+from collector_runtime.sources.proxy.calls import ProxyCounters
+from tests.helpers import read_json, serving, start_otlp_listen, wait_for
+from tests.otlp_builders import PROTOBUF, body, export, span
+from tests.sources.otlp_http import request
+
+pytestmark = pytest.mark.timeout(120)
+
+HOSTILE = [
+    "not a number",
+    -5,
+    True,
+    None,
+    [1, 2],
+    {"a": 1},
+    1e400,
+    2**70,
+    "9" * 5000,
+]
+
+
+def _stopped(process: subprocess.Popen[str]) -> None:
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 0
+
+
+def test_a_restarted_listen_continues_its_otlp_counters(tmp_path: Path) -> None:
+    """`listen --otlp-port` starts its OTLP receiver after the state is restored: its section continues."""
+    process, _, port = start_otlp_listen(tmp_path, "--flush-interval", "3600", "--quiet")
+    data = body(export(span("S3", "ListBuckets"), span("SQS", "ListQueues"), span("S3", "")))
+    assert request(port, data, {"Content-Type": PROTOBUF})[0] == 200
+    assert request(port, b"\xff\xff\xff", {"Content-Type": PROTOBUF})[0] == 400
+    _stopped(process)
+    assert read_json(tmp_path / "stats.json")["otlp"]["aws_spans"] == 2
+
+    process, _, port = start_otlp_listen(tmp_path, "--flush-interval", "3600", "--quiet")
+    assert request(port, body(export(span("SNS", "ListTopics"))), {"Content-Type": PROTOBUF})[0] == 200
+    _stopped(process)
+    stats = read_json(tmp_path / "stats.json")
+    otlp = stats["otlp"]
+    assert (otlp["requests_accepted"], otlp["aws_spans"], otlp["spans_ignored"], otlp["spans_rejected"]) == (2, 3, 0, 1)
+    assert otlp["spans_received"] == 4
+    assert (otlp["requests_refused"], otlp["refused_reasons"], otlp["rejected_reasons"]) == (
+        1,
+        {"malformed": 1},
+        {"bad_name": 1},
+    )
+    assert (otlp["records_received"], otlp["rejected"]) == (4, 2)
+    assert (stats["records_received"], stats["rejected"], stats["calls"]) == (4, 2, 3)  # no CSM datagram came
+    assert read_json(tmp_path / "state.json")["stats"]["otlp"]["aws_spans"] == 3  # and the next restart goes on
+
+
+def _state(**sections: Any) -> str:
+    workloads = {"worker": {"calls": [["SQS", "SendMessage", 5, 0, 0]], "denied_actions": []}}
+    return json.dumps(
+        {
+            "format": 3,
+            "call_fields": ["service", "api", "calls", "failed", "denied"],
+            "stats": {"calls": 5, **sections},
+            "workloads": workloads,
+        }
+    )
+
+
+def _service(tmp_path: Path) -> CollectorService:
+    settings = ListenOptions(port=0, quiet=True, flush_interval=3600, output=OutputOptions(output_dir=tmp_path))
+    return CollectorService(settings, load_action_map())
+
+
+class _CountingSource:
+    """A thread source: its counter is incremented by its own thread from `start` on, as the proxy's are."""
+
+    name = "proxy"
+
+    def __init__(self) -> None:
+        self.counters = ProxyCounters()
+        self.counting = threading.Event()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._count, daemon=True)
+
+    def start(self, intake: Any) -> None:
+        self.thread.start()
+        assert self.counting.wait(10)
+
+    def _count(self) -> None:
+        self.counting.set()
+        while not self.stopped.is_set():
+            self.counters.requests_intercepted += 1
+
+    def stats(self) -> dict[str, Any]:
+        return {"records_received": self.counters.requests_intercepted, "rejected": 0, **self.counters.as_dict()}
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        self.counters.add(saved)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(10)
+
+
+@pytest.mark.parametrize("restored_first", [True, False], ids=["restore-then-start", "start-then-restore"])
+def test_a_thread_sources_counters_continue_whichever_comes_first(tmp_path: Path, restored_first: bool) -> None:
+    """`proxy` starts its source before the restore, `listen` its OTLP receiver after: neither loses a count
+    the source's thread made meanwhile, and the saved totals are added once."""
+    (tmp_path / "state.json").write_text(_state(proxy={"requests_intercepted": 1_000_000_000, "internal_errors": 3}))
+    service, source = _service(tmp_path), _CountingSource()
+    if restored_first:
+        assert restore_state(service.restore, tmp_path)
+        service.add_source(source)
+    else:
+        service.add_source(source)
+        assert restore_state(service.restore, tmp_path)
+    source.stop()
+    counted = source.counters.requests_intercepted  # this run's own counts, never rewritten by the restore
+    assert source.counters.as_dict()["requests_intercepted"] == 1_000_000_000 + counted
+    assert source.counters.as_dict()["internal_errors"] == 3
+    assert service.counters()["proxy"]["requests_intercepted"] == 1_000_000_000 + counted
+
+
+def test_a_real_otlp_source_added_after_the_restore_continues(tmp_path: Path) -> None:
+    from collector_runtime.sources.otlp.receiver import OtlpReceiver
+    from collector_runtime.sources.otlp.source import OtlpSource
+
+    saved = {"requests_accepted": 4, "aws_spans": 7, "refused_reasons": {"busy": 2}, "rejected_reasons": {}}
+    (tmp_path / "state.json").write_text(_state(otlp=saved))
+    service = _service(tmp_path)
+    assert restore_state(service.restore, tmp_path)
+    receiver = OtlpReceiver("127.0.0.1", 0, service.aggregator.action_map, service.submit, max_request_bytes=1 << 20)
+    service.add_source(OtlpSource(receiver))
+    with serving(service):
+        assert request(receiver.address[1], body(export(span())), {"Content-Type": PROTOBUF})[0] == 200
+        assert wait_for(lambda: service.aggregator.stats.calls == 6)
+    otlp = read_json(tmp_path / "stats.json")["otlp"]
+    assert (otlp["requests_accepted"], otlp["aws_spans"], otlp["spans_received"]) == (5, 8, 8)
+    assert (otlp["requests_refused"], otlp["refused_reasons"], otlp["rejected"]) == (2, {"busy": 2}, 2)
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=lambda value: repr(value)[:12])
+def test_hostile_saved_counters_are_ignored_and_the_rest_continues(value: Any) -> None:
+    otlp = OtlpCounters()
+    otlp.add({"aws_spans": value, "spans_ignored": 2, "refused_reasons": {"busy": value, "malformed": 1}})
+    otlp.add({"rejected_reasons": value, "refused_reasons": [value]})
+    counted = otlp.as_dict()
+    assert (counted["aws_spans"], counted["spans_ignored"], counted["refused_reasons"]) == (0, 2, {"malformed": 1})
+    proxy = ProxyCounters()
+    proxy.add({"requests_intercepted": value, "requests_matched": 4, "unknown_counter": 9})
+    assert proxy.as_dict()["requests_intercepted"] == 0 and proxy.as_dict()["requests_matched"] == 4
+    assert "unknown_counter" not in proxy.as_dict()
+    csm = CsmCounters()
+    csm.add({"datagrams_received": value, "events_parsed": 3, "rejected_reasons": {"not_json": value, "too_big": 2}})
+    assert (csm.datagrams_received, csm.events_parsed, dict(csm.rejected_reasons)) == (0, 3, {"too_big": 2})
+
+
+def test_saved_reasons_are_bounded_and_plain() -> None:
+    """Reasons become /metrics labels: a corrupt file's odd keys are left out, and so is a flood of them."""
+    counters = OtlpCounters()
+    flood = {f"reason_{index}": 1 for index in range(10_000)}
+    counters.add({"refused_reasons": {"busy": 3, 'x"} 1\nfake 2': 5, "": 1, **flood}})
+    reasons = counters.as_dict()["refused_reasons"]
+    assert reasons["busy"] == 3 and len(reasons) <= 64
+    assert all(key.replace("_", "").isalnum() for key in reasons)
+
+
+def test_a_state_with_hostile_source_sections_is_restored_not_set_aside(tmp_path: Path) -> None:
+    from collector_runtime.sources.otlp.receiver import OtlpReceiver
+    from collector_runtime.sources.otlp.source import OtlpSource
+
+    hostile = {"aws_spans": "many", "refused_reasons": "busy", "rejected_reasons": {"bad_name": [1]}}
+    (tmp_path / "state.json").write_text(
+        _state(otlp=hostile, proxy=["not", "a", "section"], csm={"datagrams_received": "x", "rejected_reasons": 7})
+    )
+    service = _service(tmp_path)
+    service.add_source(CsmSource())  # added before the restore, as `listen` adds it
+    assert restore_state(service.restore, tmp_path)
+    receiver = OtlpReceiver("127.0.0.1", 0, service.aggregator.action_map, service.submit, max_request_bytes=1 << 20)
+    service.add_source(OtlpSource(receiver))
+    service.add_source(_CountingSource())
+    assert service.aggregator.stats.calls == 5 and (tmp_path / "state.json").exists()
+    counters = service.counters()
+    assert counters["otlp"]["aws_spans"] == 0 and counters["otlp"]["refused_reasons"] == {}
+    assert counters["csm"]["datagrams_received"] == 0 and counters["csm"]["rejected_reasons"] == {}
+    for source in list(service.sources.values()):
+        source.stop()
