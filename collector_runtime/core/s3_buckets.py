@@ -12,8 +12,8 @@ import re
 from urllib.parse import parse_qsl, unquote
 
 from .arns import is_region, partition_of
+from .partition_table import DNS_SUFFIXES
 
-_SUFFIXES = ("amazonaws.com", "amazonaws.com.cn")
 _ENDPOINT_LABELS = frozenset({"s3", "s3-fips", "s3-accelerate", "s3-external-1"})  # and s3-<region>
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
@@ -28,7 +28,7 @@ def bucket_from_fqdn(fqdn: str | None) -> str | None:
     if not fqdn:
         return None
     host = fqdn.rsplit(":", 1)[0].lower().rstrip(".")
-    suffix = next((s for s in _SUFFIXES if host.endswith("." + s)), None)
+    suffix = next((s for s in DNS_SUFFIXES if host.endswith("." + s)), None)
     if suffix is None:
         return None
     labels = host[: -len(suffix) - 1].split(".")

@@ -1,9 +1,9 @@
 """An SQS queue's name and URL, the one rule every source checks, and the queue's ARN. Pure.
 
 A queue URL is `https://<host>/<account>/<name>`. On AWS's hosts (`sqs.<region>.amazonaws.com`,
-`<region>.queue.amazonaws.com`, the legacy global `queue.amazonaws.com` of us-east-1; `.amazonaws.com.cn`)
-it carries its region; on any other host (an endpoint override: a VPC endpoint's name, LocalStack, moto)
-the queue is in the call's region.
+`<region>.queue.amazonaws.com`, the legacy global `queue.amazonaws.com` of us-east-1; in every partition, by
+its DNS suffix from botocore's table: `.amazonaws.com.cn`, `.c2s.ic.gov`...) it carries its region; on any
+other host (an endpoint override: a VPC endpoint's name, LocalStack, moto) the queue is in the call's region.
 """
 
 from __future__ import annotations
@@ -12,12 +12,14 @@ import re
 from typing import NamedTuple
 
 from .arns import ACCOUNT_ID, is_region, partition_of
+from .partition_table import DNS_SUFFIXES
 
 _NAME = r"[A-Za-z0-9_-]{1,80}(?:\.fifo)?"  # a pattern's text: SQS's rule for a queue's name
 _QUEUE_NAME = re.compile(rf"^{_NAME}$")
 _QUEUE_URL = re.compile(rf"^https?://([A-Za-z0-9.:-]{{1,255}})/({ACCOUNT_ID})/({_NAME})/?$")
 _AWS_HOST = re.compile(  # the region a host of AWS names ("" for the legacy global host)
-    r"^(?:sqs\.([a-z0-9-]{1,64})\.|([a-z0-9-]{1,64})\.queue\.|(?:sqs|queue)\.)amazonaws\.com(?:\.cn)?$"
+    r"^(?:sqs\.([a-z0-9-]{1,64})\.|([a-z0-9-]{1,64})\.queue\.|(?:sqs|queue)\.)"
+    rf"(?:{'|'.join(map(re.escape, DNS_SUFFIXES))})$"
 )
 GLOBAL_REGION = "us-east-1"  # where the legacy global host's queues are
 

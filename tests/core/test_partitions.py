@@ -14,8 +14,8 @@ import pytest
 
 from collector_runtime.core.arns import partition_of
 from collector_runtime.core.identifier_arns import queue_arn
-from collector_runtime.core.partition_table import PARTITIONS
-from collector_runtime.core.s3_buckets import bucket_arn
+from collector_runtime.core.partition_table import DNS_SUFFIXES, PARTITIONS
+from collector_runtime.core.s3_buckets import bucket_arn, bucket_from_fqdn
 
 BOTOCORE_PARTITIONS: list[dict[str, Any]] = json.loads(
     (Path(botocore.__file__).parent / "data" / "partitions.json").read_text()
@@ -64,3 +64,40 @@ def test_the_committed_table_is_what_botocore_says() -> None:
     generator = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(generator)
     assert generator.table() == PARTITIONS
+
+
+def test_the_committed_dns_suffixes_are_what_botocore_says() -> None:
+    spec = importlib.util.spec_from_file_location("partitions_generator", GENERATOR)
+    assert spec and spec.loader
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    assert generator.dns_suffixes() == DNS_SUFFIXES and "c2s.ic.gov" in DNS_SUFFIXES
+
+
+@pytest.mark.parametrize(
+    ("host", "region"),
+    [
+        ("reports.s3.us-iso-east-1.c2s.ic.gov", "us-iso-east-1"),
+        ("reports.s3.us-isob-east-1.sc2s.sgov.gov", "us-isob-east-1"),
+        ("reports.s3.eusc-de-east-1.amazonaws.eu", "eusc-de-east-1"),
+        ("reports.s3.cn-north-1.amazonaws.com.cn", "cn-north-1"),
+        ("reports.s3.eu-west-1.amazonaws.com", "eu-west-1"),
+    ],
+)
+def test_a_bucket_host_of_every_partition_names_its_bucket(host: str, region: str) -> None:
+    """The bucket of a virtual-hosted request is read in every partition: else the call is scoped to every bucket."""
+    assert bucket_from_fqdn(host) == "reports"
+    assert bucket_arn("reports", region) == f"arn:{partition_of(region)}:s3:::reports"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://sqs.us-iso-east-1.c2s.ic.gov/123456789012/jobs",
+        "https://sqs.eusc-de-east-1.amazonaws.eu/123456789012/jobs",
+        "https://sqs.cn-north-1.amazonaws.com.cn/123456789012/jobs",
+    ],
+)
+def test_a_queue_url_of_every_partition_carries_its_region(url: str) -> None:
+    region = url.split("/")[2].split(".")[1]
+    assert queue_arn(url, region="us-east-1") == f"arn:{partition_of(region)}:sqs:{region}:123456789012:jobs"
