@@ -39,6 +39,11 @@ def dns_suffixes() -> tuple[str, ...]:
     return tuple(dict.fromkeys(p["outputs"]["dnsSuffix"] for p in _partitions()))
 
 
+def dual_stack_dns_suffixes() -> tuple[str, ...]:
+    """Each partition's dual-stack DNS suffix (`api.aws`, ...), once, in botocore's order."""
+    return tuple(dict.fromkeys(p["outputs"]["dualStackDnsSuffix"] for p in _partitions()))
+
+
 def rendered() -> str:
     rows = "".join(f"    {row!r},\n" for row in table())
     return (
@@ -49,6 +54,7 @@ def rendered() -> str:
         "\n# Each partition's DNS suffix, once: the hosts of its endpoints (an S3 bucket's, an SQS queue's) end "
         "with it.\n"
         f"DNS_SUFFIXES: tuple[str, ...] = {dns_suffixes()!r}\n"
+        f"DUAL_STACK_DNS_SUFFIXES: tuple[str, ...] = {dual_stack_dns_suffixes()!r}\n"
     )
 
 

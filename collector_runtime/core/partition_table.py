@@ -67,3 +67,12 @@ DNS_SUFFIXES: tuple[str, ...] = (
     "cloud.adc-e.uk",
     "csp.hci.ic.gov",
 )
+DUAL_STACK_DNS_SUFFIXES: tuple[str, ...] = (
+    "api.aws",
+    "api.amazonwebservices.com.cn",
+    "api.amazonwebservices.eu",
+    "api.aws.ic.gov",
+    "api.aws.scloud",
+    "api.cloud-aws.adc-e.uk",
+    "api.aws.hci.ic.gov",
+)

@@ -14,7 +14,7 @@ import pytest
 
 from collector_runtime.core.arns import partition_of
 from collector_runtime.core.identifier_arns import queue_arn
-from collector_runtime.core.partition_table import DNS_SUFFIXES, PARTITIONS
+from collector_runtime.core.partition_table import DNS_SUFFIXES, DUAL_STACK_DNS_SUFFIXES, PARTITIONS
 from collector_runtime.core.s3_buckets import bucket_arn, bucket_from_fqdn
 
 BOTOCORE_PARTITIONS: list[dict[str, Any]] = json.loads(
@@ -72,6 +72,7 @@ def test_the_committed_dns_suffixes_are_what_botocore_says() -> None:
     generator = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(generator)
     assert generator.dns_suffixes() == DNS_SUFFIXES and "c2s.ic.gov" in DNS_SUFFIXES
+    assert generator.dual_stack_dns_suffixes() == DUAL_STACK_DNS_SUFFIXES and "api.aws" in DUAL_STACK_DNS_SUFFIXES
 
 
 @pytest.mark.parametrize(

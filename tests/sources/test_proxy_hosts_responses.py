@@ -21,6 +21,10 @@ from collector_runtime.sources.proxy.responses import read_response
         ("DynamoDB.EU-WEST-1.AmazonAWS.com", 443, True),
         ("sts.cn-north-1.amazonaws.com.cn", 443, True),
         ("s3.dualstack.eu-west-1.api.aws", 443, True),
+        ("sqs.us-iso-east-1.c2s.ic.gov", 443, True),  # every partition's endpoints (botocore's table)
+        ("s3.eusc-de-east-1.amazonaws.eu", 443, True),
+        ("s3.dualstack.cn-north-1.api.amazonwebservices.com.cn", 443, True),
+        ("c2s.ic.gov.evil.example", 443, False),
         ("sqs.eu-west-1.amazonaws.com.", 80, True),
         ("evilamazonaws.com", 443, False),
         ("amazonaws.com.evil.example", 443, False),

@@ -13,7 +13,11 @@ import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
-AWS_HOSTS = ("*.amazonaws.com", "*.amazonaws.com.cn", "*.api.aws")  # always intercepted
+from collector_runtime.core.partition_table import DNS_SUFFIXES, DUAL_STACK_DNS_SUFFIXES
+
+# Always intercepted: the endpoints of every partition (`*.amazonaws.com`, `*.amazonaws.com.cn`, `*.api.aws`,
+# `*.c2s.ic.gov`...), from botocore's table.
+AWS_HOSTS = tuple(f"*.{suffix}" for suffix in dict.fromkeys(DNS_SUFFIXES + DUAL_STACK_DNS_SUFFIXES))
 _GLOB = re.compile(r"^[A-Za-z0-9*._-]+(?::[0-9*]+)?$")
 _STARS = re.compile(r"\*+")
 # mitmproxy searches these regexes in every client's host name: k stars cost up to n^k steps on a hostile one,
