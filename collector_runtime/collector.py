@@ -33,6 +33,7 @@ from .outputs.publisher import Publisher
 from .outputs.run_log import RunLog
 from .pipeline import Pipeline
 from .settings import CollectorOptions
+from .sources.saved_counters import SOURCE_NAMES, saved_section
 from .sources.source import Intake, PolledSource, Source
 
 log = logging.getLogger("csm_collector")
@@ -84,7 +85,8 @@ class CollectorService:
         self._after_final_write: list[Callable[[], object]] = []
         self.watch = LoopWatch(stall_threshold(settings.flush_interval), clock)  # /health: does the loop turn?
         self._stats_sources: dict[str, Callable[[], dict[str, Any]]] = {}
-        self._saved_sections: dict[str, dict[str, Any]] = {}  # restored for sources not added yet
+        # Restored for sources not running (yet), checked: carried forward as saved until one is added
+        self._saved_sections: dict[str, dict[str, Any]] = {}
         for source in sources:
             self.add_source(source)
 
@@ -257,8 +259,9 @@ class CollectorService:
             self.archive.flush()
         counters = self.counters()
         rendered = self.render(counters)  # not kept: the directory keeps the texts it needs, the renderer the rest
-        for section in counters.values():
-            if isinstance(section, dict) and "access" in section:  # a source's access control (CSM's)
+        for name in self.sources:
+            section = counters[name]
+            if "access" in section:  # a running source's access control (CSM's)
                 self.run_log.access(section["access"])
         return self.writer.write(self.aggregator, rendered, started, on_written)
 
@@ -266,18 +269,19 @@ class CollectorService:
         return self.renderer.render(self.aggregator, counters or self.counters(), self.runtime_stats())
 
     def counters(self) -> dict[str, Any]:
-        """What state.json keeps (and stats.json shows): the source-neutral totals, a section per source."""
-        sections = {name: source.stats() for name, source in self.sources.items()}
+        """What state.json keeps (and stats.json shows): the source-neutral totals, a section per source (one
+        not running in this run as a previous run saved it: its records are in the totals)."""
+        sections = {**{name: source.stats() for name, source in self.sources.items()}, **self._saved_sections}
         return {**self.pipeline.counters(), **source_totals(sections.values()), **sections}
 
     def restore(self, state: dict[str, Any]) -> None:
         """Continue from a state snapshot: the calls, the totals, and each source's counters, once: a source
         added already continues now (its counters take the saved totals while it counts), one added later
-        continues as it is added, before it starts."""
+        continues as it is added, before it starts; the section of one never added is carried forward."""
         saved = self.pipeline.restore(state)
-        for name, section in saved.items():
-            if isinstance(section, dict) and name not in self.sources:
-                self._saved_sections[name] = section
+        for name in SOURCE_NAMES - self.sources.keys():
+            if isinstance(saved.get(name), dict):
+                self._saved_sections[name] = saved_section(saved[name])
         for name, source in self.sources.items():
             section = saved.get(name)
             source.restore(section if isinstance(section, dict) else {})

@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 from .core.aggregate import Aggregator
 from .core.records import ObservedCall
-from .core.state import restore
+from .core.saved_state import parse_state
+from .core.state import merge
 from .sources.source import Intake
 
 log = logging.getLogger("csm_collector")
@@ -67,12 +68,18 @@ class Pipeline:
         return {**self.aggregator.stats.as_dict(), "internal_errors": self.internal_errors}
 
     def restore(self, state: dict[str, Any]) -> dict[str, Any]:
-        """Continue from a state snapshot: the calls, and the counters' totals; returns the saved counters
-        (each source's section in them, for the source to continue from)."""
-        counters = restore(self.aggregator, state)
-        self.internal_errors += int(counters.get("internal_errors", 0))
+        """Continue from a state snapshot, all of it or nothing (ValueError, before anything is merged): the
+        calls, and the counters' totals (one that is not a count is left out, and logged); returns the saved
+        counters (each source's section in them, for the source to continue from)."""
+        saved = parse_state(state)
+        merge(self.aggregator, saved)
+        self.internal_errors += saved.internal_errors
+        if saved.left_out:
+            log.warning(
+                "state: saved counters left out, not counts: %s (the calls are restored)", ", ".join(saved.left_out)
+            )
         self.aggregator.take_notices()  # restored actions are not news for the live view
-        return counters
+        return saved.counters
 
 
 def offline_intake(pipeline: Pipeline) -> Intake:

@@ -20,7 +20,7 @@ from collector_runtime.sources.csm.events import CsmCounters
 from collector_runtime.sources.csm.source import CsmSource
 from collector_runtime.sources.otlp.counters import OtlpCounters
 from collector_runtime.sources.proxy.calls import ProxyCounters
-from tests.helpers import read_json, serving, start_otlp_listen, wait_for
+from tests.helpers import read_json, serving, start_listen, start_otlp_listen, wait_for
 from tests.otlp_builders import PROTOBUF, body, export, span
 from tests.sources.otlp_http import request
 
@@ -201,3 +201,99 @@ def test_a_state_with_hostile_source_sections_is_restored_not_set_aside(tmp_path
     assert counters["csm"]["datagrams_received"] == 0 and counters["csm"]["rejected_reasons"] == {}
     for source in list(service.sources.values()):
         source.stop()
+
+
+def _state_with_bad_counters() -> str:
+    """A state whose workloads are fine and whose top-level counters are not (corrupt or hostile)."""
+    state = json.loads(_state())
+    state["stats"].update(
+        internal_errors="lots", calls_failed=[1], calls_dropped={"call_limit": "x"}, unmapped_calls=[{"calls": 1}]
+    )
+    return json.dumps(state)
+
+
+def test_a_restart_with_bad_top_level_counters_keeps_the_workloads(tmp_path: Path) -> None:
+    """A bad counter is left out: the calls are restored, nothing is set aside, the next state holds them."""
+    (tmp_path / "state.json").write_text(_state_with_bad_counters())
+    process, _ = start_listen(tmp_path, "--flush-interval", "3600", "--quiet")
+    _stopped(process)
+    assert not list(tmp_path.glob("state.json.unreadable-*"))
+    stats = read_json(tmp_path / "stats.json")
+    assert (stats["calls"], stats["calls_failed"], stats["internal_errors"], stats["calls_dropped"]) == (5, 0, 0, {})
+    saved = read_json(tmp_path / "state.json")
+    assert saved["workloads"]["worker"]["calls"][0][:3] == ["SQS", "SendMessage", 5]
+
+
+def test_bad_top_level_counters_are_logged_once_and_the_log_tells_the_truth(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "state.json").write_text(_state_with_bad_counters())
+    service = _service(tmp_path)
+    assert restore_state(service.restore, tmp_path)
+    assert "starting empty" not in caplog.text and "set aside" not in caplog.text
+    left_out = [record.getMessage() for record in caplog.records if "left out" in record.getMessage()]
+    assert len(left_out) == 1 and "internal_errors" in left_out[0] and "calls_failed" in left_out[0]
+    assert service.aggregator.workloads["worker"].calls == 5 and service.pipeline.internal_errors == 0
+
+
+def test_a_malformed_workload_restores_nothing(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """All or nothing: a state that cannot be read is set aside before any of it is merged ("starting empty")."""
+    state = json.loads(_state())
+    state["workloads"]["broken"] = {"calls": [["S3", "GetObject", 1, 0, 0], ["S3", "PutObject", "x", 0, 0]]}
+    (tmp_path / "state.json").write_text(json.dumps(state))  # "worker" comes first, "broken" after it
+    service = _service(tmp_path)
+    assert not restore_state(service.restore, tmp_path)
+    assert "starting empty" in caplog.text and list(tmp_path.glob("state.json.unreadable-*"))
+    assert not service.aggregator.workloads and service.aggregator.stats.calls == 0
+
+
+def test_a_run_without_otlp_keeps_the_otlp_section_and_a_later_one_continues_it(tmp_path: Path) -> None:
+    process, _, port = start_otlp_listen(tmp_path, "--flush-interval", "3600", "--quiet")
+    assert request(port, body(export(span("S3", "ListBuckets"), span("S3", ""))), {"Content-Type": PROTOBUF})[0] == 200
+    _stopped(process)
+
+    process, _ = start_listen(tmp_path, "--flush-interval", "3600", "--quiet")  # no --otlp-port this time
+    _stopped(process)
+    stats = read_json(tmp_path / "stats.json")
+    assert (stats["otlp"]["aws_spans"], stats["otlp"]["records_received"], stats["otlp"]["rejected"]) == (1, 2, 1)
+    assert (stats["records_received"], stats["rejected"], stats["calls"]) == (2, 1, 1)
+    assert read_json(tmp_path / "state.json")["stats"]["otlp"]["aws_spans"] == 1
+
+    process, _, port = start_otlp_listen(tmp_path, "--flush-interval", "3600", "--quiet")
+    assert request(port, body(export(span("SNS", "ListTopics"))), {"Content-Type": PROTOBUF})[0] == 200
+    _stopped(process)
+    stats = read_json(tmp_path / "stats.json")
+    assert (stats["otlp"]["aws_spans"], stats["otlp"]["spans_received"], stats["records_received"]) == (2, 3, 3)
+    assert stats["otlp"]["rejected_reasons"] == {"bad_name": 1}
+
+
+def test_a_carried_section_keeps_only_counts_and_reasons(tmp_path: Path) -> None:
+    """A section of a source not running is carried forward checked: no odd key, value or nested part."""
+    hostile = {
+        "aws_spans": 3,
+        "spans_ignored": "many",
+        'x"} 1\nfake': 2,
+        "refused_reasons": {"busy": 2, "bad key": 1},
+        "access": {"dropped_not_allowed": 1},
+        "records_received": [4],
+    }
+    (tmp_path / "state.json").write_text(_state(otlp=hostile, evil={"records_received": 9}))
+    service = _service(tmp_path)
+    assert restore_state(service.restore, tmp_path)
+    counters = service.counters()
+    assert counters["otlp"] == {"aws_spans": 3, "refused_reasons": {"busy": 2}, "records_received": 0, "rejected": 0}
+    assert "evil" not in counters and counters["records_received"] == 0
+
+
+def test_a_carried_section_missing_counters_still_renders(tmp_path: Path) -> None:
+    """/metrics and the live view read a carried section as they read a running source's."""
+    from collector_runtime.outputs.live_view import status_line
+    from collector_runtime.outputs.metrics import prometheus_text
+
+    (tmp_path / "state.json").write_text(_state(otlp={"aws_spans": 3}, csm={"access": {"x": 1}, "events_parsed": 2}))
+    service = _service(tmp_path)
+    assert restore_state(service.restore, tmp_path)
+    text = prometheus_text(service.metrics_snapshot())
+    assert 'csm_collector_otlp_spans_total{kind="aws"} 3' in text
+    assert 'csm_collector_otlp_spans_total{kind="ignored"} 0' in text
+    assert "csm 0, otlp 0" in status_line(service.aggregator, service.counters(), 0.0)

@@ -14,10 +14,10 @@ from typing import Any
 from .aggregate import Aggregator
 from .json_codec import dumps_bytes
 from .records import DEFAULT_WORKLOAD
-from .usage import CALL_FIELDS, DENIED_MESSAGE, ActionOrigin, Scope, Workload, usage_of
+from .saved_state import SavedCall, SavedState, parse_state
+from .usage import CALL_FIELDS, DENIED_MESSAGE, ActionOrigin, Workload, usage_of
 
 STATE_FORMAT = 3
-READABLE_FORMATS = (2, 3)  # format 2: before scopes (S3 buckets per operation instead)
 
 
 def workload_state(workload: Workload) -> dict[str, Any]:
@@ -69,82 +69,41 @@ class StateSnapshots:
 
 
 def restore(aggregator: Aggregator, state: dict[str, Any]) -> dict[str, Any]:
-    """Merge a snapshot into `aggregator` (normally a fresh one); returns the saved counters (the
-    sources' totals continue from them). Unknown fields are ignored."""
-    if state.get("format") not in READABLE_FORMATS:
-        raise ValueError(f"unsupported state format {state.get('format')!r}")
-    counters: dict[str, Any] = dict(state.get("stats", {}))
-    counters.setdefault("calls", counters.get("api_call_events", 0))  # format 2 counted calls as ApiCall events
-    if "csm" not in counters and "datagrams_received" in counters:  # before sections: CSM's counters at the top
-        counters["csm"] = {key: counters[key] for key in _FLAT_CSM_COUNTERS if key in counters}
-    aggregator.stats.add(counters)
-    fields = state.get("call_fields", CALL_FIELDS)
-    for name, saved in state.get("workloads", {}).items():
-        workload = aggregator.workloads.setdefault(name or DEFAULT_WORKLOAD, Workload(name or DEFAULT_WORKLOAD))
-        legacy_buckets = saved.get("s3_buckets", {})  # format 2
-        for row in saved.get("calls", []):
-            call = dict(zip(fields, row, strict=True))
-            if "scopes" not in call:
-                call["scopes"] = _legacy_scopes(call, legacy_buckets)
+    """Merge a snapshot into `aggregator` (normally a fresh one), all of it or nothing (ValueError); returns
+    the saved counters (the sources' totals continue from them)."""
+    saved = parse_state(state)
+    merge(aggregator, saved)
+    return saved.counters
+
+
+def merge(aggregator: Aggregator, saved: SavedState) -> None:
+    """Merge a checked snapshot (`saved_state.parse_state`'s): nothing in it can fail half-way."""
+    aggregator.stats.add(saved.call_stats)
+    for saved_workload in saved.workloads:
+        name = saved_workload.name or DEFAULT_WORKLOAD
+        workload = aggregator.workloads.setdefault(name, Workload(name))
+        for call in saved_workload.calls:
             _restore_call(aggregator, workload, call)
-        for denied in saved.get("denied_actions", []):
-            origin = ActionOrigin(DENIED_MESSAGE, denied["service"], denied["api"])
-            aggregator.learn_denied_action(workload, denied["action"], origin)
+        for action, service, api in saved_workload.denied_actions:
+            aggregator.learn_denied_action(workload, action, ActionOrigin(DENIED_MESSAGE, service, api))
         workload.version += 1
         workload.revision += 1
-    return counters
 
 
-_FLAT_CSM_COUNTERS = (
-    "datagrams_received",
-    "bytes_received",
-    "events_parsed",
-    "events_rejected",
-    "rejected_reasons",
-    "api_call_events",
-    "api_call_attempt_events",
-    "s3_calls_without_bucket",
-    "api_calls_before_attempts",
-    "api_calls_unjoined",
-)
-
-
-def _legacy_scopes(call: dict[str, Any], buckets: dict[str, list[str]]) -> list[Any]:
-    """Format 2 kept the S3 buckets per operation name; "*" stood for a call that named none."""
-    if call["service"] != "S3" or call["api"] not in buckets:
-        return [[None, None, []]]
-    return [[None, None, [] if arn == "*" else [arn]] for arn in buckets[call["api"]]]
-
-
-def _members_by_scope(saved: list[Any], scopes: list[Scope]) -> list[tuple[Scope, frozenset[str]]]:
-    """[[scope index, [member, ...]], ...] back to (scope, members); anything else is skipped."""
-    return [
-        (scopes[entry[0]], frozenset(str(member) for member in entry[1]))
-        for entry in saved
-        if isinstance(entry, list)
-        and len(entry) == 2
-        and isinstance(entry[0], int)
-        and 0 <= entry[0] < len(scopes)
-        and isinstance(entry[1], list)
-    ]
-
-
-def _restore_call(aggregator: Aggregator, workload: Workload, call: dict[str, Any]) -> None:
-    key = (call["service"], call["api"])
+def _restore_call(aggregator: Aggregator, workload: Workload, call: SavedCall) -> None:
+    key = (call.service, call.api)
     usage = workload.usage.get(key)
     if usage is None:
         usage = workload.usage[key] = usage_of(aggregator.action_map.lookup(*key), *key)
     was_counted = usage.counted(aggregator.fails_only)
-    usage.add_counts(int(call["calls"]), int(call["failed"]), int(call["denied"]))
-    workload.calls += int(call["calls"])
-    for seen in (call.get("first_seen_ms"), call.get("last_seen_ms")):
-        if seen is not None:
-            usage.seen_at(int(seen))
-    scopes = [(region, account, tuple(resources)) for region, account, resources in call.get("scopes") or []]
-    for scope in scopes:
+    usage.add_counts(call.calls, call.failed, call.denied)
+    workload.calls += call.calls
+    for seen in call.seen_ms:
+        usage.seen_at(seen)
+    for scope in call.scopes:
         if scope not in usage.scope_set:
             usage.add_scope(scope)
-    for scope, members in _members_by_scope(call.get("members") or [], scopes):
+    for scope, members in call.members:
         usage.add_members(scope, members)
     if not was_counted and usage.counted(aggregator.fails_only):
         aggregator.learn(workload, usage)

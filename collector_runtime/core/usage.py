@@ -205,11 +205,11 @@ class CallStats:
 
     def add(self, saved: dict[str, Any]) -> None:
         """Add counters saved by `as_dict` (a restart continues the totals)."""
-        for name in _COUNTERS:
+        for name in CALL_COUNTERS:
             setattr(self, name, getattr(self, name) + int(saved.get(name, 0)))
         self.dropped.update({str(k): int(v) for k, v in (saved.get("calls_dropped") or {}).items()})
         for item in saved.get("unmapped_calls", []):
             self.unmapped[(str(item["service"]), str(item["api"]))] += int(item["calls"])
 
 
-_COUNTERS = ("calls", "calls_mapped", "calls_permissionless", "calls_unmapped", "calls_failed", "calls_denied")
+CALL_COUNTERS = ("calls", "calls_mapped", "calls_permissionless", "calls_unmapped", "calls_failed", "calls_denied")

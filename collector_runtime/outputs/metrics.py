@@ -138,18 +138,19 @@ def _alert_lines(alerts: dict[str, Any] | None) -> list[str]:
 
 
 def _otlp_lines(otlp: dict[str, Any] | None) -> list[str]:
-    """The OTLP receiver's counters (`--otlp-port`): spans by kind, requests refused by reason."""
+    """The OTLP receiver's counters (`--otlp-port`): spans by kind, requests refused by reason (a section a
+    previous run saved, carried forward without the receiver, may lack some)."""
     if not otlp:
         return []
     lines = [
         "# HELP csm_collector_otlp_spans_total OTLP spans received, by kind",
         "# TYPE csm_collector_otlp_spans_total counter",
     ]
-    lines += [f'csm_collector_otlp_spans_total{{kind="{kind}"}} {otlp[key]}' for kind, key in _OTLP_SPANS]
-    lines += [f"csm_collector_otlp_requests_accepted_total {otlp['requests_accepted']}"]
+    lines += [f'csm_collector_otlp_spans_total{{kind="{kind}"}} {otlp.get(key, 0)}' for kind, key in _OTLP_SPANS]
+    lines += [f"csm_collector_otlp_requests_accepted_total {otlp.get('requests_accepted', 0)}"]
     lines += [
         f"csm_collector_otlp_requests_refused_total{{reason={_label(r)}}} {n}"
-        for r, n in otlp["refused_reasons"].items()
+        for r, n in otlp.get("refused_reasons", {}).items()
     ]
     return lines
 

@@ -89,3 +89,46 @@ def test_request_members_are_kept_per_scope(aggregator: Aggregator) -> None:
 def test_unknown_format_is_refused(aggregator: Aggregator) -> None:
     with pytest.raises(ValueError, match="format"):
         restore(aggregator, {"format": 99})
+
+
+GOOD_ROW = ["SQS", "SendMessage", 5, 0, 0]
+FIELDS = ["service", "api", "calls", "failed", "denied"]
+
+
+@pytest.mark.parametrize(
+    "bad_row",
+    [["S3", "PutObject", "x", 0, 0], ["S3", "PutObject", -1, 0, 0], [["S3"], "PutObject", 1, 0, 0], ["S3", "Put"]],
+    ids=["not-a-count", "negative", "not-a-name", "short"],
+)
+def test_a_malformed_workload_merges_nothing(aggregator: Aggregator, bad_row: list[object]) -> None:
+    """All or nothing: the snapshot is checked before any workload is merged."""
+    state = {
+        "format": 3,
+        "call_fields": FIELDS,
+        "stats": {"calls": 6},
+        "workloads": {"first": {"calls": [GOOD_ROW]}, "second": {"calls": [GOOD_ROW, bad_row]}},
+    }
+    with pytest.raises(ValueError, match="second"):
+        restore(aggregator, state)
+    assert not aggregator.workloads and aggregator.stats.calls == 0
+
+
+def test_counters_that_are_not_counts_are_left_out_and_named(aggregator: Aggregator) -> None:
+    from collector_runtime.core.saved_state import parse_state
+
+    stats = {
+        "calls": 5,
+        "calls_failed": "many",
+        "calls_denied": 2**70,
+        "internal_errors": [3],
+        "calls_dropped": {"call_limit": 2, "bad key": 1},
+        "unmapped_calls": [{"service": "X", "api": "Y", "calls": 1}, {"service": 1}],
+    }
+    saved = parse_state({"format": 3, "call_fields": FIELDS, "stats": stats, "workloads": {"w": {"calls": [GOOD_ROW]}}})
+    assert saved.left_out == ["calls_failed", "calls_denied", "calls_dropped", "unmapped_calls", "internal_errors"]
+    assert saved.internal_errors == 0 and saved.call_stats["calls_dropped"] == {"call_limit": 2}
+    restore(aggregator, {"format": 3, "call_fields": FIELDS, "stats": stats, "workloads": {"w": {"calls": [GOOD_ROW]}}})
+    counted = aggregator.stats.as_dict()
+    assert (counted["calls"], counted["calls_failed"], counted["calls_denied"]) == (5, 0, 0)
+    assert counted["unmapped_calls"] == [{"service": "X", "api": "Y", "calls": 1}]
+    assert aggregator.workloads["w"].calls == 5
