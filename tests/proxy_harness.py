@@ -17,7 +17,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
+
+import boto3
+from botocore.config import Config
 
 from tests.helpers import unbuffered_lines, wait_for
 
@@ -93,6 +96,17 @@ def proxy_env(env: dict[str, str], *flags: str) -> dict[str, str]:
         ["sh", "-c", f'eval "$({command})" && env -0'], env=env, capture_output=True, text=True, check=True
     )
     return dict(item.split("=", 1) for item in result.stdout.split("\0") if "=" in item)
+
+
+def proxied_client(service: str, ca_dir: Path, proxy_port: int, via_port: int | None = None) -> Any:
+    """A boto3 client of `service` set up as `proxy-env` sets a client up: the proxy's CA bundle, the proxy (or a
+    relay in front of it, `via_port`) with the workload `ci` as its user; one attempt per call."""
+    bundle = proxy_env(base_env(), "--ca-dir", str(ca_dir), "--port", str(proxy_port))["AWS_CA_BUNDLE"]
+    config = Config(retries={"max_attempts": 1}, proxies={"https": f"http://ci:x@127.0.0.1:{via_port or proxy_port}"})
+    session = boto3.session.Session(
+        aws_access_key_id="ASIAY34FZKBOKMUTVV7A", aws_secret_access_key="x", region_name="eu-west-1"
+    )
+    return session.client(service, config=config, verify=bundle)
 
 
 def go_client() -> Path:

@@ -20,14 +20,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from collector_runtime.sources.proxy.addon import UPSTREAM_CLOSES_HIDDEN
-from tests.proxy_harness import base_env, proxy_env, read_head, start_proxy
+from tests.proxy_harness import base_env, proxied_client, read_head, start_proxy
 
 pytestmark = pytest.mark.timeout(120)
 REQUESTS = 20
@@ -115,12 +112,7 @@ def _counted_run(tmp_path: Path, *, upstream_closes: bool, requests: int = REQUE
         process, proxy_port = start_proxy(base_env(), *flags, "--output-dir", str(tmp_path / "out"))
         try:
             front.target = proxy_port
-            bundle = proxy_env(base_env(), "--ca-dir", str(tmp_path / "ca"), "--port", str(proxy_port))["AWS_CA_BUNDLE"]
-            config = Config(retries={"max_attempts": 1}, proxies={"https": f"http://ci:x@127.0.0.1:{front.port}"})
-            session = boto3.session.Session(
-                aws_access_key_id="ASIAY34FZKBOKMUTVV7A", aws_secret_access_key="x", region_name="eu-west-1"
-            )
-            dynamodb: Any = session.client("dynamodb", config=config, verify=bundle)
+            dynamodb = proxied_client("dynamodb", tmp_path / "ca", proxy_port, via_port=front.port)
             for _ in range(requests):
                 assert dynamodb.list_tables()["TableNames"] == []
             dynamodb.close()

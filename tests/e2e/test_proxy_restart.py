@@ -9,14 +9,11 @@ import signal
 import socketserver
 import threading
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from tests.helpers import read_json
-from tests.proxy_harness import base_env, proxy_env, read_head, start_proxy
+from tests.proxy_harness import base_env, proxied_client, read_head, start_proxy
 
 pytestmark = pytest.mark.timeout(120)
 BODY = b'{"TableNames": []}'
@@ -40,12 +37,7 @@ def _proxied_calls(tmp_path: Path, upstream: int, calls: int) -> None:
     flags = ["--ca-dir", str(tmp_path / "ca"), "--upstream", f"http://127.0.0.1:{upstream}", "--quiet"]
     process, port = start_proxy(base_env(), *flags, "--flush-interval", "3600", "--output-dir", str(tmp_path / "out"))
     try:
-        bundle = proxy_env(base_env(), "--ca-dir", str(tmp_path / "ca"), "--port", str(port))["AWS_CA_BUNDLE"]
-        config = Config(retries={"max_attempts": 1}, proxies={"https": f"http://ci:x@127.0.0.1:{port}"})
-        session = boto3.session.Session(
-            aws_access_key_id="ASIAY34FZKBOKMUTVV7A", aws_secret_access_key="x", region_name="eu-west-1"
-        )
-        dynamodb: Any = session.client("dynamodb", config=config, verify=bundle)
+        dynamodb = proxied_client("dynamodb", tmp_path / "ca", port)
         for _ in range(calls):
             assert dynamodb.list_tables()["TableNames"] == []
         dynamodb.close()
