@@ -21,6 +21,7 @@ from .core.aggregate import Aggregator
 from .core.mapping import ActionMap
 from .core.records import ObservedCall
 from .core.rendering import FlushRenderer, Rendered
+from .core.saved_counts import SOURCE_NAMES, saved_section
 from .core.schedule import EVERYTHING, RENDER_AHEAD_SLICE, FlushSchedule, RenderAhead
 from .flush_writer import FlushObserver, FlushWriter, Written
 from .limits import FINAL_WRITE_SECONDS, MAX_STOP_DRAIN_ROUNDS
@@ -33,7 +34,6 @@ from .outputs.publisher import Publisher
 from .outputs.run_log import RunLog
 from .pipeline import Pipeline
 from .settings import CollectorOptions
-from .sources.saved_counters import SOURCE_NAMES, saved_section
 from .sources.source import Intake, PolledSource, Source
 
 log = logging.getLogger("csm_collector")

@@ -1,4 +1,5 @@
-"""Counters as a previous run saved them in state.json, checked before a restart adds them. Pure.
+"""Counters as a previous run saved them in state.json, checked before a restart adds them: the top-level
+ones, each source's, and the whole section of a source not running in this run (carried forward). Pure.
 
 state.json is read back from disk or S3: a corrupt or hostile file must not stop the restore (the calls it
 holds matter more than a counter) nor leak into /metrics, where reasons become label values. A value that is
@@ -10,8 +11,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .records import CSM, OTLP, PROXY
+
 MAX_COUNT = 2**63 - 1  # what a 64-bit counter holds (JSON integers are unbounded)
 MAX_REASONS = 64  # each source has a fixed handful of reasons
+MAX_SECTION_ENTRIES = 64  # a source has a few dozen counters
+SOURCE_NAMES = frozenset({CSM, OTLP, PROXY})  # the sections of state.json that are a source's
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 
 
@@ -48,3 +53,20 @@ def saved_reasons(value: Any) -> dict[str, int]:
         if is_plain_name(reason) and (number := saved_count(count)):
             reasons[reason] = number
     return reasons
+
+
+def saved_section(value: Any) -> dict[str, Any]:
+    """A saved section kept as it is, checked: its counts, and its counts by reason (`*_reasons`), under
+    plain names; anything else (an odd key or value, another nested part such as CSM's `access`) is left
+    out. It always has the `records_received` and `rejected` that the totals sum."""
+    section: dict[str, Any] = {}
+    for name, saved in value.items() if isinstance(value, dict) else ():
+        if len(section) == MAX_SECTION_ENTRIES:
+            break
+        if not is_plain_name(name):
+            continue
+        if name.endswith("_reasons"):
+            section[name] = saved_reasons(saved)
+        elif (count := parsed_count(saved)) is not None:
+            section[name] = count
+    return {**section, "records_received": section.get("records_received", 0), "rejected": section.get("rejected", 0)}

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...core.names import MAX_WORKLOAD
-from ..saved_counters import saved_count, saved_reasons
+from ...core.saved_counts import saved_count, saved_reasons
 from .fields import CsmEvent
 
 API_CALL, API_CALL_ATTEMPT = "ApiCall", "ApiCallAttempt"

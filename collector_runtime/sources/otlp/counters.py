@@ -13,7 +13,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from ..saved_counters import MAX_REASONS, saved_count, saved_reasons
+from ...core.saved_counts import MAX_REASONS, saved_count, saved_reasons
 
 _COUNTERS = ("requests_accepted", "bytes_received", "aws_spans", "spans_ignored", "spans_rejected")
 

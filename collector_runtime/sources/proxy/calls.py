@@ -24,6 +24,7 @@ from collector_runtime.core.identifier_arns import COPY_SOURCE_VERSION, copy_sou
 from collector_runtime.core.mapping import ActionMap
 from collector_runtime.core.names import MAX_WORKLOAD
 from collector_runtime.core.records import DEFAULT_WORKLOAD, FAILED, PROXY, ObservedCall
+from collector_runtime.core.saved_counts import saved_count
 from collector_runtime.sources.proxy.credentials import access_key_id, key_hash, name_of_key
 from collector_runtime.sources.proxy.identifier_allowlist import response_identifiers
 from collector_runtime.sources.proxy.matcher import MatchedCall, UnmatchedCall, match_request
@@ -31,7 +32,6 @@ from collector_runtime.sources.proxy.principals import Principal, Principals
 from collector_runtime.sources.proxy.request import HttpRequest
 from collector_runtime.sources.proxy.responses import ResponseInfo
 from collector_runtime.sources.proxy.service_models import ServiceModels
-from collector_runtime.sources.saved_counters import saved_count
 
 UNKNOWN_SERVICE = "unknown"
 _PRINTABLE = re.compile(r"^[\x21-\x7e][\x20-\x7e]*$")
