@@ -18,7 +18,8 @@ Matching takes each literal form for the one character it stands for, on both si
 from __future__ import annotations
 
 import functools
-from typing import NamedTuple
+from array import array
+from typing import NamedTuple, TypeAlias
 
 _LITERAL_FORMS = (("$", "${$}"), ("*", "${*}"), ("?", "${?}"))  # `$` first: the other two write one
 _FORM_ENDS = frozenset({"*}", "?}", "$}"})  # what follows `${` in a literal form
@@ -69,27 +70,13 @@ def action_matches(pattern: str, action: str) -> bool:
 
 def has_wildcard(text: str) -> bool:
     """Whether `text` has a `*` or `?` outside its literal forms."""
-    text = _without_literal_forms(text)
-    return "*" in text or "?" in text
+    return wildcard_count(text) > 0
 
 
 def wildcard_count(text: str) -> int:
-    text = _without_literal_forms(text)
-    return text.count("*") + text.count("?")
-
-
-def _without_literal_forms(text: str) -> str:
-    """`text` without its literal forms, read left to right as IAM does (`${${*}?}`: `$`, `{`, `${*}`, `?`,
-    `}`); one pass, linear."""
     if "${" not in text:
-        return text
-    kept, position = [], 0
-    while (start := text.find("${", position)) >= 0:
-        is_form = text[start + 2 : start + 4] in _FORM_ENDS
-        kept.append(text[position : start if is_form else start + 1])
-        position = start + 4 if is_form else start + 1
-    kept.append(text[position:])
-    return "".join(kept)
+        return text.count("*") + text.count("?")
+    return sum(1 for code in _codes(text) if code < 0)  # literal forms read left to right, as IAM does
 
 
 @functools.lru_cache(maxsize=4096)
@@ -138,11 +125,14 @@ def _find(segment: _Segment, subject: str, start: int, end: int) -> int:
 # A pattern or subject with literal forms, as codes: a character's code point, or one of the two wildcards.
 _ANY_RUN, _ANY_ONE = -1, -2
 _WILDCARD_CODES = {"*": _ANY_RUN, "?": _ANY_ONE}
-_CodeSegment = tuple[int, tuple[tuple[int, tuple[int, ...]], ...]]  # length, (offset, codes) between `?`s
+Codes: TypeAlias = "array[int]"  # signed 32-bit ints: 4 bytes a character, where a tuple of ints holds up to 36
+_CodeSegment = tuple[int, tuple[tuple[int, Codes], ...]]  # length, (offset, codes) between `?`s
+# Entries of up to MAX_RESOURCE_PATTERN_CHARS codes each: 1,024 of them hold at most 8 MiB.
+_CACHED_CODES = 1024
 
 
-@functools.lru_cache(maxsize=4096)
-def _codes(text: str) -> tuple[int, ...]:
+@functools.lru_cache(maxsize=_CACHED_CODES)
+def _codes(text: str) -> Codes:
     """`text` as codes: a literal form is the code of its character, `*` and `?` elsewhere the wildcards."""
     codes: list[int] = []
     position = 0
@@ -152,10 +142,10 @@ def _codes(text: str) -> tuple[int, ...]:
         codes.append(ord(text[start + 2]) if is_form else ord("$"))
         position = start + 4 if is_form else start + 1
     codes += (_WILDCARD_CODES.get(c, ord(c)) for c in text[position:])
-    return tuple(codes)
+    return array("i", codes)
 
 
-def _codes_match(pattern: str, subject: tuple[int, ...]) -> bool:
+def _codes_match(pattern: str, subject: Codes) -> bool:
     """`matches` on codes: the same leftmost search, each place compared by slices (C speed), so a match
     costs at most one Python step per subject code and segment piece."""
     first, middle, last = _code_segments(pattern)
@@ -174,7 +164,7 @@ def _codes_match(pattern: str, subject: tuple[int, ...]) -> bool:
     return True
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=_CACHED_CODES)
 def _code_segments(pattern: str) -> tuple[_CodeSegment, tuple[_CodeSegment, ...], _CodeSegment | None]:
     """As `_compiled`: the first segment, the non-empty middle ones, the last (None: no `*`)."""
     codes = _codes(pattern)
@@ -185,13 +175,13 @@ def _code_segments(pattern: str) -> tuple[_CodeSegment, tuple[_CodeSegment, ...]
     return _code_segment(texts[0]), tuple(_code_segment(t) for t in texts[1:-1] if t), _code_segment(texts[-1])
 
 
-def _code_segment(codes: tuple[int, ...]) -> _CodeSegment:
+def _code_segment(codes: Codes) -> _CodeSegment:
     cuts = [index for index, code in enumerate(codes) if code == _ANY_ONE]
     bounds = zip([-1, *cuts], [*cuts, len(codes)], strict=True)
     return len(codes), tuple((start + 1, codes[start + 1 : end]) for start, end in bounds if end > start + 1)
 
 
-def _codes_at(segment: _CodeSegment, subject: tuple[int, ...], start: int) -> bool:
+def _codes_at(segment: _CodeSegment, subject: Codes, start: int) -> bool:
     """Whether `segment` is the subject's codes at `start` (its `?`s any code)."""
     length, pieces = segment
     if start < 0 or start + length > len(subject):

@@ -141,3 +141,18 @@ def test_the_collectors_own_wildcards_stay_wildcards() -> None:
     formats = {"secret": ["arn:${Partition}:secretsmanager:${Region}:${Account}:secret:${SecretId}"]}
     found = resource_arns(formats, {"Name": "db*"}, region="eu-west-1", account=None)
     assert found == ("arn:aws:secretsmanager:eu-west-1:*:secret:db${*}-??????",)
+
+
+def test_names_with_literal_forms_are_cached_within_a_bound() -> None:
+    """Matching caches a name's codes: hostile names (long, distinct, each with a literal form) must not make
+    that cache hold hundreds of MiB (a tuple of ints held up to 36 bytes a character)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        for i in range(1_200):
+            matches("arn:aws:s3:::b/*", f"arn:aws:s3:::b/{i}${{$}}" + "漢" * 2_000)
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert held < 32 * 2**20, f"{held / 2**20:.0f} MiB held"
