@@ -18,3 +18,12 @@ def source_totals(sections: Iterable[dict[str, Any]]) -> dict[str, int]:
         received += int(section.get("records_received", 0))
         rejected += int(section.get("rejected", 0))
     return {"records_received": received, "rejected": rejected}
+
+
+def source_sections(counters: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each source's section of the counters (the parts that report `records_received`), by name, sorted."""
+    return {
+        name: section
+        for name, section in sorted(counters.items())
+        if isinstance(section, dict) and "records_received" in section
+    }

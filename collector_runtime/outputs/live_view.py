@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any, TextIO
 
+from ..collector_stats import source_sections
 from ..core.aggregate import Aggregator
 from ..core.usage import DENIED_CALL, DENIED_MESSAGE, DEPENDENT, Notice
 
@@ -69,15 +70,6 @@ def status_line(aggregator: Aggregator, counters: dict[str, Any], rate: float) -
         + dropped
         + (f" | kernel drops {drops:,}" if drops is not None else "")
     )
-
-
-def source_sections(counters: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Each source's section of the counters (the ones that report `records_received`), by name."""
-    return {
-        name: section
-        for name, section in sorted(counters.items())
-        if isinstance(section, dict) and "records_received" in section
-    }
 
 
 def records_received(counters: dict[str, Any]) -> int:

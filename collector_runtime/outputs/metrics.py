@@ -17,6 +17,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from ..collector_stats import source_sections
+
 log = logging.getLogger("csm_collector")
 StatsSource = Callable[[], dict[str, Any]]
 
@@ -96,7 +98,7 @@ def prometheus_text(stats: dict[str, Any]) -> str:
 
 def _record_lines(stats: dict[str, Any]) -> list[str]:
     """Every source's records: the totals over the sources, and each source's (a section with `records_received`)."""
-    sources = {name: part for name, part in stats.items() if isinstance(part, dict) and "records_received" in part}
+    sources = source_sections(stats)
     lines = []
     for key, name, help_text in _RECORDS:
         if _is_number(stats.get(key)):
@@ -104,7 +106,7 @@ def _record_lines(stats: dict[str, Any]) -> list[str]:
             lines += [f"# HELP {total} {help_text}, every source", f"# TYPE {total} counter", f"{total} {stats[key]}"]
         if sources:
             lines += [f"# HELP {name}_total {help_text}, by source", f"# TYPE {name}_total counter"]
-            lines += [f"{name}_total{{source={_label(n)}}} {part.get(key, 0)}" for n, part in sorted(sources.items())]
+            lines += [f"{name}_total{{source={_label(n)}}} {part.get(key, 0)}" for n, part in sources.items()]
     return lines
 
 
