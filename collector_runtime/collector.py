@@ -169,6 +169,7 @@ class CollectorService:
                 source.tick(now)
             if arrived:
                 schedule.arrived(now)
+                self.writer.heap.grown(self.aggregator.entries)  # out of later collections as it grows
             ahead = schedule.render_ahead_due(now)
             if ahead:
                 complete = self._render_ahead(ahead)

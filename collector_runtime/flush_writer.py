@@ -64,7 +64,7 @@ class FlushWriter:
         self.files_pending = 0  # what the last write round left unwritten
         self._logged_warnings: set[str] = set()
         self._behind: WriteBehind[PendingFlush] = WriteBehind(directory, self._written)
-        self._heap = FrozenHeap(clock())
+        self.heap = FrozenHeap(clock())
 
     def begin(self) -> float:
         """A flush starts (counted in the stats it writes); returns its start time."""
@@ -94,7 +94,7 @@ class FlushWriter:
         self.last_write_ms = None  # until this flush's files are on disk
         pending = PendingFlush(started, on_written, tuple(rendered.warnings))
         ticket = self._behind.hand_over(rendered.files, pending)
-        self._heap.after_flush(self.clock())  # what survived is long-lived: out of later collections
+        self.heap.after_flush(self.clock())  # what survived is long-lived: out of later collections
         self.last_flush_ms = round((self.clock() - started) * 1000, 3)
         return ticket
 

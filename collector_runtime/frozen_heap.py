@@ -8,6 +8,12 @@ cyclic garbage later (a proxy's or an OTLP client's connection open at a flush, 
 reading): frozen objects are never collected. So once FULL_COLLECTION_SECONDS have passed since the last full
 collection, a flush unfreezes, collects everything and freezes again: frozen garbage lives that long at most,
 and the full collection's pause comes once in that time (in that flush's `previous_flush_ms`).
+
+Between flushes the state also grows: a fresh collector under a stream learns thousands of operations before
+its first flush, and the first full collection then scans all of them in one pause (20-45 ms at 200,000
+datagrams/s, more than a receive buffer holds). So the loop also freezes each time the state has grown by a
+quarter (`grown`): a full collection then scans at most what came since, and the freezes are few (the state
+only grows, and each one needs a quarter more).
 """
 
 from __future__ import annotations
@@ -15,11 +21,13 @@ from __future__ import annotations
 import gc
 
 FULL_COLLECTION_SECONDS = 600.0
+FREEZE_AFTER_ENTRIES = 1_000  # the least growth worth a freeze (entries: operations and scopes kept)
 
 
 class FrozenHeap:
     def __init__(self, now: float) -> None:
         self._last_full = now
+        self._frozen_entries = 0
 
     def after_flush(self, now: float) -> None:
         """Freeze what survived the flush at `now` (a monotonic clock), after a full collection when one is due."""
@@ -28,3 +36,10 @@ class FrozenHeap:
             gc.collect()
             self._last_full = now
         gc.freeze()
+
+    def grown(self, entries: int) -> None:
+        """The state now holds `entries` (never fewer than before): freeze it once it has grown by a quarter, and
+        by at least FREEZE_AFTER_ENTRIES, since the last freeze."""
+        if entries - self._frozen_entries >= max(FREEZE_AFTER_ENTRIES, self._frozen_entries // 4):
+            gc.freeze()
+            self._frozen_entries = entries

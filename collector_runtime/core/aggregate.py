@@ -68,6 +68,7 @@ class Aggregator:
         # thousand workloads calling the same operations would otherwise hold as many equal tuples and origins.
         self._operation_keys: dict[tuple[str, str], tuple[str, str]] = {}
         self._origins: dict[tuple[str, str, str], ActionOrigin] = {}
+        self.entries = 0  # operations and scopes kept so far: how much the state has grown (never less)
 
     def add(self, call: ObservedCall, count: int = 1, last_ms: int | None = None) -> bool:
         """Count `count` calls like `call` (the archive reports groups); False if a limit dropped them."""
@@ -127,7 +128,7 @@ class Aggregator:
         if self.fails_only and failed and usage.failed == count:  # with fails_only: from its first failure
             self.learn(workload, usage)
         if denied and usage.denied == count:
-            self._notify(Notice(workload.name, usage.mapping.service, usage.mapping.api, None, DENIED_CALL))
+            self._notify(workload.name, usage.mapping.service, usage.mapping.api, None, DENIED_CALL)
         if denied and call.denied_actions:  # a denied call is a failed one: it always counts
             self._learn_from_denial(workload, usage.mapping, call.denied_actions)
 
@@ -143,6 +144,7 @@ class Aggregator:
                 return None
             key = _shared(self._operation_keys, key, key, self.limits.max_cached_identities)
             usage = workload.usage[key] = usage_of(self.action_map.lookup(*key), *key)
+            self.entries += 1
         if len(self._slots) >= self.limits.max_cached_identities:
             self._slots.clear()  # a cache over `workloads`: rebuilt on demand
         slot = self._slots[(call.workload, *key)] = (workload, usage)
@@ -161,8 +163,9 @@ class Aggregator:
         """A new place the operation was called in; returns the scope kept for it. Over the limit, the call
         still counts, without its resources: the policy then scopes it no narrower than its region and
         account (never lost)."""
-        tame = tuple(r for r in scope[2] if wildcard_count(r) <= MAX_NAMED_RESOURCE_WILDCARDS)
-        if len(tame) < len(scope[2]):  # a resource with more wildcards than any real one: dropped, counted
+        resources = scope[2]
+        tame = tuple(r for r in resources if wildcard_count(r) <= MAX_NAMED_RESOURCE_WILDCARDS) if resources else ()
+        if len(tame) < len(resources):  # a resource with more wildcards than any real one: dropped, counted
             self.stats.dropped["resource_pattern"] += 1
             scope = (scope[0], scope[1], tame)
             if scope in usage.scope_set:
@@ -176,6 +179,7 @@ class Aggregator:
         scope = (sys.intern(region) if type(region) is str else region, scope[1], scope[2])
         usage.add_scope(scope)
         workload.version += 1
+        self.entries += 1
         return scope
 
     def learn(self, workload: Workload, usage: CallUsage) -> None:
@@ -183,9 +187,10 @@ class Aggregator:
         mapping = usage.mapping
         workload.version += 1
         if not mapping.mapped:
-            self._notify(Notice(workload.name, mapping.service, mapping.api, None, "unmapped"))
+            self._notify(workload.name, mapping.service, mapping.api, None, "unmapped")
+        observed = self._origin(OBSERVED, mapping)
         for action in mapping.actions:
-            self._record_action(workload, action, self._origin(OBSERVED, mapping))
+            self._record_action(workload, action, observed)
         members: set[str] = usage.members if usage.scope_members else set()
         for item in mapping.may_need:
             kind = OBSERVED if _granted(mapping, item, members) else DEPENDENT
@@ -206,7 +211,8 @@ class Aggregator:
 
     def _origin(self, kind: str, mapping: OperationMapping) -> ActionOrigin:
         key = (kind, mapping.service, mapping.api)
-        return _shared(self._origins, key, ActionOrigin(*key), self.limits.max_cached_identities)
+        known = self._origins.get(key)  # looked up first: an origin is built once, not at every action learned
+        return known or _shared(self._origins, key, ActionOrigin(*key), self.limits.max_cached_identities)
 
     def learn_denied_action(self, workload: Workload, action: str, origin: ActionOrigin) -> None:
         """An action a denial named, restored from a snapshot."""
@@ -221,11 +227,11 @@ class Aggregator:
         workload.version += 1
         workload.has_denials = workload.has_denials or origin.kind == DENIED_MESSAGE
         if known is None or known.kind == DEPENDENT:  # new, or listed so far and granted now
-            self._notify(Notice(workload.name, origin.service, origin.api, action, origin.kind))
+            self._notify(workload.name, origin.service, origin.api, action, origin.kind)
 
-    def _notify(self, notice: Notice) -> None:
-        if len(self.notices) < MAX_PENDING_NOTICES:
-            self.notices.append(notice)
+    def _notify(self, workload: str, service: str, api: str, action: str | None, kind: str) -> None:
+        if len(self.notices) < MAX_PENDING_NOTICES:  # built only when kept (a thousand workloads start at once)
+            self.notices.append(Notice(workload, service, api, action, kind))
         else:
             self.stats.notices_dropped += 1
 
