@@ -34,7 +34,7 @@ from .outputs.publisher import Publisher
 from .outputs.run_log import RunLog
 from .pipeline import Pipeline
 from .settings import CollectorOptions
-from .sources.source import Intake, PolledSource, Source
+from .sources.source import DRAIN_LIMIT, Intake, PolledSource, Source
 
 log = logging.getLogger("csm_collector")
 Clock = Callable[[], float]
@@ -157,10 +157,12 @@ class CollectorService:
             self.watch.beat()
             now = self.clock()
             readable = self._wait(schedule.next_wake(now) - now)
-            arrived = False
+            arrived = behind = False
             for source in self._polled:
-                if source.fileno() in readable and source.drain() > 0:
-                    arrived = True
+                if source.fileno() in readable:
+                    drained = source.drain()
+                    arrived |= drained > 0
+                    behind |= drained >= DRAIN_LIMIT
             if self.inbox.reader.fileno() in readable:
                 self.inbox.clear_wakeups()
                 arrived |= self.inbox.take_all(self.pipeline.add_calls)
@@ -168,7 +170,7 @@ class CollectorService:
             for source in self._polled:
                 source.tick(now)
             if arrived:
-                schedule.arrived(now)
+                schedule.arrived(now, behind=behind)
                 self.writer.heap.grown(self.aggregator.entries)  # out of later collections as it grows
             ahead = schedule.render_ahead_due(now)
             if ahead:

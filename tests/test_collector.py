@@ -6,6 +6,7 @@ import errno
 import gc
 import json
 import os
+import socket
 import sys
 import threading
 import weakref
@@ -23,7 +24,8 @@ from collector_runtime.outputs.write_behind import WRITING_SWITCH_INTERVAL
 from collector_runtime.settings import ListenOptions, OutputOptions
 from collector_runtime.sources.csm.source import CsmSource
 from collector_runtime.sources.csm.udp import UdpListener
-from tests.conftest import attempt, call, datagram
+from collector_runtime.sources.source import DRAIN_LIMIT, Intake
+from tests.conftest import attempt, call, datagram, observed
 from tests.helpers import policy_actions, read_json, running_collector, send, serving, wait_for
 
 
@@ -362,3 +364,65 @@ def test_the_heap_is_frozen_each_time_the_state_grows_by_a_quarter() -> None:
         assert not _frozen(alive), (frozen_at, next_at)  # not grown enough to be worth it
         heap.grown(next_at)
         assert _frozen(alive), (frozen_at, next_at)
+
+
+class _DeepQueue:
+    """A polled source whose queue is deeper than a drain reads (CSM's socket under a stream faster than the
+    loop takes it), until `caught_up`: each drain reads one record and reports how many were read."""
+
+    name = "deep"
+
+    def __init__(self) -> None:
+        self._reader, self._writer = socket.socketpair()
+        self._writer.send(b"x")  # never read: the loop always finds the source readable
+        self.caught_up = False
+        self.drains = 0
+
+    def start(self, intake: Intake) -> None:
+        self._intake = intake
+
+    def fileno(self) -> int:
+        return self._reader.fileno()
+
+    def drain(self) -> int:
+        self._intake.add([observed("SQS", "SendMessage", "worker")])
+        self.drains += 1
+        return 1 if self.caught_up else DRAIN_LIMIT
+
+    def tick(self, now: float | None) -> None:
+        pass
+
+    def stats(self) -> dict[str, Any]:
+        return {"records_received": self.drains, "rejected": 0}
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self._reader.close()
+        self._writer.close()
+
+
+def test_the_loop_renders_ahead_only_once_it_has_caught_up_with_its_sources(tmp_path: Path) -> None:
+    """The loop's clock is the test's: 400 ms of a stream the loop is behind on renders nothing ahead (intake
+    first); once a drain empties the queue, the duty cycle renders the policy ahead as before."""
+    now = [100.0]
+    settings = ListenOptions(port=0, quiet=True, flush_interval=3600, output=OutputOptions(output_dir=tmp_path))
+    source = _DeepQueue()
+    service = CollectorService(settings, load_action_map(), sources=[source], clock=lambda: now[0])
+    with serving(service):
+        for index in range(40):
+            now[0] = round(100.0 + index * 0.01, 3)
+            drains = source.drains
+            assert wait_for(lambda d=drains: source.drains > d + 2)  # type: ignore[misc]
+        assert service.aggregator.stats.calls > 40
+        assert service.renderer.rendered_ahead == []
+        source.caught_up = True
+        for index in range(40, 60):
+            now[0] = round(100.0 + index * 0.01, 3)
+            drains = source.drains
+            assert wait_for(lambda d=drains: source.drains > d + 2)  # type: ignore[misc]
+        assert wait_for(lambda: service.renderer.rendered_ahead == ["worker"])

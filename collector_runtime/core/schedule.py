@@ -50,9 +50,10 @@ class FlushSchedule:
             wake = min(wake, max(self._last_arrival + RENDER_AHEAD_QUIET, now))
         return wake
 
-    def arrived(self, now: float) -> None:
-        """Records arrived: what changed is to be rendered ahead, in the stream's slices or once it pauses."""
-        if not self._policies_pending:  # a stream begins (or all was rendered): the next slice a period later
+    def arrived(self, now: float, *, behind: bool = False) -> None:
+        """Records arrived: what changed is to be rendered ahead, in the stream's slices or once it pauses.
+        `behind`: a source left more queued than it read (intake first: the duty cycle waits until it caught up)."""
+        if behind or not self._policies_pending:  # a stream begins, or the loop is behind it: a period from now
             self._next_stream_slice = max(self._next_stream_slice, now + STREAM_SLICE_EVERY)
         self._render_ahead_pending = self._policies_pending = True
         self._last_arrival = now

@@ -15,6 +15,9 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from ..core.records import ObservedCall
 
+# What one `drain` reads at most, so that one source cannot keep the loop from the others, its timers and its
+# flushes; a drain that read this many left more queued: the loop is behind its stream.
+DRAIN_LIMIT = 10_000
 Submit = Callable[[list[ObservedCall]], None]
 Receive = Callable[[bytes], None]
 _Input = TypeVar("_Input")
@@ -59,7 +62,7 @@ class PolledSource(Source, Protocol):
     def fileno(self) -> int: ...
 
     def drain(self) -> int:
-        """Read what is queued without blocking (bounded); how many items were read."""
+        """Read what is queued without blocking, at most DRAIN_LIMIT items; how many were read."""
 
     def tick(self, now: float | None) -> None:
         """Hand over records held for later (`now`: a monotonic clock; None: every one, at a flush)."""

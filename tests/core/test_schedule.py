@@ -113,3 +113,18 @@ def test_after_a_stream_the_quiet_moment_still_renders_everything() -> None:
     stream(schedule, 1.0, 2.0)
     assert schedule.next_wake(2.0) <= 2.0 + RENDER_AHEAD_QUIET
     assert schedule.render_ahead_due(2.0 + RENDER_AHEAD_QUIET) == EVERYTHING
+
+
+def test_rendering_ahead_waits_while_a_source_reports_its_queue_deeper_than_a_drain() -> None:
+    """A fresh collector under a stream faster than it can yet take (its first seconds: every workload's policy
+    changing) spent 6-7% of its loop rendering ahead while its receive buffer overflowed. Intake comes first:
+    while a drain leaves more queued than it read, the duty cycle waits; it resumes once the loop caught up."""
+    schedule = FlushSchedule(60.0, now=0.0)
+    now = behind = 1.0
+    while now < 2.0:
+        schedule.arrived(now, behind=True)
+        assert schedule.render_ahead_due(now) is None
+        behind, now = now, round(now + 0.01, 6)
+    slices = stream(schedule, now, now + 0.2)  # caught up: the duty cycle again, a period after it was behind
+    assert slices and slices[0] >= behind + STREAM_SLICE_EVERY
+    assert len(slices) >= 0.2 / STREAM_SLICE_EVERY - 1

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..source import DRAIN_LIMIT
 from .decoder import MAX_DATAGRAM_BYTES
 from .procnet import kernel_drops
 from .recvmmsg import SLOTS, batch_receiver
@@ -63,7 +64,7 @@ class UdpListener:
     def fileno(self) -> int:
         return self.sock.fileno()
 
-    def drain(self, handle: BatchHandler, limit: int = 10_000) -> int:
+    def drain(self, handle: BatchHandler, limit: int = DRAIN_LIMIT) -> int:
         """Receive up to `limit` queued datagrams without blocking, handed over in batches of up to `BATCH`
         (in arrival order); returns how many."""
         if self._batches is None:
@@ -97,7 +98,7 @@ class UdpListener:
             count += BATCH
         return count
 
-    def drain_from(self, accepts: Callable[[str], bool], handle: BatchHandler, limit: int = 10_000) -> int:
+    def drain_from(self, accepts: Callable[[str], bool], handle: BatchHandler, limit: int = DRAIN_LIMIT) -> int:
         """Like `drain`, keeping only the datagrams whose source address `accepts` (access control): a system
         call per datagram, which reads its source address."""
         receive = self.sock.recvfrom
