@@ -9,11 +9,11 @@ reading): frozen objects are never collected. So once FULL_COLLECTION_SECONDS ha
 collection, a flush unfreezes, collects everything and freezes again: frozen garbage lives that long at most,
 and the full collection's pause comes once in that time (in that flush's `previous_flush_ms`).
 
-Between flushes the state also grows: a fresh collector under a stream learns thousands of operations before
-its first flush, and the first full collection then scans all of them in one pause (20-45 ms at 200,000
-datagrams/s, more than a receive buffer holds). So the loop also freezes each time the state has grown by a
-quarter (`grown`): a full collection then scans at most what came since, and the freezes are few (the state
-only grows, and each one needs a quarter more).
+Between flushes the state also grows: a fresh collector under a stream learns thousands of operations before its
+first flush, and the first full collection then scans all of them in one pause (20-45 ms, some 6,000 datagrams
+at 200,000/s, which a receive buffer already filling cannot take). So the loop also freezes each time the state
+has grown by a quarter (`grown`): a full collection then scans at most what came since, and the freezes are few
+(the state only grows, and each one needs a quarter more).
 """
 
 from __future__ import annotations
