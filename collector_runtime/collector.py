@@ -288,6 +288,7 @@ class CollectorService:
         for name, source in self.sources.items():
             section = saved.get(name)
             source.restore(section if isinstance(section, dict) else {})
+            self.run_log.access_restored(source.stats().get("access"))  # CSM's access control, when on
 
     def metrics_snapshot(self) -> dict[str, Any]:
         """Counters for the metrics endpoint (read from another thread; plain reads of counters)."""

@@ -20,7 +20,9 @@ from collector_runtime.sources.csm.events import CsmCounters
 from collector_runtime.sources.csm.source import CsmSource
 from collector_runtime.sources.otlp.counters import OtlpCounters
 from collector_runtime.sources.proxy.calls import ProxyCounters
-from tests.helpers import read_json, serving, start_listen, start_otlp_listen, wait_for
+from collector_runtime.sources.source_filter import FilterCounters
+from tests.conftest import call, datagram
+from tests.helpers import read_json, send, serving, start_listen, start_otlp_listen, wait_for
 from tests.otlp_builders import PROTOBUF, body, export, span
 from tests.sources.otlp_http import request
 
@@ -169,6 +171,10 @@ def test_hostile_saved_counters_are_ignored_and_the_rest_continues(value: Any) -
     csm = CsmCounters()
     csm.add({"datagrams_received": value, "events_parsed": 3, "rejected_reasons": {"not_json": value, "too_big": 2}})
     assert (csm.datagrams_received, csm.events_parsed, dict(csm.rejected_reasons)) == (0, 3, {"too_big": 2})
+    access = FilterCounters()
+    access.add({"dropped_not_allowed": value, "dropped_rate_limited": 5})
+    access.add(value)  # the whole block not an object
+    assert access.as_dict() == {"dropped_not_allowed": 0, "dropped_rate_limited": 5}
 
 
 def test_saved_reasons_are_bounded_and_plain() -> None:
@@ -297,3 +303,25 @@ def test_a_carried_section_missing_counters_still_renders(tmp_path: Path) -> Non
     assert 'csm_collector_otlp_spans_total{kind="aws"} 3' in text
     assert 'csm_collector_otlp_spans_total{kind="ignored"} 0' in text
     assert "csm 0, otlp 0" in status_line(service.aggregator, service.counters(), 0.0)
+
+
+def _refused_run(out: Path) -> str:
+    """One `listen --allow-from 10.0.0.0/8` run sent one datagram from 127.0.0.1 (refused); its log."""
+    process, port = start_listen(out, "--flush-interval", "3600", "--allow-from", "10.0.0.0/8")
+    send(port, datagram(call("SQS", "SendMessage", "worker")))
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    return stderr
+
+
+def test_a_restarted_listen_continues_its_access_counters(tmp_path: Path) -> None:
+    """The datagrams access control refused are CSM's counts like the others: a restart continues them (they
+    began at zero again), and the log still says what this run refused."""
+    _refused_run(tmp_path)
+    assert read_json(tmp_path / "stats.json")["csm"]["access"]["dropped_not_allowed"] == 1
+    log = _refused_run(tmp_path)
+    assert read_json(tmp_path / "stats.json")["csm"]["access"] == {"dropped_not_allowed": 2, "dropped_rate_limited": 0}
+    assert "dropped 1 datagrams from sources not in --allow-from and 0 over --rate-limit" in log
+    assert "(totals 2 and 0," in log
+    assert read_json(tmp_path / "state.json")["stats"]["csm"]["access"]["dropped_not_allowed"] == 2

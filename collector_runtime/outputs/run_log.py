@@ -23,6 +23,11 @@ class RunLog:
         else:
             log.error("%s: the files could not be written (see the error above); they stay pending", what)
 
+    def access_restored(self, counters: dict[str, int] | None) -> None:
+        """The totals a restart continues from: logged drops are counted from them, not from zero."""
+        if counters is not None:
+            self._dropped = (counters["dropped_not_allowed"], counters["dropped_rate_limited"])
+
     def access(self, counters: dict[str, int] | None) -> None:
         """Logs (at most once per flush) how many datagrams access control dropped since the last time
         (`counters`: the `access` entry of the CSM source's stats)."""

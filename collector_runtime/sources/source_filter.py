@@ -12,6 +12,9 @@ import ipaddress
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from ..core.saved_counts import saved_count
 
 MAX_SOURCES = 10_000
 _SHARED = "*"
@@ -24,6 +27,12 @@ class FilterCounters:
 
     def as_dict(self) -> dict[str, int]:
         return {"dropped_not_allowed": self.not_allowed, "dropped_rate_limited": self.rate_limited}
+
+    def add(self, saved: Any) -> None:
+        """Continue from totals saved by `as_dict` (a restart); what is not a count is left out."""
+        if isinstance(saved, dict):
+            self.not_allowed += saved_count(saved.get("dropped_not_allowed", 0))
+            self.rate_limited += saved_count(saved.get("dropped_rate_limited", 0))
 
 
 class SourceFilter:

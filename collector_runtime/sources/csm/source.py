@@ -76,6 +76,8 @@ class CsmSource:
 
     def restore(self, saved: dict[str, Any]) -> None:
         self.decoder.counters.add(saved)
+        if self.source_filter is not None:  # what access control refused before goes on too
+            self.source_filter.counters.add(saved.get("access"))
 
     def stop(self) -> None:
         """Nothing to stop: the loop drains the socket once more, then closes it."""
