@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,6 +127,36 @@ def udp_drops(port: int) -> int | None:
         if columns[1].endswith(hex_port):
             return int(columns[12])
     return None
+
+
+class DropWatch:
+    """The kernel's drop counter of a receiver's port, read every SAMPLE_SECONDS from a thread of this process
+    while the sender (a process of its own) runs: how many were dropped within the phase's first seconds."""
+
+    SAMPLE_SECONDS = 0.1
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.samples: list[tuple[float, int]] = []  # (seconds since start, drops so far)
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> DropWatch:
+        self._started = time.perf_counter()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        while not self._done.wait(self.SAMPLE_SECONDS):
+            self.samples.append((time.perf_counter() - self._started, udp_drops(self.port) or 0))
+
+    def dropped_within(self, seconds: float) -> int:
+        """Drops counted by the last sample taken within `seconds` of the start (0 if none was)."""
+        return max((drops for at, drops in self.samples if at <= seconds), default=0)
 
 
 def _send(

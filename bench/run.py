@@ -2,7 +2,8 @@
 
 In one run it measures, for the real `csm-collector listen` process and for a baseline receiver (a
 minimal Python loop that only receives datagrams: the ceiling for a Python collector):
-  - loss (datagrams received vs sent, and the kernel's drop counter) at fixed rates and flat out;
+  - loss (datagrams received vs sent, and the kernel's drop counter) at fixed rates and flat out, and how much of
+    it came in a phase's first START_UP_SECONDS (a fresh receiver's start-up; the counter read every 0.1 s);
   - events processed per second, CPU used;
   - flush time (SIGHUP to all files written) with 1M events from 1,000 workloads;
   - peak RSS after 1M and 10M events;
@@ -35,11 +36,12 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from receivers import ROOT, Receiver, pin, send, start_baseline, start_collector
+from receivers import ROOT, DropWatch, Receiver, pin, send, start_baseline, start_collector
 from scale import ScaleResult, delay_run, ratio, scale_run
 from workload import datagram_pool
 
 RESULTS = ROOT / "bench" / "results" / "local"  # ignored by git
+START_UP_SECONDS = 2.0  # a fresh collector learns the stream's identities and renders its policies in these
 REFERENCE = ROOT / "bench" / "results" / "reference.json"  # committed: docs/performance.md's figures
 
 # --- scenarios ------------------------------------------------------------------------------------
@@ -73,6 +75,7 @@ class RateResult:
     cpu_percent: float
     received_per_cpu_second: int  # what the sender's rate does not limit (CPU before the closing SIGHUP)
     sender_cpu_percent: float
+    start_up_drops: int  # kernel drops within the phase's first START_UP_SECONDS (a fresh receiver's start)
 
     @property
     def sent_per_second(self) -> int:
@@ -105,7 +108,8 @@ class RateResult:
 def run_rate(receiver: Receiver, pool: list[bytes], rate: int, seconds: float, cpus: Cpus) -> RateResult:
     pin(receiver.process.pid, cpus.receiver)
     before, cpu_before, wall_before = receiver.counters(), receiver.cpu_seconds(), time.perf_counter()
-    sent = send(receiver.port, pool, rate, seconds, cpus=cpus.sender)
+    with DropWatch(receiver.port) as watch:
+        sent = send(receiver.port, pool, rate, seconds, cpus=cpus.sender)
     time.sleep(0.5)  # let the receiver empty its queue
     cpu_received = receiver.cpu_seconds() - cpu_before  # before the SIGHUP: without the collector's flush
     after, cpu_after, wall_after = receiver.counters(), receiver.cpu_seconds(), time.perf_counter()
@@ -114,8 +118,9 @@ def run_rate(receiver: Receiver, pool: list[bytes], rate: int, seconds: float, c
     received = after["received"] - before["received"]
     per_cpu_second = round(received / cpu_received) if cpu_received > 0 else 0
     sender_cpu = round(100 * sent.cpu_seconds / sent.seconds, 1)
+    start_up = max(watch.dropped_within(START_UP_SECONDS) - (before["kernel_drops"] or 0), 0)
     return RateResult(
-        receiver.name, rate, sent.datagrams, received, drops, sent.seconds, cpu, per_cpu_second, sender_cpu
+        receiver.name, rate, sent.datagrams, received, drops, sent.seconds, cpu, per_cpu_second, sender_cpu, start_up
     )
 
 
@@ -176,6 +181,12 @@ def sweep_table(baseline: list[RateResult], collector: list[RateResult]) -> list
         f" on {r.sender_cpu_percent}% of a CPU (this row measures the sender, not the receiver)"
         for r in [*baseline, *collector]
         if r.sender_fell_short
+    ]
+    lines += [
+        f"  {r.receiver} at {r.target_rate:,}/s: {r.kernel_drops:,} dropped, {r.start_up_drops:,}"
+        f" ({r.start_up_drops / r.kernel_drops:.0%}) of them in the first {START_UP_SECONDS:g} s (the start-up)"
+        for r in [*baseline, *collector]
+        if r.kernel_drops and r.target_rate
     ]
     b_flat, c_flat = baseline[-1], collector[-1]
     lines.append(
