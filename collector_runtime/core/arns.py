@@ -5,8 +5,8 @@ A format such as `arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableNa
 the partition, region and account of a call and with the names its resources bound (`TableName` from a
 table ARN the source named); what is unknown becomes `*`.
 
-The one copy of the shapes an ARN is made of, which every source checks: a region (botocore's partitions), an
-account id, an ARN's head and the account in it.
+The one copy of the shapes an ARN is made of, which every source checks: a region (botocore's partitions) and
+a name a region could have, an account id, an ARN's head and the account in it.
 """
 
 from __future__ import annotations
@@ -45,7 +45,14 @@ MAX_ARN = 2_048
 def is_region(name: str) -> bool:
     """Whether `name` is a region: one the pattern of one of botocore's partitions matches (`eu-west-1`,
     `us-iso-east-1`, `eusc-de-east-1`, a region newer than the table); not its pseudo-regions (`aws-global`)."""
-    return _REGION_CHARACTERS.match(name) is not None and any(pattern.match(name) for pattern, _ in _PATTERNS)
+    return _REGION_CHARACTERS.fullmatch(name) is not None and any(pattern.match(name) for pattern, _ in _PATTERNS)
+
+
+def is_region_name(value: object) -> bool:
+    """Whether `value` is a name a region could have (lower-case ASCII letters, digits and dashes, at most
+    MAX_REGION): what a source keeps as a call's region, including one newer than botocore's table. Anything
+    else, a wildcard above all, would reach the policy's ARNs: the source refuses the record instead."""
+    return type(value) is str and _REGION_CHARACTERS.fullmatch(value) is not None
 
 
 def is_account_id(value: str) -> bool:

@@ -115,6 +115,27 @@ def test_bad_datagrams_are_rejected_with_a_reason(data: bytes, reason: str) -> N
     assert dict(decoder.counters.rejected_reasons) == {reason: 1}
 
 
+@pytest.mark.parametrize(
+    "region",
+    ["*", "us-east-1*", "eu-west-?", "eu-west-1/x", "EU-WEST-1", "eu-west-1\n", "", "x" * 65, 5, ["eu-west-1"]],
+)
+def test_a_call_whose_region_no_region_could_have_is_rejected(region: object) -> None:
+    """A wildcard sent as the region would otherwise reach the policy's ARNs (`arn:aws:ssm:*:...`)."""
+    decoder = CsmDecoder()
+    assert len(decoder.feed(datagram(attempt("SSM", "GetParameter"), call("SSM", "GetParameter")))) == 1
+    bad = call("SSM", "GetParameter", Region=region)  # a known identity: checked all the same
+    assert decoder.feed(datagram(attempt("SSM", "GetParameter"), bad)) == []
+    assert CsmDecoder().feed(datagram(bad)) == []
+    assert decoder.counters.rejected_reasons == {"invalid_region": 1}
+    assert decoder.counters.api_call_events == 1
+
+
+@pytest.mark.parametrize("region", ["eu-west-1", "us-iso-east-1", "aws-global", "xx-newregion-9", None])
+def test_a_region_name_newer_than_the_table_or_none_is_kept(region: str | None) -> None:
+    [record] = CsmDecoder().feed(datagram(call("SSM", "GetParameter", Region=region)))
+    assert record.region == region
+
+
 def test_a_known_identity_with_a_bad_type_is_still_rejected() -> None:
     decoder = CsmDecoder()
     decoder.feed(datagram(call("S3", "GetObject")))
@@ -130,9 +151,9 @@ def test_a_bad_line_does_not_spoil_the_good_ones() -> None:
 
 
 def test_wrongly_typed_optional_fields_are_ignored() -> None:
-    fields = {"Timestamp": "yesterday", "FinalHttpStatusCode": True, "Region": 7}
+    fields = {"Timestamp": "yesterday", "FinalHttpStatusCode": True}  # a wrongly typed region: rejected (above)
     [record] = CsmDecoder().feed(datagram(call("S3", "ListBuckets", **fields)))
-    assert (record.time_ms, record.outcome, record.region) == (None, OK, None)
+    assert (record.time_ms, record.outcome, record.region) == (None, OK, "us-east-1")
 
 
 def test_missing_client_id_is_the_default_workload() -> None:

@@ -69,6 +69,31 @@ def test_an_unmatched_request_is_recorded_as_an_operation_no_mapping_knows(
     assert aggregator.stats.unmapped == {("s3", "PATCH (no operation matches)"): 1}
 
 
+@pytest.mark.parametrize("region", ["*", "eu-west-1*", "eu-west-?", "EU-WEST-1", "x" * 65])
+def test_a_signature_whose_region_no_region_could_have_is_recorded_unmatched(
+    recorder: CallRecorder, action_map: ActionMap, region: str
+) -> None:
+    """A wildcard in the credential scope would otherwise reach the policy (`arn:aws:dynamodb:*:...`)."""
+    credential = f"{ACCESS_KEY_ID}/20261201/{region}/dynamodb/aws4_request"
+    headers = {
+        "Authorization": f"AWS4-HMAC-SHA256 Credential={credential}, SignedHeaders=host, Signature=0",
+        "X-Amz-Target": "DynamoDB_20120810.DescribeTable",
+    }
+    request = http_request(
+        "POST", "dynamodb.eu-west-1.amazonaws.com", "/", "", headers=headers, body=b'{"TableName":"t"}'
+    )
+    call = recorder.record(request, "w", OK_RESPONSE)
+    assert (call.service, call.operation, call.region, call.resources) == (
+        "dynamodb",
+        "POST (the signature names no region)",
+        None,
+        (),
+    )
+    aggregator = Aggregator(action_map)
+    aggregator.add(call)
+    assert aggregator.stats.unmapped == {("dynamodb", "POST (the signature names no region)"): 1}
+
+
 def test_a_request_without_response_is_a_failed_call(recorder: CallRecorder, session: Any) -> None:
     before = recorder.counters.requests_without_response
     call = recorder.record(sent(session, "sqs", "ListQueues", {}), "w", NO_RESPONSE)

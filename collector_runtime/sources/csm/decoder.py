@@ -17,6 +17,7 @@ import sys
 from collections import deque
 from collections.abc import Sequence
 
+from ...core.arns import is_region_name
 from ...core.records import CSM, DEFAULT_WORKLOAD, OK, ObservedCall
 from .attempt_facts import MAX_CACHED, NO_DENIALS, NO_RESOURCES, AttemptFacts, failure
 from .events import API_CALL, API_CALL_ATTEMPT, INT64_MAX, INT64_MIN, CsmCounters, invalid_reason
@@ -59,6 +60,7 @@ class CsmDecoder:
         self._held = HeldCalls()
         self._held_by = self._held.by_identity  # truthy while any call is held (a cheap test per event)
         self._calls_first: set[str] = set()  # ClientIds seen sending an ApiCall before its attempts
+        self._regions: set[str] = set()  # the region names that passed `is_region_name`
 
     def feed(self, data: bytes) -> list[ObservedCall]:
         """One datagram in; its calls out (an attempt alone yields none)."""
@@ -118,6 +120,8 @@ class CsmDecoder:
                 caller = new
             kind = event.Type
             if kind == API_CALL:
+                if event.Region != caller.region and not self._region_checked(caller, event):
+                    continue
                 api_calls += 1
                 if caller.unpaired and caller.buckets is None and not held_by:  # its attempts came first
                     caller.unpaired = caller.absorb = 0
@@ -143,6 +147,21 @@ class CsmDecoder:
         counters.api_call_events += api_calls
         counters.api_call_attempt_events += attempts
         return calls
+
+    def _region_checked(self, caller: Caller, event: CsmEvent) -> bool:
+        """Whether a call's region, other than its identity's last, is a name a region could have (or absent);
+        if not, the call is counted and dropped with the attempts it made (later calls pair with their own)."""
+        region, checked = event.Region, self._regions
+        if type(region) is str and region not in checked and is_region_name(region):
+            if len(checked) >= MAX_CACHED:
+                checked.clear()
+            checked.add(region)
+        if region is None or (type(region) is str and region in checked):
+            caller.region = region
+            return True
+        self.counters.reject("invalid_region")
+        paired_facts(caller, event.AttemptCount)
+        return False
 
     def _new_caller(self, event: CsmEvent) -> Caller | None:
         """A well-formed event's new identity, known from now on, or None (the event is counted).
@@ -200,7 +219,7 @@ class CsmDecoder:
             self.source,
             identity[1],
             identity[2],
-            region[:32] if type(region) is str and region else None,
+            region,  # checked when the call came (`_region_checked`)
             account,
             outcome,
             error_code,

@@ -111,8 +111,8 @@ class HeldCalls:
 class Caller:
     """What the decoder knows of one identity: its names (one interned tuple) and workload, then the account of
     its latest attempt, how many attempts no call took yet, (S3) their buckets, how many retries of a held
-    call already joined are still to come, and the last call emitted without attempts. One object per identity,
-    found with one dictionary lookup per event (the hot path)."""
+    call already joined are still to come, the last call emitted without attempts, and its last call's region.
+    One object per identity, found with one dictionary lookup per event (the hot path)."""
 
     identity: Identity
     workload: str
@@ -122,6 +122,7 @@ class Caller:
     unpaired: int = 0
     absorb: int = 0
     bare: Span | None = None  # the last call emitted without attempts, until an attempt shows the order
+    region: str | None = None  # the region of its last call (checked: a name a region could have)
 
 
 def span(event: CsmEvent) -> Span:

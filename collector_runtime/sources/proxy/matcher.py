@@ -11,7 +11,8 @@
 2. Operation, by what the request carries: `X-Amz-Target` (json), `/service/X/operation/Y` (rpc-v2-cbor),
    `Action=` (query, ec2, and json services called the query way), else method + URI template (rest-*).
 3. One best match wins. Several services matching alike (RDS, DocumentDB and Neptune share one API) go to
-   the service named like the signing name; any other tie, or no match, is an `UnmatchedCall`.
+   the service named like the signing name; any other tie, or no match, is an `UnmatchedCall`; so is a request
+   whose signature's region is no name a region could have (`*` would otherwise reach the policy's ARNs).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
+from collector_runtime.core.arns import is_region_name
 from collector_runtime.sources.proxy import bodies
 from collector_runtime.sources.proxy import members as enc
 from collector_runtime.sources.proxy.credentials import CredentialScope, credential_scope, sigv2_account
@@ -38,6 +40,7 @@ SIGNING_ALIASES = {"s3express": "s3", "s3-object-lambda": "s3"}
 NO_SERVICE = "no service signs as this name"
 NO_OPERATION = "no operation matches"
 AMBIGUOUS = "several operations match equally"
+NO_REGION = "the signature names no region"  # its scope's region is no name a region could have ("*")
 
 
 class MatchedCall(NamedTuple):
@@ -69,6 +72,8 @@ class _Candidate(NamedTuple):
 def match_request(request: HttpRequest, service_models: ServiceModels) -> MatchedCall | UnmatchedCall:
     """The call a request makes, or why it cannot be told (never a guess)."""
     scope = credential_scope(request)
+    if scope is not None and scope.region is not None and not is_region_name(scope.region):
+        return _unmatched(scope._replace(region=None), NO_REGION, ())  # its region would reach the ARNs
     services = candidate_services(request, scope, service_models)
     if not services:
         return _unmatched(scope, NO_SERVICE, ())
