@@ -7,6 +7,7 @@ import datetime as dt
 import ipaddress
 import os
 import re
+import signal
 import socket
 import ssl
 import subprocess
@@ -15,6 +16,7 @@ import threading
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -87,6 +89,28 @@ def start_proxy(env: dict[str, str], *flags: str) -> tuple[subprocess.Popen[str]
             return process, int(match.group(1))
     process.wait(timeout=10)
     raise AssertionError("the proxy did not start:\n" + "".join(seen))
+
+
+@dataclass
+class RunningProxy:
+    """A `csm-collector proxy` process and its port; once its block has ended, what it wrote."""
+
+    process: subprocess.Popen[str]
+    port: int
+    stdout: str = ""
+    stderr: str = ""
+
+
+@contextmanager
+def running_proxy(env: dict[str, str], *flags: str) -> Iterator[RunningProxy]:
+    """`start_proxy` for the block, stopped cleanly (SIGTERM: its files written) however the block ends."""
+    process, port = start_proxy(env, *flags)
+    proxy = RunningProxy(process, port)
+    try:
+        yield proxy
+    finally:
+        process.send_signal(signal.SIGTERM)
+        proxy.stdout, proxy.stderr = process.communicate(timeout=60)
 
 
 def proxy_env(env: dict[str, str], *flags: str) -> dict[str, str]:

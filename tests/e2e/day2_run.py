@@ -11,7 +11,6 @@ bench/day2.py prints the figures; tests/e2e/test_day2.py asserts them.
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import uuid
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 import boto3
 
 from tests.oracle.iam_oracle import Request, evaluate
-from tests.proxy_harness import CLIENTS, base_env, moto_server, proxy_env, start_proxy
+from tests.proxy_harness import CLIENTS, base_env, moto_server, proxy_env, running_proxy
 from tests.proxy_requests import ACCESS_KEY_ID, ACCOUNT
 
 REGION, OTHER_ACCOUNT, WORKLOAD = "eu-west-1", "210987654321", "day-app"
@@ -50,17 +49,13 @@ def learn_day1(tmp: Path, *flags: str) -> dict[str, Any]:
         assert queue.endswith("/acme-jobs")
         env = base_env() | {"AWS_ACCESS_KEY_ID": ACCESS_KEY_ID, "AWS_SECRET_ACCESS_KEY": "x"}
         flags_all = ["--ca-dir", str(tmp / "ca"), "--upstream", moto, "--output-dir", str(out), "--quiet", *flags]
-        process, port = start_proxy(env, *flags_all)
-        try:
-            client = proxy_env(env, "--port", str(port), "--ca-dir", str(tmp / "ca"), "--workload", WORKLOAD)
+        with running_proxy(env, *flags_all) as proxy:
+            client = proxy_env(env, "--port", str(proxy.port), "--ca-dir", str(tmp / "ca"), "--workload", WORKLOAD)
             import subprocess
 
             command = [sys.executable, str(CLIENTS / "day_client.py"), "2026-12-06", TERRAFORM_DAY1, secret["ARN"]]
             done = subprocess.run([*command, queue_url], env=client, capture_output=True, text=True, timeout=300)
             assert done.returncode == 0, done.stderr
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.communicate(timeout=60)
     return dict(json.loads((out / "policies" / f"{WORKLOAD}.json").read_text()))
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import gzip
 import json
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -30,7 +29,7 @@ from tests.proxy_harness import (
     moto_server,
     own_tls_server,
     proxy_env,
-    start_proxy,
+    running_proxy,
 )
 from tests.proxy_requests import ACCESS_KEY_ID, ACCOUNT, SESSION_TOKEN
 
@@ -89,15 +88,11 @@ def run_everything(tmp: Path) -> ProxyRun:
             REGION,
             "--archive",
         ]
-        process, port = start_proxy(env, *flags)
-        try:
-            _clients(run, port, tmp, moto)
-            _probes(run, port, moto_port, tls_port, tls_cert)
-            _denied(run, port, moto)
-        finally:
-            process.send_signal(signal.SIGTERM)
-            run.stdout, run.stderr = process.communicate(timeout=60)
-            run.returncode = process.returncode
+        with running_proxy(env, *flags) as proxy:
+            _clients(run, proxy.port, tmp, moto)
+            _probes(run, proxy.port, moto_port, tls_port, tls_cert)
+            _denied(run, proxy.port, moto)
+        run.stdout, run.stderr, run.returncode = proxy.stdout, proxy.stderr, proxy.process.returncode
         run.published = _published(moto, publisher)
     return run
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import pytest
 from tests.e2e.proxy_run import _admin_key, _aws, _json_out, _reset_auth
 from tests.e2e.test_alerts_csm import Receiver
 from tests.helpers import wait_for
-from tests.proxy_harness import CLIENTS, base_env, moto_server, proxy_env, start_proxy
+from tests.proxy_harness import CLIENTS, base_env, moto_server, proxy_env, running_proxy
 
 pytestmark = pytest.mark.slow
 ACCOUNT, REGION, BUCKET = "123456789012", "eu-west-1", "results"
@@ -46,8 +45,8 @@ def test_proxy_traffic_raises_new_action_and_denied_call_alerts(tmp_path: Path) 
         flags = ["--ca-dir", str(ca_dir), "--upstream", moto, "--output-dir", str(out), "--flush-interval", "0.2"]
         flags += ["--s3-bucket", BUCKET, "--s3-prefix", "collector/proxy/", "--region", REGION, "--archive"]
         flags += ["--archive-s3-prefix", "collector/archive/", "--collector-id", "proxy"]
-        process, port = start_proxy(env, *flags, "--alerts-file", "--alerts-webhook", receiver.url)
-        try:
+        with running_proxy(env, *flags, "--alerts-file", "--alerts-webhook", receiver.url) as proxy:
+            port = proxy.port
             client_env = base_env() | {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "x"}
             client_env |= {"AWS_DEFAULT_REGION": REGION}
             workload_env = proxy_env(client_env, "--port", str(port), "--ca-dir", str(ca_dir), "--workload", "w-py")
@@ -66,9 +65,6 @@ def test_proxy_traffic_raises_new_action_and_denied_call_alerts(tmp_path: Path) 
                 _json_out([sys.executable, str(CLIENTS / "denied_client.py"), "t"], denied_env)
             assert wait_for(lambda: len(receiver.bodies) >= 6, timeout=60)
             assert not wait_for(lambda: len(receiver.bodies) > 6, timeout=1.0)
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.communicate(timeout=60)
         s3 = _aws(moto, "s3", *admin)
         archived = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"] if ".jsonl.gz" in o["Key"]]
         assert archived and all(k.startswith("collector/archive/dt=") and "/proxy-" in k for k in archived)

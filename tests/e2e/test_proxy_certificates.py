@@ -4,7 +4,6 @@ the exact name the client asked for (a bucket name with dots gets a certificate 
 
 from __future__ import annotations
 
-import signal
 import socket
 import ssl
 from collections.abc import Iterator
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.proxy_harness import base_env, start_proxy
+from tests.proxy_harness import base_env, running_proxy
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -20,12 +19,8 @@ pytestmark = pytest.mark.timeout(120)
 @pytest.fixture(scope="module")
 def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
     tmp = tmp_path_factory.mktemp("certificates")
-    process, port = start_proxy(base_env(), "--ca-dir", f"{tmp}/ca", "--output-dir", f"{tmp}/out", "--quiet")
-    try:
-        yield port, tmp / "ca" / "ca-bundle.pem"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=60)
+    with running_proxy(base_env(), "--ca-dir", f"{tmp}/ca", "--output-dir", f"{tmp}/out", "--quiet") as proxy:
+        yield proxy.port, tmp / "ca" / "ca-bundle.pem"
 
 
 def presented(proxy: tuple[int, Path], host: str) -> dict[str, object]:

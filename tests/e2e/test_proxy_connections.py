@@ -13,7 +13,6 @@ afresh.
 from __future__ import annotations
 
 import re
-import signal
 import socket
 import socketserver
 import threading
@@ -24,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from collector_runtime.sources.proxy.addon import UPSTREAM_CLOSES_HIDDEN
-from tests.proxy_harness import base_env, proxied_client, read_head, start_proxy
+from tests.proxy_harness import base_env, proxied_client, read_head, running_proxy
 
 pytestmark = pytest.mark.timeout(120)
 REQUESTS = 20
@@ -109,16 +108,12 @@ def _counted_run(tmp_path: Path, *, upstream_closes: bool, requests: int = REQUE
         _serving(_CountingServer(_Relay)) as front,
     ):
         flags = ["--ca-dir", str(tmp_path / "ca"), "--upstream", f"http://127.0.0.1:{upstream.port}", "--quiet"]
-        process, proxy_port = start_proxy(base_env(), *flags, "--output-dir", str(tmp_path / "out"))
-        try:
-            front.target = proxy_port
-            dynamodb = proxied_client("dynamodb", tmp_path / "ca", proxy_port, via_port=front.port)
+        with running_proxy(base_env(), *flags, "--output-dir", str(tmp_path / "out")) as proxy:
+            front.target = proxy.port
+            dynamodb = proxied_client("dynamodb", tmp_path / "ca", proxy.port, via_port=front.port)
             for _ in range(requests):
                 assert dynamodb.list_tables()["TableNames"] == []
             dynamodb.close()
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.communicate(timeout=60)
         return front.connections, upstream.connections
 
 

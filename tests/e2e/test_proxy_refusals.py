@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.client
 import json
 import re
-import signal
 import socket
 import socketserver
 import threading
@@ -23,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.proxy_harness import base_env, read_head, start_proxy
+from tests.proxy_harness import base_env, read_head, running_proxy
 
 pytestmark = pytest.mark.timeout(120)
 BODY = b"listener\n"
@@ -123,12 +122,9 @@ def refusals(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Refusals]:
         flags += ["--allow-destination", f"127.0.0.1:{allowed.port}"]
         flags += ["--allow-destination", f"127.0.0.1/32:{pinned.port}"]  # by address: names resolving there
         flags += ["--allow-destination", f"127.0.0.2/32:{forbidden.port}"]  # not where `localhost` resolves
-        process, proxy = start_proxy(base_env(), *flags)
-        try:
-            _probe(run, proxy)
-        finally:
-            process.send_signal(signal.SIGTERM)
-            _, run.stderr = process.communicate(timeout=60)
+        with running_proxy(base_env(), *flags) as proxy:
+            _probe(run, proxy.port)
+        run.stderr = proxy.stderr
         run.stats = json.loads(Path(tmp / "out" / "stats.json").read_text())
         yield run
 

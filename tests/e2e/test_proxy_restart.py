@@ -5,7 +5,6 @@ in the top-level `records_received`."""
 from __future__ import annotations
 
 import re
-import signal
 import socketserver
 import threading
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import read_json
-from tests.proxy_harness import base_env, proxied_client, read_head, start_proxy
+from tests.proxy_harness import base_env, proxied_client, read_head, running_proxy
 
 pytestmark = pytest.mark.timeout(120)
 BODY = b'{"TableNames": []}'
@@ -35,16 +34,12 @@ class _Upstream(socketserver.StreamRequestHandler):
 def _proxied_calls(tmp_path: Path, upstream: int, calls: int) -> None:
     """`calls` ListTables through a proxy run on `tmp_path`'s output directory, then a clean stop."""
     flags = ["--ca-dir", str(tmp_path / "ca"), "--upstream", f"http://127.0.0.1:{upstream}", "--quiet"]
-    process, port = start_proxy(base_env(), *flags, "--flush-interval", "3600", "--output-dir", str(tmp_path / "out"))
-    try:
-        dynamodb = proxied_client("dynamodb", tmp_path / "ca", port)
+    with running_proxy(base_env(), *flags, "--flush-interval", "3600", "--output-dir", str(tmp_path / "out")) as proxy:
+        dynamodb = proxied_client("dynamodb", tmp_path / "ca", proxy.port)
         for _ in range(calls):
             assert dynamodb.list_tables()["TableNames"] == []
         dynamodb.close()
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=60)
-    assert process.returncode == 0
+    assert proxy.process.returncode == 0
 
 
 def test_a_restarted_proxy_continues_its_counters(tmp_path: Path) -> None:

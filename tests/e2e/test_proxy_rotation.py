@@ -6,14 +6,13 @@ calls are one workload, named by the role, and no workload is named by a key."""
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.proxy_harness import base_env, moto_server, proxy_env, start_proxy
+from tests.proxy_harness import base_env, moto_server, proxy_env, running_proxy
 from tests.proxy_requests import ACCESS_KEY_ID, ACCOUNT
 
 CLIENT = f"""
@@ -40,16 +39,12 @@ def test_two_temporary_keys_of_one_role_are_one_workload(tmp_path: Path) -> None
     with moto_server(ACCOUNT) as moto_port:
         env = base_env() | {"AWS_ACCESS_KEY_ID": ACCESS_KEY_ID, "AWS_SECRET_ACCESS_KEY": "x"}
         flags = ["--ca-dir", str(ca), "--upstream", f"http://127.0.0.1:{moto_port}", "--output-dir", str(out)]
-        process, port = start_proxy(env, *flags, "--quiet")
-        try:
-            client = proxy_env(env, "--port", str(port), "--ca-dir", str(ca))
+        with running_proxy(env, *flags, "--quiet") as proxy:
+            client = proxy_env(env, "--port", str(proxy.port), "--ca-dir", str(ca))
             done = subprocess.run(
                 [sys.executable, "-c", CLIENT], env=client, capture_output=True, text=True, timeout=120
             )
             assert done.returncode == 0, done.stderr
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.communicate(timeout=60)
     assert json.loads(done.stdout) == {"distinct": 2, "temporary": True}
     workloads = {path.stem for path in (out / "policies").glob("*.json")}
     assert workloads == {f"{ACCOUNT}-role-app-role", f"{ACCOUNT}-temporary-credentials"}  # the role; the caller
