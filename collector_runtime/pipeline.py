@@ -78,6 +78,13 @@ class Pipeline:
             log.warning(
                 "state: saved counters left out, not counts: %s (the calls are restored)", ", ".join(saved.left_out)
             )
+        if saved.scopes_left_out or saved.calls_left_out:
+            log.warning(
+                "state: left out %d saved scopes whose region no region could have (such as *) and %d calls left "
+                "with no scope: restored, they would grant more than was observed",
+                saved.scopes_left_out,
+                saved.calls_left_out,
+            )
         self.aggregator.take_notices()  # restored actions are not news for the live view
         return saved.counters
 

@@ -115,17 +115,19 @@ class FlushRenderer:
     def render(self, aggregator: Aggregator, counters: dict[str, Any], runtime: dict[str, Any]) -> Rendered:
         """`counters`: every counter to keep in state.json; `runtime`: what stats.json adds to them."""
         rendered = Rendered()
-        first_rendered: list[str] = []
+        first_seen: list[str] = []
         for name, workload in aggregator.workloads.items():
             if self._changed(name, workload):
                 prepared = self._prepared.pop(name, None)
                 if prepared is None or prepared.version != workload.version:
                     prepared = self._prepare(workload)
                 if name not in self._known:
-                    first_rendered.append(name)
+                    first_seen.append(name)
                 rendered.policies.append(self._render_workload(name, prepared, rendered.files))
-        if first_rendered:
-            self._delete_leftovers(first_rendered, rendered.files)
+            elif not workload.usage and name not in self._known:
+                first_seen.append(name)  # restored with nothing left to grant (core.saved_state): no policy
+        if first_seen:
+            self._delete_leftovers(first_seen, rendered.files)
         if rendered.policies or self._merged_text is None:
             self._render_merged(rendered)
         rendered.state_text = self._state.render(aggregator, counters).decode()

@@ -2,7 +2,9 @@
 
 A workload that is not well formed (a call row that is not one) makes the snapshot unreadable: ValueError,
 raised before anything is merged, so the caller sets the file aside and starts empty. A top-level counter
-that is not a count is left out and named in `left_out`: the calls matter more than a counter.
+that is not a count is left out and named in `left_out`: the calls matter more than a counter. A scope whose
+region no region could have (`*`, which a collector before the check saved from a datagram) is left out, and so
+is a call left with no scope: restored, either would grant more than was observed (no scope: every resource).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .arns import is_region_name
 from .saved_counts import MAX_REASONS, is_plain_name, parsed_count, saved_reasons
 from .usage import CALL_COUNTERS, CALL_FIELDS, Scope
 
@@ -26,6 +29,7 @@ class SavedCall:
     seen_ms: tuple[int, ...]  # first and last seen, when saved
     scopes: list[Scope]
     members: list[tuple[Scope, frozenset[str]]]
+    scopes_left_out: int = 0  # saved scopes whose region no region could have
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,8 @@ class SavedState:
     internal_errors: int
     counters: dict[str, Any]  # every saved counter as saved (each source checks its own section)
     left_out: list[str]  # the top-level counters that were not counts
+    scopes_left_out: int = 0  # saved scopes whose region no region could have (`*`)
+    calls_left_out: int = 0  # saved calls left with no scope (they would be granted on every resource)
 
 
 def parse_state(state: Any) -> SavedState:
@@ -60,12 +66,17 @@ def parse_state(state: Any) -> SavedState:
     workloads = state.get("workloads", {})
     if not isinstance(workloads, dict):
         raise ValueError("the workloads are not an object")
+    parsed = [_workload(name, saved, fields) for name, saved in workloads.items()]
+    calls = [call for workload in parsed for call in workload.calls]
+    restored = [SavedWorkload(w.name, [c for c in w.calls if c.scopes], w.denied_actions) for w in parsed]
     return SavedState(
-        [_workload(name, saved, fields) for name, saved in workloads.items()],
+        restored,
         call_stats,
         internal_errors,
         counters,
         left_out,
+        sum(call.scopes_left_out for call in calls),
+        sum(not call.scopes for call in calls),
     )
 
 
@@ -114,7 +125,12 @@ def _workload(name: str, saved: Any, fields: Any) -> SavedWorkload:
 
 
 def _call(call: dict[str, Any], legacy_buckets: Any) -> SavedCall:
-    scopes = [_scope(scope) for scope in (call["scopes"] if "scopes" in call else _legacy_scopes(call, legacy_buckets))]
+    saved = [_scope(scope) for scope in (call["scopes"] if "scopes" in call else _legacy_scopes(call, legacy_buckets))]
+    scopes = [scope for scope in saved if scope[0] is None or is_region_name(scope[0])]
+    members = _members_by_scope(call.get("members") or [], saved)
+    if len(scopes) < len(saved):
+        kept = set(scopes)
+        members = [(scope, names) for scope, names in members if scope in kept]
     seen = (call.get("first_seen_ms"), call.get("last_seen_ms"))
     return SavedCall(
         _text(call["service"]),
@@ -124,7 +140,8 @@ def _call(call: dict[str, Any], legacy_buckets: Any) -> SavedCall:
         _row_count(call["denied"]),
         tuple(_row_count(time_ms) for time_ms in seen if time_ms is not None),
         scopes,
-        _members_by_scope(call.get("members") or [], scopes),
+        members,
+        len(saved) - len(scopes),
     )
 
 

@@ -12,6 +12,7 @@ from collector_runtime.core.aggregate import Aggregator
 from collector_runtime.core.mapping import ActionMap
 from collector_runtime.core.policy import PolicyOptions
 from collector_runtime.core.rendering import STREAM_STILL_LOOKS, FlushRenderer
+from collector_runtime.core.state import restore
 from tests.conftest import observed
 
 COUNTERS = {"calls": 0}
@@ -178,3 +179,21 @@ def test_files_again_survive_a_flush_rendering_meanwhile(action_map: ActionMap, 
     again = flush.files_again()
     assert "newcomer" in flush._known  # rendered meanwhile
     assert {"policies/w0.json", "policies/w1.json", "policies/w2.json"} <= set(again)
+
+
+def test_a_restored_workload_left_with_nothing_to_grant_loses_its_old_policy_file(
+    action_map: ActionMap, aggregator: Aggregator
+) -> None:
+    """A collector before the region check saved `old`'s only call in region `*` and wrote its policy; restored,
+    the call is left out, and so is the file that granted it (a file named after no workload stays)."""
+    fields = ["service", "api", "calls", "failed", "denied", "scopes", "members"]
+    workloads = {
+        "old": {"calls": [["SSM", "GetParameter", 1, 0, 0, [["*", None, []]], []]]},
+        "kept": {"calls": [["SQS", "ListQueues", 1, 0, 0, [["eu-west-1", None, []]], []]]},
+    }
+    restore(aggregator, {"format": 3, "call_fields": fields, "stats": {}, "workloads": workloads})
+    flush = renderer(action_map)
+    flush.adopt(["policies/old.json", "policies/kept.json", "policies/someone-else.json"])
+    files = flush.render(aggregator, COUNTERS, {}).files
+    assert files["policies/old.json"] is None and "policies/someone-else.json" not in files
+    assert "sqs:ListQueues" in str(files["policies/kept.json"]) and "ssm:" not in str(files["policy.json"])

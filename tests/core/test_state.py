@@ -132,3 +132,45 @@ def test_counters_that_are_not_counts_are_left_out_and_named(aggregator: Aggrega
     assert (counted["calls"], counted["calls_failed"], counted["calls_denied"]) == (5, 0, 0)
     assert counted["unmapped_calls"] == [{"service": "X", "api": "Y", "calls": 1}]
     assert aggregator.workloads["w"].calls == 5
+
+
+SCOPED_FIELDS = [*FIELDS, "scopes", "members"]
+
+
+def _scoped_state(*rows: list[object]) -> dict[str, object]:
+    return {"format": 3, "call_fields": SCOPED_FIELDS, "stats": {}, "workloads": {"w": {"calls": list(rows)}}}
+
+
+def test_a_saved_scope_whose_region_no_region_could_have_is_left_out(
+    aggregator: Aggregator, action_map: ActionMap
+) -> None:
+    """What a collector before the region check saved from a datagram with `Region: "*"` granted
+    `arn:aws:ssm:*:...`; restored, the grant stays as narrow as the calls that were really observed."""
+    from collector_runtime.core.saved_state import parse_state
+
+    scopes = [["*", None, []], ["eu-west-1", None, []], ["us-east-1?", None, []]]
+    row = ["SSM", "GetParameter", 3, 0, 0, scopes, [[0, ["WithDecryption"]], [1, ["Name"]]]]
+    saved = parse_state(_scoped_state(row))
+    assert (saved.scopes_left_out, saved.calls_left_out) == (2, 0)
+    restore(aggregator, _scoped_state(row))
+    usage = aggregator.workloads["w"].usage[("SSM", "GetParameter")]
+    assert list(usage.scopes) == [("eu-west-1", None, ())]
+    assert usage.scope_members == {("eu-west-1", None, ()): frozenset({"Name"})}
+    builder = PolicyBuilder(action_map, PolicyOptions())
+    granted = builder.grants(aggregator.workloads["w"]).observed
+    assert granted["ssm:GetParameter"] == frozenset({"arn:aws:ssm:eu-west-1:*:parameter/*"})
+
+
+@pytest.mark.parametrize("scopes", [[["*", None, []]], []], ids=["only-a-bad-region", "none"])
+def test_a_saved_call_left_with_no_scope_is_not_restored(
+    aggregator: Aggregator, action_map: ActionMap, scopes: list[object]
+) -> None:
+    """A call with no scope would be granted on every resource (`Resource: "*"`)."""
+    from collector_runtime.core.saved_state import parse_state
+
+    rows = [["SSM", "GetParameter", 3, 0, 0, scopes, []], ["SQS", "ListQueues", 1, 0, 0, [[None, None, []]], []]]
+    assert parse_state(_scoped_state(*rows)).calls_left_out == 1
+    restore(aggregator, _scoped_state(*rows))
+    assert set(aggregator.workloads["w"].usage) == {("SQS", "ListQueues")}
+    builder = PolicyBuilder(action_map, PolicyOptions())
+    assert set(builder.grants(aggregator.workloads["w"]).observed) == {"sqs:ListQueues"}
