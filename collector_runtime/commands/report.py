@@ -9,13 +9,13 @@ from ..core.aggregate import Aggregator
 from ..data import load_action_map
 from ..settings import ReportOptions
 from ..sources.archive_query import (
+    ArchiveCalls,
     AthenaSource,
     Runner,
     athena_runner,
     athena_table,
     duckdb_runner,
     duckdb_source,
-    observed_calls,
 )
 from . import explain
 from .report_html import restore_output_dir, write_html
@@ -37,13 +37,16 @@ def run(options: ReportOptions, out: TextIO) -> int:
     what = f"Athena (workgroup {options.workgroup!r}, table {options.database}.{options.table})"
     with calling(what):
         run_query, table = _engine(options)
-        for call, count, last_ms in observed_calls(run_query, table, options.since, options.until):
+        calls = ArchiveCalls(run_query, table, options.since, options.until)
+        for call, count, last_ms in calls:
             aggregator.add(call, count, last_ms)
     write_results(aggregator, aggregator.stats.as_dict(), {"report_source": _engine_name(options)}, options.output)
     out.write(
         f"report: {aggregator.stats.calls} calls from {len(aggregator.workloads)} workloads "
         f"-> {options.output.output_dir}/\n"
     )
+    if calls.left_out:
+        out.write(f"report: {calls.left_out} archived calls left out: their region is no region's name (such as *)\n")
     if options.html is not None:
         write_html(aggregator, options, _engine_name(options))
         out.write(f"report: HTML -> {options.html}\n")

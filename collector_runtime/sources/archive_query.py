@@ -17,6 +17,7 @@ from typing import Any
 
 from ..contract import ARCHIVE_COLUMNS, LEGACY_ARCHIVE_COLUMNS, PARTITION_COLUMN
 from ..core.archive_sql import DUCKDB_TYPES, ROW_FIELDS, calls_query
+from ..core.arns import is_region_name
 from ..core.records import ARCHIVE, DEFAULT_WORKLOAD, OUTCOMES, ObservedCall, actions_named_in
 from ..errors import BadInput, Failure
 from ..install_hint import install_hint
@@ -129,10 +130,24 @@ def athena_table(source: AthenaSource) -> str:
 Grouped = tuple[ObservedCall, int, int | None]  # (the call, first seen at its time_ms; how many; last seen)
 
 
-def observed_calls(run: Runner, source: str, since: str | None, until: str | None) -> Iterator[Grouped]:
-    """Every distinct observed call in the archive, with its count and last time."""
-    for row in run(calls_query(source, since, until)):
-        yield _grouped(dict(zip(ROW_FIELDS, row, strict=True)))
+class ArchiveCalls:
+    """Every distinct observed call in the archive, with its count and last time, as it is iterated. A call whose
+    region no region could have (`*`, which a collector before the region check archived, or an edited file) is
+    left out and counted in `left_out`: rebuilt, it would widen the policy's ARNs."""
+
+    def __init__(self, run: Runner, source: str, since: str | None, until: str | None) -> None:
+        self._query = calls_query(source, since, until)
+        self._run = run
+        self.left_out = 0
+
+    def __iter__(self) -> Iterator[Grouped]:
+        for row in self._run(self._query):
+            grouped = _grouped(dict(zip(ROW_FIELDS, row, strict=True)))
+            region = grouped[0].region
+            if region is None or is_region_name(region):
+                yield grouped
+            else:
+                self.left_out += grouped[1]
 
 
 def _grouped(row: dict[str, Any]) -> Grouped:

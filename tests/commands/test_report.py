@@ -21,15 +21,15 @@ from collector_runtime.core.mapping import ActionMap
 from collector_runtime.outputs.archive import ArchiveOptions, ArchiveWriter
 from collector_runtime.settings import OutputOptions
 from collector_runtime.sources.archive_query import (
+    ArchiveCalls,
     AthenaSource,
     Runner,
     athena_runner,
     athena_table,
     duckdb_runner,
     duckdb_source,
-    observed_calls,
 )
-from tests.conftest import SAMPLES, CsmPipeline, assert_no_secrets, attempt, call, datagram
+from tests.conftest import SAMPLES, CsmPipeline, assert_no_secrets, attempt, call, datagram, observed
 
 DENIED_MESSAGE = "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: kms:Decrypt on resource: k"
 
@@ -71,7 +71,7 @@ def rebuild(
     run: Runner, source: str, action_map: ActionMap, since: str | None = None, until: str | None = None
 ) -> Aggregator:
     aggregator = Aggregator(action_map)
-    for record, count, last_ms in observed_calls(run, source, since, until):
+    for record, count, last_ms in ArchiveCalls(run, source, since, until):
         aggregator.add(record, count, last_ms)
     return aggregator
 
@@ -162,6 +162,22 @@ def test_archives_written_before_the_record_format_are_read(tmp_path: Path, acti
     assert (usage[("S3", "GetObject")].calls, usage[("SQS", "ListQueues")].denied) == (1, 1)
     assert rebuilt.workloads["default"].usage[("STS", "GetCallerIdentity")].calls == 1
     assert rebuilt.stats.calls == 3
+
+
+def test_archived_calls_in_a_region_no_region_could_have_are_left_out(tmp_path: Path, action_map: ActionMap) -> None:
+    """An archive a collector before the region check wrote (or a file someone edited) may hold region `*`:
+    rebuilt, it would grant `arn:aws:ssm:*:...`. Such rows are left out and counted; the others are read."""
+    directory = tmp_path / "arch"
+    writer = ArchiveWriter(ArchiveOptions(directory, "old"), clock=lambda: 1_790_000_000.0)
+    writer.append([observed("SSM", "GetParameter", region=region) for region in ("*", "eu-west-1", "eu-west-1?")])
+    writer.close()
+    calls = ArchiveCalls(duckdb_runner(), duckdb_source([directory]), None, None)
+    assert [(call.region, count) for call, count, _ in calls] == [("eu-west-1", 1)]
+    assert calls.left_out == 2
+    out = io.StringIO()
+    assert main(["report", "--archive-dir", str(directory), "--output-dir", str(tmp_path / "o")], {}, out) == 0
+    assert "2 archived calls left out: their region is no region's name (such as *)" in out.getvalue()
+    assert "ssm:*:" not in (tmp_path / "o" / "policy.json").read_text()
 
 
 def test_missing_archive_is_a_clear_error(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
