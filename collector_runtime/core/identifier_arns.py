@@ -50,7 +50,7 @@ ALIASES: Mapping[str, str] = {
     "QueueName": "QueueName",
     "TopicName": "TopicName",
     "KeyId": "KeyId",
-    "RoleName": "RoleNameWithPath",
+    "ServerCertificateName": "CertificateNameWithPath",  # IAM: server-certificate/${CertificateNameWithPath}
     "repositoryName": "RepositoryName",
     "cluster": "ClusterName",
     "EventBusName": "EventBusName",
@@ -66,6 +66,10 @@ ALSO: Mapping[str, tuple[str, ...]] = {
 # Placeholders whose ARN carries a random suffix AWS appends (Secrets Manager: name-AbCdEf): only a pattern
 # matches.
 SUFFIXED: Mapping[str, str] = {"SecretId": "-??????"}
+# IAM's `${RoleNameWithPath}` (user, group, instance profile, policy...) is the path and the name
+# (`role/service-role/builder`), a request names the name alone (`RoleName`), unique in the account whatever its
+# path: filled with a name, such a format gives the name at the root and under any path (`role/*/builder`).
+WITH_PATH = "WithPath"
 
 
 class CopySource(NamedTuple):
@@ -129,6 +133,8 @@ def _placeholders_of(member: str, placeholders: set[str], own: str | None) -> tu
         return (ALIASES.get(member, member), *ALSO.get(member, ()))
     if member in placeholders:
         return (member,)
+    if member + WITH_PATH in placeholders:  # RoleName -> RoleNameWithPath
+        return (member + WITH_PATH,)
     if member in GENERIC_NAMES:
         return (own,) if own else ()
     for candidate in (member.removesuffix("Name"), member.removeprefix("Target"), member[:1].upper() + member[1:]):
@@ -155,8 +161,18 @@ def _filled(
             names = arn_format(text).names
             if names and all(name in bound for name in names):
                 values = {name: _value(name, bound[name]) for name in names}
-                filled.append(arn_format(text).fill(location[PARTITION], location[REGION], location[ACCOUNT], values))
+                for each in (values, *_under_any_path(values)):
+                    filled.append(arn_format(text).fill(location[PARTITION], location[REGION], location[ACCOUNT], each))
     return filled
+
+
+def _under_any_path(values: dict[str, str]) -> list[dict[str, str]]:
+    """The values again with a name (no `/`) filling a `...WithPath` placeholder under any path (`*/builder`)."""
+    return [
+        {**values, name: "*/" + value}
+        for name, value in values.items()
+        if name.endswith(WITH_PATH) and "/" not in value
+    ]
 
 
 def _value(placeholder: str, value: str) -> str:

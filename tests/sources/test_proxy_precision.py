@@ -16,6 +16,7 @@ from collector_runtime.sources.proxy.calls import CallRecorder
 from collector_runtime.sources.proxy.request import HttpRequest
 from collector_runtime.sources.proxy.responses import read_response
 from collector_runtime.sources.proxy.service_models import ServiceModels
+from tests.oracle import Request, assert_policy_allows, assert_policy_denies
 from tests.proxy_requests import ACCOUNT, capturing_client, request_of
 
 OK = read_response(200, {}, b"")
@@ -120,5 +121,33 @@ def test_the_account_the_callers_traffic_shows_applies_to_all_its_calls(action_m
     message = recorder.record(sent(session, "sqs", "SendMessage", {"QueueUrl": queue, "MessageBody": "m"}), "app", OK)
     assert role.account is None
     found = granted(action_map, [role, message])
-    assert found["iam:GetRole"] == ["arn:aws:iam::123456789012:role/x"]
+    assert found["iam:GetRole"] == ["arn:aws:iam::123456789012:role/*/x", "arn:aws:iam::123456789012:role/x"]
     assert found["sqs:SendMessage"] == ["arn:aws:sqs:eu-west-1:123456789012:q"]
+
+
+@pytest.mark.parametrize(
+    ("operation", "member", "kind"),
+    [
+        ("GetRole", "RoleName", "role"),
+        ("GetUser", "UserName", "user"),
+        ("GetGroup", "GroupName", "group"),
+        ("GetInstanceProfile", "InstanceProfileName", "instance-profile"),
+    ],
+)
+def test_an_iam_name_grants_its_one_resource_whatever_its_path(
+    recorder: CallRecorder, session: Any, action_map: ActionMap, operation: str, member: str, kind: str
+) -> None:
+    """IAM's ARN holds the path (`role/service-role/builder`), the request only the name, unique in the account:
+    granted on `role/builder` alone, a role with a path is denied its own call; granted on `user/*`, every user."""
+    call = recorder.record(sent(session, "iam", operation, {member: "builder"}), "app", OK)
+    aggregator = Aggregator(action_map)
+    aggregator.add(call)
+    builder = PolicyBuilder(action_map, PolicyOptions())
+    policy = builder.document(builder.grants(aggregator.workloads["app"]))
+    action, arn = f"iam:{operation}", f"arn:aws:iam::{ACCOUNT}:{kind}/"
+    assert_policy_allows(policy, [Request(action, arn + path, ACCOUNT) for path in _SAME_NAME])
+    assert_policy_denies(policy, [Request(action, arn + path, ACCOUNT) for path in _OTHER_NAMES])
+
+
+_SAME_NAME = ["builder", "service-role/builder", "a/b/builder"]
+_OTHER_NAMES = ["builder2", "xbuilder", "service-role/xbuilder", "builder/x", "other"]
