@@ -55,6 +55,15 @@ ALIASES: Mapping[str, str] = {
     "cluster": "ClusterName",
     "EventBusName": "EventBusName",
     "StateMachineName": "StateMachineName",
+    # RDS (and DocumentDB and Neptune, which share its API and IAM prefix): arn:...:rds:...:db:${DbInstanceName}
+    "DBInstanceIdentifier": "DbInstanceName",
+    "DBClusterIdentifier": "DbClusterInstanceName",
+    "DBSnapshotIdentifier": "SnapshotName",
+    "DBClusterSnapshotIdentifier": "ClusterSnapshotName",
+    "DBParameterGroupName": "ParameterGroupName",
+    "DBClusterParameterGroupName": "ClusterParameterGroupName",
+    "DBSubnetGroupName": "SubnetGroupName",
+    "DBSecurityGroupName": "SecurityGroupName",
 }
 # Members that name a second placeholder too, in another service's formats (only the operation's own IAM
 # prefix's formats are filled, so the other placeholder never leaks into an unrelated service).

@@ -151,3 +151,30 @@ def test_an_iam_name_grants_its_one_resource_whatever_its_path(
 
 _SAME_NAME = ["builder", "service-role/builder", "a/b/builder"]
 _OTHER_NAMES = ["builder2", "xbuilder", "service-role/xbuilder", "builder/x", "other"]
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "params", "arn"),
+    [
+        ("elasticache", "DescribeCacheClusters", {"CacheClusterId": "Orders-Cache"}, "cluster:orders-cache"),
+        ("rds", "DescribeDBInstances", {"DBInstanceIdentifier": "Orders-DB"}, "db:orders-db"),
+        ("rds", "DescribeDBClusters", {"DBClusterIdentifier": "Orders"}, "cluster:orders"),
+        ("rds", "DescribeDBSnapshots", {"DBSnapshotIdentifier": "Nightly-1"}, "snapshot:nightly-1"),
+        ("rds", "DescribeDBParameters", {"DBParameterGroupName": "Tuned"}, "pg:tuned"),
+        ("rds", "DescribeDBSubnetGroups", {"DBSubnetGroupName": "Private"}, "subgrp:private"),
+    ],
+)
+def test_a_name_aws_stores_in_lower_case_is_granted_in_lower_case(
+    recorder: CallRecorder, session: Any, action_map: ActionMap, service: str, operation: str, params: Any, arn: str
+) -> None:
+    """RDS and ElastiCache keep these names in lower case (botocore's documentation says so), and so does the
+    resource's ARN, whatever case the request used: `db:Orders-DB` would deny the call its own database."""
+    call = recorder.record(sent(session, service, operation, params), "app", OK)
+    aggregator = Aggregator(action_map)
+    aggregator.add(call)
+    builder = PolicyBuilder(action_map, PolicyOptions())
+    policy = builder.document(builder.grants(aggregator.workloads["app"]))
+    action = action_map.lookup(call.service, call.operation).actions[0]
+    prefix = f"arn:aws:{action.partition(':')[0]}:eu-west-1:{ACCOUNT}:"
+    assert_policy_allows(policy, [Request(action, prefix + arn, ACCOUNT)])
+    assert_policy_denies(policy, [Request(action, prefix + arn.replace(":", ":other-", 1), ACCOUNT)])

@@ -30,6 +30,7 @@ from collector_runtime.sources.proxy.request import HttpRequest
 from collector_runtime.sources.proxy.routes import Route, best_routes
 from collector_runtime.sources.proxy.s3_hosts import is_express_control_host, s3_path
 from collector_runtime.sources.proxy.service_models import ServiceModels, ServiceSummary
+from collector_runtime.sources.proxy.stored_lowercase import lowercased
 
 _RPC_V2_PATH = re.compile(r"^/service/([^/]+)/operation/([^/]+)$")
 _EXACT = (1 << 30, 0, 0, 0)  # the specificity of a match by name (target, action, rpc-v2 path)
@@ -175,7 +176,7 @@ def _matched(request: HttpRequest, scope: CredentialScope | None, found: _Candid
         operation=found.operation.wire_name,
         region=scope.region if scope else None,
         account=scope.account if scope else sigv2_account(request),
-        identifiers=identifiers_of(found.operation, read.values, read.uri_members),
+        identifiers=lowercased(found.operation, identifiers_of(found.operation, read.values, read.uri_members)),
         members=read.names,
         service_name=found.service.name,
     )
