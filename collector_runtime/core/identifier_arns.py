@@ -114,7 +114,8 @@ def resource_arns(
     found: list[str] = []
     bound: dict[str, str] = {}
     placeholders: set[str] | None = None
-    for member, value in identifiers.items():
+    generic_last = sorted(identifiers.items(), key=lambda item: item[0] in GENERIC_NAMES)
+    for member, value in generic_last:  # a generic name binds only what no specific member did
         if not value:
             continue
         if member == "CopySource":
@@ -130,7 +131,8 @@ def resource_arns(
             if placeholders is None:
                 placeholders = {name for texts in formats.values() for text in texts for name in arn_format(text).names}
             for placeholder in _placeholders_of(member, placeholders, own):
-                bound[placeholder] = _bound_value(placeholder, value)
+                if member not in GENERIC_NAMES or placeholder not in bound:
+                    bound[placeholder] = _bound_value(placeholder, value)
     if bound:
         found += _filled(formats, bound, region, account)
     return tuple(dict.fromkeys(found))
@@ -139,7 +141,8 @@ def resource_arns(
 def _placeholders_of(member: str, placeholders: set[str], own: str | None) -> tuple[str, ...]:
     """The placeholders a member's value fills: by the reviewed aliases, else by the naming rules."""
     if member in ALIASES or member in ALSO:
-        return (ALIASES.get(member, member), *ALSO.get(member, ()))
+        generic = (own,) if own and member in GENERIC_NAMES else ()  # Glue's `Name` is no SSM parameter
+        return (ALIASES.get(member, member), *ALSO.get(member, ()), *generic)
     if member in placeholders:
         return (member,)
     if member + WITH_PATH in placeholders:  # RoleName -> RoleNameWithPath

@@ -190,7 +190,9 @@ class ActionMap:
     def own_placeholder(self, mapping: OperationMapping) -> str | None:
         """The one name placeholder of the resources an operation's actions always act on (Step Functions
         CreateStateMachine: `StateMachineName`), which a generic `Name`/`name` member fills; None when there
-        are several (KMS CreateAlias: an alias and a key) or none."""
+        are several (KMS CreateAlias: an alias and a key) or none, and when it is no name of the resource the
+        operation is named after: AppSync UpdateApi's `name` is the API's new name, never its `${ApiId}`;
+        Connect DeletePredefinedAttribute's `Name`, the attribute's, never the `${InstanceId}`."""
         names = {
             name
             for action in mapping.actions
@@ -200,7 +202,15 @@ class ActionMap:
             for text in kind.formats
             for name in _format_names(text)[:1]
         }
-        return names.pop() if len(names) == 1 else None
+        own = names.pop() if len(names) == 1 else None
+        return own if own is not None and _names_the_operations_resource(own, mapping.api) else None
+
+
+def _names_the_operations_resource(placeholder: str, api: str) -> bool:
+    """`CrawlerName` for DeleteCrawler, `ParameterNameWithoutLeadingSlash` for GetParameter, `Name`: a name (not
+    an id) of what the operation's name says it acts on."""
+    name = placeholder.removesuffix("WithoutLeadingSlash").removesuffix("WithPath")
+    return name.endswith("Name") and name.removesuffix("Name").lower() in api.lower()
 
 
 def _format_names(text: str) -> list[str]:

@@ -141,3 +141,13 @@ def test_a_copy_source_that_names_no_object_is_refused(header: str) -> None:
 def test_a_copy_source_is_the_resource_of_the_actions_on_another_resource() -> None:
     arns = resource_arns({}, {"CopySource": "src/k"}, region="eu-west-1", account=ACCOUNT)
     assert other_resources(arns) == ("arn:aws:s3:::src/k",)
+
+
+@pytest.mark.parametrize("order", [["botName", "name"], ["name", "botName"]])
+def test_a_generic_name_binds_only_what_no_specific_member_did(action_map: ActionMap, order: list[str]) -> None:
+    """Lex GetBotChannelAssociation: `botName` is the bot, `name` the channel's; whichever comes first."""
+    values = {"botName": "OrderBot", "name": "slack", "botVersion": "1"}
+    identifiers = {member: values[member] for member in [*order, "botVersion"]}
+    arns = resource_arns(action_map.formats_of("lex"), identifiers, region="eu-west-1", account=ACCOUNT, own="BotName")
+    assert f"arn:aws:lex:eu-west-1:{ACCOUNT}:bot:OrderBot:1" in arns
+    assert not [arn for arn in arns if "slack" in arn]

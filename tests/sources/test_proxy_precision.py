@@ -178,3 +178,62 @@ def test_a_name_aws_stores_in_lower_case_is_granted_in_lower_case(
     prefix = f"arn:aws:{action.partition(':')[0]}:eu-west-1:{ACCOUNT}:"
     assert_policy_allows(policy, [Request(action, prefix + arn, ACCOUNT)])
     assert_policy_denies(policy, [Request(action, prefix + arn.replace(":", ":other-", 1), ACCOUNT)])
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "params", "arn"),
+    [
+        ("glue", "DeleteCrawler", {"Name": "nightly"}, "crawler/nightly"),
+        ("glue", "GetConnection", {"Name": "warehouse"}, "connection/warehouse"),
+        ("ssm", "GetParameter", {"Name": "/app/db-host"}, "parameter/app/db-host"),
+    ],
+)
+def test_a_generic_name_names_the_resource_the_operation_acts_on(
+    recorder: CallRecorder, session: Any, action_map: ActionMap, service: str, operation: str, params: Any, arn: str
+) -> None:
+    """Glue's `Name` went unread (`crawler/*`, every crawler): SSM's `Name` alias came before the rule that a
+    generic `Name` names the operation's own resource."""
+    call = recorder.record(sent(session, service, operation, params), "app", OK)
+    action = action_map.lookup(call.service, call.operation).actions[0]
+    found = granted(action_map, [call])[action]
+    assert f"arn:aws:{action.partition(':')[0]}:eu-west-1:{ACCOUNT}:{arn}" in found
+    assert not [resource for resource in found if resource.endswith("*")]
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "params", "arn"),
+    [
+        ("appsync", "UpdateApi", {"apiId": "api123", "name": "renamed"}, "arn:aws:appsync:eu-west-1:{}:apis/api123"),
+        ("amplify", "UpdateApp", {"appId": "d123", "name": "renamed"}, "arn:aws:amplify:eu-west-1:{}:apps/d123"),
+        (
+            "amp",
+            "DescribeRuleGroupsNamespace",
+            {"workspaceId": "ws-1234", "name": "alerts"},
+            "arn:aws:aps:eu-west-1:{}:rulegroupsnamespace/ws-1234/alerts",
+        ),
+        (  # a name-like own placeholder (BotName) that a specific member (botName) binds too: that one wins
+            "lex-models",
+            "GetBotChannelAssociation",
+            {"name": "slack", "botName": "OrderBot", "botAlias": "prod"},
+            "arn:aws:lex:eu-west-1:{}:bot-channel:OrderBot:prod:slack",
+        ),
+        (
+            "connect",
+            "DeletePredefinedAttribute",
+            {"InstanceId": "inst-1", "Name": "tier"},
+            "arn:aws:connect:eu-west-1:{}:instance/inst-1",
+        ),
+    ],
+)
+def test_a_generic_name_never_stands_for_another_resources_id(
+    recorder: CallRecorder, session: Any, action_map: ActionMap, service: str, operation: str, params: Any, arn: str
+) -> None:
+    """An AppSync API's `name` is no `${ApiId}`: taken for it, the policy granted `apis/renamed` and denied the
+    call its own API (`apis/api123`)."""
+    call = recorder.record(sent(session, service, operation, params), "app", OK)
+    aggregator = Aggregator(action_map)
+    aggregator.add(call)
+    builder = PolicyBuilder(action_map, PolicyOptions())
+    policy = builder.document(builder.grants(aggregator.workloads["app"]))
+    action = action_map.lookup(call.service, call.operation).actions[0]
+    assert_policy_allows(policy, [Request(action, arn.format(ACCOUNT), ACCOUNT)])
