@@ -43,6 +43,17 @@ def granted(action_map: ActionMap, calls: list[Any], workload: str = "app") -> d
     return {action: sorted(resources) for action, resources in grants.observed.items()}
 
 
+def policy_of(recorder: CallRecorder, action_map: ActionMap, request: HttpRequest) -> tuple[dict[str, Any], str]:
+    """The policy one recorded request gives its workload (as written, generalized), and its first action."""
+    call = recorder.record(request, "app", OK)
+    aggregator = Aggregator(action_map)
+    aggregator.add(call)
+    builder = PolicyBuilder(action_map, PolicyOptions())
+    return builder.document(builder.grants(aggregator.workloads["app"])), action_map.lookup(
+        call.service, call.operation
+    ).actions[0]
+
+
 def json_response(document: dict[str, Any]) -> Any:
     return read_response(200, {"content-type": "application/x-amz-json-1.1"}, json.dumps(document).encode())
 
@@ -139,12 +150,8 @@ def test_an_iam_name_grants_its_one_resource_whatever_its_path(
 ) -> None:
     """IAM's ARN holds the path (`role/service-role/builder`), the request only the name, unique in the account:
     granted on `role/builder` alone, a role with a path is denied its own call; granted on `user/*`, every user."""
-    call = recorder.record(sent(session, "iam", operation, {member: "builder"}), "app", OK)
-    aggregator = Aggregator(action_map)
-    aggregator.add(call)
-    builder = PolicyBuilder(action_map, PolicyOptions())
-    policy = builder.document(builder.grants(aggregator.workloads["app"]))
-    action, arn = f"iam:{operation}", f"arn:aws:iam::{ACCOUNT}:{kind}/"
+    policy, action = policy_of(recorder, action_map, sent(session, "iam", operation, {member: "builder"}))
+    arn = f"arn:aws:iam::{ACCOUNT}:{kind}/"
     assert_policy_allows(policy, [Request(action, arn + path, ACCOUNT) for path in _SAME_NAME])
     assert_policy_denies(policy, [Request(action, arn + path, ACCOUNT) for path in _OTHER_NAMES])
 
@@ -169,12 +176,7 @@ def test_a_name_aws_stores_in_lower_case_is_granted_in_lower_case(
 ) -> None:
     """RDS and ElastiCache keep these names in lower case (botocore's documentation says so), and so does the
     resource's ARN, whatever case the request used: `db:Orders-DB` would deny the call its own database."""
-    call = recorder.record(sent(session, service, operation, params), "app", OK)
-    aggregator = Aggregator(action_map)
-    aggregator.add(call)
-    builder = PolicyBuilder(action_map, PolicyOptions())
-    policy = builder.document(builder.grants(aggregator.workloads["app"]))
-    action = action_map.lookup(call.service, call.operation).actions[0]
+    policy, action = policy_of(recorder, action_map, sent(session, service, operation, params))
     prefix = f"arn:aws:{action.partition(':')[0]}:eu-west-1:{ACCOUNT}:"
     assert_policy_allows(policy, [Request(action, prefix + arn, ACCOUNT)])
     assert_policy_denies(policy, [Request(action, prefix + arn.replace(":", ":other-", 1), ACCOUNT)])
@@ -230,10 +232,5 @@ def test_a_generic_name_never_stands_for_another_resources_id(
 ) -> None:
     """An AppSync API's `name` is no `${ApiId}`: taken for it, the policy granted `apis/renamed` and denied the
     call its own API (`apis/api123`)."""
-    call = recorder.record(sent(session, service, operation, params), "app", OK)
-    aggregator = Aggregator(action_map)
-    aggregator.add(call)
-    builder = PolicyBuilder(action_map, PolicyOptions())
-    policy = builder.document(builder.grants(aggregator.workloads["app"]))
-    action = action_map.lookup(call.service, call.operation).actions[0]
+    policy, action = policy_of(recorder, action_map, sent(session, service, operation, params))
     assert_policy_allows(policy, [Request(action, arn.format(ACCOUNT), ACCOUNT)])
