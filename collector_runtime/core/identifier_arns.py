@@ -138,6 +138,16 @@ def resource_arns(
     return tuple(dict.fromkeys(found))
 
 
+def listed_arns(
+    formats: Mapping[str, list[str]], member: str, items: Iterable[str], *, region: str | None, account: str | None
+) -> tuple[str, ...]:
+    """The ARNs a list member's names give, each as its singular member would (`InstanceIds` -> `InstanceId`,
+    `repositoryNames` -> `repositoryName`)."""
+    singular = member.removesuffix("s")
+    named = (resource_arns(formats, {singular: item}, region=region, account=account) for item in items)
+    return tuple(dict.fromkeys(arn for arns in named for arn in arns))
+
+
 def _placeholders_of(member: str, placeholders: set[str], own: str | None) -> tuple[str, ...]:
     """The placeholders a member's value fills: by the reviewed aliases, else by the naming rules."""
     if member in ALIASES or member in ALSO:

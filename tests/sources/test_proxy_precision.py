@@ -234,3 +234,39 @@ def test_a_generic_name_never_stands_for_another_resources_id(
     call its own API (`apis/api123`)."""
     policy, action = policy_of(recorder, action_map, sent(session, service, operation, params))
     assert_policy_allows(policy, [Request(action, arn.format(ACCOUNT), ACCOUNT)])
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "params", "named", "other"),
+    [
+        (
+            "ec2",
+            "StopInstances",
+            {"InstanceIds": ["i-0123456789abcdef0", "i-0fedcba9876543210"]},
+            ["instance/i-0123456789abcdef0", "instance/i-0fedcba9876543210"],
+            "instance/i-0aaaaaaaaaaaaaaaa",
+        ),
+        (
+            "ecr",
+            "DescribeRepositories",
+            {"repositoryNames": ["web", "worker"]},
+            ["repository/web", "repository/worker"],
+            "repository/admin",
+        ),
+    ],
+)
+def test_a_list_of_names_grants_each_name(
+    recorder: CallRecorder,
+    session: Any,
+    action_map: ActionMap,
+    service: str,
+    operation: str,
+    params: Any,
+    named: list[str],
+    other: str,
+) -> None:
+    """`StopInstances(InstanceIds=[...])` was granted on `instance/*`: the list went unread, every instance."""
+    policy, action = policy_of(recorder, action_map, sent(session, service, operation, params))
+    prefix = f"arn:aws:{action.partition(':')[0]}:eu-west-1:{ACCOUNT}:"
+    assert_policy_allows(policy, [Request(action, prefix + resource, ACCOUNT) for resource in named])
+    assert_policy_denies(policy, [Request(action, prefix + other, ACCOUNT)])

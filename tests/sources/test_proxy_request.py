@@ -41,6 +41,18 @@ def test_form_body_top_level_and_cut() -> None:
     assert "MessageBody" not in bodies.form_top_level(body, truncated=True)
 
 
+def test_a_list_of_at_most_max_listed_strings_is_read_and_anything_else_only_set() -> None:
+    many = "&".join(f"Long.{i}=i-{i}" for i in range(1, bodies.MAX_LISTED + 2))
+    form = bodies.form_top_level(
+        f"InstanceId.1=i-1&InstanceId.2=i-2&Ids.member.1=a&Filter.1.Name=x&Mixed.1=a&Mixed.1.Name=b&{many}".encode()
+    )
+    assert form["InstanceId"] == ("i-1", "i-2") and isinstance(form["InstanceId"], bodies.Listed)
+    assert form["Ids"] == ("a",) and form["Filter"] is form["Mixed"] is form["Long"] is bodies.SET
+    many_json = json.dumps({"names": ["n"] * (bodies.MAX_LISTED + 1), "mixed": ["a", 1], "ok": ["a", "b"]})
+    parsed = bodies.json_top_level(many_json.encode())
+    assert parsed["names"] is parsed["mixed"] is bodies.SET and parsed["ok"] == ("a", "b")
+
+
 def test_json_xml_cbor_top_level() -> None:
     assert bodies.json_top_level(json.dumps({"TableName": "t", "Item": {"a": 1}, "Limit": 3}).encode()) == {
         "TableName": "t",

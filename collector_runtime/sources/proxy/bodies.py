@@ -2,7 +2,8 @@
 
 Only the top level matters: the matcher keeps top-level member names and identifier-like string values.
 A body that does not decode (cut at MAX_BODY, malformed, unexpected type) gives an empty result; nothing
-raises. Values other than strings are kept only as a marker that the member was set.
+raises. Values other than strings are kept only as a marker that the member was set, but for a list of
+at most MAX_LISTED strings (EC2's `InstanceId.1=...`, JSON's `"repositoryNames": [...]`): a `Listed`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,15 @@ from urllib.parse import parse_qsl
 from xml.etree import ElementTree
 
 SET = object()  # a member that is present with a non-string value (number, list, structure, blob)
+MAX_LISTED = 32  # strings read from one list member; a longer list is only SET
+
+
+class Listed(tuple[str, ...]):
+    """A top-level list of strings (a list member's names, in order)."""
+
+
+def _listed(items: list[Any]) -> object:
+    return Listed(items) if 0 < len(items) <= MAX_LISTED and all(isinstance(i, str) for i in items) else SET
 
 
 def json_top_level(body: bytes) -> dict[str, object]:
@@ -42,13 +52,25 @@ def form_pairs(body: bytes, truncated: bool = False) -> list[tuple[str, str]]:
 
 
 def form_pairs_top_level(pairs: list[tuple[str, str]]) -> dict[str, object]:
+    """A list of strings (`InstanceId.1=a&InstanceId.2=b`, the query protocol's `Ids.member.1=a`) is `Listed`;
+    any other dotted name (`Attribute.1.Name=x`) makes its top-level name SET."""
     values: dict[str, object] = {}
+    items: dict[str, list[str] | None] = {}
     for name, value in pairs:
-        top, dot, _rest = name.partition(".")
+        top, dot, rest = name.partition(".")
         if dot:
             values.setdefault(top, SET)
+            index = rest.removeprefix("member.")
+            listed = items.setdefault(top, [])
+            if listed is not None and index.isdigit() and index.isascii() and len(listed) < MAX_LISTED:
+                listed.append(value)
+            else:  # a structure's field, or a list too long to read
+                items[top] = None
         else:
             values.setdefault(name, value)
+    for top, listed in items.items():
+        if listed is not None and values[top] is SET:
+            values[top] = _listed(listed)
     return values
 
 
@@ -85,7 +107,10 @@ def cbor_top_level(body: bytes) -> dict[str, object]:
 def _top_level(document: Any) -> dict[str, object]:
     if not isinstance(document, dict):
         return {}
-    return {str(key): value if isinstance(value, str) else SET for key, value in document.items()}
+    return {
+        str(key): value if isinstance(value, str) else _listed(value) if isinstance(value, list) else SET
+        for key, value in document.items()
+    }
 
 
 def _local_name(tag: str) -> str:

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from collector_runtime.core.identifier_arns import COPY_SOURCE_VERSION, copy_source, resource_arns
+from collector_runtime.core.identifier_arns import COPY_SOURCE_VERSION, copy_source, listed_arns, resource_arns
 from collector_runtime.core.mapping import ActionMap
 from collector_runtime.core.names import MAX_WORKLOAD
 from collector_runtime.core.records import DEFAULT_WORKLOAD, FAILED, PROXY, ObservedCall
@@ -114,6 +114,8 @@ class CallRecorder:
         own = self.action_map.own_placeholder(self.action_map.lookup(found.service, found.operation))
         identifiers = {**found.identifiers, **self._response_identifiers(found, response)}
         named = resource_arns(formats, identifiers, region=found.region, account=found.account, own=own)
+        for member, items in found.listed.items():
+            named += listed_arns(formats, member, items, region=found.region, account=found.account)
         members = found.members | copy_source_members(found.identifiers, found.region)
         return ObservedCall(
             workload=workload,

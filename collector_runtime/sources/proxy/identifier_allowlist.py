@@ -71,6 +71,21 @@ def identifiers_of(operation: Any, values: dict[str, str], uri_members: frozense
     }
 
 
+def listed_identifiers_of(operation: Any, lists: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """The identifier values of a request's list-of-string members (`InstanceIds`), by the same rules, each."""
+    shape = operation.input_shape
+    found = {}
+    for name, items in lists.items():
+        member = shape.members.get(name) if shape is not None else None
+        singular = name.removesuffix("s")  # `InstanceIds` holds `InstanceId`s
+        if member is None or {name, singular} & NEVER_KEPT_NAMES or is_sensitive(member) or is_sensitive(member.member):
+            continue
+        kept = tuple(item for item in items if is_identifier(singular, item) and not is_secret(singular, item))
+        if kept:
+            found[name] = kept
+    return found
+
+
 def response_identifiers(operation: Any, values: dict[str, str]) -> dict[str, str]:
     """The identifiers among a successful response's top-level string members, by the operation's output
     shape: ARN values of members it declares in the body (none when a payload, such as Lambda Invoke's

@@ -24,7 +24,7 @@ from collector_runtime.core.arns import is_region_name
 from collector_runtime.sources.proxy import bodies
 from collector_runtime.sources.proxy import members as enc
 from collector_runtime.sources.proxy.credentials import CredentialScope, credential_scope, sigv2_account
-from collector_runtime.sources.proxy.identifier_allowlist import identifiers_of
+from collector_runtime.sources.proxy.identifier_allowlist import identifiers_of, listed_identifiers_of
 from collector_runtime.sources.proxy.operations import OperationTable
 from collector_runtime.sources.proxy.request import HttpRequest
 from collector_runtime.sources.proxy.routes import Route, best_routes
@@ -52,6 +52,7 @@ class MatchedCall(NamedTuple):
     identifiers: dict[str, str]  # member name -> value, identifier-like members only (identifier_allowlist.py)
     members: frozenset[str]  # top-level input members the request set (names only)
     service_name: str  # botocore's service name ("s3"), to load its model again
+    listed: dict[str, tuple[str, ...]]  # list members' identifiers ({"InstanceIds": ("i-1", "i-2")})
 
 
 class UnmatchedCall(NamedTuple):
@@ -177,6 +178,7 @@ def _matched(request: HttpRequest, scope: CredentialScope | None, found: _Candid
         region=scope.region if scope else None,
         account=scope.account if scope else sigv2_account(request),
         identifiers=lowercased(found.operation, identifiers_of(found.operation, read.values, read.uri_members)),
+        listed=listed_identifiers_of(found.operation, read.lists),
         members=read.names,
         service_name=found.service.name,
     )

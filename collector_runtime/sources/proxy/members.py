@@ -21,6 +21,7 @@ class RequestMembers(NamedTuple):
     values: dict[str, str]  # member name -> value, string members only
     names: frozenset[str]  # every top-level input member the request set
     uri_members: frozenset[str]  # the members that came from URI labels
+    lists: dict[str, tuple[str, ...]]  # member name -> its strings, list-of-string members (bodies.Listed)
 
 
 def request_members(
@@ -29,13 +30,14 @@ def request_members(
     """The input members of `request` for a botocore OperationModel, given how the request was encoded."""
     shape = operation.input_shape
     if shape is None:
-        return RequestMembers({}, frozenset(), frozenset())
+        return RequestMembers({}, frozenset(), frozenset(), {})
     found: dict[str, object] = {}
     uri_members = _from_uri(shape, labels or {}, found)
     _from_query_and_headers(shape, request, found)
     _from_body(shape, encoding, request, found)
     values = {name: value for name, value in found.items() if isinstance(value, str)}
-    return RequestMembers(values, frozenset(found), frozenset(uri_members))
+    lists = {name: tuple(value) for name, value in found.items() if isinstance(value, bodies.Listed)}
+    return RequestMembers(values, frozenset(found), frozenset(uri_members), lists)
 
 
 def _from_uri(shape: Any, labels: Mapping[str, str], found: dict[str, object]) -> list[str]:
@@ -74,8 +76,16 @@ def _from_body(shape: Any, encoding: str, request: HttpRequest, found: dict[str,
     for serialized, value in decoded.items():
         member_name = by_serialized.get(serialized)
         if member_name is not None and member_name not in found:
-            member = shape.members[member_name]
-            found[member_name] = value if member.type_name == "string" else bodies.SET
+            found[member_name] = _kept(shape.members[member_name], value)
+
+
+def _kept(member: Any, value: object) -> object:
+    """A string member's string, a list-of-strings member's `Listed`; anything else only SET."""
+    if member.type_name == "string" and isinstance(value, str):
+        return value
+    if member.type_name == "list" and member.member.type_name == "string" and isinstance(value, bodies.Listed):
+        return value
+    return bodies.SET
 
 
 def _decode_body(encoding: str, request: HttpRequest) -> dict[str, object]:
