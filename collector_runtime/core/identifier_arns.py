@@ -55,6 +55,7 @@ ALIASES: Mapping[str, str] = {
     "cluster": "ClusterName",
     "EventBusName": "EventBusName",
     "StateMachineName": "StateMachineName",
+    "GroupId": "SecurityGroupId",  # EC2: arn:...:ec2:...:security-group/${SecurityGroupId} (no other prefix has it)
     # RDS (and DocumentDB and Neptune, which share its API and IAM prefix): arn:...:rds:...:db:${DbInstanceName}
     "DBInstanceIdentifier": "DbInstanceName",
     "DBClusterIdentifier": "DbClusterInstanceName",
@@ -149,10 +150,14 @@ def listed_arns(
 
 
 def _placeholders_of(member: str, placeholders: set[str], own: str | None) -> tuple[str, ...]:
-    """The placeholders a member's value fills: by the reviewed aliases, else by the naming rules."""
-    if member in ALIASES or member in ALSO:
-        generic = (own,) if own and member in GENERIC_NAMES else ()  # Glue's `Name` is no SSM parameter
-        return (ALIASES.get(member, member), *ALSO.get(member, ()), *generic)
+    """The placeholders a member's value fills: by the reviewed aliases where the prefix's formats have their
+    placeholder, else by the naming rules."""
+    # A reviewed alias counts where the prefix's formats have its placeholder (Greengrass's `GroupId` is no EC2
+    # security group); a generic name also names the operation's own resource (Glue's `Name` is no SSM parameter).
+    aliased = [p for p in (ALIASES.get(member), *ALSO.get(member, ())) if p is not None and p in placeholders]
+    named = [*aliased, own] if own and member in GENERIC_NAMES else aliased
+    if named:
+        return tuple(dict.fromkeys(named))
     if member in placeholders:
         return (member,)
     if member + WITH_PATH in placeholders:  # RoleName -> RoleNameWithPath

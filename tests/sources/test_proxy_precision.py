@@ -270,3 +270,18 @@ def test_a_list_of_names_grants_each_name(
     prefix = f"arn:aws:{action.partition(':')[0]}:eu-west-1:{ACCOUNT}:"
     assert_policy_allows(policy, [Request(action, prefix + resource, ACCOUNT) for resource in named])
     assert_policy_denies(policy, [Request(action, prefix + other, ACCOUNT)])
+
+
+def test_an_ec2_security_groups_group_id_names_it(recorder: CallRecorder, session: Any, action_map: ActionMap) -> None:
+    """EC2 calls a security group's id `GroupId`; unread, `AuthorizeSecurityGroupIngress` granted every group."""
+    params = {
+        "GroupId": "sg-0123456789abcdef0",
+        "IpProtocol": "tcp",
+        "FromPort": 443,
+        "ToPort": 443,
+        "CidrIp": "10.0.0.0/8",
+    }
+    policy, action = policy_of(recorder, action_map, sent(session, "ec2", "AuthorizeSecurityGroupIngress", params))
+    arn = f"arn:aws:ec2:eu-west-1:{ACCOUNT}:security-group/"
+    assert_policy_allows(policy, [Request(action, arn + "sg-0123456789abcdef0", ACCOUNT)])
+    assert_policy_denies(policy, [Request(action, arn + "sg-0fedcba9876543210", ACCOUNT)])
