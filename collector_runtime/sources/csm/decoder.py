@@ -60,7 +60,6 @@ class CsmDecoder:
         self._held = HeldCalls()
         self._held_by = self._held.by_identity  # truthy while any call is held (a cheap test per event)
         self._calls_first: set[str] = set()  # ClientIds seen sending an ApiCall before its attempts
-        self._regions: set[str] = set()  # the region names that passed `is_region_name`
 
     def feed(self, data: bytes) -> list[ObservedCall]:
         """One datagram in; its calls out (an attempt alone yields none)."""
@@ -151,12 +150,8 @@ class CsmDecoder:
     def _region_checked(self, caller: Caller, event: CsmEvent) -> bool:
         """Whether a call's region, other than its identity's last, is a name a region could have (or absent);
         if not, the call is counted and dropped with the attempts it made (later calls pair with their own)."""
-        region, checked = event.Region, self._regions
-        if type(region) is str and region not in checked and is_region_name(region):
-            if len(checked) >= MAX_CACHED:
-                checked.clear()
-            checked.add(region)
-        if region is None or (type(region) is str and region in checked):
+        region = event.Region
+        if region is None or is_region_name(region):
             caller.region = region
             return True
         self.counters.reject("invalid_region")

@@ -77,10 +77,14 @@ def listed_identifiers_of(operation: Any, lists: dict[str, tuple[str, ...]]) -> 
     found = {}
     for name, items in lists.items():
         member = shape.members.get(name) if shape is not None else None
-        singular = name.removesuffix("s")  # `InstanceIds` holds `InstanceId`s
-        if member is None or {name, singular} & NEVER_KEPT_NAMES or is_sensitive(member) or is_sensitive(member.member):
+        if member is None:
             continue
-        kept = tuple(item for item in items if is_identifier(singular, item) and not is_secret(singular, item))
+        singular, sensitive = name.removesuffix("s"), is_sensitive(member)  # `InstanceIds` holds `InstanceId`s
+        kept = tuple(
+            item
+            for item in items
+            if is_identifier(singular, item) and not is_secret(singular, item, sensitive=sensitive)
+        )
         if kept:
             found[name] = kept
     return found
