@@ -76,6 +76,10 @@ ALSO: Mapping[str, tuple[str, ...]] = {
 # Placeholders whose ARN carries a random suffix AWS appends (Secrets Manager: name-AbCdEf): only a pattern
 # matches.
 SUFFIXED: Mapping[str, str] = {"SecretId": "-??????"}
+# Members whose value is a part of the name they fill (`{}`): IAM CreateServiceLinkedRole names the service, and
+# AWS creates its role as `role/aws-service-role/<service>/<a name the service picks>` (so AWS's managed
+# policies grant it, with the condition iam:AWSServiceName).
+WITHIN: Mapping[str, tuple[str, str]] = {"AWSServiceName": ("RoleNameWithPath", "aws-service-role/{}/*")}
 # IAM's `${RoleNameWithPath}` (user, group, instance profile, policy...) is the path and the name
 # (`role/service-role/builder`), a request names the name alone (`RoleName`), unique in the account whatever its
 # path: filled with a name, such a format gives the name at the root and under any path (`role/*/builder`).
@@ -133,7 +137,7 @@ def resource_arns(
                 placeholders = {name for texts in formats.values() for text in texts for name in arn_format(text).names}
             for placeholder in _placeholders_of(member, placeholders, own):
                 if member not in GENERIC_NAMES or placeholder not in bound:
-                    bound[placeholder] = _bound_value(placeholder, value)
+                    bound[placeholder] = _bound_value(member, placeholder, value)
     if bound:
         found += _filled(formats, bound, region, account)
     return tuple(dict.fromkeys(found))
@@ -154,7 +158,8 @@ def _placeholders_of(member: str, placeholders: set[str], own: str | None) -> tu
     placeholder, else by the naming rules."""
     # A reviewed alias counts where the prefix's formats have its placeholder (Greengrass's `GroupId` is no EC2
     # security group); a generic name also names the operation's own resource (Glue's `Name` is no SSM parameter).
-    aliased = [p for p in (ALIASES.get(member), *ALSO.get(member, ())) if p is not None and p in placeholders]
+    within = WITHIN.get(member, (None,))[0]
+    aliased = [p for p in (ALIASES.get(member), within, *ALSO.get(member, ())) if p is not None and p in placeholders]
     named = [*aliased, own] if own and member in GENERIC_NAMES else aliased
     if named:
         return tuple(dict.fromkeys(named))
@@ -170,9 +175,11 @@ def _placeholders_of(member: str, placeholders: set[str], own: str | None) -> tu
     return (member,)
 
 
-def _bound_value(placeholder: str, value: str) -> str:
+def _bound_value(member: str, placeholder: str, value: str) -> str:
     if placeholder == "Alias":
         return literal(value.removeprefix("alias/"))
+    if member in WITHIN:
+        return WITHIN[member][1].format(literal(value))
     return literal(value) + SUFFIXED.get(placeholder, "")
 
 

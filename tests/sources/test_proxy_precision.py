@@ -4,6 +4,7 @@ names, through real botocore requests (captured, never sent) recorded by the pro
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import botocore.session
@@ -158,6 +159,67 @@ def test_an_iam_name_grants_its_one_resource_whatever_its_path(
 
 _SAME_NAME = ["builder", "service-role/builder", "a/b/builder"]
 _OTHER_NAMES = ["builder2", "xbuilder", "service-role/xbuilder", "builder/x", "other"]
+
+
+def test_a_service_linked_role_is_granted_under_its_services_path_only(
+    recorder: CallRecorder, session: Any, action_map: ActionMap
+) -> None:
+    """CreateServiceLinkedRole names the service, never the role: AWS creates it as
+    `role/aws-service-role/<service>/<a name the service picks>`. Granted on `role/*`, the workload could create
+    any service's role."""
+    params = {"AWSServiceName": "elasticbeanstalk.amazonaws.com"}
+    policy, action = policy_of(recorder, action_map, sent(session, "iam", "CreateServiceLinkedRole", params))
+    role = f"arn:aws:iam::{ACCOUNT}:role/"
+    linked = role + "aws-service-role/elasticbeanstalk.amazonaws.com/"
+    assert_policy_allows(policy, [Request(action, linked + name, ACCOUNT) for name in _LINKED_ROLES])
+    others = ["admin", "aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS", "elasticbeanstalk.amazonaws.com/x"]
+    assert_policy_denies(policy, [Request(action, role + name, ACCOUNT) for name in others])
+
+
+_LINKED_ROLES = ["AWSServiceRoleForElasticBeanstalk", "AWSServiceRoleForElasticBeanstalk_debug"]
+
+
+def test_the_service_linked_role_path_is_the_one_awss_managed_policies_grant(
+    recorder: CallRecorder, session: Any, action_map: ActionMap
+) -> None:
+    """AWS's own managed policies (moto's copy) grant iam:CreateServiceLinkedRole on
+    `role/aws-service-role/<S>/<role>` under the condition iam:AWSServiceName = S: each such role is allowed by
+    the policy of a call that named S."""
+    granted_roles = list(_managed_service_linked_roles())
+    assert len(granted_roles) > 100
+    aggregator = Aggregator(action_map)
+    for service in {service for service, _ in granted_roles}:
+        request = sent(session, "iam", "CreateServiceLinkedRole", {"AWSServiceName": service})
+        aggregator.add(recorder.record(request, "app", OK))
+    builder = PolicyBuilder(action_map, PolicyOptions())
+    policy = builder.document(builder.grants(aggregator.workloads["app"]))
+    roles = [arn.replace(":iam::*:", f":iam::{ACCOUNT}:").rstrip("*") + "x" for _, arn in granted_roles]
+    assert_policy_allows(policy, [Request("iam:CreateServiceLinkedRole", arn, ACCOUNT) for arn in roles])
+
+
+def _managed_service_linked_roles() -> Iterator[tuple[str, str]]:
+    """(service principal, role ARN) of each managed-policy statement granting CreateServiceLinkedRole on one
+    service's role path under a condition naming that service alone."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    for policy in json.loads(aws_managed_policies_data).values():
+        statements = policy["Document"]["Statement"]
+        for statement in statements if isinstance(statements, list) else [statements]:
+            actions = statement.get("Action", [])
+            services = [
+                value
+                for condition in statement.get("Condition", {}).values()
+                for value in _as_list(condition.get("iam:AWSServiceName", []))
+            ]
+            if "iam:CreateServiceLinkedRole" not in _as_list(actions) or len(services) != 1:
+                continue
+            for arn in _as_list(statement.get("Resource", [])):
+                if arn.startswith(f"arn:aws:iam::*:role/aws-service-role/{services[0]}/"):
+                    yield services[0], arn
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 @pytest.mark.parametrize(
