@@ -55,7 +55,13 @@ ALIASES: Mapping[str, str] = {
     "cluster": "ClusterName",
     "EventBusName": "EventBusName",
     "StateMachineName": "StateMachineName",
-    "GroupId": "SecurityGroupId",  # EC2: arn:...:ec2:...:security-group/${SecurityGroupId} (no other prefix has it)
+    # EC2 (no other prefix has these placeholders): security-group/${SecurityGroupId}, key-pair/${KeyPairName},
+    # network-acl/${NaclId}, vpc-endpoint-service/${VpcEndpointServiceId}, dedicated-host/${DedicatedHostId}
+    "GroupId": "SecurityGroupId",
+    "KeyName": "KeyPairName",
+    "NetworkAclId": "NaclId",
+    "ServiceId": "VpcEndpointServiceId",
+    "HostId": "DedicatedHostId",
     # RDS (and DocumentDB and Neptune, which share its API and IAM prefix): arn:...:rds:...:db:${DbInstanceName}
     "DBInstanceIdentifier": "DbInstanceName",
     "DBClusterIdentifier": "DbClusterInstanceName",

@@ -11,6 +11,7 @@ from botocore import xform_name
 from .classify import classify
 from .iam_reference import resource_formats
 from .models import ServiceModel
+from .overrides import with_required_resources
 from .primary import Operation, Sources, map_primary, resolve_prefix
 from .service_reference import ReferenceOperation, ServiceReference, further_of_bases
 
@@ -57,7 +58,9 @@ def build(
         "services": {sid: services[sid] for sid in sorted(services)},
         "iam_actions": {p: sorted(names.values()) for p, names in sorted(sources.iam.actions.items())},
         "s3_scopes": sources.iam.s3_scopes,
-        "action_resources": dict(sorted(sources.iam.action_resources.items())),
+        "action_resources": dict(
+            sorted(with_required_resources(sources.iam.action_resources, sources.overrides.resources).items())
+        ),
         "resource_formats": resource_formats(sources.iam, service_ref.arn_formats),
     }
     return built

@@ -108,6 +108,20 @@ def test_every_override_has_a_reason_and_is_used(generator: ModuleType, data: di
         assert data["services"][service]["operations"][api]["source"] in ("override", "permissionless")
 
 
+def test_a_resource_override_marks_its_type_required_and_names_only_a_type_of_the_action(
+    generator: ModuleType, data: dict[str, Any]
+) -> None:
+    from mapgen.overrides import with_required_resources
+
+    for entry in generator.Overrides.load().resources:
+        assert entry["why"] and entry["type"] + "*" in data["action_resources"][entry["action"]]
+    kinds = {"ec2:RunInstances": ["image*", "volume"]}
+    marked = with_required_resources(kinds, [{"action": "ec2:RunInstances", "type": "volume", "why": "w"}])
+    assert marked == {"ec2:RunInstances": ["image*", "volume*"]} and kinds["ec2:RunInstances"][1] == "volume"
+    with pytest.raises(ValueError, match="has no resource type 'volumes'"):
+        with_required_resources(kinds, [{"action": "ec2:RunInstances", "type": "volumes", "why": "typo"}])
+
+
 def test_an_override_naming_an_invalid_action_is_refused(generator: ModuleType) -> None:
     reference = generator.IamReference(actions={"s3": {"getobject": "GetObject"}})
     with pytest.raises(ValueError, match="not in the Service Authorization Reference"):

@@ -347,3 +347,67 @@ def test_an_ec2_security_groups_group_id_names_it(recorder: CallRecorder, sessio
     arn = f"arn:aws:ec2:eu-west-1:{ACCOUNT}:security-group/"
     assert_policy_allows(policy, [Request(action, arn + "sg-0123456789abcdef0", ACCOUNT)])
     assert_policy_denies(policy, [Request(action, arn + "sg-0fedcba9876543210", ACCOUNT)])
+
+
+@pytest.mark.parametrize(
+    ("operation", "params", "kind", "named", "other"),
+    [
+        ("DeleteKeyPair", {"KeyName": "deployer"}, "key-pair", "deployer", "deployer2"),
+        ("ImportKeyPair", {"KeyName": "deployer", "PublicKeyMaterial": b"ssh-ed25519 A"}, "key-pair", "deployer", "x"),
+        ("DeleteNetworkAcl", {"NetworkAclId": "acl-0123456789abcdef0"}, "network-acl", "acl-0123456789abcdef0", "a"),
+        (
+            "ModifyVpcEndpointServicePermissions",
+            {"ServiceId": "vpce-svc-0123456789abcdef0"},
+            "vpc-endpoint-service",
+            "vpce-svc-0123456789abcdef0",
+            "vpce-svc-1",
+        ),
+        ("ReleaseHosts", {"HostIds": ["h-0123456789abcdef0"]}, "dedicated-host", "h-0123456789abcdef0", "h-1"),
+    ],
+)
+def test_an_ec2_name_its_arn_calls_otherwise_names_it(
+    recorder: CallRecorder,
+    session: Any,
+    action_map: ActionMap,
+    operation: str,
+    params: dict[str, Any],
+    kind: str,
+    named: str,
+    other: str,
+) -> None:
+    """EC2's key pair is `KeyName` in a request and `${KeyPairName}` in its ARN, a network ACL `NetworkAclId` and
+    `${NaclId}`, an endpoint service `ServiceId`, a dedicated host `HostId`: unread, each was granted every one."""
+    policy, action = policy_of(recorder, action_map, sent(session, "ec2", operation, params))
+    arn = f"arn:aws:ec2:eu-west-1:{ACCOUNT}:{kind}/"
+    assert_policy_allows(policy, [Request(action, arn + named, ACCOUNT)])
+    assert_policy_denies(policy, [Request(action, arn + other, ACCOUNT)])
+
+
+def test_run_instances_is_granted_the_root_volume_it_creates(
+    recorder: CallRecorder, session: Any, action_map: ActionMap
+) -> None:
+    """An EBS-backed launch is authorized on the volume it creates (every one of AWS's managed policies that
+    scopes ec2:RunInstances grants `volume/*`), though AWS's table lists the type as optional: a launch that
+    named its image, subnet and groups was granted no volume and denied."""
+    params = {
+        "ImageId": "ami-0123456789abcdef0",
+        "InstanceType": "t3.micro",
+        "MinCount": 1,
+        "MaxCount": 1,
+        "SubnetId": "subnet-0123456789abcdef0",
+        "SecurityGroupIds": ["sg-0123456789abcdef0"],
+        "KeyName": "deployer",
+    }
+    policy, action = policy_of(recorder, action_map, sent(session, "ec2", "RunInstances", params))
+    arn = f"arn:aws:ec2:eu-west-1:{ACCOUNT}:"
+    launch = [
+        "arn:aws:ec2:eu-west-1::image/ami-0123456789abcdef0",
+        arn + "instance/i-0123456789abcdef0",
+        arn + "network-interface/eni-0123456789abcdef0",
+        arn + "security-group/sg-0123456789abcdef0",
+        arn + "subnet/subnet-0123456789abcdef0",
+        arn + "key-pair/deployer",
+        arn + "volume/vol-0123456789abcdef0",
+    ]
+    assert_policy_allows(policy, [Request(action, resource, ACCOUNT) for resource in launch])
+    assert_policy_denies(policy, [Request(action, arn + "subnet/subnet-0fedcba9876543210", ACCOUNT)])
