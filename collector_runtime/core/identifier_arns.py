@@ -150,12 +150,11 @@ def resource_arns(
 
 
 def listed_arns(
-    formats: Mapping[str, list[str]], member: str, items: Iterable[str], *, region: str | None, account: str | None
+    formats: Mapping[str, list[str]], element: str, items: Iterable[str], *, region: str | None, account: str | None
 ) -> tuple[str, ...]:
-    """The ARNs a list member's names give, each as its singular member would (`InstanceIds` -> `InstanceId`,
-    `repositoryNames` -> `repositoryName`)."""
-    singular = member.removesuffix("s")
-    named = (resource_arns(formats, {singular: item}, region=region, account=account) for item in items)
+    """The ARNs a list member's names give, each as a member named like one element would (`InstanceId` for
+    `InstanceIds`, `SecurityGroupId` for EC2's `Groups`: the source names the element)."""
+    named = (resource_arns(formats, {element: item}, region=region, account=account) for item in items)
     return tuple(dict.fromkeys(arn for arns in named for arn in arns))
 
 

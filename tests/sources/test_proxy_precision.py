@@ -411,3 +411,17 @@ def test_run_instances_is_granted_the_root_volume_it_creates(
     ]
     assert_policy_allows(policy, [Request(action, resource, ACCOUNT) for resource in launch])
     assert_policy_denies(policy, [Request(action, arn + "subnet/subnet-0fedcba9876543210", ACCOUNT)])
+
+
+def test_a_list_is_read_by_its_elements_name_where_its_own_says_nothing(
+    recorder: CallRecorder, session: Any, action_map: ActionMap
+) -> None:
+    """EC2 CreateNetworkInterface's `Groups` holds `SecurityGroupId`s (botocore's element shape; the wire's
+    `SecurityGroupId.1=`): unread, no security group was granted and IAM denied the call its own groups."""
+    params = {"SubnetId": "subnet-0123456789abcdef0", "Groups": ["sg-0123456789abcdef0", "sg-0aaaaaaaaaaaaaaaa"]}
+    policy, action = policy_of(recorder, action_map, sent(session, "ec2", "CreateNetworkInterface", params))
+    arn = f"arn:aws:ec2:eu-west-1:{ACCOUNT}:"
+    named = [arn + "security-group/" + group for group in params["Groups"]]
+    created = [arn + "subnet/subnet-0123456789abcdef0", arn + "network-interface/eni-0123456789abcdef0"]
+    assert_policy_allows(policy, [Request(action, resource, ACCOUNT) for resource in named + created])
+    assert_policy_denies(policy, [Request(action, arn + "security-group/sg-0fedcba9876543210", ACCOUNT)])

@@ -114,8 +114,8 @@ class CallRecorder:
         own = self.action_map.own_placeholder(self.action_map.lookup(found.service, found.operation))
         identifiers = {**found.identifiers, **self._response_identifiers(found, response)}
         named = resource_arns(formats, identifiers, region=found.region, account=found.account, own=own)
-        for member, items in found.listed.items():
-            named += listed_arns(formats, member, items, region=found.region, account=found.account)
+        for element, items in found.listed.items():
+            named += listed_arns(formats, element, items, region=found.region, account=found.account)
         members = found.members | copy_source_members(found.identifiers, found.region)
         return ObservedCall(
             workload=workload,

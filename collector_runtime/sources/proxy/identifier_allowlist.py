@@ -72,22 +72,31 @@ def identifiers_of(operation: Any, values: dict[str, str], uri_members: frozense
 
 
 def listed_identifiers_of(operation: Any, lists: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-    """The identifier values of a request's list-of-string members (`InstanceIds`), by the same rules, each."""
+    """The identifier values of a request's list-of-string members, by the same rules, each, under the name
+    of one element: `InstanceIds` -> {"InstanceId": (...)}."""
     shape = operation.input_shape
     found = {}
     for name, items in lists.items():
         member = shape.members.get(name) if shape is not None else None
         if member is None:
             continue
-        singular, sensitive = name.removesuffix("s"), is_sensitive(member)  # `InstanceIds` holds `InstanceId`s
+        element, sensitive = element_name(name, member), is_sensitive(member)
         kept = tuple(
-            item
-            for item in items
-            if is_identifier(singular, item) and not is_secret(singular, item, sensitive=sensitive)
+            item for item in items if is_identifier(element, item) and not is_secret(element, item, sensitive=sensitive)
         )
         if kept:
-            found[name] = kept
+            found[element] = kept
     return found
+
+
+def element_name(name: str, member: Any) -> str:
+    """What one element of a list member is called: `InstanceIds` holds `InstanceId`s; where the singular
+    says nothing, botocore's element shape does (EC2's `Groups` holds `SecurityGroupId`s)."""
+    singular = name.removesuffix("s")
+    if is_identifier(singular, "") or getattr(member, "type_name", None) != "list":
+        return singular
+    shape_name = member.member.name
+    return shape_name if is_identifier(shape_name, "") else singular
 
 
 def response_identifiers(operation: Any, values: dict[str, str]) -> dict[str, str]:

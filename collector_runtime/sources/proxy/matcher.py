@@ -52,7 +52,7 @@ class MatchedCall(NamedTuple):
     identifiers: dict[str, str]  # member name -> value, identifier-like members only (identifier_allowlist.py)
     members: frozenset[str]  # top-level input members the request set (names only)
     service_name: str  # botocore's service name ("s3"), to load its model again
-    listed: dict[str, tuple[str, ...]]  # list members' identifiers ({"InstanceIds": ("i-1", "i-2")})
+    listed: dict[str, tuple[str, ...]]  # list members' identifiers, by element ({"InstanceId": ("i-1", "i-2")})
 
 
 class UnmatchedCall(NamedTuple):
