@@ -90,6 +90,7 @@ WITHIN: Mapping[str, tuple[str, str]] = {"AWSServiceName": ("RoleNameWithPath", 
 # (`role/service-role/builder`), a request names the name alone (`RoleName`), unique in the account whatever its
 # path: filled with a name, such a format gives the name at the root and under any path (`role/*/builder`).
 WITH_PATH = "WithPath"
+QUALIFIER = "Qualifier"  # Lambda: the version or alias a call names beside its FunctionName
 
 
 class CopySource(NamedTuple):
@@ -125,7 +126,7 @@ def resource_arns(
     found: list[str] = []
     bound: dict[str, str] = {}
     placeholders: set[str] | None = None
-    generic_last = sorted(identifiers.items(), key=lambda item: item[0] in GENERIC_NAMES)
+    generic_last = sorted(_qualified(identifiers).items(), key=lambda item: item[0] in GENERIC_NAMES)
     for member, value in generic_last:  # a generic name binds only what no specific member did
         if not value:
             continue
@@ -147,6 +148,17 @@ def resource_arns(
     if bound:
         found += _filled(formats, bound, region, account)
     return tuple(dict.fromkeys(found))
+
+
+def _qualified(identifiers: Mapping[str, str]) -> Mapping[str, str]:
+    """Lambda's `Qualifier` (a version or alias) joined to the function it qualifies, `worker:live`: the call is
+    authorized on the qualified ARN (AWS's change of 2022-01-24), not on `function:worker`."""
+    qualifier, function = identifiers.get(QUALIFIER), identifiers.get("FunctionName")
+    if not qualifier or not function:
+        return identifiers
+    qualified = {name: value for name, value in identifiers.items() if name != QUALIFIER}
+    qualified["FunctionName"] = f"{function}:{qualifier}"
+    return qualified
 
 
 def listed_arns(

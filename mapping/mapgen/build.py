@@ -10,6 +10,7 @@ from botocore import xform_name
 
 from .classify import classify
 from .iam_reference import resource_formats
+from .members import InputShape
 from .models import ServiceModel
 from .overrides import with_required_resources
 from .primary import Operation, Sources, map_primary, resolve_prefix
@@ -34,6 +35,7 @@ def build(
 ) -> Built:
     built = Built(data={})
     services: dict[str, dict[str, Any]] = {}
+    qualified: set[str] = set()  # actions of operations that take a Lambda qualifier
     for service in models:
         meta = service.model["metadata"]
         prefix = resolve_prefix(meta, sources.iam, sources.overrides)
@@ -50,6 +52,8 @@ def build(
             mapped = classify(operation, map_primary(operation, sources), sources, passed_to)
             built.reasons.update(mapped.pop("reasons", {}))
             record["operations"][operation.wire_name] = mapped
+            if prefix == "lambda" and QUALIFIER in InputShape(service.model, spec).names:
+                qualified.update(mapped["actions"])
             built.reference_of[(service.service_id, operation.wire_name)] = operation.reference
         built.origin_of.setdefault(service.service_id, service.origin)
     built.data = {
@@ -59,11 +63,33 @@ def build(
         "iam_actions": {p: sorted(names.values()) for p, names in sorted(sources.iam.actions.items())},
         "s3_scopes": sources.iam.s3_scopes,
         "action_resources": dict(
-            sorted(with_required_resources(sources.iam.action_resources, sources.overrides.resources).items())
+            sorted(
+                with_qualified_functions(
+                    with_required_resources(sources.iam.action_resources, sources.overrides.resources), qualified
+                ).items()
+            )
         ),
         "resource_formats": resource_formats(sources.iam, service_ref.arn_formats),
     }
     return built
+
+
+# Lambda authorizes a call that names a version or an alias (its `Qualifier`, or `name:qualifier`) on the
+# qualified ARN, `function:NAME:QUALIFIER` (AWS's change of 2022-01-24; Lambda's documentation lists function,
+# version and alias resources for these actions), where AWS's table lists `function` alone: such an action
+# also has the version and alias types, so a qualified call is granted on what it named.
+QUALIFIER = "Qualifier"
+QUALIFIED_TYPES = ("function alias", "function version")
+
+
+def with_qualified_functions(action_resources: dict[str, list[str]], qualified: set[str]) -> dict[str, list[str]]:
+    """The resource types per action, with Lambda's version and alias types added to the qualified actions."""
+    marked = dict(action_resources)
+    for action in sorted(qualified):
+        kinds = marked.get(action, [])
+        if "function*" in kinds:
+            marked[action] = sorted(set(kinds) | {k for k in QUALIFIED_TYPES if k + "*" not in kinds})
+    return marked
 
 
 def _join(

@@ -122,6 +122,20 @@ def test_a_resource_override_marks_its_type_required_and_names_only_a_type_of_th
         with_required_resources(kinds, [{"action": "ec2:RunInstances", "type": "volumes", "why": "typo"}])
 
 
+def test_a_lambda_action_that_takes_a_qualifier_has_the_version_and_alias_types(data: dict[str, Any]) -> None:
+    """Lambda authorizes a qualified call on `function:NAME:QUALIFIER`: AWS's table lists `function` alone."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("lambda")
+    qualified = [op for op in model.operation_names if "Qualifier" in model.operation_model(op).input_shape.members]
+    assert "Invoke" in qualified and len(qualified) > 10
+    for operation in qualified:
+        for action in data["services"]["Lambda"]["operations"][operation]["actions"]:
+            kinds = data["action_resources"][action]
+            assert "function*" not in kinds or {"function alias", "function version"} <= set(kinds), action
+    assert "function alias" not in data["action_resources"]["lambda:UpdateFunctionCode"]  # no qualifier
+
+
 def test_an_override_naming_an_invalid_action_is_refused(generator: ModuleType) -> None:
     reference = generator.IamReference(actions={"s3": {"getobject": "GetObject"}})
     with pytest.raises(ValueError, match="not in the Service Authorization Reference"):

@@ -543,3 +543,21 @@ def test_other_and_incomplete_spans_are_counted() -> None:
     data = body(export(http_server, no_method, bad_service, span()))
     decoded = decode_export(data, PROTOBUF, None, max_bytes=MAX_BYTES)
     assert (len(decoded.spans), decoded.ignored, decoded.rejected) == (1, 1, 2)
+
+
+def test_a_span_invoking_an_alias_grants_the_qualified_function() -> None:
+    """Lambda authorizes `Invoke` of `fn:live` on `function:fn:live`: the span's name:qualifier reaches the
+    policy (it was read, then granted as `function:fn` alone, which IAM denies)."""
+    from collector_runtime.core.aggregate import Aggregator
+    from collector_runtime.core.policy import PolicyBuilder, PolicyOptions
+    from tests.oracle import Request, assert_policy_allows, assert_policy_denies
+
+    action_map = load_action_map()
+    [call] = calls_from(span("Lambda", "Invoke", cloud__region="eu-west-1", faas__invoked_name="fn:live"))
+    aggregator = Aggregator(action_map)
+    aggregator.add(call)
+    builder = PolicyBuilder(action_map, PolicyOptions())
+    policy = builder.document(builder.grants(aggregator.workloads[call.workload]))
+    arn = "arn:aws:lambda:eu-west-1:111122223333:function:"
+    assert_policy_allows(policy, [Request("lambda:InvokeFunction", arn + "fn:live", "111122223333")])
+    assert_policy_denies(policy, [Request("lambda:InvokeFunction", arn + "fn:other", "111122223333")])

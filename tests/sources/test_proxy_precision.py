@@ -425,3 +425,39 @@ def test_a_list_is_read_by_its_elements_name_where_its_own_says_nothing(
     created = [arn + "subnet/subnet-0123456789abcdef0", arn + "network-interface/eni-0123456789abcdef0"]
     assert_policy_allows(policy, [Request(action, resource, ACCOUNT) for resource in named + created])
     assert_policy_denies(policy, [Request(action, arn + "security-group/sg-0fedcba9876543210", ACCOUNT)])
+
+
+# The function itself stays granted too: AWS's table lists it as the type every request of the action needs.
+_ALIAS_OTHERS = ["worker:other", "other:live", "worker2", "worker:live:x"]
+_VERSION_OTHERS = ["other:7", "worker2", "worker2:7"]  # tomorrow's published version is `worker:8`: generalized
+
+
+@pytest.mark.parametrize(
+    ("params", "invoked", "others"),
+    [
+        ({"FunctionName": "worker", "Qualifier": "live"}, "worker:live", _ALIAS_OTHERS),
+        ({"FunctionName": "worker:7"}, "worker:7", _VERSION_OTHERS),
+        ({"FunctionName": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:worker:live"}, "worker:live", _ALIAS_OTHERS),
+        (
+            {"FunctionName": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:worker", "Qualifier": "7"},
+            "worker:7",
+            _VERSION_OTHERS,
+        ),
+        ({"FunctionName": "worker"}, "worker", ["worker:live", "worker:7", "worker2", "other"]),
+    ],
+)
+def test_a_lambda_call_with_a_qualifier_is_granted_the_qualified_function(
+    recorder: CallRecorder,
+    session: Any,
+    action_map: ActionMap,
+    params: dict[str, Any],
+    invoked: str,
+    others: list[str],
+) -> None:
+    """Since 2022-01-24 Lambda authorizes a call naming a version or alias (`Qualifier`, or `name:qualifier`)
+    on the qualified ARN, `function:worker:live`; granted `function:worker` alone, IAM denied it. A version
+    number is generalized (the next publish is `worker:8`), an alias is not."""
+    policy, action = policy_of(recorder, action_map, sent(session, "lambda", "Invoke", params))
+    arn = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:"
+    assert_policy_allows(policy, [Request(action, arn + invoked, ACCOUNT)])
+    assert_policy_denies(policy, [Request(action, arn + other, ACCOUNT) for other in others])

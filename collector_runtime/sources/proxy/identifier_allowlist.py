@@ -40,6 +40,7 @@ IDENTIFIER_NAMES = frozenset(
         "service",
         "taskDefinition",
         "family",
+        "Qualifier",  # Lambda: a function's version or alias (the call is authorized on function:NAME:QUALIFIER)
     }
 )
 # Camel-case words a member name may end with: "roleArn" ends with "Arn", "TopicARN" with "ARN".
