@@ -32,6 +32,7 @@ from .sqs_queues import queue_arn
 from .wildcard import literal
 
 OTHER_RESOURCE = "other-resource:"  # marks a resource of a call's actions on another resource (a copy source)
+UNREAD = "unread:"  # marks a resource type (`unread:ec2/launch-template`) a request may name where it went unread
 GENERIC_NAMES = frozenset({"Name", "name"})
 # Request members no model declares: a part of a member's value that needs an action of its own, named by the
 # sources that read it (mapping/overrides.toml's `when` may name them).
@@ -148,6 +149,20 @@ def resource_arns(
     if bound:
         found += _filled(formats, bound, region, account)
     return tuple(dict.fromkeys(found))
+
+
+def unread_types(prefix: str, formats: Mapping[str, list[str]], names: Iterable[str]) -> tuple[str, ...]:
+    """Markers (`unread:ec2/launch-template`) of the resource types whose outermost name one of `names` would
+    fill: the members inside a structure or list a source did not read (RunInstances' `LaunchTemplate`
+    holds a `LaunchTemplateId`). The scoper grants such a type with `*` names where it would otherwise leave
+    an optional type out: never narrower than the call because a name went unread."""
+    placeholders = {name for texts in formats.values() for text in texts for name in arn_format(text).names}
+    filled = {placeholder for name in names for placeholder in placeholders_filled_by(name, placeholders)}
+    return tuple(
+        f"{UNREAD}{prefix}/{kind}"
+        for kind, texts in formats.items()
+        if any((wanted := arn_format(text).names) and wanted[0] in filled for text in texts)
+    )
 
 
 def _qualified(identifiers: Mapping[str, str]) -> Mapping[str, str]:

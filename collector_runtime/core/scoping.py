@@ -6,7 +6,8 @@ For each resource type of the action (the Service Authorization Reference's ARN 
 - else the names other named resources bind (a bucket for its objects) fill the format;
 - else the format is filled with the call's partition, region and account (`--resource-scope`) and
   `*` for every name: for every type the action always needs, and for the optional ones (an index,
-  an access point) only when the call named none of the action's types.
+  an access point) only when the call named none of the action's types, or when the request held what
+  may name one in a part the source did not read (`identifier_arns.UNREAD`: RunInstances' `LaunchTemplate`).
 An action without resource types, or whose resources cannot be narrowed, is granted on `*`.
 """
 
@@ -16,6 +17,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from .arns import ACCOUNT, PARTITION, REGION, ArnFormat, arn_format, partition_of, read_arn, without_covered
+from .identifier_arns import UNREAD
 from .mapping import ActionMap, ResourceType
 from .usage import Scope
 
@@ -83,8 +85,10 @@ class Scoper:
             patterns = _named_patterns(kind, named, location, fill=kind.required or alternatives)
             (found if patterns else unbound).append((kind, patterns))
         patterns = [p for _, ps in found for p in ps]
+        unread = {r[len(UNREAD) :] for r in resources if r.startswith(UNREAD)}
+        prefix = action.partition(":")[0]
         for kind, _ in unbound:
-            if kind.required or not found:
+            if kind.required or not found or f"{prefix}/{kind.name}" in unread:
                 patterns += [arn_format(text).fill(*location, {}) for text in kind.formats]
         return ANY if not patterns or "*" in patterns else without_covered(patterns)
 
@@ -134,7 +138,10 @@ def explain_scope(scoper: Scoper, action: str, scope: Scope) -> list[str]:
         return [f"{action} on *: it has no resource type (the Service Authorization Reference lists none)"]
     region, account, resources = scope
     lines = [f"{action} on {', '.join(sorted(patterns))}"]
-    named = ", ".join(resources) if resources else "none"
+    read = [r for r in resources if not r.startswith(UNREAD)]
+    unread = [r[len(UNREAD) :] for r in resources if r.startswith(UNREAD)]
+    named = ", ".join(read) if read else "none"
+    named += f" (and what may name a {', '.join(unread)}, unread)" if unread else ""
     region_from = f"{region} (the call)" if region and scoper.resource_scope == REGION_SCOPE else "* (not scoped)"
     account_from = (
         f"{account} (the caller's access key)" if account and scoper.resource_scope != NO_SCOPE else "* (unknown)"

@@ -151,3 +151,35 @@ def test_a_generic_name_binds_only_what_no_specific_member_did(action_map: Actio
     arns = resource_arns(action_map.formats_of("lex"), identifiers, region="eu-west-1", account=ACCOUNT, own="BotName")
     assert f"arn:aws:lex:eu-west-1:{ACCOUNT}:bot:OrderBot:1" in arns
     assert not [arn for arn in arns if "slack" in arn]
+
+
+def test_an_unread_name_marks_the_types_it_could_name_and_only_those(action_map: ActionMap) -> None:
+    from collector_runtime.core.identifier_arns import unread_types
+    from collector_runtime.core.scoping import Scoper, explain_scope
+
+    formats = action_map.formats_of("ec2")
+    marks = unread_types("ec2", formats, {"LaunchTemplateId", "Version", "Description"})
+    assert marks == ("unread:ec2/launch-template",)
+    assert unread_types("ec2", formats, {"Description", "Tags"}) == ()
+    scope = ("eu-west-1", "123456789012", ("arn:aws:ec2:eu-west-1:123456789012:subnet/subnet-1", *marks))
+    patterns = Scoper(action_map).patterns("ec2:RunInstances", scope)
+    assert "arn:aws:ec2:eu-west-1:123456789012:launch-template/*" in patterns
+    assert not any("capacity-reservation" in p or "placement-group" in p for p in patterns)
+    explained = explain_scope(Scoper(action_map), "ec2:RunInstances", scope)
+    assert "what may name a ec2/launch-template, unread" in explained[1]
+
+
+def test_the_names_inside_a_requests_structures_are_bounded_and_end_on_recursive_shapes() -> None:
+    import botocore.session
+
+    from collector_runtime.sources.proxy.nested_names import MAX_NAMES, nested_names, unread_names
+
+    ec2 = botocore.session.get_session().get_service_model("ec2")
+    inside = nested_names(ec2.operation_model("RunInstances"))
+    assert {"LaunchTemplateId", "LaunchTemplateName"} <= inside["LaunchTemplate"]
+    assert "SnapshotId" in inside["BlockDeviceMappings"] and "ImageId" not in inside
+    assert "SecurityGroupId" in inside["NetworkInterfaces"]  # a list of strings by its element's shape name
+    assert unread_names(ec2.operation_model("RunInstances"), frozenset({"ImageId"})) == frozenset()
+    glue = botocore.session.get_session().get_service_model("glue")  # recursive shapes (a column's type)
+    for operation in glue.operation_names:
+        assert all(len(names) <= MAX_NAMES + 2 for names in nested_names(glue.operation_model(operation)).values())

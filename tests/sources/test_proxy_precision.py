@@ -461,3 +461,23 @@ def test_a_lambda_call_with_a_qualifier_is_granted_the_qualified_function(
     arn = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:"
     assert_policy_allows(policy, [Request(action, arn + invoked, ACCOUNT)])
     assert_policy_denies(policy, [Request(action, arn + other, ACCOUNT) for other in others])
+
+
+def test_an_optional_resource_a_structure_names_is_granted_though_unread(
+    recorder: CallRecorder, session: Any, action_map: ActionMap
+) -> None:
+    """RunInstances from a launch template names it inside `LaunchTemplate`, a structure the proxy does not
+    read; the call named its subnet, so the optional launch-template type was left out and IAM denied the
+    launch. What went unread is granted with `*` (never narrower than the call); what was read stays exact."""
+    params = {
+        "MinCount": 1,
+        "MaxCount": 1,
+        "LaunchTemplate": {"LaunchTemplateId": "lt-0123456789abcdef0", "Version": "3"},
+        "SubnetId": "subnet-0123456789abcdef0",
+    }
+    policy, action = policy_of(recorder, action_map, sent(session, "ec2", "RunInstances", params))
+    arn = f"arn:aws:ec2:eu-west-1:{ACCOUNT}:"
+    launch = [arn + "launch-template/lt-0123456789abcdef0", arn + "subnet/subnet-0123456789abcdef0"]
+    assert_policy_allows(policy, [Request(action, resource, ACCOUNT) for resource in launch])
+    others = [arn + "subnet/subnet-0fedcba9876543210", arn + "capacity-reservation/cr-0123456789abcdef0"]
+    assert_policy_denies(policy, [Request(action, resource, ACCOUNT) for resource in others])

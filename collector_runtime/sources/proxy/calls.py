@@ -20,7 +20,13 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from collector_runtime.core.identifier_arns import COPY_SOURCE_VERSION, copy_source, listed_arns, resource_arns
+from collector_runtime.core.identifier_arns import (
+    COPY_SOURCE_VERSION,
+    copy_source,
+    listed_arns,
+    resource_arns,
+    unread_types,
+)
 from collector_runtime.core.mapping import ActionMap
 from collector_runtime.core.names import MAX_WORKLOAD
 from collector_runtime.core.records import DEFAULT_WORKLOAD, FAILED, PROXY, ObservedCall
@@ -28,6 +34,7 @@ from collector_runtime.core.saved_counts import saved_count
 from collector_runtime.sources.proxy.credentials import access_key_id, key_hash, name_of_key
 from collector_runtime.sources.proxy.identifier_allowlist import response_identifiers
 from collector_runtime.sources.proxy.matcher import MatchedCall, UnmatchedCall, match_request
+from collector_runtime.sources.proxy.nested_names import unread_names
 from collector_runtime.sources.proxy.principals import Principal, Principals
 from collector_runtime.sources.proxy.request import HttpRequest
 from collector_runtime.sources.proxy.responses import ResponseInfo
@@ -77,12 +84,16 @@ def workload_of(proxy_user: str | None, request: HttpRequest, known: Principal |
     return name_of_key(key_id) if key_id else DEFAULT_WORKLOAD
 
 
+MAX_REMEMBERED = 4_096  # (prefix, unread names) combinations remembered
+
+
 class CallRecorder:
     def __init__(self, service_models: ServiceModels, action_map: ActionMap) -> None:
         self.service_models = service_models
         self.action_map = action_map
         self.counters = ProxyCounters()
         self.principals = Principals()
+        self._unread: dict[tuple[str, frozenset[str]], tuple[str, ...]] = {}  # unread types, by prefix and names
 
     def record(
         self, request: HttpRequest, proxy_user: str | None, response: ResponseInfo, time_ms: int | None = None
@@ -116,6 +127,9 @@ class CallRecorder:
         named = resource_arns(formats, identifiers, region=found.region, account=found.account, own=own)
         for element, items in found.listed.items():
             named += listed_arns(formats, element, items, region=found.region, account=found.account)
+        operation = self.service_models.operation_model(found.service_name, found.operation)
+        if prefix and operation is not None:
+            named += self._unread_types(prefix, formats, unread_names(operation, found.members))
         members = found.members | copy_source_members(found.identifiers, found.region)
         return ObservedCall(
             workload=workload,
@@ -131,6 +145,19 @@ class CallRecorder:
             request_members=members,
             time_ms=time_ms,
         )
+
+    def _unread_types(self, prefix: str, formats: dict[str, list[str]], names: frozenset[str]) -> tuple[str, ...]:
+        """`unread_types`, remembered: an operation's requests set few combinations of members (~100 µs each
+        for EC2's formats, else)."""
+        if not names:
+            return ()
+        key = (prefix, names)
+        known = self._unread.get(key)
+        if known is None:
+            if len(self._unread) >= MAX_REMEMBERED:
+                self._unread.clear()
+            known = self._unread[key] = unread_types(prefix, formats, names)
+        return known
 
     def _response_identifiers(self, found: MatchedCall, response: ResponseInfo) -> dict[str, str]:
         """The identifiers a successful response names that the request did not (KMS by alias: the key's
