@@ -55,6 +55,7 @@ ALIASES: Mapping[str, str] = {
     "repositoryName": "RepositoryName",
     "cluster": "ClusterName",
     "EventBusName": "EventBusName",
+    "TableArn": "TableName",  # DynamoDB: the key shape of RequestItems (batch operations), a table's name or ARN
     "StateMachineName": "StateMachineName",
     # EC2 (no other prefix has these placeholders): security-group/${SecurityGroupId}, key-pair/${KeyPairName},
     # network-acl/${NaclId}, vpc-endpoint-service/${VpcEndpointServiceId}, dedicated-host/${DedicatedHostId}

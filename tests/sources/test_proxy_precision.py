@@ -481,3 +481,33 @@ def test_an_optional_resource_a_structure_names_is_granted_though_unread(
     assert_policy_allows(policy, [Request(action, resource, ACCOUNT) for resource in launch])
     others = [arn + "subnet/subnet-0fedcba9876543210", arn + "capacity-reservation/cr-0123456789abcdef0"]
     assert_policy_denies(policy, [Request(action, resource, ACCOUNT) for resource in others])
+
+
+@pytest.mark.parametrize(
+    ("operation", "params"),
+    [
+        ("BatchWriteItem", {"RequestItems": {"orders": [{"PutRequest": {"Item": {"id": {"S": "1"}}}}]}}),
+        ("BatchGetItem", {"RequestItems": {"orders": {"Keys": [{"id": {"S": "1"}}]}}}),
+        (
+            "BatchGetItem",
+            {"RequestItems": {f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/orders": {"Keys": [{"id": {"S": "1"}}]}}},
+        ),
+    ],
+)
+def test_a_map_keyed_by_names_grants_each_name(
+    recorder: CallRecorder, session: Any, action_map: ActionMap, operation: str, params: dict[str, Any]
+) -> None:
+    """DynamoDB's batch operations name their tables as the keys of `RequestItems` (botocore's key shape:
+    `TableArn`, a name or an ARN); unread, a batch write was granted every table."""
+    policy, action = policy_of(recorder, action_map, sent(session, "dynamodb", operation, params))
+    arn = f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/"
+    assert_policy_allows(policy, [Request(action, arn + "orders", ACCOUNT)])
+    assert_policy_denies(policy, [Request(action, arn + other, ACCOUNT) for other in ("payments", "orders2")])
+
+
+def test_a_maps_keys_that_are_no_resources_are_never_kept(recorder: CallRecorder, session: Any) -> None:
+    """PutItem's `Item` is keyed by attribute names (data, not resources), even one written like an ARN."""
+    arn_like = f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/payments"
+    params = {"TableName": "orders", "Item": {"id": {"S": "1"}, arn_like: {"S": "x"}}}
+    call = recorder.record(sent(session, "dynamodb", "PutItem", params), "app", OK)
+    assert call.resources == (f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/orders",)

@@ -54,11 +54,11 @@ def test_a_list_of_at_most_max_listed_strings_is_read_and_anything_else_only_set
 
 
 def test_json_xml_cbor_top_level() -> None:
-    assert bodies.json_top_level(json.dumps({"TableName": "t", "Item": {"a": 1}, "Limit": 3}).encode()) == {
-        "TableName": "t",
-        "Item": bodies.SET,
-        "Limit": bodies.SET,
-    }
+    parsed = bodies.json_top_level(json.dumps({"TableName": "t", "Item": {"a": 1}, "Limit": 3, "E": {}}).encode())
+    assert parsed == {"TableName": "t", "Item": ("a",), "Limit": bodies.SET, "E": bodies.SET}
+    assert isinstance(parsed["Item"], bodies.Keys)  # an object's keys; read only for an ARN-keyed map
+    many = {str(i): 1 for i in range(bodies.MAX_LISTED + 1)}
+    assert bodies.json_top_level(json.dumps({"M": many}).encode()) == {"M": bodies.SET}
     root, children = bodies.xml_children(b'<R xmlns="urn:x"><Name>n</Name><Config><A>1</A></Config></R>')
     assert (root, children) == ("R", {"Name": "n", "Config": bodies.SET})
     assert bodies.cbor_top_level(bytes([0xA1, 0x61, 0x6B, 0x61, 0x76])) == {"k": "v"}  # {"k": "v"}

@@ -3,7 +3,9 @@
 Only the top level matters: the matcher keeps top-level member names and identifier-like string values.
 A body that does not decode (cut at MAX_BODY, malformed, unexpected type) gives an empty result; nothing
 raises. Values other than strings are kept only as a marker that the member was set, but for a list of
-at most MAX_LISTED strings (EC2's `InstanceId.1=...`, JSON's `"repositoryNames": [...]`): a `Listed`.
+at most MAX_LISTED strings (EC2's `InstanceId.1=...`, JSON's `"repositoryNames": [...]`): a `Listed`, and
+the keys of a JSON or CBOR object of at most MAX_LISTED keys (DynamoDB's `RequestItems`, by table): `Keys`
+(whether they are read is the operation's model's say: only a map keyed by ARNs or names of them is).
 """
 
 from __future__ import annotations
@@ -20,6 +22,14 @@ MAX_LISTED = 32  # strings read from one list member; a longer list is only SET
 
 class Listed(tuple[str, ...]):
     """A top-level list of strings (a list member's names, in order)."""
+
+
+class Keys(tuple[str, ...]):
+    """The keys of a top-level object (a map member's keys, or a structure's member names), in order."""
+
+
+def _keys(document: dict[Any, Any]) -> object:
+    return Keys(document) if 0 < len(document) <= MAX_LISTED and all(isinstance(k, str) for k in document) else SET
 
 
 def _listed(items: list[Any]) -> object:
@@ -108,7 +118,13 @@ def _top_level(document: Any) -> dict[str, object]:
     if not isinstance(document, dict):
         return {}
     return {
-        str(key): value if isinstance(value, str) else _listed(value) if isinstance(value, list) else SET
+        str(key): value
+        if isinstance(value, str)
+        else _listed(value)
+        if isinstance(value, list)
+        else _keys(value)
+        if isinstance(value, dict)
+        else SET
         for key, value in document.items()
     }
 

@@ -82,6 +82,8 @@ def listed_identifiers_of(operation: Any, lists: dict[str, tuple[str, ...]]) -> 
         if member is None:
             continue
         element, sensitive = element_name(name, member), is_sensitive(member)
+        if element is None:
+            continue
         kept = tuple(
             item for item in items if is_identifier(element, item) and not is_secret(element, item, sensitive=sensitive)
         )
@@ -90,11 +92,19 @@ def listed_identifiers_of(operation: Any, lists: dict[str, tuple[str, ...]]) -> 
     return found
 
 
-def element_name(name: str, member: Any) -> str:
+def element_name(name: str, member: Any) -> str | None:
     """What one element of a list member is called: `InstanceIds` holds `InstanceId`s; where the singular
-    says nothing, botocore's element shape does (EC2's `Groups` holds `SecurityGroupId`s)."""
+    says nothing, botocore's element shape does (EC2's `Groups` holds `SecurityGroupId`s). A map's keys are
+    read only when its key shape is ARN-typed (DynamoDB's `RequestItems` by `TableArn`: a table's name or
+    ARN), never attribute names; a structure's member names never (None)."""
+    kind = getattr(member, "type_name", None)
+    if kind == "map":
+        key = member.key.name
+        return key if key.endswith(("Arn", "ARN")) else None
+    if kind not in ("list", None):
+        return None
     singular = name.removesuffix("s")
-    if is_identifier(singular, "") or getattr(member, "type_name", None) != "list":
+    if is_identifier(singular, "") or kind is None:
         return singular
     shape_name = member.member.name
     return shape_name if is_identifier(shape_name, "") else singular

@@ -21,7 +21,7 @@ class RequestMembers(NamedTuple):
     values: dict[str, str]  # member name -> value, string members only
     names: frozenset[str]  # every top-level input member the request set
     uri_members: frozenset[str]  # the members that came from URI labels
-    lists: dict[str, tuple[str, ...]]  # member name -> its strings, list-of-string members (bodies.Listed)
+    lists: dict[str, tuple[str, ...]]  # member name -> its strings (bodies.Listed), or a map's keys (bodies.Keys)
 
 
 def request_members(
@@ -36,7 +36,7 @@ def request_members(
     _from_query_and_headers(shape, request, found)
     _from_body(shape, encoding, request, found)
     values = {name: value for name, value in found.items() if isinstance(value, str)}
-    lists = {name: tuple(value) for name, value in found.items() if isinstance(value, bodies.Listed)}
+    lists = {name: tuple(value) for name, value in found.items() if isinstance(value, bodies.Listed | bodies.Keys)}
     return RequestMembers(values, frozenset(found), frozenset(uri_members), lists)
 
 
@@ -80,10 +80,13 @@ def _from_body(shape: Any, encoding: str, request: HttpRequest, found: dict[str,
 
 
 def _kept(member: Any, value: object) -> object:
-    """A string member's string, a list-of-strings member's `Listed`; anything else only SET."""
+    """A string member's string, a list-of-strings member's `Listed`, a map member's `Keys`; anything else
+    only SET."""
     if member.type_name == "string" and isinstance(value, str):
         return value
     if member.type_name == "list" and member.member.type_name == "string" and isinstance(value, bodies.Listed):
+        return value
+    if member.type_name == "map" and isinstance(value, bodies.Keys):
         return value
     return bodies.SET
 
