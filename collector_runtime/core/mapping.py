@@ -192,18 +192,23 @@ class ActionMap:
         CreateStateMachine: `StateMachineName`), which a generic `Name`/`name` member fills; None when there
         are several (KMS CreateAlias: an alias and a key) or none, and when it is no name of the resource the
         operation is named after: AppSync UpdateApi's `name` is the API's new name, never its `${ApiId}`;
-        Connect DeletePredefinedAttribute's `Name`, the attribute's, never the `${InstanceId}`."""
-        names = {
-            name
+        Connect DeletePredefinedAttribute's `Name`, the attribute's, never the `${InstanceId}`. Failing that,
+        the one inner name of such a resource that the operation is named after: Glue GetTable's `Name` fills
+        `table/${DatabaseName}/${TableName}`'s `${TableName}`."""
+        formats = [
+            _format_names(text)
             for action in mapping.actions
             if action != PASS_ROLE and action not in mapping.other_resource
             for kind in self.resource_types(action)
             if kind.required
             for text in kind.formats
-            for name in _format_names(text)[:1]
-        }
-        own = names.pop() if len(names) == 1 else None
-        return own if own is not None and _names_the_operations_resource(own, mapping.api) else None
+        ]
+        outer = {names[0] for names in formats if names}
+        own = outer.pop() if len(outer) == 1 else None
+        if own is not None and _names_the_operations_resource(own, mapping.api):
+            return own
+        inner = {name for names in formats for name in names[1:] if _names_the_operations_resource(name, mapping.api)}
+        return inner.pop() if len(inner) == 1 else None
 
 
 def _names_the_operations_resource(placeholder: str, api: str) -> bool:

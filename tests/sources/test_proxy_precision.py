@@ -511,3 +511,17 @@ def test_a_maps_keys_that_are_no_resources_are_never_kept(recorder: CallRecorder
     params = {"TableName": "orders", "Item": {"id": {"S": "1"}, arn_like: {"S": "x"}}}
     call = recorder.record(sent(session, "dynamodb", "PutItem", params), "app", OK)
     assert call.resources == (f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/orders",)
+
+
+def test_a_generic_name_fills_an_inner_name_of_the_resource_the_operation_is_named_after(
+    recorder: CallRecorder, session: Any, action_map: ActionMap
+) -> None:
+    """Glue's table is `table/${DatabaseName}/${TableName}`: GetTable's `Name` is the table's, the inner name;
+    only the outer one was considered, and the call was granted every table of the database."""
+    params = {"DatabaseName": "sales", "Name": "orders"}
+    policy, action = policy_of(recorder, action_map, sent(session, "glue", "GetTable", params))
+    arn = f"arn:aws:glue:eu-west-1:{ACCOUNT}:"
+    allowed = [arn + "table/sales/orders", arn + "database/sales", arn + "catalog"]
+    assert_policy_allows(policy, [Request(action, resource, ACCOUNT) for resource in allowed])
+    others = [arn + "table/sales/payments", arn + "table/other/orders", arn + "database/other"]
+    assert_policy_denies(policy, [Request(action, resource, ACCOUNT) for resource in others])
