@@ -525,3 +525,22 @@ def test_a_generic_name_fills_an_inner_name_of_the_resource_the_operation_is_nam
     assert_policy_allows(policy, [Request(action, resource, ACCOUNT) for resource in allowed])
     others = [arn + "table/sales/payments", arn + "table/other/orders", arn + "database/other"]
     assert_policy_denies(policy, [Request(action, resource, ACCOUNT) for resource in others])
+
+
+def test_a_request_through_an_s3_access_point_is_granted_on_the_access_point(
+    recorder: CallRecorder, session: Any, action_map: ActionMap
+) -> None:
+    """botocore sends `Bucket=<access point ARN>` to `<name>-<account>.s3-accesspoint.<region>.amazonaws.com`;
+    the host's first label was read as a bucket (`arn:aws:s3:::ap-<account>/<key>`) and IAM, which authorizes
+    the access point's ARN, denied the call."""
+    access_point = f"arn:aws:s3:eu-west-1:{ACCOUNT}:accesspoint/reports"
+    get = sent(session, "s3", "GetObject", {"Bucket": access_point, "Key": "config/app.json"})
+    policy, action = policy_of(recorder, action_map, get)
+    assert_policy_allows(policy, [Request(action, access_point + "/object/config/app.json", ACCOUNT)])
+    others = [access_point + "/object/private/app.json", access_point + "x/object/config/app.json"]
+    others.append(f"arn:aws:s3:::reports-{ACCOUNT}/config/app.json")
+    assert_policy_denies(policy, [Request(action, other, ACCOUNT) for other in others])
+    listing = sent(session, "s3", "ListObjectsV2", {"Bucket": access_point, "Prefix": "config/"})
+    policy, action = policy_of(recorder, action_map, listing)
+    assert_policy_allows(policy, [Request(action, access_point, ACCOUNT)])
+    assert_policy_denies(policy, [Request(action, f"arn:aws:s3:::reports-{ACCOUNT}", ACCOUNT)])

@@ -89,3 +89,29 @@ def test_s3_path_and_express_control() -> None:
 )
 def test_wildcard_family_covers_exactly_one_label_buckets(host: str, family: str | None) -> None:
     assert wildcard_family(host) == family
+
+
+@pytest.mark.parametrize(
+    ("host", "arn"),
+    [
+        (
+            "reports-123456789012.s3-accesspoint.eu-west-1.amazonaws.com",
+            "arn:aws:s3:eu-west-1:123456789012:accesspoint/reports",
+        ),
+        (
+            "my-ap-123456789012.s3-accesspoint-fips.dualstack.us-gov-west-1.amazonaws.com",
+            "arn:aws-us-gov:s3:us-gov-west-1:123456789012:accesspoint/my-ap",
+        ),
+        (
+            "a1b-123456789012.s3-accesspoint.cn-north-1.amazonaws.com.cn",
+            "arn:aws-cn:s3:cn-north-1:123456789012:accesspoint/a1b",
+        ),
+        ("reports-123456789012.s3.eu-west-1.amazonaws.com", None),  # a bucket of that name
+        ("-x-123456789012.s3-accesspoint.eu-west-1.amazonaws.com", None),
+        ("ap-12345.s3-accesspoint.eu-west-1.amazonaws.com", None),
+    ],
+)
+def test_an_access_points_host_names_its_arn(host: str, arn: str | None) -> None:
+    from collector_runtime.sources.proxy.s3_hosts import access_point_arn
+
+    assert access_point_arn(host) == arn

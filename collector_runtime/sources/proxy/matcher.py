@@ -28,7 +28,12 @@ from collector_runtime.sources.proxy.identifier_allowlist import identifiers_of,
 from collector_runtime.sources.proxy.operations import OperationTable
 from collector_runtime.sources.proxy.request import HttpRequest
 from collector_runtime.sources.proxy.routes import Route, best_routes
-from collector_runtime.sources.proxy.s3_hosts import is_express_control_host, s3_path
+from collector_runtime.sources.proxy.s3_hosts import (
+    access_point_arn,
+    is_express_control_host,
+    s3_path,
+    through_access_point,
+)
 from collector_runtime.sources.proxy.service_models import ServiceModels, ServiceSummary
 from collector_runtime.sources.proxy.stored_lowercase import lowercased
 
@@ -172,12 +177,15 @@ def _best(found: list[_Candidate], scope: CredentialScope | None) -> list[_Candi
 
 def _matched(request: HttpRequest, scope: CredentialScope | None, found: _Candidate) -> MatchedCall:
     read = enc.request_members(found.operation, found.encoding, request, found.labels)
+    identifiers = identifiers_of(found.operation, read.values, read.uri_members)
+    if found.service.name == "s3" and (access_point := access_point_arn(request.host)) is not None:
+        identifiers = through_access_point(identifiers, access_point)
     return MatchedCall(
         service=found.service.service_id,
         operation=found.operation.wire_name,
         region=scope.region if scope else None,
         account=scope.account if scope else sigv2_account(request),
-        identifiers=lowercased(found.operation, identifiers_of(found.operation, read.values, read.uri_members)),
+        identifiers=lowercased(found.operation, identifiers),
         listed=listed_identifiers_of(found.operation, read.lists),
         members=read.names,
         service_name=found.service.name,
