@@ -52,6 +52,7 @@ ALIASES: Mapping[str, str] = {
     "TopicName": "TopicName",
     "KeyId": "KeyId",
     "ServerCertificateName": "CertificateNameWithPath",  # IAM: server-certificate/${CertificateNameWithPath}
+    "VirtualMFADeviceName": "MfaTokenIdWithPath",  # IAM: mfa/${MfaTokenIdWithPath}, a virtual device's name
     "repositoryName": "RepositoryName",
     "cluster": "ClusterName",
     "EventBusName": "EventBusName",

@@ -144,6 +144,7 @@ def test_the_account_the_callers_traffic_shows_applies_to_all_its_calls(action_m
         ("GetUser", "UserName", "user"),
         ("GetGroup", "GroupName", "group"),
         ("GetInstanceProfile", "InstanceProfileName", "instance-profile"),
+        ("CreateVirtualMFADevice", "VirtualMFADeviceName", "mfa"),
     ],
 )
 def test_an_iam_name_grants_its_one_resource_whatever_its_path(
