@@ -147,8 +147,8 @@ class CallRecorder:
         )
 
     def _unread_types(self, prefix: str, formats: dict[str, list[str]], names: frozenset[str]) -> tuple[str, ...]:
-        """`unread_types`, remembered: an operation's requests set few combinations of members (~100 µs each
-        for EC2's formats, else)."""
+        """`unread_types`, remembered: an operation's requests set few combinations of members, and reading
+        them against EC2's formats takes ~100 µs."""
         if not names:
             return ()
         key = (prefix, names)
