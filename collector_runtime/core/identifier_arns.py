@@ -55,6 +55,7 @@ ALIASES: Mapping[str, str] = {
     "VirtualMFADeviceName": "MfaTokenIdWithPath",  # IAM: mfa/${MfaTokenIdWithPath}, a virtual device's name
     "repositoryName": "RepositoryName",
     "cluster": "ClusterName",
+    "service": "ServiceName",  # ECS: service/${ClusterName}/${ServiceName} (a name, or an ARN kept as it is)
     "EventBusName": "EventBusName",
     "TableArn": "TableName",  # DynamoDB: the key shape of RequestItems (batch operations), a table's name or ARN
     "StateMachineName": "StateMachineName",
@@ -89,6 +90,11 @@ SUFFIXED: Mapping[str, str] = {"SecretId": "-??????"}
 # AWS creates its role as `role/aws-service-role/<service>/<a name the service picks>` (so AWS's managed
 # policies grant it, with the condition iam:AWSServiceName).
 WITHIN: Mapping[str, tuple[str, str]] = {"AWSServiceName": ("RoleNameWithPath", "aws-service-role/{}/*")}
+# Members whose value joins two names with a separator: ECS's `taskDefinition` is `family[:revision]`, its ARN
+# `task-definition/${TaskDefinitionFamilyName}:${TaskDefinitionRevisionNumber}` (no revision: the latest, `*`).
+JOINED: Mapping[str, tuple[str, tuple[str, str]]] = {
+    "taskDefinition": (":", ("TaskDefinitionFamilyName", "TaskDefinitionRevisionNumber"))
+}
 # IAM's `${RoleNameWithPath}` (user, group, instance profile, policy...) is the path and the name
 # (`role/service-role/builder`), a request names the name alone (`RoleName`), unique in the account whatever its
 # path: filled with a name, such a format gives the name at the root and under any path (`role/*/builder`).
@@ -142,6 +148,10 @@ def resource_arns(
             found.append(arn)
         elif member.endswith("KeyId") and value.startswith("alias/"):  # KMS: a key named by its alias
             bound["Alias"] = literal(value.removeprefix("alias/"))
+        elif member in JOINED:
+            separator, (first, second) = JOINED[member]
+            name, _, rest = value.partition(separator)
+            bound[first], bound[second] = literal(name), literal(rest) if rest else "*"
         else:
             if placeholders is None:
                 placeholders = {name for texts in formats.values() for text in texts for name in arn_format(text).names}
@@ -179,11 +189,20 @@ def _qualified(identifiers: Mapping[str, str]) -> Mapping[str, str]:
 
 
 def listed_arns(
-    formats: Mapping[str, list[str]], element: str, items: Iterable[str], *, region: str | None, account: str | None
+    formats: Mapping[str, list[str]],
+    element: str,
+    items: Iterable[str],
+    *,
+    region: str | None,
+    account: str | None,
+    context: Mapping[str, str] | None = None,
 ) -> tuple[str, ...]:
     """The ARNs a list member's names give, each as a member named like one element would (`InstanceId` for
-    `InstanceIds`, `SecurityGroupId` for EC2's `Groups`: the source names the element)."""
-    named = (resource_arns(formats, {element: item}, region=region, account=account) for item in items)
+    `InstanceIds`, `SecurityGroupId` for EC2's `Groups`: the source names the element), beside the request's
+    other names (`context`: ECS DescribeServices' `services` are in its `cluster`)."""
+    named = (
+        resource_arns(formats, {**(context or {}), element: item}, region=region, account=account) for item in items
+    )
     return tuple(dict.fromkeys(arn for arns in named for arn in arns))
 
 

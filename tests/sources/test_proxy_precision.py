@@ -545,3 +545,29 @@ def test_a_request_through_an_s3_access_point_is_granted_on_the_access_point(
     policy, action = policy_of(recorder, action_map, listing)
     assert_policy_allows(policy, [Request(action, access_point, ACCOUNT)])
     assert_policy_denies(policy, [Request(action, f"arn:aws:s3:::reports-{ACCOUNT}", ACCOUNT)])
+
+
+@pytest.mark.parametrize(
+    ("operation", "params", "named", "others"),
+    [
+        ("RunTask", {"cluster": "prod", "taskDefinition": "web:3"}, "task-definition/web:3", ["task-definition/api:3"]),
+        ("RunTask", {"cluster": "prod", "taskDefinition": "web"}, "task-definition/web:7", ["task-definition/api:7"]),
+        ("UpdateService", {"cluster": "prod", "service": "api"}, "service/prod/api", ["service/prod/worker"]),
+        ("DescribeServices", {"cluster": "prod", "services": ["api"]}, "service/prod/api", ["service/prod/worker"]),
+    ],
+)
+def test_an_ecs_service_and_task_definition_are_named(
+    recorder: CallRecorder,
+    session: Any,
+    action_map: ActionMap,
+    operation: str,
+    params: dict[str, Any],
+    named: str,
+    others: list[str],
+) -> None:
+    """ECS calls a service `service` and a task definition `family[:revision]` (`taskDefinition`); unread, a
+    deploy's UpdateService was granted every service of the cluster, RunTask every task definition."""
+    policy, action = policy_of(recorder, action_map, sent(session, "ecs", operation, params))
+    arn = f"arn:aws:ecs:eu-west-1:{ACCOUNT}:"
+    assert_policy_allows(policy, [Request(action, arn + named, ACCOUNT)])
+    assert_policy_denies(policy, [Request(action, arn + other, ACCOUNT) for other in others])

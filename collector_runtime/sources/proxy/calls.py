@@ -126,7 +126,9 @@ class CallRecorder:
         identifiers = {**found.identifiers, **self._response_identifiers(found, response)}
         named = resource_arns(formats, identifiers, region=found.region, account=found.account, own=own)
         for element, items in found.listed.items():
-            named += listed_arns(formats, element, items, region=found.region, account=found.account)
+            named += listed_arns(
+                formats, element, items, region=found.region, account=found.account, context=found.identifiers
+            )
         operation = self.service_models.operation_model(found.service_name, found.operation)
         if prefix and operation is not None:
             named += self._unread_types(prefix, formats, unread_names(operation, found.members))
