@@ -154,7 +154,7 @@ def resource_arns(
             bound[first], bound[second] = literal(name), literal(rest) if rest else "*"
         else:
             if placeholders is None:
-                placeholders = {name for texts in formats.values() for text in texts for name in arn_format(text).names}
+                placeholders = _placeholders(formats)
             for placeholder in _placeholders_of(member, placeholders, own):
                 if member not in GENERIC_NAMES or placeholder not in bound:
                     bound[placeholder] = _bound_value(member, placeholder, value)
@@ -168,7 +168,7 @@ def unread_types(prefix: str, formats: Mapping[str, list[str]], names: Iterable[
     fill: the members inside a structure or list a source did not read (RunInstances' `LaunchTemplate`
     holds a `LaunchTemplateId`). The scoper grants such a type with `*` names where it would otherwise leave
     an optional type out: never narrower than the call because a name went unread."""
-    placeholders = {name for texts in formats.values() for text in texts for name in arn_format(text).names}
+    placeholders = _placeholders(formats)
     filled = {placeholder for name in names for placeholder in placeholders_filled_by(name, placeholders)}
     return tuple(
         f"{UNREAD}{prefix}/{kind}"
@@ -204,6 +204,11 @@ def listed_arns(
         resource_arns(formats, {**(context or {}), element: item}, region=region, account=account) for item in items
     )
     return tuple(dict.fromkeys(arn for arns in named for arn in arns))
+
+
+def _placeholders(formats: Mapping[str, list[str]]) -> set[str]:
+    """Every name placeholder of a prefix's ARN formats."""
+    return {name for texts in formats.values() for text in texts for name in arn_format(text).names}
 
 
 def _placeholders_of(member: str, placeholders: set[str], own: str | None) -> tuple[str, ...]:

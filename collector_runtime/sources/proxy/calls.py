@@ -123,13 +123,13 @@ class CallRecorder:
         prefix = self.action_map.prefix_of(found.service)
         formats = self.action_map.formats_of(prefix) if prefix else {}
         own = self.action_map.own_placeholder(self.action_map.lookup(found.service, found.operation))
-        identifiers = {**found.identifiers, **self._response_identifiers(found, response)}
+        operation = self.service_models.operation_model(found.service_name, found.operation)
+        identifiers = {**found.identifiers, **self._response_identifiers(found, operation, response)}
         named = resource_arns(formats, identifiers, region=found.region, account=found.account, own=own)
         for element, items in found.listed.items():
             named += listed_arns(
                 formats, element, items, region=found.region, account=found.account, context=found.identifiers
             )
-        operation = self.service_models.operation_model(found.service_name, found.operation)
         if prefix and operation is not None:
             named += self._unread_types(prefix, formats, unread_names(operation, found.members))
         members = found.members | copy_source_members(found.identifiers, found.region)
@@ -161,13 +161,13 @@ class CallRecorder:
             known = self._unread[key] = unread_types(prefix, formats, names)
         return known
 
-    def _response_identifiers(self, found: MatchedCall, response: ResponseInfo) -> dict[str, str]:
+    @staticmethod
+    def _response_identifiers(found: MatchedCall, operation: Any, response: ResponseInfo) -> dict[str, str]:
         """The identifiers a successful response names that the request did not (KMS by alias: the key's
         ARN; a create call: the new resource's ARN), read through the operation's output shape."""
-        if not response.values:
+        if not response.values or operation is None:
             return {}
-        operation = self.service_models.operation_model(found.service_name, found.operation)
-        named = response_identifiers(operation, response.values) if operation is not None else {}
+        named = response_identifiers(operation, response.values)
         return {
             f"response.{member}": value for member, value in named.items() if found.identifiers.get(member) != value
         }

@@ -97,14 +97,13 @@ def element_name(name: str, member: Any) -> str | None:
     says nothing, botocore's element shape does (EC2's `Groups` holds `SecurityGroupId`s). A map's keys are
     read only when its key shape is ARN-typed (DynamoDB's `RequestItems` by `TableArn`: a table's name or
     ARN), never attribute names; a structure's member names never (None)."""
-    kind = getattr(member, "type_name", None)
-    if kind == "map":
+    if member.type_name == "map":
         key = member.key.name
         return key if key.endswith(("Arn", "ARN")) else None
-    if kind not in ("list", None):
+    if member.type_name != "list":
         return None
     singular = name.removesuffix("s")
-    if is_identifier(singular, "") or kind is None:
+    if is_identifier(singular, ""):
         return singular
     shape_name = member.member.name
     return shape_name if is_identifier(shape_name, "") else singular
