@@ -14,6 +14,7 @@ them). A name with none of these shapes is granted exactly: no rule fires withou
 - DynamoDB stream: `table/orders/stream/2026-12-06T20:07:19.959` -> `table/orders/stream/*` (the label is
   the stream's creation time).
 - Lambda version: `function:acme-worker:7` -> `function:acme-worker:*` (a number per deployment).
+- ECS task definition revision: `task-definition/web:3` -> `task-definition/web:*` (a number per registration).
 - Terraform generated name (no name, or `name_prefix`/`bucket_prefix`): `terraform-20261206200719959000000001`
   -> `terraform-` and 26 `?` (plugin SDK `id.PrefixedUniqueId`: the time to 1/10,000 s and an 8-hex-digit
   counter; `UniqueIDSuffixLength` = 26).
@@ -47,6 +48,7 @@ _SECRET = re.compile(r"^(secret:[^:]+)-[A-Za-z0-9]{6}$")
 _EXECUTION = re.compile(r"^((?:execution|express):[^:]+:)[^:]+$")
 _STREAM = re.compile(r"^(table/[^/]+/stream/).+$")
 _VERSION = re.compile(r"^(function:[^:]+:)\d+$")
+_REVISION = re.compile(r"^(task-definition/[^:/]+:)\d+$")
 _LOG_STREAM = re.compile(r"^(log-group:[^:]+:log-stream:)(.+)$")
 _TERRAFORM = re.compile(r"^(?P<stem>[A-Za-z0-9._/-]*[A-Za-z0-9._/-])(?P<id>20\d{16}[0-9a-f]{8})$")
 _CLOUDFORMATION = re.compile(r"^(?P<stem>[A-Za-z0-9][A-Za-z0-9.]*(?:-[A-Za-z0-9.]+)+-)(?P<id>[A-Za-z0-9]{12,13})$")
@@ -131,6 +133,7 @@ def _resource(resource: str, rules: list[str]) -> str:
         (_EXECUTION, "Step Functions execution names are per run"),
         (_STREAM, "a DynamoDB stream label is its creation time"),
         (_VERSION, "Lambda versions grow with each deployment"),
+        (_REVISION, "ECS task definition revisions grow with each registration"),
     ):
         match = pattern.match(resource)
         if match:

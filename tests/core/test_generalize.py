@@ -105,6 +105,15 @@ SCHEMES = [
         ],
     ),
     (
+        f"arn:aws:ecs:eu-west-1:{ACCOUNT}:task-definition/web:3",
+        f"arn:aws:ecs:eu-west-1:{ACCOUNT}:task-definition/web:*",
+        [f"arn:aws:ecs:eu-west-1:{ACCOUNT}:task-definition/web:4"],
+        [
+            f"arn:aws:ecs:eu-west-1:{ACCOUNT}:task-definition/api:4",
+            f"arn:aws:ecs:eu-west-1:{ACCOUNT}:task-definition/web2:4",
+        ],
+    ),
+    (
         f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/lambda/acme:log-stream:2026/12/06/[$LATEST]{'ab12' * 8}",
         f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/lambda/acme:log-stream:*",
         [f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/lambda/acme:log-stream:2026/12/07/[7]{'cd34' * 8}"],
