@@ -7,9 +7,9 @@ is that one object, not a pattern (the collector's own wildcards, `*` for what i
 `-??????` suffix, stay wildcards). Otherwise its name binds a placeholder of the ARN formats
 of the operation's IAM prefix: by the same name (`TableName`, `FunctionName`, `StreamName`), or through
 the reviewed aliases below; every format whose names are all bound becomes an ARN, with the call's
-partition, region and account. A queue URL carries its own region and account; one of another host (an
-endpoint override: a VPC endpoint's name, LocalStack, moto) carries its account and name, and is in the
-call's region.
+partition, region and account (all but the id AWS gave the resource after its name: `stack/app/*`). A
+queue URL carries its own region and account; one of another host (an endpoint override: a VPC endpoint's
+name, LocalStack, moto) carries its account and name, and is in the call's region.
 
 Names bind by more than their exact spelling (the same class of create operations and targets): a member
 `<Placeholder>Name` (`AliasName` -> `${Alias}`), `Target<Placeholder>` (`TargetKeyId` -> `${KeyId}`), one
@@ -99,6 +99,11 @@ JOINED: Mapping[str, tuple[str, tuple[str, str]]] = {
 # (`role/service-role/builder`), a request names the name alone (`RoleName`), unique in the account whatever its
 # path: filled with a name, such a format gives the name at the root and under any path (`role/*/builder`).
 WITH_PATH = "WithPath"
+# The id AWS gives a resource it names after the request's name, last in its ARN after the type's own name
+# (`stack/${StackName}/${Id}`, EKS's `nodegroup/${ClusterName}/${NodegroupName}/${UUID}`): no request names it,
+# so a format with the rest bound is filled with `*` for it. Only after the type's own name: in
+# `podidentityassociation/${ClusterName}/${UUID}` the id is the association's only name, and a cluster names none.
+GIVEN_IDS = frozenset({"Id", "UUID", "Uuid"})
 QUALIFIER = "Qualifier"  # Lambda: the version or alias a call names beside its FunctionName
 
 
@@ -244,18 +249,26 @@ def _bound_value(member: str, placeholder: str, value: str) -> str:
 def _filled(
     formats: Mapping[str, list[str]], bound: dict[str, str], region: str | None, account: str | None
 ) -> list[str]:
-    """Every format whose named placeholders are all bound (and that needs a region or account only where
-    the call has one)."""
+    """Every format whose named placeholders are all bound but for the id AWS gave the resource (and that needs
+    a region or account only where the call has one)."""
     location = {PARTITION: partition_of(region), REGION: region or "*", ACCOUNT: account or "*"}
     filled = []
-    for texts in formats.values():
+    for kind, texts in formats.items():
         for text in texts:
             names = arn_format(text).names
-            if names and all(name in bound for name in names):
-                values = {name: _value(name, bound[name]) for name in names}
+            unbound = [name for name in names if name not in bound]
+            if names and (not unbound or unbound == [_given_id(kind, names)]):
+                values = {name: _value(name, bound[name]) if name in bound else "*" for name in names}
                 for each in (values, *_under_any_path(values)):
                     filled.append(arn_format(text).fill(location[PARTITION], location[REGION], location[ACCOUNT], each))
     return filled
+
+
+def _given_id(kind: str, names: tuple[str, ...]) -> str | None:
+    """The last name of a format when it is the id AWS gave the resource named before it (`GIVEN_IDS`)."""
+    if len(names) < 2 or names[-1] not in GIVEN_IDS:
+        return None
+    return names[-1] if names[-2].lower() == kind.replace(" ", "").lower() + "name" else None
 
 
 def _under_any_path(values: dict[str, str]) -> list[dict[str, str]]:

@@ -65,6 +65,30 @@ def test_names_that_bind_no_format_give_nothing(action_map: ActionMap) -> None:
 
 
 @pytest.mark.parametrize(
+    ("prefix", "identifiers", "arns"),
+    [
+        ("cloudformation", {"StackName": "app"}, ("stack/app/*",)),
+        ("cloudformation", {"StackName": "app", "ChangeSetName": "cs"}, ("changeSet/cs/*", "stack/app/*")),
+        ("eks", {"ClusterName": "c", "NodegroupName": "ng"}, ("cluster/c", "nodegroup/c/ng/*")),
+        ("xray", {"GroupName": "g"}, ("group/g/*",)),
+    ],
+)
+def test_the_id_aws_gives_a_named_resource_is_any(
+    action_map: ActionMap, prefix: str, identifiers: dict[str, str], arns: tuple[str, ...]
+) -> None:
+    """A stack is `stack/${StackName}/${Id}`: the Id is AWS's, no request names it; with the name alone the
+    format was never filled and the call was granted every stack (`stack/*/*`)."""
+    found = resource_arns(action_map.formats_of(prefix), identifiers, region="eu-west-1", account=ACCOUNT)
+    assert sorted(found) == sorted(f"arn:aws:{prefix}:eu-west-1:{ACCOUNT}:{arn}" for arn in arns)
+
+
+def test_a_format_with_another_unread_name_stays_unfilled(action_map: ActionMap) -> None:
+    """ECS's `task/${ClusterName}/${TaskId}` names a task: a cluster alone names no task of it."""
+    found = resource_arns(action_map.formats_of("ecs"), {"cluster": "prod"}, region="eu-west-1", account=ACCOUNT)
+    assert found == (f"arn:aws:ecs:eu-west-1:{ACCOUNT}:cluster/prod",)
+
+
+@pytest.mark.parametrize(
     ("url", "arn"),
     [
         ("https://sqs.eu-west-1.amazonaws.com/123456789012/q", "arn:aws:sqs:eu-west-1:123456789012:q"),

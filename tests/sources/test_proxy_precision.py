@@ -571,3 +571,48 @@ def test_an_ecs_service_and_task_definition_are_named(
     arn = f"arn:aws:ecs:eu-west-1:{ACCOUNT}:"
     assert_policy_allows(policy, [Request(action, arn + named, ACCOUNT)])
     assert_policy_denies(policy, [Request(action, arn + other, ACCOUNT) for other in others])
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "params", "named", "others"),
+    [
+        (
+            "cloudformation",
+            "CreateStack",
+            {"StackName": "app", "TemplateBody": "{}"},
+            "stack/app/8a5b3f10-37d2-11f0-9a4b-0a1b2c3d4e5f",
+            ["stack/app-prod/8a5b3f10-37d2-11f0-9a4b-0a1b2c3d4e5f", "stack/other/8a5b3f10-37d2-11f0-9a4b-0a1b2c3d4e5f"],
+        ),
+        (
+            "cloudformation",
+            "ExecuteChangeSet",
+            {"StackName": "CDKToolkit", "ChangeSetName": "cdk-deploy-change-set"},
+            "stack/CDKToolkit/0c1d2e3f-0000-11f0-9a4b-0a1b2c3d4e5f",
+            ["stack/app/0c1d2e3f-0000-11f0-9a4b-0a1b2c3d4e5f"],
+        ),
+        (
+            "eks",
+            "DescribeNodegroup",
+            {"clusterName": "prod", "nodegroupName": "workers"},
+            "nodegroup/prod/workers/4ec6c1a2-8e5b-4b8a-9d8e-0123456789ab",
+            ["nodegroup/prod/spot/4ec6c1a2-8e5b-4b8a-9d8e-0123456789ab"],
+        ),
+        ("xray", "GetGroup", {"GroupName": "api"}, "group/api/ABCDEFGHIJKLMNOP", ["group/web/ABCDEFGHIJKLMNOP"]),
+    ],
+)
+def test_a_resource_named_but_for_the_id_aws_gave_it_is_granted_by_its_name(
+    recorder: CallRecorder,
+    session: Any,
+    action_map: ActionMap,
+    service: str,
+    operation: str,
+    params: dict[str, Any],
+    named: str,
+    others: list[str],
+) -> None:
+    """A stack's ARN ends with the id AWS gave it (`stack/app/<uuid>`), which no request names: the format
+    was never filled, and a deploy's CreateStack or ExecuteChangeSet was granted every stack (`stack/*/*`)."""
+    policy, action = policy_of(recorder, action_map, sent(session, service, operation, params))
+    arn = f"arn:aws:{service}:eu-west-1:{ACCOUNT}:"
+    assert_policy_allows(policy, [Request(action, arn + named, ACCOUNT)])
+    assert_policy_denies(policy, [Request(action, arn + other, ACCOUNT) for other in others])
