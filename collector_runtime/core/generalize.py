@@ -114,7 +114,7 @@ def generalized(arn: str) -> tuple[str, tuple[str, ...]] | None:
     """The pattern an ARN's next run also matches, and the rules that made it; None: keep it exact (no
     volatile part, or already a pattern)."""
     parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn" or has_wildcard(arn):
+    if len(parts) != 6 or parts[0] != "arn" or has_wildcard(parts[5]):  # a `*` account or region is no pattern
         return None
     head, service, resource = ":".join(parts[:5]) + ":", parts[2], parts[5]
     rules: list[str] = []

@@ -166,6 +166,23 @@ def test_names_without_a_generated_part_stay_exact(arn: str) -> None:
     assert generalized(arn) is None
 
 
+@pytest.mark.parametrize(
+    ("arn", "expected"),
+    [
+        ("arn:aws:lambda:eu-west-1:*:function:worker:7", "arn:aws:lambda:eu-west-1:*:function:worker:*"),
+        ("arn:aws:ecs:*:*:task-definition/web:3", "arn:aws:ecs:*:*:task-definition/web:*"),
+        (
+            f"arn:aws:secretsmanager:*:{ACCOUNT}:secret:acme/db-AbCdEf",
+            f"arn:aws:secretsmanager:*:{ACCOUNT}:secret:acme/db-??????",
+        ),
+    ],
+)
+def test_a_name_is_generalized_in_an_unknown_account_or_region(arn: str, expected: str) -> None:
+    """An older access key id names no account (`*`): the `*` of the account was taken for a pattern, the name
+    kept exact, and the next deployment's version (`worker:8`) denied."""
+    assert pattern(arn) == expected
+
+
 def test_names_sharing_a_stem_merge_into_one_pattern_with_their_evidence() -> None:
     keys = [f"{S3}acme-reports/reports/2026/12/{day:02d}/{uuid.uuid4()}.csv" for day in range(1, 48)]
     decision = decide([*keys, f"{S3}acme-reports/index.html"])
@@ -217,3 +234,13 @@ def test_the_policy_grants_the_decided_patterns_and_exact_names_keeps_them(aggre
     assert len(exact.observed["s3:PutObject"]) == 2
     assert all(re.search(r"/reports/2026/12/0[56]/", name) for name in exact.observed["s3:PutObject"])
     assert exact.generalized == ()
+
+
+def test_the_policy_generalizes_a_version_in_an_account_no_call_showed(aggregator: Aggregator) -> None:
+    """A proxy caller with an older access key id and no STS call, or an OTLP span without `cloud.account.id`:
+    its function ARN has a `*` account, and version 7 was granted exactly."""
+    function = "arn:aws:lambda:eu-west-1:*:function:worker"
+    aggregator.add(observed("Lambda", "Invoke", region="eu-west-1", resources=(f"{function}:7",)))
+    grants = PolicyBuilder(aggregator.action_map, PolicyOptions()).grants(aggregator.workloads["app"])
+    assert f"{function}:*" in grants.observed["lambda:InvokeFunction"]
+    assert f"{function}:7" not in grants.observed["lambda:InvokeFunction"]
