@@ -105,6 +105,9 @@ WITH_PATH = "WithPath"
 # `podidentityassociation/${ClusterName}/${UUID}` the id is the association's only name, and a cluster names none.
 GIVEN_IDS = frozenset({"Id", "UUID", "Uuid"})
 QUALIFIER = "Qualifier"  # Lambda: the version or alias a call names beside its FunctionName
+# SSM's and Route 53's tag operations name a resource by its type and id (`Parameter` and `/app/db`,
+# `hostedzone` and `Z123`): the id is of that one type, never of every type whose format has a `${ResourceId}`.
+RESOURCE_TYPE, RESOURCE_ID = "ResourceType", "ResourceId"
 
 
 class CopySource(NamedTuple):
@@ -137,10 +140,10 @@ def resource_arns(
 ) -> tuple[str, ...]:
     """The ARNs the identifiers name, given the formats of the operation's IAM prefix (ActionMap.formats_of)
     and `own`, the one placeholder of the resource the operation acts on (if it has one)."""
-    found: list[str] = []
+    identifiers, found = _of_named_type(formats, _qualified(identifiers), region, account)
     bound: dict[str, str] = {}
     placeholders: set[str] | None = None
-    generic_last = sorted(_qualified(identifiers).items(), key=lambda item: item[0] in GENERIC_NAMES)
+    generic_last = sorted(identifiers.items(), key=lambda item: item[0] in GENERIC_NAMES)
     for member, value in generic_last:  # a generic name binds only what no specific member did
         if not value:
             continue
@@ -191,6 +194,29 @@ def _qualified(identifiers: Mapping[str, str]) -> Mapping[str, str]:
     qualified = {name: value for name, value in identifiers.items() if name != QUALIFIER}
     qualified["FunctionName"] = f"{function}:{qualifier}"
     return qualified
+
+
+def _of_named_type(
+    formats: Mapping[str, list[str]], identifiers: Mapping[str, str], region: str | None, account: str | None
+) -> tuple[Mapping[str, str], list[str]]:
+    """The other identifiers, and the ARNs of a `ResourceId` in the type its `ResourceType` names (compared
+    without case or `-`: `ManagedInstance` is `managed-instance`); none when the prefix has no such type."""
+    kind_name = identifiers.get(RESOURCE_TYPE)
+    if kind_name is None:
+        return identifiers, []
+    rest = {name: value for name, value in identifiers.items() if name not in (RESOURCE_TYPE, RESOURCE_ID)}
+    value, wanted = identifiers.get(RESOURCE_ID), _type_key(kind_name)
+    found = []
+    for kind, texts in formats.items():
+        if value and _type_key(kind) == wanted:
+            for text in texts:
+                names = arn_format(text).names
+                found += _filled({kind: [text]}, {names[0]: literal(value)}, region, account) if names else []
+    return rest, found
+
+
+def _type_key(name: str) -> str:
+    return name.lower().replace("-", "").replace(" ", "").replace("_", "")
 
 
 def listed_arns(

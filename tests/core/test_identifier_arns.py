@@ -89,6 +89,31 @@ def test_a_format_with_another_unread_name_stays_unfilled(action_map: ActionMap)
 
 
 @pytest.mark.parametrize(
+    ("identifiers", "arns"),
+    [
+        (
+            {"ResourceType": "Parameter", "ResourceId": "/app/db"},
+            (f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/app/db",),
+        ),
+        (
+            {"ResourceType": "MaintenanceWindow", "ResourceId": "mw-1"},
+            (f"arn:aws:ssm:eu-west-1:{ACCOUNT}:maintenancewindow/mw-1",),
+        ),
+        (
+            {"ResourceType": "ManagedInstance", "ResourceId": "mi-1"},
+            (f"arn:aws:ssm:eu-west-1:{ACCOUNT}:managed-instance/mi-1",),
+        ),
+        ({"ResourceType": "Automation", "ResourceId": "e-1"}, ()),  # no type of that name: nothing, never another
+    ],
+)
+def test_a_resource_type_names_the_format_its_resource_id_fills(
+    action_map: ActionMap, identifiers: dict[str, str], arns: tuple[str, ...]
+) -> None:
+    found = resource_arns(action_map.formats_of("ssm"), identifiers, region="eu-west-1", account=ACCOUNT)
+    assert found == arns
+
+
+@pytest.mark.parametrize(
     ("url", "arn"),
     [
         ("https://sqs.eu-west-1.amazonaws.com/123456789012/q", "arn:aws:sqs:eu-west-1:123456789012:q"),

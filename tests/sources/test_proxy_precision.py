@@ -616,3 +616,61 @@ def test_a_resource_named_but_for_the_id_aws_gave_it_is_granted_by_its_name(
     arn = f"arn:aws:{service}:eu-west-1:{ACCOUNT}:"
     assert_policy_allows(policy, [Request(action, arn + named, ACCOUNT)])
     assert_policy_denies(policy, [Request(action, arn + other, ACCOUNT) for other in others])
+
+
+SSM = f"arn:aws:ssm:eu-west-1:{ACCOUNT}:"
+EXECUTION = "1a2b3c4d-1234-5678-90ab-1234567890ab"
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "params", "named", "others"),
+    [
+        (
+            "ssm",
+            "AddTagsToResource",
+            {"ResourceType": "Parameter", "ResourceId": "/app/prod/url", "Tags": [{"Key": "team", "Value": "a"}]},
+            SSM + "parameter/app/prod/url",
+            [SSM + "parameter/app/prod/other", SSM + "maintenancewindow//app/prod/url"],
+        ),
+        (
+            "ssm",
+            "ListTagsForResource",
+            {"ResourceType": "Document", "ResourceId": "deploy-runbook"},
+            SSM + "document/deploy-runbook",
+            [SSM + "document/other-runbook", SSM + "opsitem/deploy-runbook"],
+        ),
+        (
+            "ssm",
+            "ListTagsForResource",
+            {"ResourceType": "Automation", "ResourceId": EXECUTION},
+            SSM + f"automation-execution/{EXECUTION}",
+            [],
+        ),
+        (
+            "route53",
+            "ListTagsForResource",
+            {"ResourceType": "hostedzone", "ResourceId": "Z123456ABCDEFG"},
+            "arn:aws:route53:::hostedzone/Z123456ABCDEFG",
+            [
+                "arn:aws:route53:::hostedzone/Z999999ABCDEFG",
+                "arn:aws:route53:::healthcheck/abcdef11-2222-3333-4444-555555fedcba",
+            ],
+        ),
+    ],
+)
+def test_a_resource_id_is_of_the_type_the_request_names(
+    recorder: CallRecorder,
+    session: Any,
+    action_map: ActionMap,
+    service: str,
+    operation: str,
+    params: dict[str, Any],
+    named: str,
+    others: list[str],
+) -> None:
+    """SSM's and Route 53's tag operations name a resource by `ResourceType` and `ResourceId`: the id filled
+    every format with a `${ResourceId}` (an SSM maintenance window, OpsItem, OpsMetadata), never the parameter
+    or document the request named, and Terraform's tagging of a parameter was denied."""
+    policy, action = policy_of(recorder, action_map, sent(session, service, operation, params))
+    assert_policy_allows(policy, [Request(action, named, ACCOUNT)])
+    assert_policy_denies(policy, [Request(action, other, ACCOUNT) for other in others])

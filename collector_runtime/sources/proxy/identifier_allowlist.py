@@ -41,6 +41,7 @@ IDENTIFIER_NAMES = frozenset(
         "taskDefinition",
         "family",
         "Qualifier",  # Lambda: a function's version or alias (the call is authorized on function:NAME:QUALIFIER)
+        "ResourceType",  # SSM tag operations: the type of the resource `ResourceId` names (`Parameter`)
     }
 )
 # Camel-case words a member name may end with: "roleArn" ends with "Arn", "TopicARN" with "ARN".
