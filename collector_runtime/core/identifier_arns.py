@@ -59,6 +59,7 @@ ALIASES: Mapping[str, str] = {
     "EventBusName": "EventBusName",
     "TableArn": "TableName",  # DynamoDB: the key shape of RequestItems (batch operations), a table's name or ARN
     "StateMachineName": "StateMachineName",
+    "AutoScalingGroupName": "GroupFriendlyName",  # autoScalingGroup:${GroupId}:autoScalingGroupName/${...}
     # EC2 (no other prefix has these placeholders): security-group/${SecurityGroupId}, key-pair/${KeyPairName},
     # network-acl/${NaclId}, vpc-endpoint-service/${VpcEndpointServiceId}, dedicated-host/${DedicatedHostId}
     "GroupId": "SecurityGroupId",
@@ -104,6 +105,10 @@ WITH_PATH = "WithPath"
 # so a format with the rest bound is filled with `*` for it. Only after the type's own name: in
 # `podidentityassociation/${ClusterName}/${UUID}` the id is the association's only name, and a cluster names none.
 GIVEN_IDS = frozenset({"Id", "UUID", "Uuid"})
+# Where AWS gives a resource its id elsewhere than last, after its name: the id beside the name (AWS's documented
+# pattern for an Auto Scaling group is `autoScalingGroup:*:autoScalingGroupName/<name>`).
+GIVEN_BEFORE: Mapping[str, str] = {"GroupFriendlyName": "GroupId", "LaunchConfigurationName": "Id"}
+ID_SUFFIXES = ("Id", "Identifier")  # a member `<Type>Id` names a resource of that type
 QUALIFIER = "Qualifier"  # Lambda: the version or alias a call names beside its FunctionName
 # SSM's and Route 53's tag operations name a resource by its type and id (`Parameter` and `/app/db`,
 # `hostedzone` and `Z123`): the id is of that one type, never of every type whose format has a `${ResourceId}`.
@@ -141,6 +146,7 @@ def resource_arns(
     """The ARNs the identifiers name, given the formats of the operation's IAM prefix (ActionMap.formats_of)
     and `own`, the one placeholder of the resource the operation acts on (if it has one)."""
     identifiers, found = _of_named_type(formats, _qualified(identifiers), region, account)
+    found += _of_typed_ids(formats, identifiers, region, account)
     bound: dict[str, str] = {}
     placeholders: set[str] | None = None
     generic_last = sorted(identifiers.items(), key=lambda item: item[0] in GENERIC_NAMES)
@@ -215,6 +221,39 @@ def _of_named_type(
     return rest, found
 
 
+def _of_typed_ids(
+    formats: Mapping[str, list[str]], identifiers: Mapping[str, str], region: str | None, account: str | None
+) -> list[str]:
+    """The ARNs of members named `<Type>Id` where that type's ARN names its id by the generic `${Id}` alone
+    (Route 53's `HostedZoneId`: `hostedzone/${Id}`; CloudFront's policies, WAF Classic's, Shield's)."""
+    found: list[str] = []
+    for member, value in identifiers.items():
+        stem = next((member.removesuffix(s) for s in ID_SUFFIXES if member.endswith(s) and member != s), None)
+        kind = _id_only_kinds(formats).get(_type_key(stem)) if stem and value and not value.startswith("arn:") else None
+        if kind is not None:
+            found += _filled({kind: formats[kind]}, {"Id": literal(value)}, region, account)
+    return found
+
+
+_ID_ONLY: dict[int, tuple[Mapping[str, list[str]], dict[str, str]]] = {}  # id(formats) -> (formats, its table)
+
+
+def _id_only_kinds(formats: Mapping[str, list[str]]) -> dict[str, str]:
+    """A prefix's types whose ARN names the resource by `${Id}` alone, by `_type_key`; remembered per formats
+    object (a prefix's, which the action map keeps), holding it so that its id names no other."""
+    entry = _ID_ONLY.get(id(formats))
+    if entry is None or entry[0] is not formats:
+        if len(_ID_ONLY) >= 1024:
+            _ID_ONLY.clear()
+        table = {
+            _type_key(kind): kind
+            for kind, texts in formats.items()
+            if texts and all(arn_format(text).names == ("Id",) for text in texts)
+        }
+        entry = _ID_ONLY[id(formats)] = (formats, table)
+    return entry[1]
+
+
 def _type_key(name: str) -> str:
     return name.lower().replace("-", "").replace(" ", "").replace("_", "")
 
@@ -282,19 +321,24 @@ def _filled(
     for kind, texts in formats.items():
         for text in texts:
             names = arn_format(text).names
-            unbound = [name for name in names if name not in bound]
-            if names and (not unbound or unbound == [_given_id(kind, names)]):
+            unbound = {name for name in names if name not in bound}
+            if names and len(unbound) < len(names) and unbound <= _given_ids(kind, names):
                 values = {name: _value(name, bound[name]) if name in bound else "*" for name in names}
                 for each in (values, *_under_any_path(values)):
                     filled.append(arn_format(text).fill(location[PARTITION], location[REGION], location[ACCOUNT], each))
     return filled
 
 
-def _given_id(kind: str, names: tuple[str, ...]) -> str | None:
-    """The last name of a format when it is the id AWS gave the resource named before it (`GIVEN_IDS`)."""
-    if len(names) < 2 or names[-1] not in GIVEN_IDS:
-        return None
-    return names[-1] if names[-2].lower() == kind.replace(" ", "").lower() + "name" else None
+def _given_ids(kind: str, names: tuple[str, ...]) -> set[str]:
+    """The names of a format that are the id AWS gave the resource the request names: last after the type's own
+    name (`stack/${StackName}/${Id}`) or after a name of the same stem (`${TargetGroupName}/${TargetGroupId}`),
+    or beside the name as `GIVEN_BEFORE` says."""
+    given = {GIVEN_BEFORE[name] for name in names if name in GIVEN_BEFORE}
+    if len(names) >= 2 and names[-2].endswith("Name"):
+        stem, last = names[-2].removesuffix("Name"), names[-1]
+        if (last in GIVEN_IDS and _type_key(stem) == _type_key(kind)) or last in {stem + "Id", stem + "UUID"}:
+            given.add(last)
+    return given
 
 
 def _under_any_path(values: dict[str, str]) -> list[dict[str, str]]:

@@ -71,6 +71,9 @@ def test_names_that_bind_no_format_give_nothing(action_map: ActionMap) -> None:
         ("cloudformation", {"StackName": "app", "ChangeSetName": "cs"}, ("changeSet/cs/*", "stack/app/*")),
         ("eks", {"ClusterName": "c", "NodegroupName": "ng"}, ("cluster/c", "nodegroup/c/ng/*")),
         ("xray", {"GroupName": "g"}, ("group/g/*",)),
+        ("elasticloadbalancing", {"TargetGroupName": "web"}, ("targetgroup/web/*",)),  # ${TargetGroupId}
+        ("autoscaling", {"AutoScalingGroupName": "web"}, ("autoScalingGroup:*:autoScalingGroupName/web",)),
+        ("backup", {"FrameworkName": "audit"}, ("framework:audit-*",)),
     ],
 )
 def test_the_id_aws_gives_a_named_resource_is_any(
@@ -80,6 +83,21 @@ def test_the_id_aws_gives_a_named_resource_is_any(
     format was never filled and the call was granted every stack (`stack/*/*`)."""
     found = resource_arns(action_map.formats_of(prefix), identifiers, region="eu-west-1", account=ACCOUNT)
     assert sorted(found) == sorted(f"arn:aws:{prefix}:eu-west-1:{ACCOUNT}:{arn}" for arn in arns)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "identifiers", "arns"),
+    [
+        ("route53", {"HostedZoneId": "Z123"}, ("arn:aws:route53:::hostedzone/Z123",)),
+        ("shield", {"ProtectionId": "p-1"}, (f"arn:aws:shield::{ACCOUNT}:protection/p-1",)),
+        ("route53", {"HostedZone": "Z123", "TrafficPolicyInstanceName": "x"}, ()),  # no `<Type>Id`
+    ],
+)
+def test_a_types_id_names_its_resource_where_the_arn_calls_it_id(
+    action_map: ActionMap, prefix: str, identifiers: dict[str, str], arns: tuple[str, ...]
+) -> None:
+    """Route 53's formats all name their resource `${Id}`: `HostedZoneId` is the hosted zone's, no other's."""
+    assert resource_arns(action_map.formats_of(prefix), identifiers, region="eu-west-1", account=ACCOUNT) == arns
 
 
 def test_a_format_with_another_unread_name_stays_unfilled(action_map: ActionMap) -> None:

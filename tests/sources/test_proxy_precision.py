@@ -674,3 +674,60 @@ def test_a_resource_id_is_of_the_type_the_request_names(
     policy, action = policy_of(recorder, action_map, sent(session, service, operation, params))
     assert_policy_allows(policy, [Request(action, named, ACCOUNT)])
     assert_policy_denies(policy, [Request(action, other, ACCOUNT) for other in others])
+
+
+ASG = f"arn:aws:autoscaling:eu-west-1:{ACCOUNT}:autoScalingGroup:"
+ELB = f"arn:aws:elasticloadbalancing:eu-west-1:{ACCOUNT}:"
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "params", "named", "others"),
+    [
+        (
+            "route53",
+            "ChangeResourceRecordSets",
+            {"HostedZoneId": "Z123456ABCDEFG", "ChangeBatch": {"Changes": []}},
+            "arn:aws:route53:::hostedzone/Z123456ABCDEFG",
+            ["arn:aws:route53:::hostedzone/Z999999ABCDEFG"],
+        ),
+        (
+            "route53",
+            "ListResourceRecordSets",
+            {"HostedZoneId": "Z123456ABCDEFG"},
+            "arn:aws:route53:::hostedzone/Z123456ABCDEFG",
+            ["arn:aws:route53:::hostedzone/Z999999ABCDEFG"],
+        ),
+        (
+            "autoscaling",
+            "UpdateAutoScalingGroup",
+            {"AutoScalingGroupName": "web", "DesiredCapacity": 2},
+            ASG + "8e2f3a4b-1c2d-4e5f-8a9b-0c1d2e3f4a5b:autoScalingGroupName/web",
+            [ASG + "8e2f3a4b-1c2d-4e5f-8a9b-0c1d2e3f4a5b:autoScalingGroupName/api"],
+        ),
+        (
+            "elbv2",
+            "CreateTargetGroup",
+            {"Name": "web", "Protocol": "HTTP", "Port": 80, "VpcId": "vpc-0123456789abcdef0"},
+            ELB + "targetgroup/web/73e2d6bc24d8a067",
+            [ELB + "targetgroup/api/73e2d6bc24d8a067"],
+        ),
+    ],
+)
+def test_a_resource_named_by_a_member_its_arn_calls_otherwise_is_granted_by_its_name(
+    recorder: CallRecorder,
+    session: Any,
+    action_map: ActionMap,
+    service: str,
+    operation: str,
+    params: dict[str, Any],
+    named: str,
+    others: list[str],
+) -> None:
+    """Route 53's hosted zone is `hostedzone/${Id}` (`HostedZoneId` named nothing), an Auto Scaling group
+    `autoScalingGroup:${GroupId}:autoScalingGroupName/${GroupFriendlyName}` (AWS gives the id, the request
+    names the group), a target group `targetgroup/${TargetGroupName}/${TargetGroupId}`: each call was granted
+    every zone, group or target group."""
+    policy, action = policy_of(recorder, action_map, sent(session, service, operation, params))
+    assert_policy_allows(policy, [Request(action, named, ACCOUNT)])
+    assert_policy_denies(policy, [Request(action, other, ACCOUNT) for other in others])
+
