@@ -57,6 +57,7 @@ ALIASES: Mapping[str, str] = {
     "cluster": "ClusterName",
     "service": "ServiceName",  # ECS: service/${ClusterName}/${ServiceName} (a name, or an ARN kept as it is)
     "EventBusName": "EventBusName",
+    "Rule": "RuleName",  # EventBridge PutTargets, RemoveTargets: rule/[${EventBusName}/]${RuleName}
     "TableArn": "TableName",  # DynamoDB: the key shape of RequestItems (batch operations), a table's name or ARN
     "StateMachineName": "StateMachineName",
     "AutoScalingGroupName": "GroupFriendlyName",  # autoScalingGroup:${GroupId}:autoScalingGroupName/${...}

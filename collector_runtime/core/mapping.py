@@ -195,20 +195,31 @@ class ActionMap:
         Connect DeletePredefinedAttribute's `Name`, the attribute's, never the `${InstanceId}`. Failing that,
         the one inner name of such a resource that the operation is named after: Glue GetTable's `Name` fills
         `table/${DatabaseName}/${TableName}`'s `${TableName}`."""
-        formats = [
-            _format_names(text)
+        kinds = [
+            kind
             for action in mapping.actions
             if action != PASS_ROLE and action not in mapping.other_resource
             for kind in self.resource_types(action)
-            if kind.required
-            for text in kind.formats
         ]
+        formats = [_format_names(text) for kind in kinds if kind.required for text in kind.formats]
+        if not formats:
+            return _common_name(kinds, mapping.api)
         outer = {names[0] for names in formats if names}
         own = outer.pop() if len(outer) == 1 else None
         if own is not None and _names_the_operations_resource(own, mapping.api):
             return own
         inner = {name for names in formats for name in names[1:] if _names_the_operations_resource(name, mapping.api)}
         return inner.pop() if len(inner) == 1 else None
+
+
+def _common_name(alternatives: list[ResourceType], api: str) -> str | None:
+    """Where none is required and several types are alternatives (an EventBridge rule on the default bus,
+    `rule/${RuleName}`, or on another, `rule/${EventBusName}/${RuleName}`): the one name of what the operation
+    is named after that every alternative's ARN holds."""
+    names = [set(_format_names(text)) for kind in alternatives for text in kind.formats]
+    common = set.intersection(*names) if len(names) > 1 else set()
+    named = {name for name in common if _names_the_operations_resource(name, api)}
+    return named.pop() if len(named) == 1 else None
 
 
 def _names_the_operations_resource(placeholder: str, api: str) -> bool:

@@ -731,3 +731,42 @@ def test_a_resource_named_by_a_member_its_arn_calls_otherwise_is_granted_by_its_
     assert_policy_allows(policy, [Request(action, named, ACCOUNT)])
     assert_policy_denies(policy, [Request(action, other, ACCOUNT) for other in others])
 
+
+EVENTS = f"arn:aws:events:eu-west-1:{ACCOUNT}:"
+
+
+@pytest.mark.parametrize(
+    ("operation", "params", "named", "others"),
+    [
+        ("PutRule", {"Name": "nightly", "ScheduleExpression": "rate(1 day)"}, "rule/nightly", ["rule/other"]),
+        ("DescribeRule", {"Name": "nightly"}, "rule/nightly", ["rule/other"]),
+        (
+            "PutTargets",
+            {"Rule": "nightly", "Targets": [{"Id": "1", "Arn": f"arn:aws:sqs:eu-west-1:{ACCOUNT}:jobs"}]},
+            "rule/nightly",
+            ["rule/other"],
+        ),
+        (
+            "PutRule",
+            {"Name": "placed", "EventBusName": "orders", "EventPattern": "{}"},
+            "rule/orders/placed",
+            ["rule/orders/other", "rule/payments/placed"],
+        ),
+    ],
+)
+def test_an_eventbridge_rule_is_named(
+    recorder: CallRecorder,
+    session: Any,
+    action_map: ActionMap,
+    operation: str,
+    params: dict[str, Any],
+    named: str,
+    others: list[str],
+) -> None:
+    """A rule is `rule/${RuleName}` on the default bus or `rule/${EventBusName}/${RuleName}` on another: with two
+    resource types, neither required, PutRule's `Name` named neither, PutTargets' `Rule` nothing, and each was
+    granted every rule."""
+    policy, action = policy_of(recorder, action_map, sent(session, "events", operation, params))
+    assert_policy_allows(policy, [Request(action, EVENTS + named, ACCOUNT)])
+    assert_policy_denies(policy, [Request(action, EVENTS + other, ACCOUNT) for other in others])
+
