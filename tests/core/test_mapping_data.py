@@ -286,3 +286,15 @@ def test_a_variant_of_a_base_operation_keeps_its_request_dependent_actions(gener
     }
     assert further_of_bases(_reference_operation("C", ["A", "B"]), reference) == set()
     assert further_of_bases(reference.by_name[("cloudfront", "CreateDistribution")], reference) == set()
+
+
+def test_an_ecr_pull_is_granted_no_pull_through_cache_action(data: dict[str, Any]) -> None:
+    """AWS's map lists ecr:CreateRepository and ecr:TagResource for BatchGetImage: a pull through a pull-through
+    cache rule creates the repository the first time (ECR user guide, "IAM permissions required to sync an
+    upstream registry"). The generator took `repositoryName` and `imageIds` (an image's tag) for their triggers,
+    both in every request, and every pull was granted both."""
+    for api in ("BatchGetImage", "ListImageReferrers"):
+        mapped = data["services"]["ECR"]["operations"][api]
+        granted = set(mapped["actions"]) | {entry["action"] for entry in mapped.get("may_need", [])}
+        assert "ecr:BatchGetImage" in granted  # ListImageReferrers is authorized by it (AWS's operation map)
+        assert not granted & {"ecr:CreateRepository", "ecr:TagResource"}, api
