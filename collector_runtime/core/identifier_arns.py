@@ -58,6 +58,7 @@ ALIASES: Mapping[str, str] = {
     "service": "ServiceName",  # ECS: service/${ClusterName}/${ServiceName} (a name, or an ARN kept as it is)
     "EventBusName": "EventBusName",
     "Rule": "RuleName",  # EventBridge PutTargets, RemoveTargets: rule/[${EventBusName}/]${RuleName}
+    "WorkGroup": "WorkGroupName",  # Athena: workgroup/${WorkGroupName}
     "TableArn": "TableName",  # DynamoDB: the key shape of RequestItems (batch operations), a table's name or ARN
     "StateMachineName": "StateMachineName",
     "AutoScalingGroupName": "GroupFriendlyName",  # autoScalingGroup:${GroupId}:autoScalingGroupName/${...}

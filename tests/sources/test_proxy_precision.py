@@ -770,3 +770,20 @@ def test_an_eventbridge_rule_is_named(
     assert_policy_allows(policy, [Request(action, EVENTS + named, ACCOUNT)])
     assert_policy_denies(policy, [Request(action, EVENTS + other, ACCOUNT) for other in others])
 
+
+@pytest.mark.parametrize(
+    ("operation", "params"),
+    [
+        ("StartQueryExecution", {"QueryString": "SELECT 1", "WorkGroup": "analytics"}),
+        ("GetWorkGroup", {"WorkGroup": "analytics"}),
+    ],
+)
+def test_an_athena_work_group_is_named(
+    recorder: CallRecorder, session: Any, action_map: ActionMap, operation: str, params: dict[str, Any]
+) -> None:
+    """Athena's `WorkGroup` is its work group's name (`workgroup/${WorkGroupName}`); unread, a query was granted
+    every work group."""
+    policy, action = policy_of(recorder, action_map, sent(session, "athena", operation, params))
+    arn = f"arn:aws:athena:eu-west-1:{ACCOUNT}:workgroup/"
+    assert_policy_allows(policy, [Request(action, arn + "analytics", ACCOUNT)])
+    assert_policy_denies(policy, [Request(action, arn + "primary", ACCOUNT)])

@@ -43,6 +43,7 @@ IDENTIFIER_NAMES = frozenset(
         "Qualifier",  # Lambda: a function's version or alias (the call is authorized on function:NAME:QUALIFIER)
         "ResourceType",  # SSM tag operations: the type of the resource `ResourceId` names (`Parameter`)
         "Rule",  # EventBridge PutTargets, RemoveTargets, ListTargetsByRule: the rule's name
+        "WorkGroup",  # Athena: the work group's name
     }
 )
 # Camel-case words a member name may end with: "roleArn" ends with "Arn", "TopicARN" with "ARN".
