@@ -787,3 +787,55 @@ def test_an_athena_work_group_is_named(
     arn = f"arn:aws:athena:eu-west-1:{ACCOUNT}:workgroup/"
     assert_policy_allows(policy, [Request(action, arn + "analytics", ACCOUNT)])
     assert_policy_denies(policy, [Request(action, arn + "primary", ACCOUNT)])
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "params", "passed_to"),
+    [
+        (
+            "events",
+            "PutTargets",
+            {
+                "Rule": "nightly",
+                "Targets": [
+                    {
+                        "Id": "1",
+                        "Arn": f"arn:aws:states:eu-west-1:{ACCOUNT}:stateMachine:nightly",
+                        "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/events-start-nightly",
+                    }
+                ],
+            },
+            "events.amazonaws.com",
+        ),
+        (
+            "scheduler",
+            "CreateSchedule",
+            {
+                "Name": "nightly",
+                "ScheduleExpression": "rate(1 day)",
+                "FlexibleTimeWindow": {"Mode": "OFF"},
+                "Target": {
+                    "Arn": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:worker",
+                    "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/events-start-nightly",
+                },
+            },
+            "scheduler.amazonaws.com",
+        ),
+    ],
+)
+def test_a_role_passed_inside_a_structure_is_the_one_role_granted(
+    recorder: CallRecorder,
+    session: Any,
+    action_map: ActionMap,
+    service: str,
+    operation: str,
+    params: dict[str, Any],
+    passed_to: str,
+) -> None:
+    """A target's role is inside `Targets` (`Target`): unread, iam:PassRole was granted on every role of the
+    account (`role/*`, to the service), enough to hand an administrator's role to a rule's target."""
+    policy, _ = policy_of(recorder, action_map, sent(session, service, operation, params))
+    context = {"iam:PassedToService": passed_to}
+    role = f"arn:aws:iam::{ACCOUNT}:role/"
+    assert_policy_allows(policy, [Request("iam:PassRole", role + "events-start-nightly", ACCOUNT, context=context)])
+    assert_policy_denies(policy, [Request("iam:PassRole", role + "admin", ACCOUNT, context=context)])

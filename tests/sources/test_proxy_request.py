@@ -69,3 +69,34 @@ def test_malformed_bodies_decode_to_nothing(body: bytes) -> None:
     assert bodies.json_top_level(body) == {}
     assert bodies.xml_children(body)[1] == {}
     assert bodies.cbor_top_level(body) == {}
+
+
+ROLE = "arn:aws:iam::123456789012:role/service-role/events-invoke"
+
+
+def test_the_role_arns_inside_a_json_bodys_structures_are_read() -> None:
+    """EventBridge PutTargets passes each target's role inside `Targets`: the roles it names, nothing else."""
+    body = json.dumps(
+        {
+            "Rule": "nightly",
+            "RoleArn": "arn:aws:iam::123456789012:role/top-level",  # read with the top level already
+            "Targets": [
+                {"Id": "1", "Arn": "arn:aws:sqs:eu-west-1:123456789012:jobs", "RoleArn": ROLE},
+                {"Id": "2", "RoleArn": "not an ARN"},
+                {"Id": "3", "roleArn": "arn:aws:iam::123456789012:user/bob"},  # no role
+                {"Id": "4", "Input": "arn:aws:iam::123456789012:role/in-free-text"},  # not under a role key
+            ],
+        }
+    ).encode()
+    assert bodies.json_nested_role_arns(body) == (ROLE,)
+
+
+def test_nested_role_arns_are_bounded_in_depth_and_number() -> None:
+    deep: dict[str, object] = {"RoleArn": ROLE}
+    for _ in range(bodies.MAX_NESTING + 1):
+        deep = {"Inner": deep}
+    assert bodies.json_nested_role_arns(json.dumps({"Top": deep}).encode()) == ()
+    many = [{"RoleArn": f"arn:aws:iam::123456789012:role/r{i}"} for i in range(bodies.MAX_LISTED + 5)]
+    assert len(bodies.json_nested_role_arns(json.dumps({"Targets": many}).encode())) == bodies.MAX_LISTED
+    assert bodies.json_nested_role_arns(b"{not json") == ()
+    assert bodies.json_nested_role_arns(b"[1, 2]") == ()

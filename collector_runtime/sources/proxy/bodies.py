@@ -6,18 +6,23 @@ raises. Values other than strings are kept only as a marker that the member was 
 at most MAX_LISTED strings (EC2's `InstanceId.1=...`, JSON's `"repositoryNames": [...]`): a `Listed`, and
 the keys of a JSON or CBOR object of at most MAX_LISTED keys (DynamoDB's `RequestItems`, by table): `Keys`
 (whether they are read is the operation's model's say: only a map keyed by ARNs or names of them is).
+One thing is read below the top level: the IAM role ARNs a JSON body passes inside its structures and lists
+(EventBridge's `Targets[].RoleArn`), which `iam:PassRole` is authorized on (`json_nested_role_arns`).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 from xml.etree import ElementTree
 
 SET = object()  # a member that is present with a non-string value (number, list, structure, blob)
 MAX_LISTED = 32  # strings read from one list member; a longer list is only SET
+MAX_NESTING = 4  # structures within structures and lists searched for passed roles, below the top level
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}")
 
 
 class Listed(tuple[str, ...]):
@@ -43,6 +48,36 @@ def json_top_level(body: bytes) -> dict[str, object]:
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested past the parser's depth
         return {}
     return _top_level(document)
+
+
+def json_nested_role_arns(body: bytes) -> tuple[str, ...]:
+    """The IAM role ARNs under a `...RoleArn`/`...roleArn` key inside a JSON object body's structures and lists
+    (not at its top level), at most MAX_LISTED, at most MAX_NESTING deep; a value that is no role ARN is none."""
+    try:
+        document = json.loads(body) if body.strip() else None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return ()
+    found: list[str] = []
+    if isinstance(document, dict):
+        for value in document.values():
+            _role_arns(value, found, depth=1)
+    return tuple(dict.fromkeys(found))[:MAX_LISTED]
+
+
+def _role_arns(value: Any, found: list[str], depth: int) -> None:
+    if depth > MAX_NESTING or len(found) >= MAX_LISTED:
+        return
+    items = (
+        value.items() if isinstance(value, dict) else (("", item) for item in value) if isinstance(value, list) else ()
+    )
+    for key, item in items:
+        if isinstance(item, str):
+            if key.lower().endswith("rolearn") and _ROLE_ARN.fullmatch(item):
+                found.append(item)
+        else:
+            _role_arns(item, found, depth + 1)
+        if len(found) >= MAX_LISTED:
+            return
 
 
 def form_top_level(body: bytes, truncated: bool = False) -> dict[str, object]:

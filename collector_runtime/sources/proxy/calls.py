@@ -31,6 +31,7 @@ from collector_runtime.core.mapping import ActionMap
 from collector_runtime.core.names import MAX_WORKLOAD
 from collector_runtime.core.records import DEFAULT_WORKLOAD, FAILED, PROXY, ObservedCall
 from collector_runtime.core.saved_counts import saved_count
+from collector_runtime.core.wildcard import literal
 from collector_runtime.sources.proxy.credentials import access_key_id, key_hash, name_of_key
 from collector_runtime.sources.proxy.identifier_allowlist import response_identifiers
 from collector_runtime.sources.proxy.matcher import MatchedCall, UnmatchedCall, match_request
@@ -132,6 +133,7 @@ class CallRecorder:
             )
         if prefix and operation is not None:
             named += self._unread_types(prefix, formats, unread_names(operation, found.members))
+        named += tuple(literal(role) for role in found.passed_roles)  # what iam:PassRole is authorized on
         members = found.members | copy_source_members(found.identifiers, found.region)
         return ObservedCall(
             workload=workload,

@@ -58,6 +58,7 @@ class MatchedCall(NamedTuple):
     members: frozenset[str]  # top-level input members the request set (names only)
     service_name: str  # botocore's service name ("s3"), to load its model again
     listed: dict[str, tuple[str, ...]]  # list members' identifiers, by element ({"InstanceId": ("i-1", "i-2")})
+    passed_roles: tuple[str, ...] = ()  # role ARNs passed inside the request's structures (Targets[].RoleArn)
 
 
 class UnmatchedCall(NamedTuple):
@@ -188,6 +189,7 @@ def _matched(request: HttpRequest, scope: CredentialScope | None, found: _Candid
         identifiers=lowercased(found.operation, identifiers),
         listed=listed_identifiers_of(found.operation, read.lists),
         members=read.names,
+        passed_roles=read.passed_roles,
         service_name=found.service.name,
     )
 

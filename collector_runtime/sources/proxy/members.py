@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from collector_runtime.sources.proxy import bodies
+from collector_runtime.sources.proxy.nested_names import role_holders
 from collector_runtime.sources.proxy.request import HttpRequest
 
 # How a request's body is encoded: the wire protocols, by what the matcher saw.
@@ -22,6 +23,7 @@ class RequestMembers(NamedTuple):
     names: frozenset[str]  # every top-level input member the request set
     uri_members: frozenset[str]  # the members that came from URI labels
     lists: dict[str, tuple[str, ...]]  # member name -> its strings (bodies.Listed), or a map's keys (bodies.Keys)
+    passed_roles: tuple[str, ...] = ()  # role ARNs inside the body's structures (bodies.json_nested_role_arns)
 
 
 def request_members(
@@ -37,7 +39,16 @@ def request_members(
     _from_body(shape, encoding, request, found)
     values = {name: value for name, value in found.items() if isinstance(value, str)}
     lists = {name: tuple(value) for name, value in found.items() if isinstance(value, bodies.Listed | bodies.Keys)}
-    return RequestMembers(values, frozenset(found), frozenset(uri_members), lists)
+    roles = _passed_roles(operation, encoding, request, frozenset(found))
+    return RequestMembers(values, frozenset(found), frozenset(uri_members), lists, roles)
+
+
+def _passed_roles(operation: Any, encoding: str, request: HttpRequest, members_set: frozenset[str]) -> tuple[str, ...]:
+    """The role ARNs a JSON request passes inside the structures it set, where its model has a role ARN member
+    there (EventBridge's `Targets[].RoleArn`); the body is decoded again only for such an operation."""
+    if encoding not in (JSON, REST_JSON) or request.body_truncated or not role_holders(operation) & members_set:
+        return ()
+    return bodies.json_nested_role_arns(request.body)
 
 
 def _from_uri(shape: Any, labels: Mapping[str, str], found: dict[str, object]) -> list[str]:

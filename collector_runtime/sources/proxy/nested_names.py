@@ -20,6 +20,14 @@ def unread_names(operation: Any, members_set: frozenset[str]) -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=1024)
+def role_holders(operation: Any) -> frozenset[str]:
+    """The top-level members with a role ARN member inside (EventBridge PutTargets' `Targets`: `RoleArn`)."""
+    return frozenset(
+        member for member, names in nested_names(operation).items() if any(n.lower().endswith("rolearn") for n in names)
+    )
+
+
+@functools.lru_cache(maxsize=1024)
 def nested_names(operation: Any) -> dict[str, frozenset[str]]:
     """Per top-level structure, list or map member: the names of the strings inside it (a list of strings
     by its element's shape name too: `Groups` holds `SecurityGroupId`s)."""
