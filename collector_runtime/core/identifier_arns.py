@@ -114,6 +114,8 @@ ID_SUFFIXES = ("Id", "Identifier")  # a member `<Type>Id` names a resource of th
 QUALIFIER = "Qualifier"  # Lambda: the version or alias a call names beside its FunctionName
 # SSM's and Route 53's tag operations name a resource by its type and id (`Parameter` and `/app/db`,
 # `hostedzone` and `Z123`): the id is of that one type, never of every type whose format has a `${ResourceId}`.
+# Without a `ResourceType`, a `ResourceId` fills nothing: the ARN formats' `${ResourceId}` is AWS's generic name
+# for a resource's own id, the member most often another resource's (see `_placeholders_of`).
 RESOURCE_TYPE, RESOURCE_ID = "ResourceType", "ResourceId"
 
 
@@ -293,8 +295,10 @@ def _placeholders_of(member: str, placeholders: set[str], own: str | None) -> tu
     named = [*aliased, own] if own and member in GENERIC_NAMES else aliased
     if named:
         return tuple(dict.fromkeys(named))
-    if member in placeholders:
-        return (member,)
+    # A `ResourceId` is the resource a call is about in its own service's terms (Application Auto Scaling's
+    # `service/prod/web`, a VPC), never the `${ResourceId}` AWS gives another (a scalable target): it fills nothing.
+    if member in placeholders or member == RESOURCE_ID:
+        return (member,) if member != RESOURCE_ID else ()
     if member + WITH_PATH in placeholders:  # RoleName -> RoleNameWithPath
         return (member + WITH_PATH,)
     if member in GENERIC_NAMES:

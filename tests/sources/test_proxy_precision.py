@@ -839,3 +839,43 @@ def test_a_role_passed_inside_a_structure_is_the_one_role_granted(
     role = f"arn:aws:iam::{ACCOUNT}:role/"
     assert_policy_allows(policy, [Request("iam:PassRole", role + "events-start-nightly", ACCOUNT, context=context)])
     assert_policy_denies(policy, [Request("iam:PassRole", role + "admin", ACCOUNT, context=context)])
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "params", "allowed"),
+    [
+        (
+            "application-autoscaling",
+            "RegisterScalableTarget",
+            {
+                "ServiceNamespace": "ecs",
+                "ResourceId": "service/prod/web",
+                "ScalableDimension": "ecs:service:DesiredCount",
+                "MinCapacity": 1,
+                "MaxCapacity": 4,
+            },
+            f"arn:aws:application-autoscaling:eu-west-1:{ACCOUNT}:scalable-target/1234abcd56ab78cd901ef1234567890ab123",
+        ),
+        (
+            "route53resolver",
+            "GetFirewallConfig",
+            {"ResourceId": "vpc-0123456789abcdef0"},
+            f"arn:aws:route53resolver:eu-west-1:{ACCOUNT}:firewall-config/rslvr-fc-0123456789abcdef",
+        ),
+    ],
+)
+def test_a_resource_id_that_names_another_resource_never_names_the_calls(
+    recorder: CallRecorder,
+    session: Any,
+    action_map: ActionMap,
+    service: str,
+    operation: str,
+    params: dict[str, Any],
+    allowed: str,
+) -> None:
+    """Application Auto Scaling's `ResourceId` is the scaled resource (`service/prod/web`), a scalable target's ARN
+    ends with an id AWS gives it (`scalable-target/1234abcd...`); both are called `ResourceId`, so the policy
+    granted `scalable-target/service/prod/web` and Terraform's registration of an ECS service's scaling was
+    denied."""
+    policy, action = policy_of(recorder, action_map, sent(session, service, operation, params))
+    assert_policy_allows(policy, [Request(action, allowed, ACCOUNT)])
