@@ -573,147 +573,132 @@ def test_an_ecs_service_and_task_definition_are_named(
     assert_policy_denies(policy, [Request(action, arn + other, ACCOUNT) for other in others])
 
 
-@pytest.mark.parametrize(
-    ("service", "operation", "params", "named", "others"),
-    [
-        (
-            "cloudformation",
-            "CreateStack",
-            {"StackName": "app", "TemplateBody": "{}"},
-            "stack/app/8a5b3f10-37d2-11f0-9a4b-0a1b2c3d4e5f",
-            ["stack/app-prod/8a5b3f10-37d2-11f0-9a4b-0a1b2c3d4e5f", "stack/other/8a5b3f10-37d2-11f0-9a4b-0a1b2c3d4e5f"],
-        ),
-        (
-            "cloudformation",
-            "ExecuteChangeSet",
-            {"StackName": "CDKToolkit", "ChangeSetName": "cdk-deploy-change-set"},
-            "stack/CDKToolkit/0c1d2e3f-0000-11f0-9a4b-0a1b2c3d4e5f",
-            ["stack/app/0c1d2e3f-0000-11f0-9a4b-0a1b2c3d4e5f"],
-        ),
-        (
-            "eks",
-            "DescribeNodegroup",
-            {"clusterName": "prod", "nodegroupName": "workers"},
-            "nodegroup/prod/workers/4ec6c1a2-8e5b-4b8a-9d8e-0123456789ab",
-            ["nodegroup/prod/spot/4ec6c1a2-8e5b-4b8a-9d8e-0123456789ab"],
-        ),
-        ("xray", "GetGroup", {"GroupName": "api"}, "group/api/ABCDEFGHIJKLMNOP", ["group/web/ABCDEFGHIJKLMNOP"]),
-    ],
-)
-def test_a_resource_named_but_for_the_id_aws_gave_it_is_granted_by_its_name(
-    recorder: CallRecorder,
-    session: Any,
-    action_map: ActionMap,
-    service: str,
-    operation: str,
-    params: dict[str, Any],
-    named: str,
-    others: list[str],
-) -> None:
-    """A stack's ARN ends with the id AWS gave it (`stack/app/<uuid>`), which no request names: the format
-    was never filled, and a deploy's CreateStack or ExecuteChangeSet was granted every stack (`stack/*/*`)."""
-    policy, action = policy_of(recorder, action_map, sent(session, service, operation, params))
-    arn = f"arn:aws:{service}:eu-west-1:{ACCOUNT}:"
-    assert_policy_allows(policy, [Request(action, arn + named, ACCOUNT)])
-    assert_policy_denies(policy, [Request(action, arn + other, ACCOUNT) for other in others])
-
-
-SSM = f"arn:aws:ssm:eu-west-1:{ACCOUNT}:"
-EXECUTION = "1a2b3c4d-1234-5678-90ab-1234567890ab"
-
-
-@pytest.mark.parametrize(
-    ("service", "operation", "params", "named", "others"),
-    [
-        (
-            "ssm",
-            "AddTagsToResource",
-            {"ResourceType": "Parameter", "ResourceId": "/app/prod/url", "Tags": [{"Key": "team", "Value": "a"}]},
-            SSM + "parameter/app/prod/url",
-            [SSM + "parameter/app/prod/other", SSM + "maintenancewindow//app/prod/url"],
-        ),
-        (
-            "ssm",
-            "ListTagsForResource",
-            {"ResourceType": "Document", "ResourceId": "deploy-runbook"},
-            SSM + "document/deploy-runbook",
-            [SSM + "document/other-runbook", SSM + "opsitem/deploy-runbook"],
-        ),
-        (
-            "ssm",
-            "ListTagsForResource",
-            {"ResourceType": "Automation", "ResourceId": EXECUTION},
-            SSM + f"automation-execution/{EXECUTION}",
-            [],
-        ),
-        (
-            "route53",
-            "ListTagsForResource",
-            {"ResourceType": "hostedzone", "ResourceId": "Z123456ABCDEFG"},
-            "arn:aws:route53:::hostedzone/Z123456ABCDEFG",
-            [
-                "arn:aws:route53:::hostedzone/Z999999ABCDEFG",
-                "arn:aws:route53:::healthcheck/abcdef11-2222-3333-4444-555555fedcba",
-            ],
-        ),
-    ],
-)
-def test_a_resource_id_is_of_the_type_the_request_names(
-    recorder: CallRecorder,
-    session: Any,
-    action_map: ActionMap,
-    service: str,
-    operation: str,
-    params: dict[str, Any],
-    named: str,
-    others: list[str],
-) -> None:
-    """SSM's and Route 53's tag operations name a resource by `ResourceType` and `ResourceId`: the id filled
-    every format with a `${ResourceId}` (an SSM maintenance window, OpsItem, OpsMetadata), never the parameter
-    or document the request named, and Terraform's tagging of a parameter was denied."""
-    policy, action = policy_of(recorder, action_map, sent(session, service, operation, params))
-    assert_policy_allows(policy, [Request(action, named, ACCOUNT)])
-    assert_policy_denies(policy, [Request(action, other, ACCOUNT) for other in others])
-
-
-ASG = f"arn:aws:autoscaling:eu-west-1:{ACCOUNT}:autoScalingGroup:"
+CFN, EKS = f"arn:aws:cloudformation:eu-west-1:{ACCOUNT}:", f"arn:aws:eks:eu-west-1:{ACCOUNT}:"
+SSM, ZONE = f"arn:aws:ssm:eu-west-1:{ACCOUNT}:", "arn:aws:route53:::hostedzone/"
+ASG = f"arn:aws:autoscaling:eu-west-1:{ACCOUNT}:autoScalingGroup:8e2f3a4b-1c2d-4e5f-8a9b-0c1d2e3f4a5b:"
 ELB = f"arn:aws:elasticloadbalancing:eu-west-1:{ACCOUNT}:"
+RULE, WORK_GROUP = f"arn:aws:events:eu-west-1:{ACCOUNT}:rule/", f"arn:aws:athena:eu-west-1:{ACCOUNT}:workgroup/"
+STACK_ID, EXECUTION = "8a5b3f10-37d2-11f0-9a4b-0a1b2c3d4e5f", "1a2b3c4d-1234-5678-90ab-1234567890ab"
+NAMED = [
+    # An ARN that ends with the id AWS gave the resource, which no request names (`stack/${StackName}/${Id}`):
+    # the format was never filled, and a deploy's CreateStack or ExecuteChangeSet was granted every stack.
+    (
+        "cloudformation",
+        "CreateStack",
+        {"StackName": "app", "TemplateBody": "{}"},
+        CFN + f"stack/app/{STACK_ID}",
+        [CFN + f"stack/app-prod/{STACK_ID}", CFN + f"stack/other/{STACK_ID}"],
+    ),
+    (
+        "cloudformation",
+        "ExecuteChangeSet",
+        {"StackName": "CDKToolkit", "ChangeSetName": "cdk-deploy-change-set"},
+        CFN + f"stack/CDKToolkit/{STACK_ID}",
+        [CFN + f"stack/app/{STACK_ID}"],
+    ),
+    (
+        "eks",
+        "DescribeNodegroup",
+        {"clusterName": "prod", "nodegroupName": "workers"},
+        EKS + "nodegroup/prod/workers/4ec6c1a2-8e5b-4b8a-9d8e-0123456789ab",
+        [EKS + "nodegroup/prod/spot/4ec6c1a2-8e5b-4b8a-9d8e-0123456789ab"],
+    ),
+    (
+        "xray",
+        "GetGroup",
+        {"GroupName": "api"},
+        f"arn:aws:xray:eu-west-1:{ACCOUNT}:group/api/ABCDEFGHIJKLMNOP",
+        [f"arn:aws:xray:eu-west-1:{ACCOUNT}:group/web/ABCDEFGHIJKLMNOP"],
+    ),
+    # SSM's and Route 53's tag operations name a resource by `ResourceType` and `ResourceId`: the id filled every
+    # format with a `${ResourceId}` (an SSM maintenance window, OpsItem, OpsMetadata), never the parameter or
+    # document named, and Terraform's tagging of a parameter was denied.
+    (
+        "ssm",
+        "AddTagsToResource",
+        {"ResourceType": "Parameter", "ResourceId": "/app/prod/url", "Tags": [{"Key": "team", "Value": "a"}]},
+        SSM + "parameter/app/prod/url",
+        [SSM + "parameter/app/prod/other", SSM + "maintenancewindow//app/prod/url"],
+    ),
+    (
+        "ssm",
+        "ListTagsForResource",
+        {"ResourceType": "Document", "ResourceId": "deploy-runbook"},
+        SSM + "document/deploy-runbook",
+        [SSM + "document/other-runbook", SSM + "opsitem/deploy-runbook"],
+    ),
+    (
+        "ssm",
+        "ListTagsForResource",
+        {"ResourceType": "Automation", "ResourceId": EXECUTION},
+        SSM + f"automation-execution/{EXECUTION}",
+        [],
+    ),
+    (
+        "route53",
+        "ListTagsForResource",
+        {"ResourceType": "hostedzone", "ResourceId": "Z123456ABCDEFG"},
+        ZONE + "Z123456ABCDEFG",
+        [ZONE + "Z999999ABCDEFG", "arn:aws:route53:::healthcheck/abcdef11-2222-3333-4444-555555fedcba"],
+    ),
+    # A member its ARN calls otherwise: Route 53's `hostedzone/${Id}` (`HostedZoneId`), an Auto Scaling group's
+    # `autoScalingGroup:${GroupId}:autoScalingGroupName/${GroupFriendlyName}` (AWS gives the id), a target group's
+    # `targetgroup/${TargetGroupName}/${TargetGroupId}`: every zone, group or target group was granted.
+    (
+        "route53",
+        "ChangeResourceRecordSets",
+        {"HostedZoneId": "Z123456ABCDEFG", "ChangeBatch": {"Changes": []}},
+        ZONE + "Z123456ABCDEFG",
+        [ZONE + "Z999999ABCDEFG"],
+    ),
+    ("route53", "ListResourceRecordSets", {"HostedZoneId": "Z123456ABCDEFG"}, ZONE + "Z123456ABCDEFG", [ZONE + "Z9"]),
+    (
+        "autoscaling",
+        "UpdateAutoScalingGroup",
+        {"AutoScalingGroupName": "web", "DesiredCapacity": 2},
+        ASG + "autoScalingGroupName/web",
+        [ASG + "autoScalingGroupName/api"],
+    ),
+    # An EventBridge rule is `rule/${RuleName}` on the default bus or `rule/${EventBusName}/${RuleName}` on
+    # another: two resource types, neither required, so PutRule's `Name` named neither and PutTargets' `Rule`
+    # was not kept; every rule was granted.
+    ("events", "PutRule", {"Name": "nightly", "ScheduleExpression": "rate(1 day)"}, RULE + "nightly", [RULE + "x"]),
+    ("events", "DescribeRule", {"Name": "nightly"}, RULE + "nightly", [RULE + "other"]),
+    (
+        "events",
+        "PutTargets",
+        {"Rule": "nightly", "Targets": [{"Id": "1", "Arn": f"arn:aws:sqs:eu-west-1:{ACCOUNT}:jobs"}]},
+        RULE + "nightly",
+        [RULE + "other"],
+    ),
+    (
+        "events",
+        "PutRule",
+        {"Name": "placed", "EventBusName": "orders", "EventPattern": "{}"},
+        RULE + "orders/placed",
+        [RULE + "orders/other", RULE + "payments/placed"],
+    ),
+    # Athena's `WorkGroup` (`workgroup/${WorkGroupName}`) was not kept: every work group.
+    (
+        "athena",
+        "StartQueryExecution",
+        {"QueryString": "SELECT 1", "WorkGroup": "analytics"},
+        WORK_GROUP + "analytics",
+        [WORK_GROUP + "primary"],
+    ),
+    ("athena", "GetWorkGroup", {"WorkGroup": "analytics"}, WORK_GROUP + "analytics", [WORK_GROUP + "primary"]),
+    (
+        "elbv2",
+        "CreateTargetGroup",
+        {"Name": "web", "Protocol": "HTTP", "Port": 80, "VpcId": "vpc-0123456789abcdef0"},
+        ELB + "targetgroup/web/73e2d6bc24d8a067",
+        [ELB + "targetgroup/api/73e2d6bc24d8a067"],
+    ),
+]
 
 
-@pytest.mark.parametrize(
-    ("service", "operation", "params", "named", "others"),
-    [
-        (
-            "route53",
-            "ChangeResourceRecordSets",
-            {"HostedZoneId": "Z123456ABCDEFG", "ChangeBatch": {"Changes": []}},
-            "arn:aws:route53:::hostedzone/Z123456ABCDEFG",
-            ["arn:aws:route53:::hostedzone/Z999999ABCDEFG"],
-        ),
-        (
-            "route53",
-            "ListResourceRecordSets",
-            {"HostedZoneId": "Z123456ABCDEFG"},
-            "arn:aws:route53:::hostedzone/Z123456ABCDEFG",
-            ["arn:aws:route53:::hostedzone/Z999999ABCDEFG"],
-        ),
-        (
-            "autoscaling",
-            "UpdateAutoScalingGroup",
-            {"AutoScalingGroupName": "web", "DesiredCapacity": 2},
-            ASG + "8e2f3a4b-1c2d-4e5f-8a9b-0c1d2e3f4a5b:autoScalingGroupName/web",
-            [ASG + "8e2f3a4b-1c2d-4e5f-8a9b-0c1d2e3f4a5b:autoScalingGroupName/api"],
-        ),
-        (
-            "elbv2",
-            "CreateTargetGroup",
-            {"Name": "web", "Protocol": "HTTP", "Port": 80, "VpcId": "vpc-0123456789abcdef0"},
-            ELB + "targetgroup/web/73e2d6bc24d8a067",
-            [ELB + "targetgroup/api/73e2d6bc24d8a067"],
-        ),
-    ],
-)
-def test_a_resource_named_by_a_member_its_arn_calls_otherwise_is_granted_by_its_name(
+@pytest.mark.parametrize(("service", "operation", "params", "named", "others"), NAMED)
+def test_a_call_is_granted_the_resource_it_names_and_no_other(
     recorder: CallRecorder,
     session: Any,
     action_map: ActionMap,
@@ -723,70 +708,10 @@ def test_a_resource_named_by_a_member_its_arn_calls_otherwise_is_granted_by_its_
     named: str,
     others: list[str],
 ) -> None:
-    """Route 53's hosted zone is `hostedzone/${Id}` (`HostedZoneId` named nothing), an Auto Scaling group
-    `autoScalingGroup:${GroupId}:autoScalingGroupName/${GroupFriendlyName}` (AWS gives the id, the request
-    names the group), a target group `targetgroup/${TargetGroupName}/${TargetGroupId}`: each call was granted
-    every zone, group or target group."""
+    """Each case's comment says how the name went unread, or was read as another resource's."""
     policy, action = policy_of(recorder, action_map, sent(session, service, operation, params))
     assert_policy_allows(policy, [Request(action, named, ACCOUNT)])
     assert_policy_denies(policy, [Request(action, other, ACCOUNT) for other in others])
-
-
-EVENTS = f"arn:aws:events:eu-west-1:{ACCOUNT}:"
-
-
-@pytest.mark.parametrize(
-    ("operation", "params", "named", "others"),
-    [
-        ("PutRule", {"Name": "nightly", "ScheduleExpression": "rate(1 day)"}, "rule/nightly", ["rule/other"]),
-        ("DescribeRule", {"Name": "nightly"}, "rule/nightly", ["rule/other"]),
-        (
-            "PutTargets",
-            {"Rule": "nightly", "Targets": [{"Id": "1", "Arn": f"arn:aws:sqs:eu-west-1:{ACCOUNT}:jobs"}]},
-            "rule/nightly",
-            ["rule/other"],
-        ),
-        (
-            "PutRule",
-            {"Name": "placed", "EventBusName": "orders", "EventPattern": "{}"},
-            "rule/orders/placed",
-            ["rule/orders/other", "rule/payments/placed"],
-        ),
-    ],
-)
-def test_an_eventbridge_rule_is_named(
-    recorder: CallRecorder,
-    session: Any,
-    action_map: ActionMap,
-    operation: str,
-    params: dict[str, Any],
-    named: str,
-    others: list[str],
-) -> None:
-    """A rule is `rule/${RuleName}` on the default bus or `rule/${EventBusName}/${RuleName}` on another: with two
-    resource types, neither required, PutRule's `Name` named neither, PutTargets' `Rule` nothing, and each was
-    granted every rule."""
-    policy, action = policy_of(recorder, action_map, sent(session, "events", operation, params))
-    assert_policy_allows(policy, [Request(action, EVENTS + named, ACCOUNT)])
-    assert_policy_denies(policy, [Request(action, EVENTS + other, ACCOUNT) for other in others])
-
-
-@pytest.mark.parametrize(
-    ("operation", "params"),
-    [
-        ("StartQueryExecution", {"QueryString": "SELECT 1", "WorkGroup": "analytics"}),
-        ("GetWorkGroup", {"WorkGroup": "analytics"}),
-    ],
-)
-def test_an_athena_work_group_is_named(
-    recorder: CallRecorder, session: Any, action_map: ActionMap, operation: str, params: dict[str, Any]
-) -> None:
-    """Athena's `WorkGroup` is its work group's name (`workgroup/${WorkGroupName}`); unread, a query was granted
-    every work group."""
-    policy, action = policy_of(recorder, action_map, sent(session, "athena", operation, params))
-    arn = f"arn:aws:athena:eu-west-1:{ACCOUNT}:workgroup/"
-    assert_policy_allows(policy, [Request(action, arn + "analytics", ACCOUNT)])
-    assert_policy_denies(policy, [Request(action, arn + "primary", ACCOUNT)])
 
 
 @pytest.mark.parametrize(
