@@ -111,6 +111,10 @@ GIVEN_IDS = frozenset({"Id", "UUID", "Uuid"})
 # pattern for an Auto Scaling group is `autoScalingGroup:*:autoScalingGroupName/<name>`).
 GIVEN_BEFORE: Mapping[str, str] = {"GroupFriendlyName": "GroupId", "LaunchConfigurationName": "Id"}
 ID_SUFFIXES = ("Id", "Identifier")  # a member `<Type>Id` names a resource of that type
+# A name a request may omit, for which AWS takes a documented default, by resource type: EventBridge Scheduler's
+# group (botocore's documentation of CreateSchedule, GetSchedule, DeleteSchedule: "If you omit this, the default
+# schedule group is used").
+OMITTED: Mapping[str, Mapping[str, str]] = {"schedule": {"GroupName": "default"}}
 QUALIFIER = "Qualifier"  # Lambda: the version or alias a call names beside its FunctionName
 # SSM's and Route 53's tag operations name a resource by its type and id (`Parameter` and `/app/db`,
 # `hostedzone` and `Z123`): the id is of that one type, never of every type whose format has a `${ResourceId}`.
@@ -320,16 +324,17 @@ def _bound_value(member: str, placeholder: str, value: str) -> str:
 def _filled(
     formats: Mapping[str, list[str]], bound: dict[str, str], region: str | None, account: str | None
 ) -> list[str]:
-    """Every format whose named placeholders are all bound but for the id AWS gave the resource (and that needs
-    a region or account only where the call has one)."""
+    """Every format whose named placeholders are all bound but for the id AWS gave the resource and a name the
+    request omitted for AWS's default (and that needs a region or account only where the call has one)."""
     location = {PARTITION: partition_of(region), REGION: region or "*", ACCOUNT: account or "*"}
     filled = []
     for kind, texts in formats.items():
+        omitted = OMITTED.get(kind, {})
         for text in texts:
             names = arn_format(text).names
-            unbound = {name for name in names if name not in bound}
-            if names and len(unbound) < len(names) and unbound <= _given_ids(kind, names):
-                values = {name: _value(name, bound[name]) if name in bound else "*" for name in names}
+            unbound = {name for name in names if name not in bound and name not in omitted}
+            if any(name in bound for name in names) and unbound <= _given_ids(kind, names):
+                values = {n: _value(n, bound[n]) if n in bound else omitted.get(n, "*") for n in names}
                 for each in (values, *_under_any_path(values)):
                     filled.append(arn_format(text).fill(location[PARTITION], location[REGION], location[ACCOUNT], each))
     return filled

@@ -578,6 +578,7 @@ SSM, ZONE = f"arn:aws:ssm:eu-west-1:{ACCOUNT}:", "arn:aws:route53:::hostedzone/"
 ASG = f"arn:aws:autoscaling:eu-west-1:{ACCOUNT}:autoScalingGroup:8e2f3a4b-1c2d-4e5f-8a9b-0c1d2e3f4a5b:"
 ELB = f"arn:aws:elasticloadbalancing:eu-west-1:{ACCOUNT}:"
 RULE, WORK_GROUP = f"arn:aws:events:eu-west-1:{ACCOUNT}:rule/", f"arn:aws:athena:eu-west-1:{ACCOUNT}:workgroup/"
+SCHEDULE = f"arn:aws:scheduler:eu-west-1:{ACCOUNT}:schedule/"
 STACK_ID, EXECUTION = "8a5b3f10-37d2-11f0-9a4b-0a1b2c3d4e5f", "1a2b3c4d-1234-5678-90ab-1234567890ab"
 NAMED = [
     # An ARN that ends with the id AWS gave the resource, which no request names (`stack/${StackName}/${Id}`):
@@ -678,6 +679,11 @@ NAMED = [
         RULE + "orders/placed",
         [RULE + "orders/other", RULE + "payments/placed"],
     ),
+    # A schedule is `schedule/${GroupName}/${ScheduleName}`; a request that omits `GroupName` means the group
+    # `default` (botocore's documentation of each operation): every schedule of every group was granted.
+    ("scheduler", "GetSchedule", {"Name": "nightly"}, SCHEDULE + "default/nightly", [SCHEDULE + "ops/nightly"]),
+    ("scheduler", "DeleteSchedule", {"Name": "nightly"}, SCHEDULE + "default/nightly", [SCHEDULE + "default/x"]),
+    ("scheduler", "GetSchedule", {"Name": "n", "GroupName": "ops"}, SCHEDULE + "ops/n", [SCHEDULE + "default/n"]),
     # Athena's `WorkGroup` (`workgroup/${WorkGroupName}`) was not kept: every work group.
     (
         "athena",
