@@ -693,6 +693,29 @@ NAMED = [
         [WORK_GROUP + "primary"],
     ),
     ("athena", "GetWorkGroup", {"WorkGroup": "analytics"}, WORK_GROUP + "analytics", [WORK_GROUP + "primary"]),
+    # Application Auto Scaling's `ResourceId` is the scaled resource (`service/prod/web`), a scalable target's ARN
+    # ends with an id AWS gives it; both are called `ResourceId`, so `scalable-target/service/prod/web` was granted
+    # and Terraform's registration of an ECS service's scaling denied (Route 53 Resolver's VPC alike).
+    (
+        "application-autoscaling",
+        "RegisterScalableTarget",
+        {
+            "ServiceNamespace": "ecs",
+            "ResourceId": "service/prod/web",
+            "ScalableDimension": "ecs:service:DesiredCount",
+            "MinCapacity": 1,
+            "MaxCapacity": 4,
+        },
+        f"arn:aws:application-autoscaling:eu-west-1:{ACCOUNT}:scalable-target/1234abcd56ab78cd901ef1234567890ab123",
+        [],
+    ),
+    (
+        "route53resolver",
+        "GetFirewallConfig",
+        {"ResourceId": "vpc-0123456789abcdef0"},
+        f"arn:aws:route53resolver:eu-west-1:{ACCOUNT}:firewall-config/rslvr-fc-0123456789abcdef",
+        [],
+    ),
     (
         "elbv2",
         "CreateTargetGroup",
@@ -720,93 +743,46 @@ def test_a_call_is_granted_the_resource_it_names_and_no_other(
     assert_policy_denies(policy, [Request(action, other, ACCOUNT) for other in others])
 
 
-@pytest.mark.parametrize(
-    ("service", "operation", "params", "passed_to"),
-    [
-        (
-            "events",
-            "PutTargets",
-            {
-                "Rule": "nightly",
-                "Targets": [
-                    {
-                        "Id": "1",
-                        "Arn": f"arn:aws:states:eu-west-1:{ACCOUNT}:stateMachine:nightly",
-                        "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/events-start-nightly",
-                    }
-                ],
-            },
-            "events.amazonaws.com",
-        ),
-        (
-            "scheduler",
-            "CreateSchedule",
-            {
-                "Name": "nightly",
-                "ScheduleExpression": "rate(1 day)",
-                "FlexibleTimeWindow": {"Mode": "OFF"},
-                "Target": {
-                    "Arn": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:worker",
+PASSED_IN_STRUCTURES = [
+    (
+        "events",
+        "PutTargets",
+        {
+            "Rule": "nightly",
+            "Targets": [
+                {
+                    "Id": "1",
+                    "Arn": f"arn:aws:states:eu-west-1:{ACCOUNT}:stateMachine:nightly",
                     "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/events-start-nightly",
-                },
+                }
+            ],
+        },
+    ),
+    (
+        "scheduler",
+        "CreateSchedule",
+        {
+            "Name": "nightly",
+            "ScheduleExpression": "rate(1 day)",
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "Target": {
+                "Arn": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:worker",
+                "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/events-start-nightly",
             },
-            "scheduler.amazonaws.com",
-        ),
-    ],
-)
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize("call", PASSED_IN_STRUCTURES, ids=lambda call: f"{call[0]}.{call[1]}")
 def test_a_role_passed_inside_a_structure_is_the_one_role_granted(
-    recorder: CallRecorder,
-    session: Any,
-    action_map: ActionMap,
-    service: str,
-    operation: str,
-    params: dict[str, Any],
-    passed_to: str,
+    recorder: CallRecorder, session: Any, action_map: ActionMap, call: tuple[str, str, dict[str, Any]]
 ) -> None:
     """A target's role is inside `Targets` (`Target`): unread, iam:PassRole was granted on every role of the
     account (`role/*`, to the service), enough to hand an administrator's role to a rule's target."""
+    service, operation, params = call
     policy, _ = policy_of(recorder, action_map, sent(session, service, operation, params))
-    context = {"iam:PassedToService": passed_to}
+    context = {"iam:PassedToService": f"{service}.amazonaws.com"}
     role = f"arn:aws:iam::{ACCOUNT}:role/"
     assert_policy_allows(policy, [Request("iam:PassRole", role + "events-start-nightly", ACCOUNT, context=context)])
     assert_policy_denies(policy, [Request("iam:PassRole", role + "admin", ACCOUNT, context=context)])
-
-
-@pytest.mark.parametrize(
-    ("service", "operation", "params", "allowed"),
-    [
-        (
-            "application-autoscaling",
-            "RegisterScalableTarget",
-            {
-                "ServiceNamespace": "ecs",
-                "ResourceId": "service/prod/web",
-                "ScalableDimension": "ecs:service:DesiredCount",
-                "MinCapacity": 1,
-                "MaxCapacity": 4,
-            },
-            f"arn:aws:application-autoscaling:eu-west-1:{ACCOUNT}:scalable-target/1234abcd56ab78cd901ef1234567890ab123",
-        ),
-        (
-            "route53resolver",
-            "GetFirewallConfig",
-            {"ResourceId": "vpc-0123456789abcdef0"},
-            f"arn:aws:route53resolver:eu-west-1:{ACCOUNT}:firewall-config/rslvr-fc-0123456789abcdef",
-        ),
-    ],
-)
-def test_a_resource_id_that_names_another_resource_never_names_the_calls(
-    recorder: CallRecorder,
-    session: Any,
-    action_map: ActionMap,
-    service: str,
-    operation: str,
-    params: dict[str, Any],
-    allowed: str,
-) -> None:
-    """Application Auto Scaling's `ResourceId` is the scaled resource (`service/prod/web`), a scalable target's ARN
-    ends with an id AWS gives it (`scalable-target/1234abcd...`); both are called `ResourceId`, so the policy
-    granted `scalable-target/service/prod/web` and Terraform's registration of an ECS service's scaling was
-    denied."""
-    policy, action = policy_of(recorder, action_map, sent(session, service, operation, params))
-    assert_policy_allows(policy, [Request(action, allowed, ACCOUNT)])
