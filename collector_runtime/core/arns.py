@@ -39,6 +39,8 @@ ARN_PREFIX = r"arn:aws[a-z-]*:[a-z0-9-]{1,64}:"  # a pattern's text: `arn:<parti
 _ARN_HEAD = re.compile(rf"^{ARN_PREFIX}[a-z0-9-]*:({ACCOUNT_ID})?:")  # then `<region>:<account>:`, maybe empty
 _ARN = re.compile(rf"^{ARN_PREFIX}[a-z0-9-]*:(?:{ACCOUNT_ID})?:[^\s]{{1,1500}}$")
 _ARN_START = re.compile(rf"^{ARN_PREFIX}")
+# An IAM role's ARN: its path and name of IAM's characters (what iam:PassRole is authorized on).
+_ROLE_ARN = re.compile(rf"arn:aws[a-z-]*:iam::{ACCOUNT_ID}:role/[A-Za-z0-9+=,.@_/-]{{1,512}}")
 MAX_ARN = 2_048
 
 
@@ -62,6 +64,10 @@ def is_account_id(value: str) -> bool:
 def is_arn(value: str) -> bool:
     """Whether `value` is an ARN: its head, then a resource of no spaces."""
     return len(value) <= MAX_ARN and _ARN.match(value) is not None
+
+
+def is_role_arn(value: str) -> bool:
+    return _ROLE_ARN.fullmatch(value) is not None
 
 
 def starts_like_arn(value: str) -> bool:

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from typing import Any
 from urllib.parse import parse_qsl
 from xml.etree import ElementTree
 
+from collector_runtime.core.arns import is_role_arn
+
 SET = object()  # a member that is present with a non-string value (number, list, structure, blob)
 MAX_LISTED = 32  # strings read from one list member; a longer list is only SET
 MAX_NESTING = 4  # structures within structures and lists searched for passed roles, below the top level
-_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}")
 
 
 class Listed(tuple[str, ...]):
@@ -72,7 +72,7 @@ def _role_arns(value: Any, found: list[str], depth: int) -> None:
     )
     for key, item in items:
         if isinstance(item, str):
-            if key.lower().endswith("rolearn") and _ROLE_ARN.fullmatch(item):
+            if key.lower().endswith("rolearn") and is_role_arn(item):
                 found.append(item)
         else:
             _role_arns(item, found, depth + 1)
