@@ -45,7 +45,9 @@ class ObservedCall(NamedTuple):
     error_code: str | None = None  # the service's error code ("AccessDeniedException"), if it failed
     denied_actions: tuple[str, ...] = ()  # actions an AccessDenied message names ("sqs:ListQueues")
     resources: tuple[str, ...] = ()  # ARNs (or partial ARNs) of what the call touched, when the source knows
-    request_members: frozenset[str] = frozenset()  # top-level input members the request set (names, never values)
+    # Top-level input members the request set (names, never values); the proxy leaves out a structure that can
+    # hold a role but held none, where it triggers nothing else (`sources/proxy/calls.passing_no_role`).
+    request_members: frozenset[str] = frozenset()
     time_ms: int | None = None  # when it was made, epoch milliseconds
 
     @property

@@ -14,6 +14,7 @@ from collector_runtime.core.aggregate import Aggregator
 from collector_runtime.core.mapping import ActionMap
 from collector_runtime.core.policy import PolicyBuilder, PolicyOptions
 from collector_runtime.sources.proxy.calls import CallRecorder
+from collector_runtime.sources.proxy.matcher import MatchedCall, match_request
 from collector_runtime.sources.proxy.request import HttpRequest
 from collector_runtime.sources.proxy.responses import read_response
 from collector_runtime.sources.proxy.service_models import ServiceModels
@@ -786,3 +787,96 @@ def test_a_role_passed_inside_a_structure_is_the_one_role_granted(
     role = f"arn:aws:iam::{ACCOUNT}:role/"
     assert_policy_allows(policy, [Request("iam:PassRole", role + "events-start-nightly", ACCOUNT, context=context)])
     assert_policy_denies(policy, [Request("iam:PassRole", role + "admin", ACCOUNT, context=context)])
+
+
+PASSED_NO_ROLE = [
+    # Terraform's aws_cloudwatch_event_target for a Lambda function or a queue: a target with no role.
+    (
+        "events",
+        "PutTargets",
+        {"Rule": "nightly", "Targets": [{"Id": "1", "Arn": f"arn:aws:sqs:eu-west-1:{ACCOUNT}:q"}]},
+    ),
+    (
+        "events",
+        "PutTargets",
+        {
+            "Rule": "nightly",
+            "Targets": [
+                {"Id": "1", "Arn": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:worker", "Input": '{"role": 1}'},
+                {"Id": "2", "Arn": f"arn:aws:sqs:eu-west-1:{ACCOUNT}:q", "SqsParameters": {"MessageGroupId": "g"}},
+            ],
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize("call", PASSED_NO_ROLE, ids=lambda call: f"{call[0]}.{call[1]}")
+def test_a_structure_that_holds_no_role_passes_none(
+    recorder: CallRecorder, session: Any, action_map: ActionMap, call: tuple[str, str, dict[str, Any]]
+) -> None:
+    """`Targets` can hold a role (`RoleArn`), so every PutTargets was granted iam:PassRole on every role of the
+    account (to events); a target with no role passes none."""
+    service, operation, params = call
+    policy, action = policy_of(recorder, action_map, sent(session, service, operation, params))
+    context = {"iam:PassedToService": f"{service}.amazonaws.com"}
+    assert_policy_allows(policy, [Request(action, f"arn:aws:events:eu-west-1:{ACCOUNT}:rule/nightly", ACCOUNT)])
+    assert_policy_denies(
+        policy, [Request("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/admin", ACCOUNT, context=context)]
+    )
+
+
+def test_a_role_passed_by_one_request_is_granted_beside_one_that_passed_none(
+    recorder: CallRecorder, session: Any, action_map: ActionMap
+) -> None:
+    without, with_role = PASSED_NO_ROLE[0], PASSED_IN_STRUCTURES[0]
+    aggregator = Aggregator(action_map)
+    for call in (without, with_role, without):
+        aggregator.add(recorder.record(sent(session, *call), "app", OK))
+    grants = PolicyBuilder(action_map, PolicyOptions()).grants(aggregator.workloads["app"])
+    assert grants.pass_role == {
+        frozenset({"events.amazonaws.com"}): frozenset({f"arn:aws:iam::{ACCOUNT}:role/events-start-nightly"})
+    }
+
+
+def test_a_role_inside_a_structure_the_proxy_cannot_read_as_an_arn_keeps_every_role(
+    recorder: CallRecorder, session: Any, action_map: ActionMap
+) -> None:
+    """Glue's `JobUpdate.Role` holds a role's name or ARN; a name is not read, so the grant stays on every role
+    (never narrower than the request)."""
+    params = {"JobName": "etl", "JobUpdate": {"Role": "etl-role", "Command": {"Name": "glueetl"}}}
+    policy, _ = policy_of(recorder, action_map, sent(session, "glue", "UpdateJob", params))
+    context = {"iam:PassedToService": "glue.amazonaws.com"}
+    assert_policy_allows(
+        policy, [Request("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/etl-role", ACCOUNT, context=context)]
+    )
+
+
+def test_a_structure_that_also_needs_another_action_is_kept_though_it_held_no_role(
+    recorder: CallRecorder, session: Any, action_map: ActionMap
+) -> None:
+    """MediaConnect CreateFlow's `Outputs` can hold a role and also needs mediaconnect:AddFlowOutputs: an output
+    with no role still needs that action, so the member stays (and with it PassRole, as before)."""
+    params = {"Name": "live", "Outputs": [{"Protocol": "srt-listener", "Port": 5000}]}
+    request = sent(session, "mediaconnect", "CreateFlow", params)
+    call = recorder.record(request, "app", OK)
+    assert "Outputs" in call.request_members
+    assert "mediaconnect:AddFlowOutputs" in granted(action_map, [call])
+
+
+@pytest.mark.parametrize(
+    ("targets", "roleless"),
+    [
+        ([{"Id": "1", "Arn": f"arn:aws:sqs:eu-west-1:{ACCOUNT}:q"}], {"Targets"}),
+        ([{"Id": "1", "Arn": "a", "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/r"}], set()),
+        ([{"Id": "1", "Arn": "a", "RoleArn": "not-an-arn"}], set()),  # a role key, unread: may pass a role
+        ([{"Id": "1", "Arn": "a", "EcsParameters": {"TaskDefinitionArn": "t"}}], {"Targets"}),
+    ],
+)
+def test_which_structures_are_read_holding_no_role(
+    session: Any, targets: list[dict[str, Any]], roleless: set[str]
+) -> None:
+    request = sent(session, "events", "PutTargets", {"Rule": "nightly", "Targets": targets})
+    found = match_request(request, ServiceModels())
+    assert isinstance(found, MatchedCall) and found.roleless == roleless
+    cut = match_request(request._replace(body_truncated=True), ServiceModels())
+    assert isinstance(cut, MatchedCall) and cut.roleless == set()  # a cut body is not read

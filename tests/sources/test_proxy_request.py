@@ -88,15 +88,38 @@ def test_the_role_arns_inside_a_json_bodys_structures_are_read() -> None:
             ],
         }
     ).encode()
-    assert bodies.json_nested_role_arns(body) == (ROLE,)
+    passed = bodies.json_passed_roles(body)
+    assert passed is not None and passed.arns == (ROLE,)
+    assert passed.holders == {"Targets"}  # `RoleArn` at the top level is no structure's
 
 
 def test_nested_role_arns_are_bounded_in_depth_and_number() -> None:
     deep: dict[str, object] = {"RoleArn": ROLE}
     for _ in range(bodies.MAX_NESTING + 1):
         deep = {"Inner": deep}
-    assert bodies.json_nested_role_arns(json.dumps({"Top": deep}).encode()) == ()
+    too_deep = bodies.json_passed_roles(json.dumps({"Top": deep}).encode())
+    assert too_deep == bodies.PassedRoles((), frozenset({"Top"}))  # not read, but known to hold a role key
     many = [{"RoleArn": f"arn:aws:iam::123456789012:role/r{i}"} for i in range(bodies.MAX_LISTED + 5)]
-    assert len(bodies.json_nested_role_arns(json.dumps({"Targets": many}).encode())) == bodies.MAX_LISTED
-    assert bodies.json_nested_role_arns(b"{not json") == ()
-    assert bodies.json_nested_role_arns(b"[1, 2]") == ()
+    passed = bodies.json_passed_roles(json.dumps({"Targets": many}).encode())
+    assert passed is not None and len(passed.arns) == bodies.MAX_LISTED
+    assert bodies.json_passed_roles(b"{not json") is None
+    assert bodies.json_passed_roles(b"[1, 2]") is None
+
+
+def test_a_structure_holds_a_role_key_at_any_depth_under_any_role_word() -> None:
+    """Which top-level members hold a key that may carry a role (a role's name, an instance profile,
+    credentials), however deep; a value that mentions a role is no key."""
+    deep: dict[str, object] = {"Role": "etl"}
+    for _ in range(50):
+        deep = {"Inner": [deep]}
+    body = {
+        "Deep": deep,
+        "Profile": {"Launch": {"IamInstanceProfile": {"Arn": "x"}}},
+        "Api": [{"credentials": "arn:aws:iam::123456789012:role/api"}],
+        "Names": [{"executionRoleName": "run"}],
+        "Plain": [{"Id": "1", "Arn": "arn:aws:sqs:eu-west-1:123456789012:q", "Input": '{"RoleArn": "r"}'}],
+        "Empty": [],
+        "Text": "role",
+    }
+    passed = bodies.json_passed_roles(json.dumps(body).encode())
+    assert passed is not None and passed.holders == {"Deep", "Profile", "Api", "Names"}

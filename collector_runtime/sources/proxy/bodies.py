@@ -7,18 +7,20 @@ at most MAX_LISTED strings (EC2's `InstanceId.1=...`, JSON's `"repositoryNames":
 the keys of a JSON or CBOR object of at most MAX_LISTED keys (DynamoDB's `RequestItems`, by table): `Keys`
 (whether they are read is the operation's model's say: only a map keyed by ARNs or names of them is).
 One thing is read below the top level: the IAM role ARNs a JSON body passes inside its structures and lists
-(EventBridge's `Targets[].RoleArn`), which `iam:PassRole` is authorized on (`json_nested_role_arns`).
+(EventBridge's `Targets[].RoleArn`), which `iam:PassRole` is authorized on, and which structures hold a key
+naming a role at all (`json_passed_roles`).
 """
 
 from __future__ import annotations
 
 import io
 import json
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 from xml.etree import ElementTree
 
 from collector_runtime.core.arns import is_role_arn
+from collector_runtime.sources.proxy.nested_names import names_a_role
 
 SET = object()  # a member that is present with a non-string value (number, list, structure, blob)
 MAX_LISTED = 32  # strings read from one list member; a longer list is only SET
@@ -50,18 +52,42 @@ def json_top_level(body: bytes) -> dict[str, object]:
     return _top_level(document)
 
 
-def json_nested_role_arns(body: bytes) -> tuple[str, ...]:
-    """The IAM role ARNs under a `...RoleArn`/`...roleArn` key inside a JSON object body's structures and lists
-    (not at its top level), at most MAX_LISTED, at most MAX_NESTING deep; a value that is no role ARN is none."""
+class PassedRoles(NamedTuple):
+    """What a JSON body passes inside its structures and lists (not at its top level)."""
+
+    arns: tuple[str, ...]  # IAM role ARNs under a `...RoleArn` key, at most MAX_LISTED, MAX_NESTING deep
+    holders: frozenset[str]  # top-level keys with a key naming a role inside (`names_a_role`), at any depth
+
+
+def json_passed_roles(body: bytes) -> PassedRoles | None:
+    """The roles a JSON object body passes inside its structures (EventBridge's `Targets[].RoleArn`), and which
+    of its top-level members hold a key naming one at all; None when the body is no JSON object."""
     try:
         document = json.loads(body) if body.strip() else None
     except (ValueError, UnicodeDecodeError, RecursionError):
-        return ()
+        return None
+    if not isinstance(document, dict):
+        return None
     found: list[str] = []
-    if isinstance(document, dict):
-        for value in document.values():
-            _role_arns(value, found, depth=1)
-    return tuple(dict.fromkeys(found))[:MAX_LISTED]
+    for value in document.values():
+        _role_arns(value, found, depth=1)
+    holders = frozenset(key for key, value in document.items() if _holds_a_role_key(value))
+    return PassedRoles(tuple(dict.fromkeys(found))[:MAX_LISTED], holders)
+
+
+def _holds_a_role_key(value: Any) -> bool:
+    """Whether an object inside `value`, at any depth, has a key naming a role (iterative: the body is at most
+    MAX_BODY, so the walk is bounded by its size)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            if any(names_a_role(key) for key in item):
+                return True
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def _role_arns(value: Any, found: list[str], depth: int) -> None:

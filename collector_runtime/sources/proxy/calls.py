@@ -27,7 +27,7 @@ from collector_runtime.core.identifier_arns import (
     resource_arns,
     unread_types,
 )
-from collector_runtime.core.mapping import ActionMap
+from collector_runtime.core.mapping import PASS_ROLE, ActionMap, OperationMapping
 from collector_runtime.core.names import MAX_WORKLOAD
 from collector_runtime.core.records import DEFAULT_WORKLOAD, FAILED, PROXY, ObservedCall
 from collector_runtime.core.saved_counts import saved_count
@@ -123,7 +123,8 @@ class CallRecorder:
     ) -> ObservedCall:
         prefix = self.action_map.prefix_of(found.service)
         formats = self.action_map.formats_of(prefix) if prefix else {}
-        own = self.action_map.own_placeholder(self.action_map.lookup(found.service, found.operation))
+        mapping = self.action_map.lookup(found.service, found.operation)
+        own = self.action_map.own_placeholder(mapping)
         operation = self.service_models.operation_model(found.service_name, found.operation)
         identifiers = {**found.identifiers, **self._response_identifiers(found, operation, response)}
         named = resource_arns(formats, identifiers, region=found.region, account=found.account, own=own)
@@ -134,7 +135,9 @@ class CallRecorder:
         if prefix and operation is not None:
             named += self._unread_types(prefix, formats, unread_names(operation, found.members))
         named += tuple(literal(role) for role in found.passed_roles)  # what iam:PassRole is authorized on
-        members = found.members | copy_source_members(found.identifiers, found.region)
+        members = (found.members - passing_no_role(mapping, found.roleless)) | copy_source_members(
+            found.identifiers, found.region
+        )
         return ObservedCall(
             workload=workload,
             source=PROXY,
@@ -173,6 +176,21 @@ class CallRecorder:
         return {
             f"response.{member}": value for member, value in named.items() if found.identifiers.get(member) != value
         }
+
+
+def passing_no_role(mapping: OperationMapping, roleless: frozenset[str]) -> frozenset[str]:
+    """The structures a request set that can hold a role but held none, where iam:PassRole is the only action
+    they need: left out of the call's members, so the request is not taken to have passed a role (a
+    PutTargets whose target has no `RoleArn` is granted no PassRole on every role)."""
+    if not roleless:
+        return frozenset()
+    needs = [item for item in mapping.may_need if roleless.intersection(item.when)]
+    return frozenset(
+        member
+        for member in roleless
+        if all(item.action == PASS_ROLE for item in needs if member in item.when)
+        and any(member in item.when for item in needs)
+    )
 
 
 def copy_source_members(identifiers: dict[str, str], region: str | None) -> frozenset[str]:

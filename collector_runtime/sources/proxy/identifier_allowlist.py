@@ -17,7 +17,7 @@ A string member's value is kept (as an identifier that can fill an ARN) only if 
 
 Everything else (bodies, messages, documents, policies, free text, numbers, structures) never leaves; only
 the names of the top-level members the request set do, and the IAM role ARNs a JSON body passes inside its
-structures (`bodies.json_nested_role_arns`: what iam:PassRole is authorized on).
+structures (`bodies.json_passed_roles`: what iam:PassRole is authorized on).
 """
 
 from __future__ import annotations

@@ -59,6 +59,7 @@ class MatchedCall(NamedTuple):
     service_name: str  # botocore's service name ("s3"), to load its model again
     listed: dict[str, tuple[str, ...]]  # list members' identifiers, by element ({"InstanceId": ("i-1", "i-2")})
     passed_roles: tuple[str, ...] = ()  # role ARNs passed inside the request's structures (Targets[].RoleArn)
+    roleless: frozenset[str] = frozenset()  # structures set that may hold a role and held none (members.py)
 
 
 class UnmatchedCall(NamedTuple):
@@ -190,6 +191,7 @@ def _matched(request: HttpRequest, scope: CredentialScope | None, found: _Candid
         listed=listed_identifiers_of(found.operation, read.lists),
         members=read.names,
         passed_roles=read.passed_roles,
+        roleless=read.roleless,
         service_name=found.service.name,
     )
 

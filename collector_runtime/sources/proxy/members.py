@@ -23,7 +23,8 @@ class RequestMembers(NamedTuple):
     names: frozenset[str]  # every top-level input member the request set
     uri_members: frozenset[str]  # the members that came from URI labels
     lists: dict[str, tuple[str, ...]]  # member name -> its strings (bodies.Listed), or a map's keys (bodies.Keys)
-    passed_roles: tuple[str, ...] = ()  # role ARNs inside the body's structures (bodies.json_nested_role_arns)
+    passed_roles: tuple[str, ...] = ()  # role ARNs inside the body's structures (bodies.json_passed_roles)
+    roleless: frozenset[str] = frozenset()  # members set that may hold a role and were read holding none
 
 
 def request_members(
@@ -39,16 +40,26 @@ def request_members(
     _from_body(shape, encoding, request, found)
     values = {name: value for name, value in found.items() if isinstance(value, str)}
     lists = {name: tuple(value) for name, value in found.items() if isinstance(value, bodies.Listed | bodies.Keys)}
-    roles = _passed_roles(operation, encoding, request, frozenset(found))
-    return RequestMembers(values, frozenset(found), frozenset(uri_members), lists, roles)
+    roles, roleless = _passed_roles(operation, encoding, request, frozenset(found))
+    return RequestMembers(values, frozenset(found), frozenset(uri_members), lists, roles, roleless)
 
 
-def _passed_roles(operation: Any, encoding: str, request: HttpRequest, members_set: frozenset[str]) -> tuple[str, ...]:
-    """The role ARNs a JSON request passes inside the structures it set, where its model has a role ARN member
-    there (EventBridge's `Targets[].RoleArn`); the body is decoded again only for such an operation."""
-    if encoding not in (JSON, REST_JSON) or request.body_truncated or not role_holders(operation) & members_set:
-        return ()
-    return bodies.json_nested_role_arns(request.body)
+def _passed_roles(
+    operation: Any, encoding: str, request: HttpRequest, members_set: frozenset[str]
+) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The role ARNs a JSON request passes inside the structures it set, where its model has a member that may
+    hold a role there (EventBridge's `Targets[].RoleArn`), and those structures it read holding none (no key
+    naming a role at any depth: a target with no role); the body is decoded again only for such an operation."""
+    shape = operation.input_shape
+    holders = role_holders(operation) & members_set
+    if encoding not in (JSON, REST_JSON) or request.body_truncated or not holders or shape.serialization.get("payload"):
+        return (), frozenset()  # a payload member's body is that member, not the input's members
+    passed = bodies.json_passed_roles(request.body)
+    if passed is None:
+        return (), frozenset()
+    in_body = {name: serialized for serialized, name in _body_members(shape, encoding).items()}
+    roleless = frozenset(name for name in holders if name in in_body and in_body[name] not in passed.holders)
+    return passed.arns, roleless
 
 
 def _from_uri(shape: Any, labels: Mapping[str, str], found: dict[str, object]) -> list[str]:

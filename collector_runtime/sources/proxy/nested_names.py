@@ -7,6 +7,7 @@ resource types. Read from botocore's model once per operation, bounded in depth 
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 MAX_DEPTH = 4  # structures within structures, lists and maps
@@ -19,12 +20,21 @@ def unread_names(operation: Any, members_set: frozenset[str]) -> frozenset[str]:
     return frozenset().union(*(inside[member] for member in members_set if member in inside))
 
 
+# Words of a member that may hold a role: every name the generator's pass-role rule finds a role in
+# (`mapping/mapgen/triggers.py`: `*Role`, `*RoleArn`, `*Credentials`, `IamInstanceProfile`, ...) has one.
+_ROLE_WORDS = re.compile(r"role|credential|instanceprofile", re.IGNORECASE)
+
+
+def names_a_role(name: str) -> bool:
+    """Whether a member (or a JSON key) may hold a role: its name has one of `_ROLE_WORDS`."""
+    return _ROLE_WORDS.search(name) is not None
+
+
 @functools.lru_cache(maxsize=1024)
 def role_holders(operation: Any) -> frozenset[str]:
-    """The top-level members with a role ARN member inside (EventBridge PutTargets' `Targets`: `RoleArn`)."""
-    return frozenset(
-        member for member, names in nested_names(operation).items() if any(n.lower().endswith("rolearn") for n in names)
-    )
+    """The top-level members with a member that may hold a role inside (EventBridge PutTargets' `Targets`:
+    `RoleArn`)."""
+    return frozenset(member for member, names in nested_names(operation).items() if any(map(names_a_role, names)))
 
 
 @functools.lru_cache(maxsize=1024)
