@@ -289,7 +289,11 @@ def test_cut_form_body_still_names_its_call(service_models: ServiceModels) -> No
 
 
 def test_cut_json_body_gives_no_body_members(service_models: ServiceModels, session: Any) -> None:
-    whole = sent(session, "dynamodb", "PutItem", {"TableName": "t", "Item": {"pk": {"S": "x" * MAX_BODY}}})
+    short_strings = [{"S": "x" * 100}] * (MAX_BODY // 100)  # over MAX_BODY in strings too short to leave out
+    whole = sent(session, "dynamodb", "PutItem", {"TableName": "t", "Item": {"pk": {"L": short_strings}}})
     assert whole.body_truncated
     result = matched(service_models, whole)
     assert (result.operation, result.identifiers, result.members) == ("PutItem", {}, frozenset())
+    one_long = sent(session, "dynamodb", "PutItem", {"TableName": "t", "Item": {"pk": {"S": "x" * MAX_BODY}}})
+    assert not one_long.body_truncated  # the long string is left out (json_skeleton), the rest read
+    assert matched(service_models, one_long).members == {"TableName", "Item"}

@@ -880,3 +880,44 @@ def test_which_structures_are_read_holding_no_role(
     assert isinstance(found, MatchedCall) and found.roleless == roleless
     cut = match_request(request._replace(body_truncated=True), ServiceModels())
     assert isinstance(cut, MatchedCall) and cut.roleless == set()  # a cut body is not read
+
+
+def test_a_deployment_package_sent_inline_leaves_the_rest_of_the_request_read(
+    recorder: CallRecorder, session: Any, action_map: ActionMap
+) -> None:
+    """Terraform's `aws_lambda_function` with `filename` (the Go SDK writes members in name order: `Code` second)
+    and boto3's `create_function(Code={"ZipFile": ...})` send the package inline: a body past the 64 KiB the
+    proxy reads, so `FunctionName`, `Role`, `Tags` and `Layers` went unread: the function was granted as
+    `function:*`, the role as `role/*`, and lambda:TagResource and lambda:GetLayerVersion were not granted
+    at all (the deployment was denied)."""
+    layer = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:layer:deps:3"
+    params = {
+        "Code": {"ZipFile": bytes(range(256)) * 1_000},
+        "FunctionName": "worker",
+        "Role": f"arn:aws:iam::{ACCOUNT}:role/worker-exec",
+        "Runtime": "python3.12",
+        "Handler": "app.handler",
+        "Layers": [layer],
+        "Tags": {"team": "data"},
+    }
+    request = sent(session, "lambda", "CreateFunction", params)
+    policy, _ = policy_of(recorder, action_map, request)
+    function = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:"
+    role = f"arn:aws:iam::{ACCOUNT}:role/"
+    context = {"iam:PassedToService": "lambda.amazonaws.com"}
+    assert_policy_allows(
+        policy,
+        [
+            Request("lambda:CreateFunction", function + "worker", ACCOUNT),
+            Request("lambda:TagResource", function + "worker", ACCOUNT),
+            Request("lambda:GetLayerVersion", layer, ACCOUNT),
+            Request("iam:PassRole", role + "worker-exec", ACCOUNT, context=context),
+        ],
+    )
+    assert_policy_denies(
+        policy,
+        [
+            Request("lambda:CreateFunction", function + "other", ACCOUNT),
+            Request("iam:PassRole", role + "admin", ACCOUNT, context=context),
+        ],
+    )

@@ -30,6 +30,25 @@ def test_normalised_on_the_way_in() -> None:
     assert http_request("GET", "[::1]:8443", "/", "", headers={}).host == "[::1]"
 
 
+def test_a_long_json_body_is_read_past_its_long_strings() -> None:
+    """An inline package (`Code.ZipFile`, base64) is emptied, so the members after it fit in what is read;
+    strings up to LONG_STRING bytes (escapes counted as sent) and bodies of other types stay as sent."""
+    package = "UEsDBBQ" * 20_000
+    document = json.dumps({"a": ['say "hi"\\'] * 3_000})  # a long string made mostly of escapes
+    sent = {"Code": {"ZipFile": package}, "Definition": document, "FunctionName": "worker", "Short": "x" * 100}
+    body = json.dumps(sent).encode()
+    request = http_request("POST", "h", "/", "", headers={"Content-Type": "application/json"}, body=body)
+    assert not request.body_truncated
+    assert json.loads(request.body) == {
+        "Code": {"ZipFile": ""},
+        "Definition": "",
+        "FunctionName": "worker",
+        "Short": "x" * 100,
+    }
+    form = http_request("POST", "h", "/", "", headers={"Content-Type": "application/x-www-form-urlencoded"}, body=body)
+    assert form.body_truncated and form.body == body[:MAX_BODY]
+
+
 def test_form_body_top_level_and_cut() -> None:
     body = b"Action=SendMessage&QueueUrl=https%3A%2F%2Fq&MessageAttribute.1.Name=a&MessageBody=cut-he"
     assert bodies.form_top_level(body) == {

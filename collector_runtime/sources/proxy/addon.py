@@ -26,7 +26,8 @@ from mitmproxy import connection, http
 from collector_runtime.core.records import ObservedCall
 from collector_runtime.sources.proxy.calls import NO_RESPONSE, CallRecorder
 from collector_runtime.sources.proxy.hosts import HostMatcher, Upstream
-from collector_runtime.sources.proxy.request import http_request
+from collector_runtime.sources.proxy.json_skeleton import JsonSkeleton
+from collector_runtime.sources.proxy.request import MAX_BODY, http_request, is_json
 from collector_runtime.sources.proxy.responses import ResponseInfo, names_caller, names_in_body, read_response
 
 log = logging.getLogger("csm_collector")
@@ -39,6 +40,7 @@ Hook = TypeVar("Hook", bound=Callable[..., None])
 class _Intercepted(NamedTuple):
     host: str  # the host the client asked for ("my-bucket.s3.eu-west-1.amazonaws.com")
     user: str | None
+    skeleton: JsonSkeleton | None = None  # a streamed JSON body's, read as it passed
 
 
 def guarded(hook: Hook) -> Hook:
@@ -121,11 +123,31 @@ class AwsInterceptor:
         if not self.hosts.intercepts(request.pretty_host, request.port):
             self.recorder.counters.requests_not_intercepted += 1
             return
-        flow.metadata[INTERCEPTED] = _Intercepted(request.pretty_host, user)
+        flow.metadata[INTERCEPTED] = _Intercepted(request.pretty_host, user, self._read_as_streamed(request))
         if self.upstream is not None:
             host_header = request.host_header
             request.scheme, request.host, request.port = self.upstream
             request.host_header = host_header  # the host and port setters rewrote it
+
+    def _read_as_streamed(self, request: http.Request) -> JsonSkeleton | None:
+        """mitmproxy streams a body over STREAM_LARGE_BODIES (server.py) on without keeping it: a JSON one is
+        read as it passes, its long strings left out (`json_skeleton`), so the members after an inline
+        deployment package are read. A chunk is passed on untouched whatever the reading does."""
+        if not request.stream or not is_json(lowered_headers(request.headers)):
+            return None
+        skeleton = JsonSkeleton(MAX_BODY)
+
+        def pass_on(chunk: bytes) -> bytes:
+            if not skeleton.full:
+                try:
+                    skeleton.feed(chunk)
+                except Exception:
+                    skeleton.full = True  # read no further: the request is recorded as cut
+                    self.recorder.counters.internal_errors += 1
+            return chunk
+
+        request.stream = pass_on
+        return skeleton
 
     @guarded
     def response(self, flow: http.HTTPFlow) -> None:
@@ -168,8 +190,11 @@ class AwsInterceptor:
     def _record(self, flow: http.HTTPFlow, seen: _Intercepted, response: ResponseInfo) -> None:
         request = flow.request
         path, _, query = request.path.partition("?")
-        body = request.get_content(strict=False) or b""
+        body = request.get_content(strict=False)
+        cut = False
+        if body is None and request.stream:  # streamed on, not kept: what was read as it passed, if anything
+            body, cut = seen.skeleton.result() if seen.skeleton is not None else (b"", True)
         headers = lowered_headers(request.headers)
-        wire = http_request(request.method, seen.host, path, query, headers=headers, body=body)
+        wire = http_request(request.method, seen.host, path, query, headers=headers, body=body or b"", cut=cut)
         time_ms = int(self.wall_clock() * 1000)
         self.submit([self.recorder.record(wire, seen.user, response, time_ms)])

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 from urllib.parse import parse_qsl
 
+from collector_runtime.sources.proxy.json_skeleton import without_long_strings
+
 MAX_BODY = 65_536  # bytes of a body the matcher reads; longer bodies are parsed only where a prefix suffices
 
 
@@ -41,13 +43,17 @@ def http_request(
     *,
     headers: Mapping[str, str] | Iterable[tuple[str, str]],
     body: bytes = b"",
+    cut: bool = False,
 ) -> HttpRequest:
     """Normalise what an adapter read off the wire: header names lower-cased (the first of repeated headers
-    wins), the port dropped from the host, the body cut to MAX_BODY bytes."""
+    wins), the port dropped from the host, a long JSON body's long strings emptied (`json_skeleton`), the
+    body cut to MAX_BODY bytes; `cut`: the body given is already only a part (a streamed one's skeleton)."""
     pairs = headers.items() if isinstance(headers, Mapping) else headers
     lowered: dict[str, str] = {}
     for name, value in pairs:
         lowered.setdefault(name.lower(), value)
+    if len(body) > MAX_BODY and is_json(lowered):
+        body, cut = without_long_strings(bytes(body), MAX_BODY)  # an inline package hides no member after it
     return HttpRequest(
         method=method.upper(),
         host=_host_without_port(host).lower(),
@@ -55,8 +61,14 @@ def http_request(
         query=query,
         headers=lowered,
         body=bytes(body[:MAX_BODY]),
-        body_truncated=len(body) > MAX_BODY,
+        body_truncated=cut or len(body) > MAX_BODY,
     )
+
+
+def is_json(headers: Mapping[str, str]) -> bool:
+    """Whether a request or response (lower-case header names) carries a JSON document."""
+    content_type = headers.get("content-type", "").lower()
+    return content_type.startswith(("application/x-amz-json", "application/json"))
 
 
 def _host_without_port(host: str) -> str:

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from collector_runtime.core.arns import account_of_arn
 from collector_runtime.core.records import DENIED, actions_named_in, outcome_of, resources_named_in
 from collector_runtime.sources.proxy.credentials import key_hash
+from collector_runtime.sources.proxy.request import is_json
 
 MAX_ERROR_BODY = 65_536  # bytes of an error body read; larger ones are not parsed
 _CODE = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,127}$")
@@ -93,11 +94,6 @@ def caller_in(body: bytes) -> CallerInfo | None:
     if issued is None and result.group(1) != b"GetCallerIdentityResult":
         return None  # a session without its key: nothing to remember it by
     return CallerInfo(arn, account, key_hash(issued.group(1).decode()) if issued else None)
-
-
-def is_json(headers: Mapping[str, str]) -> bool:
-    content_type = headers.get("content-type", "").lower()
-    return content_type.startswith(("application/x-amz-json", "application/json"))
 
 
 def _json_values(headers: Mapping[str, str], body: bytes) -> dict[str, str] | None:
