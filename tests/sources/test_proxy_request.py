@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 
 import pytest
 
 from collector_runtime.sources.proxy import bodies
-from collector_runtime.sources.proxy.request import MAX_BODY, http_request
+from collector_runtime.sources.proxy.request import MAX_BODY, MAX_DECODED, decoded, http_request
 
 
 def test_normalised_on_the_way_in() -> None:
@@ -142,3 +144,32 @@ def test_a_structure_holds_a_role_key_at_any_depth_under_any_role_word() -> None
     }
     passed = bodies.json_passed_roles(json.dumps(body).encode())
     assert passed is not None and passed.holders == {"Deep", "Profile", "Api", "Names"}
+
+
+def test_a_compressed_body_is_read_as_decoded_and_only_as_far_as_it_is_read() -> None:
+    document = json.dumps({"TableName": "orders", "Item": {"pk": {"S": "a"}}}).encode()
+    for encoding, data in [("gzip", gzip.compress(document)), ("deflate", zlib.compress(document))]:
+        request = http_request("POST", "h", "/", "", headers={"Content-Encoding": encoding}, body=data)
+        assert (request.body, request.body_truncated) == (document, False)
+    bomb = zlib.compressobj(9, zlib.DEFLATED, 31)
+    data = b"".join(bomb.compress(bytes(1 << 20)) for _ in range(64)) + bomb.flush()
+    assert decoded(data, "gzip") == (bytes(MAX_DECODED), True)
+    cut = http_request("POST", "h", "/", "", headers={"content-encoding": "gzip"}, body=data)
+    assert (len(cut.body), cut.body_truncated) == (MAX_BODY, True)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "body", "expected"),
+    [
+        (None, b"as sent", (b"as sent", False)),
+        ("identity", b"as sent", (b"as sent", False)),
+        ("gzip", b"", (b"", False)),
+        ("gzip", b"not gzip", (b"", True)),
+        ("gzip", gzip.compress(b"one") + gzip.compress(b"two"), (b"one", True)),  # only the first part is read
+        ("gzip", gzip.compress(b"whole")[:-9], (b"whole", True)),  # cut before its end
+        ("aws-chunked", b"5;chunk-signature=...", (b"", True)),
+        ("br", b"\x8b\x02\x80abc\x03", (b"", True)),
+    ],
+)
+def test_an_encoding_that_is_not_decoded_is_not_read(encoding: str | None, body: bytes, expected: object) -> None:
+    assert decoded(body, encoding) == expected

@@ -27,8 +27,14 @@ from collector_runtime.core.records import ObservedCall
 from collector_runtime.sources.proxy.calls import NO_RESPONSE, CallRecorder
 from collector_runtime.sources.proxy.hosts import HostMatcher, Upstream
 from collector_runtime.sources.proxy.json_skeleton import JsonSkeleton
-from collector_runtime.sources.proxy.request import MAX_BODY, http_request, is_json
-from collector_runtime.sources.proxy.responses import ResponseInfo, names_caller, names_in_body, read_response
+from collector_runtime.sources.proxy.request import MAX_BODY, decoded, http_request, is_json
+from collector_runtime.sources.proxy.responses import (
+    MAX_ERROR_BODY,
+    ResponseInfo,
+    names_caller,
+    names_in_body,
+    read_response,
+)
 
 log = logging.getLogger("csm_collector")
 UPSTREAM_CLOSES_HIDDEN = 100  # per client connection (see AwsInterceptor._hide_upstream_close)
@@ -133,8 +139,9 @@ class AwsInterceptor:
         """mitmproxy streams a body over STREAM_LARGE_BODIES (server.py) on without keeping it: a JSON one is
         read as it passes, its long strings left out (`json_skeleton`), so the members after an inline
         deployment package are read. A chunk is passed on untouched whatever the reading does."""
-        if not request.stream or not is_json(lowered_headers(request.headers)):
-            return None
+        headers = lowered_headers(request.headers)
+        if not request.stream or not is_json(headers) or headers.get("content-encoding", "identity") != "identity":
+            return None  # a compressed body's chunks are no JSON
         skeleton = JsonSkeleton(MAX_BODY)
 
         def pass_on(chunk: bytes) -> bytes:
@@ -183,18 +190,24 @@ class AwsInterceptor:
         assert response is not None  # checked by the hook that scheduled this
         headers = lowered_headers(response.headers)
         read_body = response.status_code >= 300 or names_in_body(headers) or names_caller(seen.host, headers)
-        body = response.get_content(strict=False) if read_body else None
+        body = (
+            decoded(response.raw_content or b"", headers.get("content-encoding"), MAX_ERROR_BODY + 1)[0]
+            if read_body
+            else None
+        )
         self._record(flow, seen, read_response(response.status_code, headers, body))
 
     @guarded
     def _record(self, flow: http.HTTPFlow, seen: _Intercepted, response: ResponseInfo) -> None:
         request = flow.request
         path, _, query = request.path.partition("?")
-        body = request.get_content(strict=False)
-        cut = False
-        if body is None and request.stream:  # streamed on, not kept: what was read as it passed, if anything
-            body, cut = seen.skeleton.result() if seen.skeleton is not None else (b"", True)
         headers = lowered_headers(request.headers)
-        wire = http_request(request.method, seen.host, path, query, headers=headers, body=body or b"", cut=cut)
+        if request.raw_content is not None:  # as sent: mitmproxy's get_content would decode a compressed body whole
+            body, cut = request.raw_content, False
+        elif request.stream:  # streamed on, not kept: what was read as it passed, if anything
+            body, cut = seen.skeleton.result() if seen.skeleton is not None else (b"", True)
+        else:
+            body, cut = b"", False
+        wire = http_request(request.method, seen.host, path, query, headers=headers, body=body, cut=cut)
         time_ms = int(self.wall_clock() * 1000)
         self.submit([self.recorder.record(wire, seen.user, response, time_ms)])

@@ -6,6 +6,7 @@ keeps the body, its headers or its signature, only the identifier values the all
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 from urllib.parse import parse_qsl
@@ -13,6 +14,8 @@ from urllib.parse import parse_qsl
 from collector_runtime.sources.proxy.json_skeleton import without_long_strings
 
 MAX_BODY = 65_536  # bytes of a body the matcher reads; longer bodies are parsed only where a prefix suffices
+MAX_DECODED = 4 << 20  # bytes a compressed body is decoded to at most: what mitmproxy keeps of a plain one
+_ZLIB_WBITS = {"gzip": 31, "x-gzip": 31, "deflate": 47}  # gzip; zlib or gzip (zlib finds out from the header)
 
 
 class HttpRequest(NamedTuple):
@@ -46,14 +49,17 @@ def http_request(
     cut: bool = False,
 ) -> HttpRequest:
     """Normalise what an adapter read off the wire: header names lower-cased (the first of repeated headers
-    wins), the port dropped from the host, a long JSON body's long strings emptied (`json_skeleton`), the
-    body cut to MAX_BODY bytes; `cut`: the body given is already only a part (a streamed one's skeleton)."""
+    wins), the port dropped from the host, the body decoded from its Content-Encoding (`decoded`), a long
+    JSON body's long strings emptied (`json_skeleton`), the body cut to MAX_BODY bytes; `cut`: the body given
+    is already only a part (what was read of a streamed one)."""
     pairs = headers.items() if isinstance(headers, Mapping) else headers
     lowered: dict[str, str] = {}
     for name, value in pairs:
         lowered.setdefault(name.lower(), value)
+    body, partly = decoded(bytes(body), lowered.get("content-encoding"))
     if len(body) > MAX_BODY and is_json(lowered):
-        body, cut = without_long_strings(bytes(body), MAX_BODY)  # an inline package hides no member after it
+        body, skeleton_cut = without_long_strings(body, MAX_BODY)  # an inline package hides no member after it
+        partly = partly or skeleton_cut
     return HttpRequest(
         method=method.upper(),
         host=_host_without_port(host).lower(),
@@ -61,8 +67,27 @@ def http_request(
         query=query,
         headers=lowered,
         body=bytes(body[:MAX_BODY]),
-        body_truncated=cut or len(body) > MAX_BODY,
+        body_truncated=cut or partly or len(body) > MAX_BODY,
     )
+
+
+def decoded(body: bytes, content_encoding: str | None, limit: int = MAX_DECODED) -> tuple[bytes, bool]:
+    """A body as sent, decoded from its Content-Encoding to at most `limit` bytes, and whether it was cut: gzip
+    and deflate (what AWS SDKs compress requests with, and Go's HTTP client asks responses in) are decoded
+    only as far as they are read, so a compression bomb costs no more than a plain body; any other encoding
+    (`aws-chunked`, `br`) or a body that does not decode is not read: (b"", True)."""
+    encoding = (content_encoding or "identity").strip().lower()
+    if encoding == "identity":
+        return body, False
+    wbits = _ZLIB_WBITS.get(encoding)
+    if wbits is None or not body:
+        return b"", bool(body)
+    decompressor = zlib.decompressobj(wbits)
+    try:
+        data = decompressor.decompress(body, limit)
+    except zlib.error:
+        return b"", True
+    return data, not decompressor.eof or bool(decompressor.unused_data)  # cut at `limit`, or more than one part
 
 
 def is_json(headers: Mapping[str, str]) -> bool:

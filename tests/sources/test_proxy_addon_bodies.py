@@ -4,10 +4,13 @@ without keeping): read as it passes, every chunk passed on untouched, whatever t
 from __future__ import annotations
 
 import json
+import tracemalloc
+import zlib
 from typing import Any
 
 import pytest
 from mitmproxy.test.tflow import tflow
+from mitmproxy.test.tutils import tresp
 
 from collector_runtime.core.mapping import ActionMap
 from collector_runtime.core.records import ObservedCall
@@ -74,3 +77,61 @@ def test_a_reading_that_fails_passes_every_chunk_on_and_is_counted(
     assert interceptor.recorder.counters.internal_errors == 1 and len(passed) > 1
     (call,) = calls
     assert not call.request_members & {"FunctionName", "Tags"}  # recorded as cut: nothing read
+
+
+def _gzip_bomb(decoded_bytes: int) -> bytes:
+    """`decoded_bytes` of zeros, gzip-compressed (about a thousandth of that), never held whole."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    zeros = bytes(1 << 20)
+    return b"".join(compressor.compress(zeros) for _ in range(decoded_bytes >> 20)) + compressor.flush()
+
+
+def _recorded_peak(interceptor: AwsInterceptor, flow: Any, response: Any) -> int:
+    tracemalloc.start()
+    try:
+        interceptor._record(flow, flow.metadata[INTERCEPTED], response)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_compressed_body_is_decoded_only_as_far_as_it_is_read(action_map: ActionMap) -> None:
+    """A client's gzip body that decodes to 256 MiB (a compression bomb) was decoded whole by mitmproxy's
+    `get_content`; it is decoded no further than the proxy reads, and its call still recorded."""
+    calls: list[ObservedCall] = []
+    interceptor = AwsInterceptor(CallRecorder(ServiceModels(), action_map), HostMatcher(), calls.extend)
+    flow = tflow()
+    request = flow.request
+    request.method, request.host, request.port, request.path = "POST", "dynamodb.eu-west-1.amazonaws.com", 443, "/"
+    request.headers.clear()
+    request.headers.update({"content-type": "application/x-amz-json-1.0", "content-encoding": "gzip"})
+    request.headers["x-amz-target"] = "DynamoDB_20120810.PutItem"
+    request.raw_content = _gzip_bomb(256 << 20)
+    interceptor.requestheaders(flow)
+    peak = _recorded_peak(interceptor, flow, read_response(200, {}, b""))
+    assert peak < 32 << 20, f"{peak >> 20} MiB held"
+    (call,) = calls
+    assert call.operation == "PutItem"
+
+
+def test_a_compressed_response_is_decoded_only_as_far_as_it_is_read(action_map: ActionMap) -> None:
+    calls: list[ObservedCall] = []
+    interceptor = AwsInterceptor(CallRecorder(ServiceModels(), action_map), HostMatcher(), calls.extend)
+    flow = tflow()
+    flow.request.method, flow.request.host, flow.request.port = "POST", "dynamodb.eu-west-1.amazonaws.com", 443
+    flow.request.headers["x-amz-target"] = "DynamoDB_20120810.ListTables"
+    interceptor.requestheaders(flow)
+    flow.response = tresp()
+    flow.response.status_code = 400
+    flow.response.headers.clear()
+    flow.response.headers.update({"content-type": "application/x-amz-json-1.0", "content-encoding": "gzip"})
+    flow.response.raw_content = _gzip_bomb(192 << 20)
+    tracemalloc.start()
+    try:
+        interceptor._record_response(flow, flow.metadata[INTERCEPTED])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 << 20, f"{peak >> 20} MiB held"
+    (call,) = calls
+    assert call.operation == "ListTables" and call.outcome == "failed"
