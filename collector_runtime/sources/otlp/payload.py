@@ -25,6 +25,8 @@ from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from collector_runtime.bounded_inflate import GZIP, Truncated, inflate
+
 PROTOBUF, JSON = "protobuf", "json"
 _MEDIA_TYPES = {"application/x-protobuf": PROTOBUF, "application/protobuf": PROTOBUF, "application/json": JSON}
 _ID_FIELDS = ("traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id")
@@ -68,20 +70,15 @@ def decompressed(body: bytes, content_encoding: str | None, *, max_bytes: int) -
 
 
 def _gunzip(data: bytes, max_bytes: int) -> bytes:
-    out = bytearray()
-    while True:
-        stream = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-        try:
-            out += stream.decompress(data, max_bytes - len(out) + 1)
-        except zlib.error as error:
-            raise OtlpPayloadError(f"invalid gzip data: {error}") from None
-        if len(out) > max_bytes:
-            raise PayloadTooLarge(f"body inflates to more than {max_bytes} bytes")
-        if not stream.eof:
-            raise OtlpPayloadError("truncated gzip data")
-        data = stream.unused_data
-        if not data:
-            return bytes(out)
+    try:
+        out = inflate(data, GZIP, max_bytes)
+    except zlib.error as error:
+        raise OtlpPayloadError(f"invalid gzip data: {error}") from None
+    except Truncated:
+        raise OtlpPayloadError("truncated gzip data") from None
+    if len(out) > max_bytes:
+        raise PayloadTooLarge(f"body inflates to more than {max_bytes} bytes")
+    return out
 
 
 def parse_request(raw: bytes, kind: str) -> ExportTraceServiceRequest:

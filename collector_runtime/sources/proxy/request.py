@@ -11,11 +11,12 @@ from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 from urllib.parse import parse_qsl
 
+from collector_runtime.bounded_inflate import GZIP, GZIP_OR_ZLIB, Truncated, inflate
 from collector_runtime.sources.proxy.json_skeleton import without_long_strings
 
 MAX_BODY = 65_536  # bytes of a body the matcher reads; longer bodies are parsed only where a prefix suffices
 MAX_DECODED = 4 << 20  # bytes a compressed body is decoded to at most: what mitmproxy keeps of a plain one
-_ZLIB_WBITS = {"gzip": 31, "x-gzip": 31, "deflate": 47}  # gzip; zlib or gzip (zlib finds out from the header)
+_WBITS = {"gzip": GZIP, "x-gzip": GZIP, "deflate": GZIP_OR_ZLIB}
 
 
 class HttpRequest(NamedTuple):
@@ -79,15 +80,14 @@ def decoded(body: bytes, content_encoding: str | None, limit: int = MAX_DECODED)
     encoding = (content_encoding or "identity").strip().lower()
     if encoding == "identity":
         return body, False
-    wbits = _ZLIB_WBITS.get(encoding)
+    wbits = _WBITS.get(encoding)
     if wbits is None or not body:
         return b"", bool(body)
-    decompressor = zlib.decompressobj(wbits)
     try:
-        data = decompressor.decompress(body, limit)
-    except zlib.error:
+        data = inflate(body, wbits, limit)
+    except (zlib.error, Truncated):
         return b"", True
-    return data, not decompressor.eof or bool(decompressor.unused_data)  # cut at `limit`, or more than one part
+    return data[:limit], len(data) > limit
 
 
 def is_json(headers: Mapping[str, str]) -> bool:
