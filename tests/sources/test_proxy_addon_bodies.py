@@ -14,7 +14,7 @@ from mitmproxy.test.tutils import tresp
 
 from collector_runtime.core.mapping import ActionMap
 from collector_runtime.core.records import ObservedCall
-from collector_runtime.sources.proxy import json_skeleton
+from collector_runtime.sources.proxy import body_skeleton
 from collector_runtime.sources.proxy.addon import INTERCEPTED, AwsInterceptor
 from collector_runtime.sources.proxy.calls import CallRecorder
 from collector_runtime.sources.proxy.hosts import HostMatcher
@@ -68,10 +68,10 @@ def test_a_streamed_body_of_another_type_is_recorded_as_cut_not_empty(action_map
 def test_a_reading_that_fails_passes_every_chunk_on_and_is_counted(
     action_map: ActionMap, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def fail(self: json_skeleton.JsonSkeleton, chunk: bytes) -> None:
+    def fail(self: body_skeleton.JsonSkeleton, chunk: bytes) -> None:
         raise MemoryError("no room")
 
-    monkeypatch.setattr(json_skeleton.JsonSkeleton, "feed", fail)
+    monkeypatch.setattr(body_skeleton.JsonSkeleton, "feed", fail)
     interceptor, _, calls, passed = _streamed(action_map, "application/json")
     assert b"".join(passed) == BODY
     assert interceptor.recorder.counters.internal_errors == 1 and len(passed) > 1

@@ -274,18 +274,18 @@ def test_deprecated_twin_sending_the_same_request(service_models: ServiceModels,
 
 
 def test_cut_form_body_still_names_its_call(service_models: ServiceModels) -> None:
-    body = ("Action=SendMessage&Version=2012-11-05&QueueUrl=https%3A%2F%2Fq&MessageBody=" + "S" * MAX_BODY).encode()
+    headers = {"Authorization": SCOPE.format("sqs"), "Content-Type": "application/x-www-form-urlencoded"}
+    start = "Action=SendMessage&Version=2012-11-05&QueueUrl=https%3A%2F%2Fq&"
+    short_values = "&".join(f"MessageAttribute.{i}.Name=a" for i in range(MAX_BODY // 20))  # none left out
     request = http_request(
-        "POST",
-        "sqs.eu-west-1.amazonaws.com",
-        "/",
-        "",
-        headers={"Authorization": SCOPE.format("sqs"), "Content-Type": "application/x-www-form-urlencoded"},
-        body=body,
+        "POST", "sqs.eu-west-1.amazonaws.com", "/", "", headers=headers, body=(start + short_values).encode()
     )
     assert request.body_truncated and len(request.body) == MAX_BODY
     result = matched(service_models, request)
     assert (result.operation, result.identifiers) == ("SendMessage", {"QueueUrl": "https://q"})
+    one_long = (start + "MessageBody=" + "S" * MAX_BODY + "&DelaySeconds=5").encode()
+    request = http_request("POST", "sqs.eu-west-1.amazonaws.com", "/", "", headers=headers, body=one_long)
+    assert request.body == (start + "MessageBody=&DelaySeconds=5").encode() and not request.body_truncated
 
 
 def test_cut_json_body_gives_no_body_members(service_models: ServiceModels, session: Any) -> None:
@@ -295,5 +295,5 @@ def test_cut_json_body_gives_no_body_members(service_models: ServiceModels, sess
     result = matched(service_models, whole)
     assert (result.operation, result.identifiers, result.members) == ("PutItem", {}, frozenset())
     one_long = sent(session, "dynamodb", "PutItem", {"TableName": "t", "Item": {"pk": {"S": "x" * MAX_BODY}}})
-    assert not one_long.body_truncated  # the long string is left out (json_skeleton), the rest read
+    assert not one_long.body_truncated  # the long string is left out (body_skeleton), the rest read
     assert matched(service_models, one_long).members == {"TableName", "Item"}

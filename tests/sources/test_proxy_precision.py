@@ -921,3 +921,36 @@ def test_a_deployment_package_sent_inline_leaves_the_rest_of_the_request_read(
             Request("iam:PassRole", role + "admin", ACCOUNT, context=context),
         ],
     )
+
+
+def test_a_template_sent_in_the_request_leaves_the_rest_of_the_request_read(
+    recorder: CallRecorder, session: Any, action_map: ActionMap
+) -> None:
+    """`aws cloudformation deploy --role-arn ... --tags ...` sends CreateChangeSet with the template's body
+    before `RoleARN` and `Tags` (the CLI's order); a 50 KB template, URL-encoded, is over the 64 KiB the proxy
+    reads, so iam:PassRole and cloudformation:TagResource were not granted (the deployment was denied)."""
+    template = "Resources:\n" + "".join(f"  Queue{i}:\n    Type: AWS::SQS::Queue\n" for i in range(1_300))
+    assert len(template) <= 51_200  # CloudFormation's limit for a template in the request
+    params = {
+        "ChangeSetName": "deploy-1",
+        "StackName": "app",
+        "TemplateBody": template,
+        "ChangeSetType": "CREATE",
+        "RoleARN": f"arn:aws:iam::{ACCOUNT}:role/cfn-exec",
+        "Tags": [{"Key": "team", "Value": "data"}],
+    }
+    request = sent(session, "cloudformation", "CreateChangeSet", params)
+    policy, _ = policy_of(recorder, action_map, request)
+    stack = f"arn:aws:cloudformation:eu-west-1:{ACCOUNT}:stack/app/*"
+    context = {"iam:PassedToService": "cloudformation.amazonaws.com"}
+    assert_policy_allows(
+        policy,
+        [
+            Request("cloudformation:CreateChangeSet", stack.replace("*", "1234"), ACCOUNT),
+            Request("cloudformation:TagResource", stack.replace("*", "1234"), ACCOUNT),
+            Request("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/cfn-exec", ACCOUNT, context=context),
+        ],
+    )
+    assert_policy_denies(
+        policy, [Request("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/admin", ACCOUNT, context=context)]
+    )

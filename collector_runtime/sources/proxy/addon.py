@@ -24,9 +24,9 @@ from typing import Any, NamedTuple, TypeVar
 from mitmproxy import connection, http
 
 from collector_runtime.core.records import ObservedCall
+from collector_runtime.sources.proxy.body_skeleton import JsonSkeleton
 from collector_runtime.sources.proxy.calls import NO_RESPONSE, CallRecorder
 from collector_runtime.sources.proxy.hosts import HostMatcher, Upstream
-from collector_runtime.sources.proxy.json_skeleton import JsonSkeleton
 from collector_runtime.sources.proxy.request import MAX_BODY, decoded, http_request, is_json
 from collector_runtime.sources.proxy.responses import (
     MAX_ERROR_BODY,
@@ -137,7 +137,7 @@ class AwsInterceptor:
 
     def _read_as_streamed(self, request: http.Request) -> JsonSkeleton | None:
         """mitmproxy streams a body over STREAM_LARGE_BODIES (server.py) on without keeping it: a JSON one is
-        read as it passes, its long strings left out (`json_skeleton`), so the members after an inline
+        read as it passes, its long strings left out (`body_skeleton`), so the members after an inline
         deployment package are read. A chunk is passed on untouched whatever the reading does."""
         headers = lowered_headers(request.headers)
         if not request.stream or not is_json(headers) or headers.get("content-encoding", "identity") != "identity":

@@ -26,7 +26,7 @@ from collector_runtime.sources.proxy import members as enc
 from collector_runtime.sources.proxy.credentials import CredentialScope, credential_scope, sigv2_account
 from collector_runtime.sources.proxy.identifier_allowlist import identifiers_of, listed_identifiers_of
 from collector_runtime.sources.proxy.operations import OperationTable
-from collector_runtime.sources.proxy.request import HttpRequest
+from collector_runtime.sources.proxy.request import HttpRequest, is_form
 from collector_runtime.sources.proxy.routes import Route, best_routes
 from collector_runtime.sources.proxy.s3_hosts import (
     access_point_arn,
@@ -239,7 +239,7 @@ def _named_target_prefix(request: HttpRequest) -> str | None:
 
 
 def _is_form_post(request: HttpRequest) -> bool:
-    return request.method == "POST" and "x-www-form-urlencoded" in (request.header("content-type") or "").lower()
+    return request.method == "POST" and is_form(request.headers)
 
 
 def _action(request: HttpRequest) -> str | None:

@@ -12,7 +12,7 @@ from typing import NamedTuple
 from urllib.parse import parse_qsl
 
 from collector_runtime.bounded_inflate import GZIP, GZIP_OR_ZLIB, Truncated, inflate
-from collector_runtime.sources.proxy.json_skeleton import without_long_strings
+from collector_runtime.sources.proxy.body_skeleton import form_without_long_values, without_long_strings
 
 MAX_BODY = 65_536  # bytes of a body the matcher reads; longer bodies are parsed only where a prefix suffices
 MAX_DECODED = 4 << 20  # bytes a compressed body is decoded to at most: what mitmproxy keeps of a plain one
@@ -51,15 +51,16 @@ def http_request(
 ) -> HttpRequest:
     """Normalise what an adapter read off the wire: header names lower-cased (the first of repeated headers
     wins), the port dropped from the host, the body decoded from its Content-Encoding (`decoded`), a long
-    JSON body's long strings emptied (`json_skeleton`), the body cut to MAX_BODY bytes; `cut`: the body given
+    JSON or form body's long values emptied (`body_skeleton`), the body cut to MAX_BODY bytes; `cut`: the body given
     is already only a part (what was read of a streamed one)."""
     pairs = headers.items() if isinstance(headers, Mapping) else headers
     lowered: dict[str, str] = {}
     for name, value in pairs:
         lowered.setdefault(name.lower(), value)
     body, partly = decoded(bytes(body), lowered.get("content-encoding"))
-    if len(body) > MAX_BODY and is_json(lowered):
-        body, skeleton_cut = without_long_strings(body, MAX_BODY)  # an inline package hides no member after it
+    if len(body) > MAX_BODY and (is_json(lowered) or is_form(lowered)):  # an inline package or template
+        leave_out = without_long_strings if is_json(lowered) else form_without_long_values  # hides nothing after it
+        body, skeleton_cut = leave_out(body, MAX_BODY)
         partly = partly or skeleton_cut
     return HttpRequest(
         method=method.upper(),
@@ -88,6 +89,11 @@ def decoded(body: bytes, content_encoding: str | None, limit: int = MAX_DECODED)
     except (zlib.error, Truncated):
         return b"", True
     return data[:limit], len(data) > limit
+
+
+def is_form(headers: Mapping[str, str]) -> bool:
+    """Whether a request (lower-case header names) carries a form (the query and EC2 protocols)."""
+    return "x-www-form-urlencoded" in headers.get("content-type", "").lower()
 
 
 def is_json(headers: Mapping[str, str]) -> bool:

@@ -3,7 +3,7 @@
 The options that make it work here (see docs/proxy.md): `connection_strategy="lazy"` (no DNS and
 no dial of the real host before a request is seen), `allow_hosts` anchored on `host:port` (every other
 host is a plain TCP tunnel with its own certificate), the CA in `confdir`, bodies over
-`STREAM_LARGE_BODIES` streamed (not held in memory; a JSON one is read as it passes, `json_skeleton`), and no
+`STREAM_LARGE_BODIES` streamed (not held in memory; a JSON one is read as it passes, `body_skeleton`), and no
 onboarding app (`http://mitm.it/` would be served by the proxy itself: its addon is not loaded). Only the
 mitmproxy addons the proxy needs are loaded (`mitmproxy_addons`): the ~30 default ones (replay, scripts, HAR
 export...) do nothing here; and each event goes only to the addons that handle it (`hook_index`: mitmproxy

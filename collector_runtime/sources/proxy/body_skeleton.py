@@ -1,7 +1,10 @@
-"""A JSON body less the contents of its long strings, built as the body passes, whole or in chunks: what the
-matcher reads of a request over MAX_BODY. A deployment package sent inline (Lambda `CreateFunction`'s
-`Code.ZipFile`, which the Go SDK writes second and boto3 where the caller put it) would otherwise hide the
-members after it (`FunctionName`, `Role`, `Tags`) from the bytes read. Pure.
+"""A body less the contents of its long values: what the matcher reads of a request over MAX_BODY. Pure.
+
+A deployment package sent inline (Lambda `CreateFunction`'s `Code.ZipFile`, which the Go SDK writes second
+and boto3 where the caller put it) or a template (CloudFormation's `TemplateBody`, before `RoleARN` and
+`Tags` in the AWS CLI's `cloudformation deploy`) would otherwise hide the members after it from the bytes
+read. A JSON body is read as it passes, whole or in chunks (`JsonSkeleton`); a form body whole
+(`form_without_long_values`: `name=value` pairs, a value over LONG_STRING bytes kept as `name=`).
 
 Outside its strings JSON has no quotes, so the strings are found in order: each longer than LONG_STRING
 bytes is kept as `""` (no identifier is that long), everything else as sent, until `limit` bytes are kept
@@ -74,6 +77,26 @@ class JsonSkeleton:
             self._string += piece
         elif self._string:
             self._string.clear()  # long: only its length is counted from here
+
+
+def form_without_long_values(body: bytes, limit: int) -> tuple[bytes, bool]:
+    """A form body (`a=1&b=2`) with each value longer than LONG_STRING bytes, as sent, left out (`name=`):
+    what is read of it (at most `limit` bytes) and whether it was cut. A few steps per pair kept, bounded by
+    `limit`, and one search over a long one."""
+    kept = bytearray()
+    position = 0
+    while position < len(body) and len(kept) <= limit:
+        end = body.find(b"&", position)
+        end = len(body) if end < 0 else end
+        equals = body.find(b"=", position, min(end, position + LONG_STRING + 1))
+        if end - equals - 1 > LONG_STRING and equals >= 0:
+            kept += body[position : equals + 1]
+        else:
+            kept += body[position:end]
+        if end < len(body):
+            kept += b"&"
+        position = end + 1
+    return bytes(kept[:limit]), len(kept) > limit or position < len(body)
 
 
 def without_long_strings(body: bytes, limit: int) -> tuple[bytes, bool]:

@@ -1,4 +1,4 @@
-"""A JSON body less its long strings' contents, whole or fed in chunks (`json_skeleton`)."""
+"""A JSON body less its long strings' contents, whole or fed in chunks (`body_skeleton`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collector_runtime.sources.proxy.json_skeleton import LONG_STRING, JsonSkeleton, without_long_strings
+from collector_runtime.sources.proxy.body_skeleton import (
+    LONG_STRING,
+    JsonSkeleton,
+    form_without_long_values,
+    without_long_strings,
+)
 
 LONG = b"x" * (LONG_STRING + 1)
 
@@ -66,3 +71,21 @@ def test_a_backslash_at_a_chunks_end_escapes_the_next_chunks_first_byte() -> Non
     for byte in body:
         skeleton.feed(bytes([byte]))
     assert skeleton.result() == (b'{"a": "x\\"y", "b": ""}', False)
+
+
+@pytest.mark.parametrize(
+    ("body", "limit", "expected"),
+    [
+        (
+            b"Action=A&Body=" + LONG + b"&RoleARN=r&Tags.member.1.Key=k",
+            1_000,
+            (b"Action=A&Body=&RoleARN=r&Tags.member.1.Key=k", False),
+        ),
+        (b"a=" + LONG[1:] + b"&b=c", 100_000, (b"a=" + LONG[1:] + b"&b=c", False)),  # LONG_STRING bytes: kept
+        (b"&&a=&=b&" + LONG + b"&c", 100_000, (b"&&a=&=b&" + LONG + b"&c", False)),  # no name, no value, no `=`
+        (b"x=1&" * 1_000, 1_000, ((b"x=1&" * 1_000)[:1_000], True)),
+    ],
+    ids=["long-value", "at-the-limit", "odd-pairs", "cut"],
+)
+def test_a_form_body_is_read_less_its_long_values(body: bytes, limit: int, expected: tuple[bytes, bool]) -> None:
+    assert form_without_long_values(body, limit) == expected
