@@ -20,6 +20,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
 from collector_runtime.sources.proxy.request import HttpRequest, http_request
+from tests.oracle import Request, assert_policy_allows, assert_policy_denies
 
 # A current-format access key id encoding account 609629065308 (see csm-protocol.md); fake secret.
 ACCESS_KEY_ID = "ASIAY34FZKBOKMUTVV7A"
@@ -161,3 +162,43 @@ _FILLERS: dict[str, Any] = {
     "blob": lambda _: b"blob",
     "timestamp": lambda _: dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
 }
+
+
+LAYER = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:layer:deps:3"
+
+
+def inline_deployment(package: bytes) -> dict[str, Any]:
+    """Lambda CreateFunction's input with the deployment package in the request, `Code` first (as the Go SDK
+    writes it: Terraform's `aws_lambda_function` with `filename`), then what names the function, its role, a
+    layer and tags."""
+    return {
+        "Code": {"ZipFile": package},
+        "FunctionName": "worker",
+        "Role": f"arn:aws:iam::{ACCOUNT}:role/worker-exec",
+        "Runtime": "python3.12",
+        "Handler": "app.handler",
+        "Layers": [LAYER],
+        "Tags": {"team": "data"},
+    }
+
+
+def assert_the_deployment_is_granted(policy: dict[str, Any]) -> None:
+    """`inline_deployment`'s call is allowed whole (its function, tags, layer, role) and nothing beside it."""
+    function, role = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:", f"arn:aws:iam::{ACCOUNT}:role/"
+    context = {"iam:PassedToService": "lambda.amazonaws.com"}
+    assert_policy_allows(
+        policy,
+        [
+            Request("lambda:CreateFunction", function + "worker", ACCOUNT),
+            Request("lambda:TagResource", function + "worker", ACCOUNT),
+            Request("lambda:GetLayerVersion", LAYER, ACCOUNT),
+            Request("iam:PassRole", role + "worker-exec", ACCOUNT, context=context),
+        ],
+    )
+    assert_policy_denies(
+        policy,
+        [
+            Request("lambda:CreateFunction", function + "other", ACCOUNT),
+            Request("iam:PassRole", role + "admin", ACCOUNT, context=context),
+        ],
+    )

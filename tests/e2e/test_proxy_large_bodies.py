@@ -14,14 +14,10 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import read_json
-from tests.oracle import Request, assert_policy_allows, assert_policy_denies
 from tests.proxy_harness import base_env, proxied_client, read_head, running_proxy
+from tests.proxy_requests import assert_the_deployment_is_granted, inline_deployment
 
 pytestmark = pytest.mark.timeout(180)
-ACCOUNT = "609629065308"  # the account of proxied_client's key id
-FUNCTION = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:"
-ROLE = f"arn:aws:iam::{ACCOUNT}:role/"
-LAYER = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:layer:deps:3"
 
 
 class _Upstream(socketserver.StreamRequestHandler):
@@ -51,32 +47,7 @@ def test_an_inline_deployment_package_hides_nothing_after_it(tmp_path: Path, ups
     flags = ["--ca-dir", str(tmp_path / "ca"), "--upstream", f"http://127.0.0.1:{upstream}", "--quiet"]
     with running_proxy(base_env(), *flags, "--flush-interval", "3600", "--output-dir", str(tmp_path / "out")) as proxy:
         client = proxied_client("lambda", tmp_path / "ca", proxy.port)
-        client.create_function(
-            Code={"ZipFile": os.urandom(package_bytes)},
-            FunctionName="worker",
-            Role=ROLE + "worker-exec",
-            Runtime="python3.12",
-            Handler="app.handler",
-            Layers=[LAYER],
-            Tags={"team": "data"},
-        )
+        client.create_function(**inline_deployment(os.urandom(package_bytes)))
         client.close()
     assert proxy.process.returncode == 0
-    policy = read_json(tmp_path / "out" / "policies" / "ci.json")
-    context = {"iam:PassedToService": "lambda.amazonaws.com"}
-    assert_policy_allows(
-        policy,
-        [
-            Request("lambda:CreateFunction", FUNCTION + "worker", ACCOUNT),
-            Request("lambda:TagResource", FUNCTION + "worker", ACCOUNT),
-            Request("lambda:GetLayerVersion", LAYER, ACCOUNT),
-            Request("iam:PassRole", ROLE + "worker-exec", ACCOUNT, context=context),
-        ],
-    )
-    assert_policy_denies(
-        policy,
-        [
-            Request("lambda:CreateFunction", FUNCTION + "other", ACCOUNT),
-            Request("iam:PassRole", ROLE + "admin", ACCOUNT, context=context),
-        ],
-    )
+    assert_the_deployment_is_granted(read_json(tmp_path / "out" / "policies" / "ci.json"))

@@ -19,7 +19,13 @@ from collector_runtime.sources.proxy.request import HttpRequest
 from collector_runtime.sources.proxy.responses import read_response
 from collector_runtime.sources.proxy.service_models import ServiceModels
 from tests.oracle import Request, assert_policy_allows, assert_policy_denies
-from tests.proxy_requests import ACCOUNT, capturing_client, request_of
+from tests.proxy_requests import (
+    ACCOUNT,
+    assert_the_deployment_is_granted,
+    capturing_client,
+    inline_deployment,
+    request_of,
+)
 
 OK = read_response(200, {}, b"")
 KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -890,37 +896,8 @@ def test_a_deployment_package_sent_inline_leaves_the_rest_of_the_request_read(
     proxy reads, so `FunctionName`, `Role`, `Tags` and `Layers` went unread: the function was granted as
     `function:*`, the role as `role/*`, and lambda:TagResource and lambda:GetLayerVersion were not granted
     at all (the deployment was denied)."""
-    layer = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:layer:deps:3"
-    params = {
-        "Code": {"ZipFile": bytes(range(256)) * 1_000},
-        "FunctionName": "worker",
-        "Role": f"arn:aws:iam::{ACCOUNT}:role/worker-exec",
-        "Runtime": "python3.12",
-        "Handler": "app.handler",
-        "Layers": [layer],
-        "Tags": {"team": "data"},
-    }
-    request = sent(session, "lambda", "CreateFunction", params)
-    policy, _ = policy_of(recorder, action_map, request)
-    function = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:"
-    role = f"arn:aws:iam::{ACCOUNT}:role/"
-    context = {"iam:PassedToService": "lambda.amazonaws.com"}
-    assert_policy_allows(
-        policy,
-        [
-            Request("lambda:CreateFunction", function + "worker", ACCOUNT),
-            Request("lambda:TagResource", function + "worker", ACCOUNT),
-            Request("lambda:GetLayerVersion", layer, ACCOUNT),
-            Request("iam:PassRole", role + "worker-exec", ACCOUNT, context=context),
-        ],
-    )
-    assert_policy_denies(
-        policy,
-        [
-            Request("lambda:CreateFunction", function + "other", ACCOUNT),
-            Request("iam:PassRole", role + "admin", ACCOUNT, context=context),
-        ],
-    )
+    request = sent(session, "lambda", "CreateFunction", inline_deployment(bytes(range(256)) * 1_000))
+    assert_the_deployment_is_granted(policy_of(recorder, action_map, request)[0])
 
 
 def test_a_template_sent_in_the_request_leaves_the_rest_of_the_request_read(
