@@ -7,7 +7,8 @@ For each resource type of the action (the Service Authorization Reference's ARN 
 - else the format is filled with the call's partition, region and account (`--resource-scope`) and
   `*` for every name: for every type the action always needs, and for the optional ones (an index,
   an access point) only when the call named none of the action's types, or when the request held what
-  may name one in a part the source did not read (`identifier_arns.UNREAD`: RunInstances' `LaunchTemplate`).
+  may name one in a part the source did not read (`identifier_arns.UNREAD`: RunInstances' `LaunchTemplate`;
+  then also beside those of the type it named: EMR's instance profile's role beside its service role).
 An action without resource types, or whose resources cannot be narrowed, is granted on `*`.
 """
 
@@ -89,6 +90,9 @@ class Scoper:
         prefix = action.partition(":")[0]
         for kind, _ in unbound:
             if kind.required or not found or f"{prefix}/{kind.name}" in unread:
+                patterns += [arn_format(text).fill(*location, {}) for text in kind.formats]
+        for kind, _ in found:  # named, but the request may name another of the type where it went unread
+            if f"{prefix}/{kind.name}" in unread:
                 patterns += [arn_format(text).fill(*location, {}) for text in kind.formats]
         return ANY if not patterns or "*" in patterns else without_covered(patterns)
 

@@ -236,6 +236,18 @@ def test_an_unread_name_marks_the_types_it_could_name_and_only_those(action_map:
     assert "what may name a ec2/launch-template, unread" in explained[1]
 
 
+def test_a_type_marked_unread_is_granted_whole_even_beside_one_of_its_resources_named(action_map: ActionMap) -> None:
+    """EMR RunJobFlow's service role by ARN beside an instance profile's role the request did not name: the
+    named role alone would deny the other."""
+    from collector_runtime.core.scoping import Scoper
+
+    role = "arn:aws:iam::123456789012:role/EMR_DefaultRole"
+    named_only = Scoper(action_map).patterns("iam:PassRole", ("eu-west-1", "123456789012", (role,)))
+    assert named_only == frozenset({role})
+    marked = Scoper(action_map).patterns("iam:PassRole", ("eu-west-1", "123456789012", (role, "unread:iam/role")))
+    assert marked == frozenset({"arn:aws:iam::123456789012:role/*"})
+
+
 def test_the_names_inside_a_requests_structures_are_bounded_and_end_on_recursive_shapes() -> None:
     import botocore.session
 

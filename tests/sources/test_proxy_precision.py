@@ -931,3 +931,47 @@ def test_a_template_sent_in_the_request_leaves_the_rest_of_the_request_read(
     assert_policy_denies(
         policy, [Request("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/admin", ACCOUNT, context=context)]
     )
+
+
+UNREAD_BESIDE_READ = [
+    # Terraform's aws_emr_cluster: the service role by ARN, the EC2 instance profile (whose role IAM checks) by
+    # name; the one role read must not narrow PassRole to itself.
+    (
+        "emr",
+        "RunJobFlow",
+        {
+            "Name": "etl",
+            "Instances": {"KeepJobFlowAliveWhenNoSteps": False},
+            "ServiceRole": f"arn:aws:iam::{ACCOUNT}:role/EMR_DefaultRole",
+            "JobFlowRole": "EMR_EC2_DefaultRole",
+        },
+        "ec2.amazonaws.com",
+    ),
+    # Two targets, one role read and one role key the proxy cannot read as a role's ARN.
+    (
+        "events",
+        "PutTargets",
+        {
+            "Rule": "nightly",
+            "Targets": [
+                {"Id": "1", "Arn": "a", "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/events-start-nightly"},
+                {"Id": "2", "Arn": "b", "RoleArn": "events-other"},
+            ],
+        },
+        "events.amazonaws.com",
+    ),
+]
+
+
+@pytest.mark.parametrize("call", UNREAD_BESIDE_READ, ids=lambda call: f"{call[0]}.{call[1]}")
+def test_a_role_read_beside_one_that_went_unread_does_not_narrow_pass_role(
+    recorder: CallRecorder, session: Any, action_map: ActionMap, call: tuple[str, str, dict[str, Any], str]
+) -> None:
+    """A request that passes a role by name or instance profile (which IAM resolves to a role the proxy cannot
+    name) beside one by ARN was granted PassRole on the ARN alone: the other was denied."""
+    service, operation, params, passed_to = call
+    policy, _ = policy_of(recorder, action_map, sent(session, service, operation, params))
+    context = {"iam:PassedToService": passed_to}
+    assert_policy_allows(
+        policy, [Request("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/unread-one", ACCOUNT, context=context)]
+    )

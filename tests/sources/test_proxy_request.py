@@ -112,6 +112,7 @@ def test_the_role_arns_inside_a_json_bodys_structures_are_read() -> None:
     passed = bodies.json_passed_roles(body)
     assert passed is not None and passed.arns == (ROLE,)
     assert passed.holders == {"Targets"}  # `RoleArn` at the top level is no structure's
+    assert passed.unread == {"Targets"}  # target 2's role key holds no ARN, target 3's no role's
 
 
 def test_nested_role_arns_are_bounded_in_depth_and_number() -> None:
@@ -119,10 +120,12 @@ def test_nested_role_arns_are_bounded_in_depth_and_number() -> None:
     for _ in range(bodies.MAX_NESTING + 1):
         deep = {"Inner": deep}
     too_deep = bodies.json_passed_roles(json.dumps({"Top": deep}).encode())
-    assert too_deep == bodies.PassedRoles((), frozenset({"Top"}))  # not read, but known to hold a role key
+    assert too_deep == bodies.PassedRoles((), frozenset({"Top"}), frozenset({"Top"}))  # a role key, unread
     many = [{"RoleArn": f"arn:aws:iam::123456789012:role/r{i}"} for i in range(bodies.MAX_LISTED + 5)]
     passed = bodies.json_passed_roles(json.dumps({"Targets": many}).encode())
-    assert passed is not None and len(passed.arns) == bodies.MAX_LISTED
+    assert passed is not None and len(passed.arns) == bodies.MAX_LISTED and passed.unread == {"Targets"}
+    read = bodies.json_passed_roles(json.dumps({"Targets": many[:3] + many[:3]}).encode())
+    assert read is not None and len(read.arns) == 3 and read.holders == {"Targets"} and not read.unread
     assert bodies.json_passed_roles(b"{not json") is None
     assert bodies.json_passed_roles(b"[1, 2]") is None
 
@@ -144,6 +147,7 @@ def test_a_structure_holds_a_role_key_at_any_depth_under_any_role_word() -> None
     }
     passed = bodies.json_passed_roles(json.dumps(body).encode())
     assert passed is not None and passed.holders == {"Deep", "Profile", "Api", "Names"}
+    assert passed.unread == passed.holders  # a role's name, an instance profile, credentials: none read as an ARN
 
 
 def test_a_compressed_body_is_read_as_decoded_and_only_as_far_as_it_is_read() -> None:

@@ -57,53 +57,57 @@ class PassedRoles(NamedTuple):
 
     arns: tuple[str, ...]  # IAM role ARNs under a `...RoleArn` key, at most MAX_LISTED, MAX_NESTING deep
     holders: frozenset[str]  # top-level keys with a key naming a role inside (`names_a_role`), at any depth
+    unread: frozenset[str]  # of those, the ones with such a key whose value is no role ARN read in `arns`
 
 
 def json_passed_roles(body: bytes) -> PassedRoles | None:
-    """The roles a JSON object body passes inside its structures (EventBridge's `Targets[].RoleArn`), and which
-    of its top-level members hold a key naming one at all; None when the body is no JSON object."""
+    """The roles a JSON object body passes inside its structures (EventBridge's `Targets[].RoleArn`), which of
+    its top-level members hold a key naming one at all, and which hold one that went unread (a role's name,
+    an instance profile); None when the body is no JSON object."""
     try:
         document = json.loads(body) if body.strip() else None
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     if not isinstance(document, dict):
         return None
-    found: list[str] = []
-    for value in document.values():
-        _role_arns(value, found, depth=1)
-    holders = frozenset(key for key, value in document.items() if _holds_a_role_key(value))
-    return PassedRoles(tuple(dict.fromkeys(found))[:MAX_LISTED], holders)
+    arns: dict[str, None] = {}
+    holders, unread = set(), set()
+    for key, value in document.items():
+        held, all_read = _roles_in(value, arns)
+        if held:
+            holders.add(key)
+        if not all_read:
+            unread.add(key)
+    return PassedRoles(tuple(arns), frozenset(holders), frozenset(unread))
 
 
-def _holds_a_role_key(value: Any) -> bool:
-    """Whether an object inside `value`, at any depth, has a key naming a role (iterative: the body is at most
-    MAX_BODY, so the walk is bounded by its size)."""
-    pending = [value]
+def _roles_in(value: Any, arns: dict[str, None]) -> tuple[bool, bool]:
+    """Whether `value` has a key naming a role at any depth, and whether each such key's value is an IAM role
+    ARN read into `arns` (under a `...RoleArn` key, at most MAX_NESTING deep, MAX_LISTED in all). Iterative:
+    the body is at most MAX_BODY, so the walk is bounded by its size."""
+    held, all_read = False, True
+    pending = [(value, 1)]
     while pending:
-        item = pending.pop()
+        item, depth = pending.pop()
         if isinstance(item, dict):
-            if any(names_a_role(key) for key in item):
-                return True
-            pending.extend(item.values())
+            for key, inner in item.items():
+                if names_a_role(key):
+                    held = True
+                    all_read = _read_role(key, inner, depth, arns) and all_read
+                if isinstance(inner, dict | list):
+                    pending.append((inner, depth + 1))
         elif isinstance(item, list):
-            pending.extend(item)
+            pending.extend((inner, depth + 1) for inner in item)
+    return held, all_read
+
+
+def _read_role(key: str, value: object, depth: int, arns: dict[str, None]) -> bool:
+    if not (key.lower().endswith("rolearn") and isinstance(value, str) and is_role_arn(value)):
+        return False
+    if depth <= MAX_NESTING and (value in arns or len(arns) < MAX_LISTED):
+        arns[value] = None
+        return True
     return False
-
-
-def _role_arns(value: Any, found: list[str], depth: int) -> None:
-    if depth > MAX_NESTING or len(found) >= MAX_LISTED:
-        return
-    items = (
-        value.items() if isinstance(value, dict) else (("", item) for item in value) if isinstance(value, list) else ()
-    )
-    for key, item in items:
-        if isinstance(item, str):
-            if key.lower().endswith("rolearn") and is_role_arn(item):
-                found.append(item)
-        else:
-            _role_arns(item, found, depth + 1)
-        if len(found) >= MAX_LISTED:
-            return
 
 
 def form_top_level(body: bytes, truncated: bool = False) -> dict[str, object]:

@@ -20,8 +20,10 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from collector_runtime.core.arns import is_role_arn
 from collector_runtime.core.identifier_arns import (
     COPY_SOURCE_VERSION,
+    UNREAD,
     copy_source,
     listed_arns,
     resource_arns,
@@ -42,6 +44,7 @@ from collector_runtime.sources.proxy.responses import ResponseInfo
 from collector_runtime.sources.proxy.service_models import ServiceModels
 
 UNKNOWN_SERVICE = "unknown"
+UNREAD_ROLE = f"{UNREAD}iam/role"  # a passed role the request names where the proxy did not read it
 _PRINTABLE = re.compile(r"^[\x21-\x7e][\x20-\x7e]*$")
 _SIGNING_NAME = re.compile(r"^[a-z0-9-]{1,64}$")
 _METHOD = re.compile(r"^[A-Z]{1,16}$")
@@ -135,6 +138,7 @@ class CallRecorder:
         if prefix and operation is not None:
             named += self._unread_types(prefix, formats, unread_names(operation, found.members))
         named += tuple(literal(role) for role in found.passed_roles)  # what iam:PassRole is authorized on
+        named += passed_role_unread(mapping, found)
         members = (found.members - passing_no_role(mapping, found.roleless)) | copy_source_members(
             found.identifiers, found.region
         )
@@ -176,6 +180,20 @@ class CallRecorder:
         return {
             f"response.{member}": value for member, value in named.items() if found.identifiers.get(member) != value
         }
+
+
+def passed_role_unread(mapping: OperationMapping, found: MatchedCall) -> tuple[str, ...]:
+    """`unread:iam/role` when the request set a member that passes a role and the role went unread: a role's
+    name, an instance profile (IAM checks the role inside it), a structure's role key that holds no role ARN.
+    The scoper then grants every role beside those read: a role read must not narrow PassRole to itself
+    (EMR `RunJobFlow`: `ServiceRole` by ARN, `JobFlowRole` an instance profile)."""
+    for member in mapping.pass_role_members:
+        if member not in found.members or member in found.roleless or member in found.roles_read:
+            continue
+        value = found.identifiers.get(member)
+        if value is None or not is_role_arn(value):
+            return (UNREAD_ROLE,)
+    return ()
 
 
 def passing_no_role(mapping: OperationMapping, roleless: frozenset[str]) -> frozenset[str]:

@@ -60,6 +60,7 @@ class MatchedCall(NamedTuple):
     listed: dict[str, tuple[str, ...]]  # list members' identifiers, by element ({"InstanceId": ("i-1", "i-2")})
     passed_roles: tuple[str, ...] = ()  # role ARNs passed inside the request's structures (Targets[].RoleArn)
     roleless: frozenset[str] = frozenset()  # structures set that may hold a role and held none (members.py)
+    roles_read: frozenset[str] = frozenset()  # structures set whose every role was read (in passed_roles)
 
 
 class UnmatchedCall(NamedTuple):
@@ -192,6 +193,7 @@ def _matched(request: HttpRequest, scope: CredentialScope | None, found: _Candid
         members=read.names,
         passed_roles=read.passed_roles,
         roleless=read.roleless,
+        roles_read=read.roles_read,
         service_name=found.service.name,
     )
 

@@ -25,6 +25,7 @@ class RequestMembers(NamedTuple):
     lists: dict[str, tuple[str, ...]]  # member name -> its strings (bodies.Listed), or a map's keys (bodies.Keys)
     passed_roles: tuple[str, ...] = ()  # role ARNs inside the body's structures (bodies.json_passed_roles)
     roleless: frozenset[str] = frozenset()  # members set that may hold a role and were read holding none
+    roles_read: frozenset[str] = frozenset()  # members set whose every role inside was read (`passed_roles`)
 
 
 def request_members(
@@ -40,26 +41,29 @@ def request_members(
     _from_body(shape, encoding, request, found)
     values = {name: value for name, value in found.items() if isinstance(value, str)}
     lists = {name: tuple(value) for name, value in found.items() if isinstance(value, bodies.Listed | bodies.Keys)}
-    roles, roleless = _passed_roles(operation, encoding, request, frozenset(found))
-    return RequestMembers(values, frozenset(found), frozenset(uri_members), lists, roles, roleless)
+    roles, roleless, roles_read = _passed_roles(operation, encoding, request, frozenset(found))
+    return RequestMembers(values, frozenset(found), frozenset(uri_members), lists, roles, roleless, roles_read)
 
 
 def _passed_roles(
     operation: Any, encoding: str, request: HttpRequest, members_set: frozenset[str]
-) -> tuple[tuple[str, ...], frozenset[str]]:
+) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
     """The role ARNs a JSON request passes inside the structures it set, where its model has a member that may
-    hold a role there (EventBridge's `Targets[].RoleArn`), and those structures it read holding none (no key
-    naming a role at any depth: a target with no role); the body is decoded again only for such an operation."""
+    hold a role there (EventBridge's `Targets[].RoleArn`); those structures it read holding none (no key
+    naming a role at any depth: a target with no role), and those whose every role it read as an ARN. The
+    body is decoded again only for such an operation."""
     shape = operation.input_shape
     holders = role_holders(operation) & members_set
     if encoding not in (JSON, REST_JSON) or request.body_truncated or not holders or shape.serialization.get("payload"):
-        return (), frozenset()  # a payload member's body is that member, not the input's members
+        return (), frozenset(), frozenset()  # a payload member's body is that member, not the input's members
     passed = bodies.json_passed_roles(request.body)
     if passed is None:
-        return (), frozenset()
+        return (), frozenset(), frozenset()
     in_body = {name: serialized for serialized, name in _body_members(shape, encoding).items()}
-    roleless = frozenset(name for name in holders if name in in_body and in_body[name] not in passed.holders)
-    return passed.arns, roleless
+    read = {name: in_body[name] for name in holders if name in in_body}
+    roleless = frozenset(name for name, key in read.items() if key not in passed.holders)
+    roles_read = frozenset(name for name, key in read.items() if key in passed.holders and key not in passed.unread)
+    return passed.arns, roleless, roles_read
 
 
 def _from_uri(shape: Any, labels: Mapping[str, str], found: dict[str, object]) -> list[str]:
