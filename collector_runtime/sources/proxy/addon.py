@@ -139,8 +139,10 @@ class AwsInterceptor:
         """mitmproxy streams a body over STREAM_LARGE_BODIES (server.py) on without keeping it: a JSON one is
         read as it passes, its long strings left out (`body_skeleton`), so the members after an inline
         deployment package are read. A chunk is passed on untouched whatever the reading does."""
+        if not request.stream:  # the common case, decided before any header is read
+            return None
         headers = lowered_headers(request.headers)
-        if not request.stream or not is_json(headers) or headers.get("content-encoding", "identity") != "identity":
+        if not is_json(headers) or headers.get("content-encoding", "identity") != "identity":
             return None  # a compressed body's chunks are no JSON
         skeleton = JsonSkeleton(MAX_BODY)
 
@@ -190,11 +192,8 @@ class AwsInterceptor:
         assert response is not None  # checked by the hook that scheduled this
         headers = lowered_headers(response.headers)
         read_body = response.status_code >= 300 or names_in_body(headers) or names_caller(seen.host, headers)
-        body = (
-            decoded(response.raw_content or b"", headers.get("content-encoding"), MAX_ERROR_BODY + 1)[0]
-            if read_body
-            else None
-        )
+        raw = response.raw_content if read_body else None  # None: not read, or streamed on (not kept)
+        body = decoded(raw, headers.get("content-encoding"), MAX_ERROR_BODY + 1)[0] if raw is not None else None
         self._record(flow, seen, read_response(response.status_code, headers, body))
 
     @guarded

@@ -38,11 +38,6 @@ class JsonSkeleton:
             position = self._inside(chunk, position) if self._open else self._outside(chunk, position)
             self.full = len(self.kept) > self.limit
 
-    def passing(self, chunk: bytes) -> bytes:
-        """`feed`, returning the chunk untouched: mitmproxy's `flow.request.stream` callback."""
-        self.feed(chunk)
-        return chunk
-
     def result(self) -> tuple[bytes, bool]:
         """What is read of the body (at most `limit` bytes) and whether it was cut (or ended inside a string)."""
         return bytes(self.kept[: self.limit]), self.full or self._open
