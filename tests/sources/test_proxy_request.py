@@ -169,8 +169,9 @@ def test_a_compressed_body_is_read_as_decoded_and_only_as_far_as_it_is_read() ->
         ("identity", b"as sent", (b"as sent", False)),
         ("gzip", b"", (b"", False)),
         ("gzip", b"not gzip", (b"", True)),
-        ("gzip", gzip.compress(b"one") + gzip.compress(b"two"), (b"onetwo", False)),  # every member
-        ("gzip", gzip.compress(b"whole")[:-9], (b"", True)),  # ends inside its stream
+        # mtime=0: gzip's header holds the time it was made, and every test worker must collect the same tests
+        ("gzip", gzip.compress(b"one", mtime=0) + gzip.compress(b"two", mtime=0), (b"onetwo", False)),  # every member
+        ("gzip", gzip.compress(b"whole", mtime=0)[:-9], (b"", True)),  # ends inside its stream
         ("aws-chunked", b"5;chunk-signature=...", (b"", True)),
         ("br", b"\x8b\x02\x80abc\x03", (b"", True)),
     ],
