@@ -10,12 +10,14 @@ any Python receiver built on the official package), and the pure decoder (`decod
 conditions `listen` runs in (long-lived data frozen out of the garbage collector, as `listen` does). The machine
 may be shared and its load drifts within seconds, so the collector's sending and the baselines alternate in
 ROUNDS short slices (the collector idle during the baselines, this process idle while it sends), and each figure
-is the sum over its slices: both sides see the same load.
+is the sum over its slices: both sides see the same load. The collector decodes in its decode worker processes
+(listen's default, or --decode-workers N; 0 decodes in its own process); its CPU time and memory are those of its
+whole process tree.
 
 Results: bench/results/local/otlp-latest.json (and otlp-history.jsonl there; ignored by git); with
 --save-reference also the committed bench/results/otlp-reference.json, which docs/performance.md's OTLP
 figures come from.
-Usage: python bench/otlp.py [--seconds 10] [--quick] [--save-reference]
+Usage: python bench/otlp.py [--seconds 10] [--quick] [--decode-workers N] [--save-reference]
 """
 
 from __future__ import annotations
@@ -116,11 +118,13 @@ class Baselines:
 STDERR_LINES = [0]  # what the collector logged after start-up (a bench that provokes errors counts them)
 
 
-def start_collector(out: Path) -> tuple[subprocess.Popen[str], int]:
-    """A real `listen --otlp-port` process and its OTLP port; the rest of its stderr is drained (a full pipe
-    would block the collector) and counted in STDERR_LINES."""
+def start_collector(out: Path, decode_workers: int | None = None) -> tuple[subprocess.Popen[str], int]:
+    """A real `listen --otlp-port` process (listen's default decode workers unless given) and its OTLP port; the
+    rest of its stderr is drained (a full pipe would block the collector) and counted in STDERR_LINES."""
     argv = [sys.executable, "-m", "collector_runtime", "listen", "--port", "0", "--otlp-port", "0"]
     argv += ["--output-dir", str(out), "--flush-interval", "3600", "--quiet"]
+    if decode_workers is not None:
+        argv += ["--otlp-decode-workers", str(decode_workers)]
     process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     assert process.stderr is not None
     for line in process.stderr:
@@ -148,16 +152,37 @@ def send(connection: http.client.HTTPConnection, requests: list[bytes], deadline
     return [ok, other]
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+def process_tree(pid: int) -> list[int]:
+    """The collector's process and its children (its decode workers, multiprocessing's resource tracker)."""
+    children = [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in task.joinpath("children").read_text().split()
+    ]
+    return [pid, *(grandchild for child in children for grandchild in process_tree(child))]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / TICK
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 class Collector:
     """A real collector process and the senders' keep-alive connections to it."""
 
-    def __init__(self, out: Path, requests: list[bytes], spans: int) -> None:
-        self.process, port = start_collector(out)
+    def __init__(self, out: Path, requests: list[bytes], spans: int, decode_workers: int | None) -> None:
+        self.process, port = start_collector(out, decode_workers)
+        self.pids = process_tree(self.process.pid)
         self.connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(SENDERS)]
         self.requests, self.spans = requests, spans
         self.sent, self.answered = Tally(), [0, 0]
@@ -170,18 +195,19 @@ class Collector:
             results[i] = send(self.connections[i], self.requests, deadline, self.offsets[i])
             self.offsets[i] += sum(results[i])
 
-        cpu_before, start = cpu_seconds(self.process.pid), time.monotonic()
+        cpu_before, start = cpu_seconds(self.pids), time.monotonic()
         threads = [threading.Thread(target=sender, args=(i, start + seconds)) for i in range(SENDERS)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        elapsed, cpu = time.monotonic() - start, cpu_seconds(self.process.pid) - cpu_before
+        elapsed, cpu = time.monotonic() - start, cpu_seconds(self.pids) - cpu_before
         ok = sum(r[0] for r in results)
         self.answered = [self.answered[0] + ok, self.answered[1] + sum(r[1] for r in results)]
         self.sent.add(ok * self.spans, elapsed, cpu)
 
     def stop(self, out: Path) -> dict[str, Any]:
+        self.rss_mib = [round(rss_mib(pid), 1) for pid in self.pids]
         for connection in self.connections:
             connection.close()
         self.process.send_signal(signal.SIGTERM)
@@ -203,6 +229,8 @@ def collector_figures(collector: Collector, stats: dict[str, Any]) -> dict[str, 
         "requests_refused": stats["otlp"]["requests_refused"],
         "lost": sent.spans - counted,
         "spans_per_s": round(sent.per_s()),
+        "collector_processes": len(collector.pids),
+        "collector_rss_mib": collector.rss_mib,
         "collector_cpu_percent": round(100 * sent.cpu / sent.wall),
         "collector_spans_per_cpu_s": round(sent.per_cpu_s()),
         "workloads": len(stats["workloads"]),
@@ -214,6 +242,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--quick", action="store_true", help="3 s runs (a smoke run)")
     parser.add_argument(
+        "--decode-workers",
+        type=int,
+        metavar="N",
+        help="the collector's --otlp-decode-workers (default: listen's own default)",
+    )
+    parser.add_argument(
         "--save-reference",
         action="store_true",
         help="also replace bench/results/otlp-reference.json (docs/performance.md's OTLP figures)",
@@ -224,7 +258,7 @@ def main() -> int:
     gc.freeze()  # as listen does after loading the mapping: the baseline pays no collections of long-lived data
     baselines = Baselines(requests, spans)
     with tempfile.TemporaryDirectory() as tmp:
-        collector = Collector(Path(tmp), requests, spans)
+        collector = Collector(Path(tmp), requests, spans, args.decode_workers)
         for _ in range(ROUNDS):  # alternating, so that both sides see the same (drifting) load
             baselines.run_slice(seconds / ROUNDS / 2)
             collector.run_slice(seconds / ROUNDS)
@@ -241,6 +275,7 @@ def main() -> int:
         "load_average_1min": os.getloadavg()[0],
         "rounds": ROUNDS,
         "spans_per_request": spans,
+        "decode_workers": "default" if args.decode_workers is None else args.decode_workers,
         **base,
         **run,
     }
@@ -253,7 +288,8 @@ def main() -> int:
     print(f"{'pure decoder (decode_export + records)':40} {base['decoder_spans_per_s']:>12,.0f} spans/s")
     print(
         f"{'listen --otlp-port, 2 keep-alive senders':40} {run['spans_per_s']:>12,.0f} spans/s  "
-        f"(lost {run['lost']}, refused {run['requests_refused']}, collector CPU {run['collector_cpu_percent']}%)"
+        f"(lost {run['lost']}, refused {run['requests_refused']}, collector CPU {run['collector_cpu_percent']}% "
+        f"in {run['collector_processes']} processes)"
     )
     print(
         f"collector / pure decoder: {result['collector_vs_decoder']:.0%} (same run, {ROUNDS} alternating slices; "

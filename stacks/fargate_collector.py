@@ -174,6 +174,8 @@ class FargateCollector(Construct):
                 setting_variable("--port"): str(ports.csm),
                 setting_variable("--otlp-port"): str(ports.otlp),
                 setting_variable("--otlp-host"): "0.0.0.0",
+                # TASK_CPU is a quarter of a vCPU: a decode worker process would add memory and no intake.
+                setting_variable("--otlp-decode-workers"): "0",
                 setting_variable("--metrics-port"): str(HEALTH_PORT),
                 "AWS_REGION": cdk.Aws.REGION,
                 **environment,

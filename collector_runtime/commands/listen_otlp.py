@@ -21,7 +21,8 @@ def require_otlp() -> None:
 
 def start_otlp_receiver(options: ListenOptions, service: CollectorService, action_map: ActionMap) -> bool:
     """The OTLP/HTTP receiver in its thread, handing records to the service's loop (stopped before the final
-    drain); False when its port cannot be bound."""
+    drain); False when its port cannot be bound or its decode workers cannot start."""
+    from ..sources.otlp.decode_workers import WorkerEnded
     from ..sources.otlp.receiver import OtlpReceiver  # needs the otlp extra (opentelemetry-proto)
     from ..sources.otlp.source import OtlpSource
 
@@ -36,11 +37,16 @@ def start_otlp_receiver(options: ListenOptions, service: CollectorService, actio
             max_request_bytes=otlp.max_request_bytes,
             workload_attribute=otlp.workload_attribute,
             allowed=allowed,
+            decode_workers=otlp.decode_workers,
         )
     except OSError as error:
         log.error("cannot listen on %s:%s/tcp (OTLP): %s", otlp.host, otlp.port, error.strerror or error)
         return False
-    service.add_source(OtlpSource(receiver))
+    try:
+        service.add_source(OtlpSource(receiver))
+    except WorkerEnded as error:
+        log.error("cannot start the OTLP receiver's decode workers: %s", error)
+        return False
     host, port = receiver.address
     log.info("receiving OTLP/HTTP traces on http://%s:%d/v1/traces", host, port)
     return True

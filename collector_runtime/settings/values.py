@@ -52,6 +52,13 @@ def positive_int(text: str) -> int:
     return value
 
 
+def non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a whole number of 0 or more")
+    return value
+
+
 def socket_buffer(text: str) -> int:
     value = positive_int(text)
     if value > MAX_SOCKET_BUFFER:

@@ -64,6 +64,9 @@ MISTAKES = {
     ),
     "listen: OTLP port in use": Mistake(listen("--otlp-port", "{tcp}"), 1, "in use"),
     "listen: OTLP without its extra": Mistake(listen("--otlp-port", "0"), 1, "'.[otlp]'", without="opentelemetry"),
+    "listen: negative OTLP decode workers": Mistake(
+        listen("--otlp-port", "0", "--otlp-decode-workers", "-1"), 2, "--otlp-decode-workers: -1 is not a whole number"
+    ),
     "listen: infinite flush interval": Mistake(listen("--flush-interval", "inf"), 2, "--flush-interval"),
     "listen: infinite publish timeout": Mistake(listen("--publish-timeout", "inf"), 2, "--publish-timeout"),
     "listen: receive buffer past an int": Mistake(listen("--receive-buffer", "99999999999999999999"), 2, "buffer"),

@@ -59,6 +59,8 @@ def test_the_fargate_container_receives_otlp_on_all_interfaces(fargate: Synthesi
     env = {item["Name"]: item["Value"] for item in container["Environment"]}
     assert (env["CSM_COLLECTOR_OTLP_PORT"], env["CSM_COLLECTOR_OTLP_HOST"]) == ("4318", "0.0.0.0")
     assert {"ContainerPort": 4318, "Protocol": "tcp"} in container["PortMappings"]
+    # A quarter of a vCPU: a decode worker would add a process's memory and no intake.
+    assert definition["Properties"]["Cpu"] == "256" and env["CSM_COLLECTOR_OTLP_DECODE_WORKERS"] == "0"
 
 
 def test_the_otlp_port_is_published_in_ssm_and_as_an_output(ec2: SynthesizedApp) -> None:

@@ -20,6 +20,7 @@ from ..values import (
     Network,
     attribute_name,
     ip_address,
+    non_negative_int,
     parse_networks,
     port_number,
     positive_float,
@@ -36,6 +37,7 @@ class OtlpOptions:
     host: str = DEFAULT_OTLP_HOST
     workload_attribute: str | None = None  # a resource attribute naming the workload before service.name
     max_request_bytes: int = DEFAULT_OTLP_MAX_REQUEST_BYTES
+    decode_workers: int = 1  # processes decoding bodies beside the collector's; 0: in the receiver's threads
 
     @property
     def enabled(self) -> bool:
@@ -107,6 +109,14 @@ OTLP_FLAGS = group(
         default=DEFAULTS.otlp.max_request_bytes,
         help="largest request body, received and decompressed; larger ones get 413 (default: %(default)s)",
     ),
+    flag(
+        "--otlp-decode-workers",
+        type=non_negative_int,
+        metavar="N",
+        default=DEFAULTS.otlp.decode_workers,
+        help="processes that decode request bodies beside the collector's own, each with a core's worth of intake; "
+        "0 decodes in the collector's process (default: %(default)s)",
+    ),
 )
 
 
@@ -124,6 +134,7 @@ def listen_options(args: argparse.Namespace, environ: Mapping[str, str]) -> List
             host=args.otlp_host,
             workload_attribute=attribute_name(args.otlp_workload_attribute),
             max_request_bytes=args.otlp_max_request_bytes,
+            decode_workers=args.otlp_decode_workers,
         ),
     )
 

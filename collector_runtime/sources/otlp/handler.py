@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from collector_runtime.contract import OTLP_TRACES_PATH
 
 from .connections import DEADLINE, EVICTED
+from .decode_workers import WorkerEnded
 from .http_io import BodyError, read_body, status_body, success_body
 from .payload import PROTOBUF, OtlpPayloadError, media_kind
 
@@ -156,6 +157,8 @@ class Handler(BaseHTTPRequestHandler):
                 self._refuse("malformed", 400, str(error), kind)
         except OtlpPayloadError as error:
             self._refuse(_REASONS.get(error.status, "malformed"), error.status, str(error), kind)
+        except WorkerEnded as error:  # not acknowledged: the exporter sends it again, to the worker started next
+            self._refuse("decode_worker_ended", 503, f"{error}: retry later", kind, retry=True)
         except Exception:  # a bug: this request is lost (counted, logged once), the receiver goes on
             receiver.internal_error()
             self._answer(500, *status_body(kind, 500, "internal error"), close=True)

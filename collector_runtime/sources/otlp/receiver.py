@@ -3,7 +3,8 @@
 A thin adapter around the pure decoder (stdlib `http.server`, one thread per connection, in the
 background). Each request: read the body within `max_request_bytes` (`Content-Length` or chunked),
 decode it (`decode_export`: protobuf or JSON, gzip), turn the AWS SDK spans into records
-(`SpanRecords`), hand them to `submit` (the collector's loop takes them from there), and only then
+(`SpanRecords`) — both in a decode worker process (`decode_workers`), or with none in the handler's
+thread — hand them to `submit` (the collector's loop takes them from there), and only then
 answer with OTLP's success response, so a span acknowledged is never lost on a clean stop. A body
 that is not an export gets 400 (415 for another media type, 413 past the size), and is counted;
 nothing a sender sends ends the receiver. Attribute values are never logged: a refusal is logged
@@ -37,6 +38,7 @@ from collector_runtime.core.records import ObservedCall
 from .calls import ActionMapView, SpanRecords
 from .connections import Connections, Limits
 from .counters import OtlpCounters
+from .decode_workers import Decoded, DecodeWorkers, WorkerEnded
 from .handler import IDLE_TIMEOUT, Handler
 from .spans import decode_export
 
@@ -65,6 +67,7 @@ class OtlpReceiver:
         workload_attribute: str | None = None,
         allowed: Allowed | None = None,
         backlog: Callable[[], int] | None = None,
+        decode_workers: int = 0,
     ) -> None:
         self.records = SpanRecords(action_map)
         self.submit = submit
@@ -80,6 +83,11 @@ class OtlpReceiver:
         # One body decoded at a time: decoding is pure Python, so two handler threads decoding at once only take
         # the GIL from each other (a forced switch every 5 ms, each costing both); one waiting here holds no GIL.
         self._decoding = threading.Lock()
+        self.workers: DecodeWorkers | None = None  # decode_workers=0: bodies are decoded in the handlers' threads
+        if decode_workers:
+            self.workers = DecodeWorkers(
+                action_map, workers=decode_workers, max_bytes=max_request_bytes, workload_attribute=workload_attribute
+            )
         self.stopping = False
         self._server = _Server(host, port, self)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.1,), name="csm-otlp", daemon=True)
@@ -90,6 +98,14 @@ class OtlpReceiver:
         return str(host), int(port)
 
     def start(self) -> None:
+        """Start the decode workers, then serve; WorkerEnded (the port closed) if a worker cannot start."""
+        if self.workers is not None:
+            try:
+                self.workers.start()
+            except WorkerEnded:
+                self.workers.stop()
+                self._server.server_close()
+                raise
         self._thread.start()
 
     def stop(self) -> None:
@@ -100,10 +116,23 @@ class OtlpReceiver:
         self._server.server_close()
         with self._idle:
             self._idle.wait_for(lambda: self._handling == 0, timeout=STOP_TIMEOUT)
+        if self.workers is not None:
+            self.workers.stop()
 
     def handle(self, body: bytes, content_type: str | None, content_encoding: str | None) -> int:
         """One request's body: decoded, submitted, counted. Returns the spans refused as unusable
-        (for partial_success); raises OtlpPayloadError for a body that is no export."""
+        (for partial_success); raises OtlpPayloadError for a body that is no export, WorkerEnded when the
+        worker decoding it ended first."""
+        decode = self.workers.decode if self.workers is not None else self._decode_here
+        decoded = decode(body, content_type, content_encoding)
+        if decoded.calls:
+            self.submit(decoded.calls)
+        self.counters.accepted(
+            len(body), len(decoded.calls), decoded.ignored, decoded.rejected, unreadable=dict(decoded.unreadable)
+        )
+        return decoded.rejected
+
+    def _decode_here(self, body: bytes, content_type: str | None, content_encoding: str | None) -> Decoded:
         with self._decoding:
             export = decode_export(
                 body,
@@ -112,13 +141,7 @@ class OtlpReceiver:
                 max_bytes=self.max_request_bytes,
                 workload_attribute=self.workload_attribute,
             )
-            calls = self.records.calls(export)
-        if calls:
-            self.submit(calls)
-        self.counters.accepted(
-            len(body), len(calls), export.ignored, export.rejected, unreadable=dict(export.unreadable)
-        )
-        return export.rejected
+            return Decoded(self.records.calls(export), export.ignored, export.rejected, export.unreadable)
 
     def busy(self) -> bool:
         return self.backlog is not None and self.backlog() > MAX_BACKLOG
