@@ -251,3 +251,34 @@ def test_ctrl_c_during_the_demo_workload_is_130(tmp_path: Path) -> None:
     assert process.stdout is not None
     assert "running the demo workload" in process.stdout.readline()
     interrupted(process)
+
+
+def decode_workers_of(pid: int) -> list[int]:
+    tasks = Path(f"/proc/{pid}/task")
+    children = [int(child) for task in tasks.iterdir() for child in (task / "children").read_text().split()]
+    return [child for child in children if b"decode_workers" in _cmdline(child) or b"spawn_main" in _cmdline(child)]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+@pytest.mark.timeout(60)
+def test_ctrl_c_while_the_otlp_decode_worker_starts_is_one_line_and_leaves_no_process(tmp_path: Path) -> None:
+    """A terminal's Ctrl-C reaches its whole process group: sent the moment `listen --otlp-port` has started its
+    decode worker (which is still loading), it is 130 and one line (or the orderly stop), and the worker ends."""
+    argv = [part.format(tmp=tmp_path) for part in listen("--otlp-port", "0")]
+    env = environment(tmp_path)
+    process = subprocess.Popen(
+        cli("", *argv), stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env, start_new_session=True
+    )
+    deadline, worker = time.monotonic() + 30, []
+    while not worker and process.poll() is None and time.monotonic() < deadline:
+        worker = decode_workers_of(process.pid)
+    assert worker, "listen started no decode worker"
+    os.killpg(process.pid, signal.SIGINT)
+    interrupted(process)
+    assert wait_for(lambda: not Path(f"/proc/{worker[0]}").exists(), timeout=10)  # ended, and reaped

@@ -8,30 +8,34 @@ collector's own action map, given to each worker when it starts), while the coll
 The receiver's thread waits for the records and hands them to the loop as before: a span is acknowledged only
 once its record is with the loop.
 
-Each worker has one pipe, used directly by the receiver's threads: a thread sends its body (the raw bytes, in a
-pickle the collector made) and takes its turn to read the reply, so that the next body is already in the pipe
-when the worker finishes one (a pool's manager thread in between would wait for the interpreter lock at every
-hand-over). The replies are pickles the worker made; a worker runs the code the collector would otherwise run
-itself, on the same input, so it is trusted as much as that code.
+Each worker has one socket, used directly by the receiver's threads: a thread sends its body (the raw bytes, in a
+pickle the collector made) and takes its turn to read the reply, so that the next body is already queued when the
+worker finishes one (a pool's manager thread in between would wait for the interpreter lock at every hand-over).
+The replies are pickles the worker made; a worker runs the code the collector would otherwise run itself, on the
+same input, so it is trusted as much as that code.
 
-Started with `spawn` (a fork of the threaded collector could copy a lock another thread holds). A worker
-ignores SIGINT and SIGTERM (a Ctrl-C reaches the whole process group; the collector ends its workers after the
-last request) and exits when its pipe closes, so also when the collector dies. A worker that ends (killed, out
-of memory) or stays silent for `reply_timeout` with a request fails the requests it had (`WorkerEnded`: the
-receiver answers 503, which exporters retry; none is acknowledged) and is started again for the next one.
+A worker is a new interpreter (`python -m` this module; a fork of the threaded collector could copy a lock another
+thread holds) in a process group of its own, so a terminal's Ctrl-C reaches only the collector, which ends its
+workers after the last request; it ignores SIGINT and SIGTERM (systemd signals the whole unit) and exits when its
+socket closes, so also when the collector dies. Its setup (the action map) comes through that socket, so a worker
+that dies while starting fails the write instead of blocking it. A worker that ends (killed, out of memory) or
+stays silent for `reply_timeout` with a request fails the requests it had (`WorkerEnded`: the receiver answers
+503, which exporters retry; none is acknowledged) and is started again for the next one.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
-import multiprocessing
+import os
 import pickle
 import signal
+import socket
+import subprocess
+import sys
 import threading
 import traceback
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from typing import Any, NamedTuple
 
 from collector_runtime.core.records import ObservedCall
@@ -103,7 +107,7 @@ class DecodeWorkers:
 
 
 class _Link(NamedTuple):
-    process: BaseProcess
+    process: subprocess.Popen[bytes]
     pipe: Connection
 
 
@@ -151,8 +155,8 @@ class _Worker:
     def _reply(self, link: _Link) -> bytes:
         try:
             if not link.pipe.poll(self._reply_timeout):
-                link.process.kill()  # the requests after this one fail too, at once: its pipe closes
-                link.process.join(STOP_TIMEOUT)  # and the next one starts another worker
+                link.process.kill()  # the requests after this one fail too, at once: its socket closes
+                _reap(link.process)  # and the next one starts another worker
                 raise WorkerEnded(f"the decode worker did not answer within {self._reply_timeout:g} s")
             return link.pipe.recv_bytes()
         except (EOFError, OSError):
@@ -163,11 +167,11 @@ class _Worker:
         if self._stopped:  # a request come after the receiver's bounded wait on a stop: no new process for it
             raise WorkerEnded("the collector is stopping")
         link = self._link
-        if link is not None and link.process.is_alive():
+        if link is not None and link.process.poll() is None:
             return link
         if link is not None:
             self.restarts += 1
-            log.warning("OTLP: a decode worker ended (exit code %s); starting another", link.process.exitcode)
+            log.warning("OTLP: a decode worker ended (exit code %s); starting another", link.process.returncode)
             link.pipe.close()
         self._link = link = _spawn(self._setup)
         return link
@@ -178,27 +182,42 @@ class _Worker:
         if link is None:
             return
         link.pipe.close()  # the worker reads the end of its pipe and exits
-        link.process.join(STOP_TIMEOUT)
-        if link.process.is_alive():
-            link.process.kill()
-            link.process.join(STOP_TIMEOUT)
+        _reap(link.process)
 
 
 def _spawn(setup: tuple[Any, ...]) -> _Link:
-    context = multiprocessing.get_context("spawn")
-    pipe, worker_end = context.Pipe()
-    process = context.Process(target=_serve, args=(worker_end, *setup), name="csm-otlp-decode", daemon=True)
-    process.start()
-    worker_end.close()
+    """A new worker, given its setup through its socket (never on the command line, never through a pipe whose
+    other end the collector also holds: a write to a worker that died must fail, not wait) and ready."""
+    mine, theirs = socket.socketpair()
+    with mine, theirs:
+        process = subprocess.Popen(
+            [sys.executable, "-m", __name__, str(theirs.fileno())],
+            stdin=subprocess.DEVNULL,
+            pass_fds=[theirs.fileno()],
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, sys.path))},  # the collector's modules
+            process_group=0,  # not in the terminal's group: a Ctrl-C is the collector's to handle, never the worker's
+        )
+        pipe = Connection(os.dup(mine.fileno()))
     try:
+        pipe.send_bytes(pickle.dumps(setup, pickle.HIGHEST_PROTOCOL))
         ready = pipe.poll(START_TIMEOUT) and pickle.loads(pipe.recv_bytes()) == (_READY,)
     except (EOFError, OSError):
         ready = False
     if not ready:
         process.kill()
+        process.wait()
         pipe.close()
-        raise WorkerEnded(f"a decode worker did not start (exit code {process.exitcode})")
+        raise WorkerEnded(f"a decode worker did not start (exit code {process.returncode})")
     return _Link(process, pipe)
+
+
+def _reap(process: subprocess.Popen[bytes]) -> None:
+    """Wait (bounded) for a worker to exit, and kill it if it does not."""
+    try:
+        process.wait(STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _decoded(reply: tuple[Any, ...]) -> Decoded:
@@ -215,18 +234,21 @@ def _decoded(reply: tuple[Any, ...]) -> Decoded:
 # In the worker process.
 
 
-def _serve(pipe: Connection, action_map: ActionMapView, max_bytes: int, attribute: str | None) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def main() -> None:
+    """A worker process: `python -m collector_runtime.sources.otlp.decode_workers FD` (started by `_spawn`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the collector ends its workers on a stop, after its last request
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    records = SpanRecords(action_map)
-    gc.freeze()  # the action map lives as long as the worker: no collection scans it again (as listen does)
+    pipe = Connection(int(sys.argv[1]))
     try:
+        action_map, max_bytes, attribute = pickle.loads(pipe.recv_bytes())
+        records = SpanRecords(action_map)
+        gc.freeze()  # the action map lives as long as the worker: no collection scans it again (as listen does)
         pipe.send_bytes(pickle.dumps((_READY,)))
         while True:
             content_type, content_encoding, body = pickle.loads(pipe.recv_bytes())
             reply = _decode(records, body, content_type, content_encoding, max_bytes=max_bytes, attribute=attribute)
             pipe.send_bytes(pickle.dumps(reply, pickle.HIGHEST_PROTOCOL))
-    except (EOFError, OSError):  # the collector closed the pipe, or ended
+    except (EOFError, OSError):  # the collector closed the socket, or ended
         return
 
 
@@ -247,3 +269,7 @@ def _decode(
     except Exception:  # a bug: reported to the collector, which counts it; the worker goes on
         return (_BUG, traceback.format_exc(limit=-3))
     return (_OK, rows, export.ignored, export.rejected, export.unreadable)
+
+
+if __name__ == "__main__":
+    main()
