@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from collector_runtime.sources.otlp import OtlpPayloadError, SpanRecords, decode_export
 from collector_runtime.sources.otlp import decode_workers as workers_module
@@ -97,6 +99,29 @@ def test_a_refused_body_raises_what_the_receivers_thread_raises(
     with pytest.raises(OtlpPayloadError) as there:
         shared.decode(data, content_type, encoding)
     assert (type(there.value), there.value.status, str(there.value)) == (type(here.value), status, str(here.value))
+
+
+def outcome(decode: object, *args: object) -> object:
+    """What a decode gives: its Decoded, or its refusal's type, status and message."""
+    try:
+        return decode(*args)  # type: ignore[operator]
+    except OtlpPayloadError as error:
+        return (type(error), error.status, str(error))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    data=st.one_of(
+        st.binary(max_size=600),
+        st.sampled_from([fixture(name)[0] for name in FIXTURES]).map(lambda whole: whole[: len(whole) // 2]),
+    ),
+    content_type=st.one_of(st.none(), st.sampled_from([PROTOBUF, "application/json", "text/plain"]), st.text()),
+    encoding=st.one_of(st.none(), st.sampled_from(["gzip", "br", "identity"]), st.text(max_size=8)),
+)
+def test_any_request_gives_in_a_worker_what_it_gives_in_the_receivers_thread(
+    shared: DecodeWorkers, data: bytes, content_type: str | None, encoding: str | None
+) -> None:
+    assert outcome(shared.decode, data, content_type, encoding) == outcome(in_thread, data, content_type, encoding)
 
 
 def test_each_of_many_threads_gets_the_reply_to_its_own_request(shared: DecodeWorkers) -> None:
@@ -240,3 +265,33 @@ def test_the_receiver_with_workers_answers_503_when_a_worker_ends_and_serves_on(
     assert counters["refused_reasons"] == {"decode_worker_ended": 1}
     assert counters["requests_accepted"] == 2 and len(collected.calls) == 70  # the refused request added nothing
     assert not alive(pid)
+
+
+def test_a_worker_that_cannot_start_again_is_retried_after_a_pause_not_at_every_request(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """If the machine cannot start a worker (out of memory, a broken install), requests get 503 at once until
+    the pause is over: no process started per request, and the death is logged once."""
+    data, content_type, encoding = fixture(FIXTURES[0])
+    pool = workers()
+    attempts: list[object] = []
+
+    def cannot_start(setup: object) -> object:
+        attempts.append(setup)
+        raise WorkerEnded("a decode worker did not start (exit code 1)")
+
+    try:
+        (pid,) = pool.pids
+        os.kill(pid, signal.SIGKILL)
+        wait_until_ended(pid)
+        monkeypatch.setattr(workers_module, "_spawn", cannot_start)
+        for _ in range(5):
+            with pytest.raises(WorkerEnded):
+                pool.decode(data, content_type, encoding)
+        assert len(attempts) == 1 and pool.restarts == 1
+        assert len([r for r in caplog.records if "decode worker" in r.getMessage()]) == 1
+        monkeypatch.undo()
+        time.sleep(workers_module.RESTART_PAUSE)
+        assert len(pool.decode(data, content_type, encoding).calls) == 35  # started again after the pause
+    finally:
+        pool.stop()

@@ -20,7 +20,8 @@ workers after the last request; it ignores SIGINT and SIGTERM (systemd signals t
 socket closes, so also when the collector dies. Its setup (the action map) comes through that socket, so a worker
 that dies while starting fails the write instead of blocking it. A worker that ends (killed, out of memory) or
 stays silent for `reply_timeout` with a request fails the requests it had (`WorkerEnded`: the receiver answers
-503, which exporters retry; none is acknowledged) and is started again for the next one.
+503, which exporters retry; none is acknowledged) and is started again for the next one; when one cannot be
+started, requests get 503 at once for RESTART_PAUSE before another is tried.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import traceback
 from multiprocessing.connection import Connection
 from typing import Any, NamedTuple
@@ -47,7 +49,8 @@ from .spans import decode_export
 log = logging.getLogger("csm_collector")
 REPLY_TIMEOUT = 30.0  # seconds a worker may take over one body (it takes milliseconds) before it is killed
 START_TIMEOUT = 60.0  # seconds a new worker may take to load the action map
-STOP_TIMEOUT = 5.0  # seconds a worker may take to exit once its pipe is closed
+STOP_TIMEOUT = 5.0  # seconds a worker may take to exit once its socket is closed
+RESTART_PAUSE = 1.0  # seconds after a worker could not be started before another is tried (503s meanwhile)
 _READY, _OK, _REFUSED, _BUG = "ready", "ok", "refused", "bug"
 _PAYLOAD_ERRORS: dict[int, type[OtlpPayloadError]] = {413: PayloadTooLarge, 415: UnsupportedMediaType}
 
@@ -121,6 +124,7 @@ class _Worker:
         self._sent = self._replied = 0
         self._link: _Link | None = None
         self._stopped = False
+        self._start_after = 0.0  # monotonic time before which no new worker is tried (after one failed to start)
         self.restarts = 0
 
     @property
@@ -170,10 +174,17 @@ class _Worker:
         if link is not None and link.process.poll() is None:
             return link
         if link is not None:
+            self._link = None
             self.restarts += 1
             log.warning("OTLP: a decode worker ended (exit code %s); starting another", link.process.returncode)
             link.pipe.close()
-        self._link = link = _spawn(self._setup)
+        if time.monotonic() < self._start_after:
+            raise WorkerEnded("a decode worker could not be started; trying again in a moment")
+        try:
+            self._link = link = _spawn(self._setup)
+        except WorkerEnded:
+            self._start_after = time.monotonic() + RESTART_PAUSE
+            raise
         return link
 
     def stop(self) -> None:
