@@ -1,5 +1,6 @@
-"""Hostile HTTP at the OTLP receiver: arbitrary bodies, headers and raw bytes never end it, every request that
-reaches it is counted exactly once (accepted or refused, with a reason), and it still serves a real export after."""
+"""Hostile HTTP at the OTLP receiver, decoding in its threads and in a decode worker: arbitrary bodies, headers and
+raw bytes never end it, every request that reaches it is counted exactly once (accepted or refused, with a
+reason), and it still serves a real export after."""
 
 from __future__ import annotations
 
@@ -31,9 +32,9 @@ BODIES = st.one_of(
 )
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[OtlpReceiver, Collected]]:
-    with receiving(max_request_bytes=64 << 10) as running:
+@pytest.fixture(scope="module", params=[0, 1], ids=["decoded-in-thread", "decode-worker"])
+def served(request: pytest.FixtureRequest) -> Iterator[tuple[OtlpReceiver, Collected]]:
+    with receiving(max_request_bytes=64 << 10, decode_workers=request.param) as running:
         yield running
 
 
