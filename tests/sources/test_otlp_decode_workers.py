@@ -295,3 +295,15 @@ def test_a_worker_that_cannot_start_again_is_retried_after_a_pause_not_at_every_
         assert len(pool.decode(data, content_type, encoding).calls) == 35  # started again after the pause
     finally:
         pool.stop()
+
+
+def test_a_worker_the_system_cannot_create_is_worker_ended_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """fork/exec failing (no memory, the process limit) is the same as a worker that could not start."""
+
+    def no_process(*args: object, **kwargs: object) -> None:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(workers_module.subprocess, "Popen", no_process)
+    pool = DecodeWorkers(ACTION_MAP, workers=1, max_bytes=LIMIT, workload_attribute=None)
+    with pytest.raises(WorkerEnded, match=r"could not be started .*Resource temporarily unavailable"):
+        pool.start()

@@ -115,7 +115,7 @@ class _Link(NamedTuple):
 
 
 class _Worker:
-    """One worker process and its pipe: requests sent in order, replies read in the same order."""
+    """One worker process and its socket: requests sent in order, replies read in the same order."""
 
     def __init__(self, setup: tuple[Any, ...], reply_timeout: float) -> None:
         self._setup, self._reply_timeout = setup, reply_timeout
@@ -164,6 +164,7 @@ class _Worker:
                 raise WorkerEnded(f"the decode worker did not answer within {self._reply_timeout:g} s")
             return link.pipe.recv_bytes()
         except (EOFError, OSError):
+            _reap(link.process)  # its socket closed as it exited: once reaped, the next request starts another
             raise WorkerEnded("the decode worker ended") from None
 
     def _running(self) -> _Link:
@@ -192,7 +193,7 @@ class _Worker:
             link, self._link, self._stopped = self._link, None, True
         if link is None:
             return
-        link.pipe.close()  # the worker reads the end of its pipe and exits
+        link.pipe.close()  # the worker reads the end of its socket and exits
         _reap(link.process)
 
 
@@ -201,13 +202,17 @@ def _spawn(setup: tuple[Any, ...]) -> _Link:
     other end the collector also holds: a write to a worker that died must fail, not wait) and ready."""
     mine, theirs = socket.socketpair()
     with mine, theirs:
-        process = subprocess.Popen(
-            [sys.executable, "-m", __name__, str(theirs.fileno())],
-            stdin=subprocess.DEVNULL,
-            pass_fds=[theirs.fileno()],
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, sys.path))},  # the collector's modules
-            process_group=0,  # not in the terminal's group: a Ctrl-C is the collector's to handle, never the worker's
-        )
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", __name__, str(theirs.fileno())],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,  # a worker writes nothing; a traceback goes to the collector's stderr
+                pass_fds=[theirs.fileno()],
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, sys.path))},  # the collector's modules
+                process_group=0,  # not in the terminal's group: a Ctrl-C is the collector's to handle
+            )
+        except OSError as error:  # no memory, the process limit
+            raise WorkerEnded(f"a decode worker could not be started ({error})") from None
         pipe = Connection(os.dup(mine.fileno()))
     try:
         pipe.send_bytes(pickle.dumps(setup, pickle.HIGHEST_PROTOCOL))
