@@ -18,6 +18,7 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
 from collector_runtime.core.records import OTLP
+from collector_runtime.sources.otlp import calls as calls_module
 from collector_runtime.sources.otlp import receiver as receiver_module
 from collector_runtime.sources.otlp.http_io import BodyError, read_body, status_body
 from collector_runtime.sources.otlp.payload import PayloadTooLarge
@@ -108,7 +109,7 @@ def test_each_answer_is_one_write_with_nagle_off(monkeypatch: pytest.MonkeyPatch
 def test_one_body_is_decoded_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """Decoding is pure Python: handler threads decoding at once only take the GIL from each other (a forced
     switch every 5 ms), so concurrent requests are read in parallel and decoded one after the other."""
-    decode = receiver_module.decode_export
+    decode = calls_module.decode_export
     guard = threading.Lock()
     active, most = [0], [0]
 
@@ -123,7 +124,7 @@ def test_one_body_is_decoded_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
             with guard:
                 active[0] -= 1
 
-    monkeypatch.setattr(receiver_module, "decode_export", watched)
+    monkeypatch.setattr(calls_module, "decode_export", watched)
     data, headers = headers_of("python-botocore-0.66b2.pb")
     statuses: list[int] = []
     with receiving() as (receiver, collected):

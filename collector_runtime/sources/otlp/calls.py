@@ -14,14 +14,14 @@ such as "unknown_service:python"), else `faas.name`, else the default workload.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 from collector_runtime.core.identifier_arns import resource_arns
 from collector_runtime.core.names import MAX_WORKLOAD
 from collector_runtime.core.records import DEFAULT_WORKLOAD, OTLP, ObservedCall, outcome_of
 
 from .span_identifiers import MEMBERS, account_in
-from .spans import AwsSpan, DecodedExport, ResourceInfo
+from .spans import AwsSpan, DecodedExport, ResourceInfo, decode_export
 
 MAX_MEMO = 50_000  # remembered services and identifiers (each repeats in nearly every span)
 _UNKNOWN_SERVICE = "unknown_service"
@@ -65,6 +65,15 @@ def account_of(span: AwsSpan) -> str | None:
     return None
 
 
+class Decoded(NamedTuple):
+    """One body's records and the counts the receiver keeps (a DecodedExport with records for spans)."""
+
+    calls: list[ObservedCall]
+    ignored: int
+    rejected: int
+    unreadable: tuple[tuple[str, int], ...]
+
+
 class SpanRecords:
     """Makes the records of decoded spans with one action map, remembering what repeats (bounded)."""
 
@@ -75,6 +84,22 @@ class SpanRecords:
 
     def calls(self, export: DecodedExport) -> list[ObservedCall]:
         return [self.call(span) for span in export.spans]
+
+    def decode(
+        self,
+        body: bytes,
+        content_type: str | None,
+        content_encoding: str | None,
+        *,
+        max_bytes: int,
+        workload_attribute: str | None,
+    ) -> Decoded:
+        """One request body's records and counts (`decode_export`, then `calls`); raises OtlpPayloadError for a
+        body that is no export. What the receiver runs, in its thread or in a decode worker."""
+        export = decode_export(
+            body, content_type, content_encoding, max_bytes=max_bytes, workload_attribute=workload_attribute
+        )
+        return Decoded(self.calls(export), export.ignored, export.rejected, export.unreadable)
 
     def call(self, span: AwsSpan) -> ObservedCall:
         service, formats = self._service(span.service)

@@ -42,9 +42,8 @@ from typing import Any, NamedTuple
 
 from collector_runtime.core.records import ObservedCall
 
-from .calls import ActionMapView, SpanRecords
+from .calls import ActionMapView, Decoded, SpanRecords
 from .payload import OtlpPayloadError, PayloadTooLarge, UnsupportedMediaType
-from .spans import decode_export
 
 log = logging.getLogger("csm_collector")
 REPLY_TIMEOUT = 30.0  # seconds a worker may take over one body (it takes milliseconds) before it is killed
@@ -53,15 +52,6 @@ STOP_TIMEOUT = 5.0  # seconds a worker may take to exit once its socket is close
 RESTART_PAUSE = 1.0  # seconds after a worker could not be started before another is tried (503s meanwhile)
 _READY, _OK, _REFUSED, _BUG = "ready", "ok", "refused", "bug"
 _PAYLOAD_ERRORS: dict[int, type[OtlpPayloadError]] = {413: PayloadTooLarge, 415: UnsupportedMediaType}
-
-
-class Decoded(NamedTuple):
-    """One body's records and the counts the receiver keeps (a DecodedExport with records for spans)."""
-
-    calls: list[ObservedCall]
-    ignored: int
-    rejected: int
-    unreadable: tuple[tuple[str, int], ...]
 
 
 class WorkerEnded(Exception):
@@ -278,13 +268,15 @@ def _decode(
     attribute: str | None,
 ) -> tuple[Any, ...]:
     try:
-        export = decode_export(body, content_type, content_encoding, max_bytes=max_bytes, workload_attribute=attribute)
-        rows = list(map(tuple, records.calls(export)))  # plain tuples pickle at a third of a named tuple's cost
+        decoded = records.decode(
+            body, content_type, content_encoding, max_bytes=max_bytes, workload_attribute=attribute
+        )
     except OtlpPayloadError as error:
         return (_REFUSED, error.status, str(error))
     except Exception:  # a bug: reported to the collector, which counts it; the worker goes on
         return (_BUG, traceback.format_exc(limit=-3))
-    return (_OK, rows, export.ignored, export.rejected, export.unreadable)
+    rows = list(map(tuple, decoded.calls))  # plain tuples pickle at a third of a named tuple's cost
+    return (_OK, rows, decoded.ignored, decoded.rejected, decoded.unreadable)
 
 
 if __name__ == "__main__":

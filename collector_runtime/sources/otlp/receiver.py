@@ -35,12 +35,11 @@ from typing import Any
 
 from collector_runtime.core.records import ObservedCall
 
-from .calls import ActionMapView, SpanRecords
+from .calls import ActionMapView, Decoded, SpanRecords
 from .connections import Connections, Limits
 from .counters import OtlpCounters
-from .decode_workers import Decoded, DecodeWorkers, WorkerEnded
+from .decode_workers import DecodeWorkers, WorkerEnded
 from .handler import IDLE_TIMEOUT, Handler
-from .spans import decode_export
 
 log = logging.getLogger("csm_collector")
 Submit = Callable[[list[ObservedCall]], None]
@@ -134,14 +133,13 @@ class OtlpReceiver:
 
     def _decode_here(self, body: bytes, content_type: str | None, content_encoding: str | None) -> Decoded:
         with self._decoding:
-            export = decode_export(
+            return self.records.decode(
                 body,
                 content_type,
                 content_encoding,
                 max_bytes=self.max_request_bytes,
                 workload_attribute=self.workload_attribute,
             )
-            return Decoded(self.records.calls(export), export.ignored, export.rejected, export.unreadable)
 
     def busy(self) -> bool:
         return self.backlog is not None and self.backlog() > MAX_BACKLOG
