@@ -67,6 +67,9 @@ MISTAKES = {
     "listen: negative OTLP decode workers": Mistake(
         listen("--otlp-port", "0", "--otlp-decode-workers", "-1"), 2, "--otlp-decode-workers: -1 is not a whole number"
     ),
+    "listen: a process per core and then some": Mistake(
+        listen("--otlp-port", "0", "--otlp-decode-workers", "100000"), 2, "100000 is more than 64 decode workers"
+    ),
     "listen: infinite flush interval": Mistake(listen("--flush-interval", "inf"), 2, "--flush-interval"),
     "listen: infinite publish timeout": Mistake(listen("--publish-timeout", "inf"), 2, "--publish-timeout"),
     "listen: receive buffer past an int": Mistake(listen("--receive-buffer", "99999999999999999999"), 2, "buffer"),

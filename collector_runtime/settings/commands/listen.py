@@ -28,6 +28,15 @@ from ..values import (
     socket_buffer,
 )
 
+MAX_OTLP_DECODE_WORKERS = 64  # each a process of ~32 MiB, started at once: more is a typo, not a machine
+
+
+def decode_worker_count(text: str) -> int:
+    value = non_negative_int(text)
+    if value > MAX_OTLP_DECODE_WORKERS:
+        raise argparse.ArgumentTypeError(f"{text} is more than {MAX_OTLP_DECODE_WORKERS} decode workers")
+    return value
+
 
 @dataclass(frozen=True)
 class OtlpOptions:
@@ -111,11 +120,11 @@ OTLP_FLAGS = group(
     ),
     flag(
         "--otlp-decode-workers",
-        type=non_negative_int,
+        type=decode_worker_count,
         metavar="N",
         default=DEFAULTS.otlp.decode_workers,
         help="processes that decode request bodies beside the collector's own, each with a core's worth of intake; "
-        "0 decodes in the collector's process (default: %(default)s)",
+        "0 decodes in the collector's process; at most 64 (default: %(default)s)",
     ),
 )
 
